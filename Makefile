@@ -1,0 +1,55 @@
+# Developer entry points. `make test` works from a fresh clone: it installs the
+# test tools (moto, Terraform 1.0.3) into .tools/ first.
+SHELL := /bin/bash
+
+VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/emrlaunch/emr/$(VERSION)/linux_amd64
+TOOLS := $(CURDIR)/.tools
+
+# The acceptance tests run against every Terraform listed here (colon-separated).
+EMR_TEST_MOTO_SERVER ?= $(TOOLS)/venv/bin/moto_server
+EMR_TEST_TERRAFORM ?= $(TOOLS)/terraform-1.0.3/terraform:$(shell command -v terraform)
+export EMR_TEST_MOTO_SERVER EMR_TEST_TERRAFORM
+
+.PHONY: all tools build test lint install demo fuzz bench clean-tools
+
+all: build
+
+tools:
+	@scripts/tools.sh
+
+build:
+	cargo build
+
+test: tools
+	cargo test --all-targets
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+install:
+	cargo build --release
+	mkdir -p "$(PLUGIN_DIR)"
+	install -m 0755 target/release/terraform-provider-emr "$(PLUGIN_DIR)/terraform-provider-emr_v$(VERSION)"
+	@echo "installed $(PLUGIN_DIR)/terraform-provider-emr_v$(VERSION)"
+
+demo: tools
+	scripts/demo.sh
+
+fuzz:
+	@if cargo fuzz --help >/dev/null 2>&1; then \
+		cd fuzz && cargo fuzz run decode_msgpack -- -max_total_time=60; \
+	else \
+		echo "cargo-fuzz is not installed. Install it with:"; \
+		echo "    cargo install cargo-fuzz"; \
+		echo "and make sure a nightly toolchain is present (rustup toolchain install nightly),"; \
+		echo "then run 'make fuzz' again."; \
+		exit 1; \
+	fi
+
+bench:
+	cargo bench
+
+clean-tools:
+	rm -rf "$(TOOLS)"

@@ -1,0 +1,135 @@
+//! AWS client construction: one SdkConfig from aws-config (standard
+//! credential chain, AWS_ENDPOINT_URL[_SERVICE], standard retries), optional
+//! role assumption, per-service endpoint overrides, and the caller's account
+//! and partition for plan-time ARNs.
+
+mod assume_role;
+pub mod errors;
+
+use std::collections::BTreeMap;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+
+pub use errors::{error_code, error_message, is_not_found};
+
+/// The service keys of the provider's `endpoints` block.
+pub const ENDPOINT_SERVICES: [&str; 11] =
+    ["iam", "sts", "ssm", "emr", "emrserverless", "sfn", "lambda", "secretsmanager", "kms", "s3", "ec2"];
+
+#[derive(Clone, Debug, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub source_identity: Option<String>,
+}
+
+/// What the provider block says about reaching AWS.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoints: BTreeMap<String, String>,
+    pub max_retries: u32,
+}
+
+/// Configured clients and the facts every resource needs at plan time.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub sdk: SdkConfig,
+    pub region: String,
+    pub account_id: String,
+    pub partition: String,
+    /// The ARN of the identity Terraform runs as.
+    pub caller_arn: String,
+    endpoints: BTreeMap<String, String>,
+    pub emr: aws_sdk_emr::Client,
+}
+
+impl AwsClients {
+    pub fn endpoint(&self, service: &str) -> Option<&str> {
+        self.endpoints.get(service).map(String::as_str)
+    }
+
+    /// An ARN in this account and partition.
+    pub fn arn(&self, service: &str, region: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{region}:{}:{resource}", self.partition, self.account_id)
+    }
+}
+
+fn emr_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_emr::Client {
+    let mut b = aws_sdk_emr::config::Builder::from(sdk);
+    if let Some(url) = endpoints.get("emr") {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_emr::Client::from_conf(b.build())
+}
+
+fn sts_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_sts::Client {
+    let mut b = aws_sdk_sts::config::Builder::from(sdk);
+    if let Some(url) = endpoints.get("sts") {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_sts::Client::from_conf(b.build())
+}
+
+const CREDENTIAL_SOURCES: &str = "environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), \
+the shared config and credentials files (AWS_PROFILE or the provider's profile), SSO, web identity \
+(AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint and EC2 instance metadata";
+
+/// Builds the clients and asks STS who we are.
+pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)));
+    if let Some(r) = &settings.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(p) = &settings.profile {
+        loader = loader.profile_name(p);
+    }
+    let mut sdk = loader.load().await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or("No AWS region is configured: set `region` in the provider block, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the shared config profile.")?;
+
+    let base_creds = sdk.credentials_provider().ok_or_else(|| format!("No AWS credentials found. Tried {CREDENTIAL_SOURCES}."))?;
+    if let Err(e) = base_creds.provide_credentials().await {
+        return Err(format!(
+            "No AWS credentials found. Tried {CREDENTIAL_SOURCES}. Configure one of them, or set `profile`. ({})",
+            errors::source_chain(&e)
+        ));
+    }
+
+    if let Some(ar) = &settings.assume_role {
+        let provider = assume_role::AssumeRoleCredentials::new(sts_client(&sdk, &settings.endpoints), ar.clone());
+        if let Err(e) = provider.provide_credentials().await {
+            return Err(format!("assuming role {} (assume_role.role_arn): {}", ar.role_arn, errors::source_chain(&e)));
+        }
+        sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+    }
+
+    let who = sts_client(&sdk, &settings.endpoints)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| format!("calling sts:GetCallerIdentity to learn the account: {}", errors::describe(&e)))?;
+    let caller_arn = who.arn().unwrap_or_default().to_string();
+    let account_id = who.account().unwrap_or_default().to_string();
+    let partition = crate::validate::parse_arn(&caller_arn).map(|a| a.partition.to_string()).unwrap_or_else(|| "aws".into());
+    if account_id.is_empty() {
+        return Err("sts:GetCallerIdentity returned no account id".into());
+    }
+    Ok(AwsClients {
+        emr: emr_client(&sdk, &settings.endpoints),
+        sdk,
+        region,
+        account_id,
+        partition,
+        caller_arn,
+        endpoints: settings.endpoints.clone(),
+    })
+}

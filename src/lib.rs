@@ -1,0 +1,19 @@
+//! terraform-provider-emr: govern how EMR clusters and EMR Serverless data
+//! planes are launched. `tfplugin` speaks Terraform's protocol; `provider`,
+//! `aws` and `resources` hold everything about AWS.
+
+pub mod proto {
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+    pub mod plugin {
+        tonic::include_proto!("plugin");
+    }
+}
+
+#[macro_use]
+pub mod tfplugin;
+pub mod aws;
+pub mod provider;
+pub mod resources;
+pub mod validate;

@@ -1,0 +1,54 @@
+use std::sync::Arc;
+
+use terraform_provider_emr::provider::EmrProvider;
+use terraform_provider_emr::tfplugin::{log, serve};
+
+const USAGE: &str = "terraform-provider-emr: a Terraform provider (emrlaunch/emr).
+
+Terraform starts this program itself. Flags:
+  --debug     serve without TLS and print the TF_REATTACH_PROVIDERS value to use
+  --version   print the version";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut debug = false;
+    for a in &args {
+        match a.as_str() {
+            "--debug" | "-debug" => debug = true,
+            "--version" | "-version" => {
+                eprintln!("terraform-provider-emr {}", env!("CARGO_PKG_VERSION"));
+                return;
+            }
+            "--help" | "-help" | "-h" => {
+                eprintln!("{USAGE}");
+                return;
+            }
+            other => {
+                eprintln!("terraform-provider-emr: unknown argument {other:?}\n\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
+    if !debug {
+        if let Err(msg) = serve::check_handshake_env() {
+            eprintln!("{msg}");
+            std::process::exit(1);
+        }
+    }
+    log::init_from_env();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-emr: starting the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let provider = Arc::new(EmrProvider::new());
+    let res = rt.block_on(serve::serve(provider, "registry.terraform.io/emrlaunch/emr", debug));
+    if let Err(e) = res {
+        eprintln!("terraform-provider-emr: {e}");
+        std::process::exit(1);
+    }
+    // Do not wait for background tasks (signal listener, idle connections).
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+}

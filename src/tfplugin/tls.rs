@@ -1,0 +1,126 @@
+//! AutoMTLS as go-plugin does it: Terraform passes its client certificate in
+//! PLUGIN_CLIENT_CERT, we generate a self-signed server certificate for
+//! "localhost" and announce it in the handshake line, and only the exact
+//! client certificate Terraform gave us may connect.
+//!
+//! go-plugin's certificates are self-signed CAs, which webpki refuses as
+//! end-entity certificates, so the client is verified by pinning its DER
+//! bytes and checking the handshake signature against its key.
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+pub struct ServerIdentity {
+    pub cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+/// A fresh self-signed certificate for this process.
+pub fn generate_server_identity() -> Result<ServerIdentity, String> {
+    let key = rcgen::KeyPair::generate().map_err(|e| format!("generating server key: {e}"))?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .map_err(|e| format!("certificate parameters: {e}"))?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-emr");
+    params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::seconds(30);
+    params.not_after = now + time::Duration::days(365 * 30);
+    let cert = params.self_signed(&key).map_err(|e| format!("self-signing server certificate: {e}"))?;
+    Ok(ServerIdentity { cert_der: cert.der().to_vec(), key_der: key.serialize_der() })
+}
+
+/// The first certificate of a PEM bundle, as DER.
+pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
+    let mut in_block = false;
+    let mut b64 = String::new();
+    for line in pem.lines() {
+        let line = line.trim();
+        if line.starts_with("-----BEGIN CERTIFICATE-----") {
+            in_block = true;
+        } else if line.starts_with("-----END CERTIFICATE-----") {
+            break;
+        } else if in_block {
+            b64.push_str(line);
+        }
+    }
+    if b64.is_empty() {
+        return Err("no CERTIFICATE block in PLUGIN_CLIENT_CERT".into());
+    }
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.as_bytes())
+        .map_err(|e| format!("PLUGIN_CLIENT_CERT is not valid base64 PEM: {e}"))
+}
+
+#[derive(Debug)]
+struct PinnedClient {
+    der: Vec<u8>,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClient {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algs)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// The rustls server configuration: our identity, the pinned client, ALPN h2
+/// (gRPC clients require it).
+pub fn server_config(identity: &ServerIdentity, client_cert_der: Vec<u8>) -> Result<Arc<rustls::ServerConfig>, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(PinnedClient { der: client_cert_der, algs: provider.signature_verification_algorithms });
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS versions: {e}"))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![CertificateDer::from(identity.cert_der.clone())], key)
+        .map_err(|e| format!("TLS server certificate: {e}"))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(cfg))
+}

@@ -1,0 +1,690 @@
+//! Acceptance-test harness: an AWS emulator (moto) per test, and Terraform
+//! workspaces that load the provider binary built by Cargo through a
+//! `dev_overrides` CLI configuration.
+//!
+//! Nothing here depends on the provider's library code: the tests drive the
+//! real binary through real Terraform, and check the emulator independently
+//! through aws-sdk-emr and moto's own API.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// How long the emulator may take to answer after it was spawned. moto imports
+/// a lot of Python on start; on a loaded 2-core CI machine that can take a while.
+const EMULATOR_START_TIMEOUT: Duration = Duration::from_secs(90);
+/// Upper bound for one Terraform command, so a hung provider fails the test
+/// instead of hanging CI.
+const TERRAFORM_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The provider binary Cargo built for this test run.
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-emr"))
+}
+
+// ---------------------------------------------------------------------------
+// Emulator
+// ---------------------------------------------------------------------------
+
+/// A moto server on a free loopback port, owned by this test. Dropping it kills
+/// the process (by PID, via `Child`) and reaps it.
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    /// Holds moto's stderr log and the recorder file: moto writes recordings to
+    /// `MOTO_RECORDER_FILEPATH` (default `./moto_recording`), so each emulator
+    /// needs its own, or parallel test binaries would read each other's calls.
+    dir: TempDir,
+}
+
+fn moto_server_path() -> PathBuf {
+    let path = match std::env::var_os("EMR_TEST_MOTO_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => manifest_dir().join(".tools/venv/bin/moto_server"),
+    };
+    assert!(
+        path.is_file(),
+        "moto_server not found at {} (set EMR_TEST_MOTO_SERVER, or run `make tools`)",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    // The OS picks a free port; we release it and hand it to moto. Another
+    // process could grab it in between, so `start` retries on a failed bind.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().unwrap().port()
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let moto = moto_server_path();
+        let mut last_err = String::new();
+        for _attempt in 0..3 {
+            match Self::try_start(&moto) {
+                Ok(emulator) => return emulator,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("could not start the emulator ({}):\n{last_err}", moto.display());
+    }
+
+    fn try_start(moto: &Path) -> Result<Emulator, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("emr-moto-")
+            .tempdir()
+            .expect("temp dir");
+        let port = free_port();
+        let log = File::create(dir.path().join("moto.log")).unwrap();
+        let child = Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(dir.path())
+            // moto builds URLs it returns (e.g. queue URLs) from MOTO_PORT; it
+            // must match the port it listens on.
+            .env("MOTO_PORT", port.to_string())
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
+            .env_remove("MOTO_ENABLE_RECORDING")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", moto.display()))?;
+        let mut emulator = Emulator { child, port, dir };
+
+        let deadline = Instant::now() + EMULATOR_START_TIMEOUT;
+        loop {
+            if let Some(status) = emulator.child.try_wait().unwrap() {
+                return Err(format!(
+                    "moto_server exited with {status} before answering; its log:\n{}",
+                    emulator.log()
+                ));
+            }
+            // Posting the config doubles as the readiness probe.
+            if emulator.configure().is_ok() {
+                return Ok(emulator);
+            }
+            if Instant::now() > deadline {
+                let log = emulator.log();
+                drop(emulator);
+                panic!(
+                    "moto_server did not answer on 127.0.0.1:{port} within {:?}; its log:\n{log}",
+                    EMULATOR_START_TIMEOUT
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Let Step Functions executions actually run their states.
+    fn configure(&self) -> Result<(), String> {
+        let (status, body) = self.http(
+            "POST",
+            "/moto-api/config",
+            br#"{"stepfunctions":{"execute_state_machine":true}}"#,
+        )?;
+        if status / 100 == 2 {
+            Ok(())
+        } else {
+            Err(format!("moto-api/config answered {status}: {body}"))
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// moto's own log (stdout and stderr), for failure messages.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
+    }
+
+    /// Forget every resource in every service.
+    pub fn reset(&self) {
+        self.moto_api("POST", "/moto-api/reset", b"");
+        // The Step Functions switch lives in moto's config, not in a backend,
+        // so reset keeps it; setting it again costs nothing and is certain.
+        self.configure().unwrap();
+    }
+
+    /// Every model instance moto created since the last reset, per service,
+    /// from `/moto-api/data.json`. Instances stay listed after their resource
+    /// is deleted, so this answers "what was ever created", not "what exists".
+    pub fn model_data(&self) -> Value {
+        let body = self.moto_api("GET", "/moto-api/data.json", b"");
+        serde_json::from_str(&body).expect("moto data.json is JSON")
+    }
+
+    // -- request recording ---------------------------------------------------
+    //
+    // moto 5.2's recorder (found by trying it): `POST /moto-api/recorder/
+    // start-recording | stop-recording | reset-recording | download-recording`
+    // (there is no `clear-recording`; `reset-recording` truncates the file).
+    // Every request that reaches a service is appended, as one JSON line
+    // `{"headers", "method", "url", "body", "body_encoded"}`, to the file at
+    // MOTO_RECORDER_FILEPATH, before the request is handled (so failed and
+    // retried calls are recorded too). Bodies are base64 when `body_encoded`.
+    // Requests to /moto-api/recorder/ are not recorded; other /moto-api/ calls
+    // are, and are skipped below. Download fails (HTTP 500) until the file
+    // exists, hence the reset before starting.
+
+    /// Clear the recording and record every request from now on.
+    pub fn start_recording(&self) {
+        self.moto_api("POST", "/moto-api/recorder/reset-recording", b"");
+        self.moto_api("POST", "/moto-api/recorder/start-recording", b"");
+    }
+
+    pub fn stop_recording(&self) {
+        self.moto_api("POST", "/moto-api/recorder/stop-recording", b"");
+    }
+
+    /// The AWS actions received since `start_recording`, in order: the
+    /// `X-Amz-Target` header for JSON-protocol services (e.g.
+    /// "ElasticMapReduce.DescribeSecurityConfiguration"), `Action=` of the form
+    /// body or query for query-protocol services (e.g. "GetCallerIdentity"),
+    /// else "<METHOD> <path>" for REST services.
+    pub fn recorded_actions(&self) -> Vec<String> {
+        let text = self.moto_api("POST", "/moto-api/recorder/download-recording", b"");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|line| {
+                let entry: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"));
+                recorded_action(&entry)
+            })
+            .collect()
+    }
+
+    /// Recorded actions that may change something: all but Describe*/Get*/
+    /// List* (and GET/HEAD for REST services).
+    pub fn mutating_actions(&self) -> Vec<String> {
+        self.recorded_actions()
+            .into_iter()
+            .filter(|a| is_mutating(a))
+            .collect()
+    }
+
+    // -- plain HTTP to moto's API ---------------------------------------------
+
+    fn moto_api(&self, method: &str, path: &str, body: &[u8]) -> String {
+        match self.http(method, path, body) {
+            Ok((status, body)) if status / 100 == 2 => body,
+            Ok((status, body)) => panic!("{method} {path} answered {status}: {body}"),
+            Err(e) => panic!("{method} {path}: {e}\nmoto log:\n{}", self.log()),
+        }
+    }
+
+    /// A minimal HTTP/1.1 client (one request per connection), enough for
+    /// moto's JSON API, so the harness needs no HTTP client crate.
+    fn http(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| format!("connect: {e}"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(body))
+            .map_err(|e| format!("write: {e}"))?;
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("read: {e}"))?;
+        parse_http_response(&raw)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_http_response(raw: &[u8]) -> Result<(u16, String), String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP header in {} bytes", raw.len()))?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut body = raw[split + 4..].to_vec();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line: {head}"))?;
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunk size")?;
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size_hex = size_text.split(';').next().unwrap().trim();
+        let size = usize::from_str_radix(size_hex, 16).map_err(|e| format!("chunk size: {e}"))?;
+        data = &data[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if data.len() < size + 2 {
+            return Err("truncated chunk".into());
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+fn recorded_action(entry: &Value) -> Option<String> {
+    let url = entry["url"].as_str().unwrap_or_default();
+    let path_and_query = url
+        .split_once("://")
+        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
+        .unwrap_or(url);
+    if path_and_query.starts_with("/moto-api/") {
+        return None; // the harness talking to moto, not an AWS call
+    }
+    if let Some(headers) = entry["headers"].as_object() {
+        for (name, value) in headers {
+            if name.eq_ignore_ascii_case("x-amz-target") {
+                return value.as_str().map(str::to_owned);
+            }
+        }
+    }
+    let body = match entry["body"].as_str() {
+        Some(b) if entry["body_encoded"].as_bool() == Some(true) => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Some(b) => b.to_owned(),
+        None => String::new(),
+    };
+    let query = path_and_query.split_once('?').map(|(_, q)| q).unwrap_or("");
+    for form in [body.as_str(), query] {
+        if let Some(action) = form
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+        {
+            return Some(action.to_owned());
+        }
+    }
+    let method = entry["method"].as_str().unwrap_or("?");
+    let path = path_and_query.split('?').next().unwrap_or("/");
+    Some(format!("{method} {path}"))
+}
+
+fn is_mutating(action: &str) -> bool {
+    if let Some((method, _path)) = action.split_once(' ') {
+        return !matches!(method, "GET" | "HEAD");
+    }
+    let name = action.rsplit('.').next().unwrap_or(action);
+    !["Describe", "Get", "List"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// AWS SDK configuration that talks to the emulator with static test
+/// credentials. Built by hand rather than loaded, so no profile file or
+/// environment variable of the machine running the tests can leak in.
+pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "emr-tests",
+        )))
+        .build()
+}
+
+// ---------------------------------------------------------------------------
+// Terraform
+// ---------------------------------------------------------------------------
+
+/// The Terraform binaries every acceptance test runs against:
+/// `EMR_TEST_TERRAFORM` (colon-separated), else `.tools/terraform-1.0.3/
+/// terraform` and `terraform` on PATH.
+pub fn terraform_binaries() -> Vec<PathBuf> {
+    if let Some(list) = std::env::var_os("EMR_TEST_TERRAFORM").filter(|v| !v.is_empty()) {
+        let list = list.to_string_lossy().into_owned();
+        // Empty entries come from an unset part, e.g. `$(command -v terraform)`
+        // printing nothing; they are not binaries.
+        let bins: Vec<PathBuf> = list
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        assert!(!bins.is_empty(), "EMR_TEST_TERRAFORM={list:?} names no binary");
+        for b in &bins {
+            assert!(
+                b.is_file(),
+                "EMR_TEST_TERRAFORM lists {}, which does not exist",
+                b.display()
+            );
+        }
+        return bins;
+    }
+    let old = manifest_dir().join(".tools/terraform-1.0.3/terraform");
+    assert!(
+        old.is_file(),
+        "{} not found: run `make tools`, or set EMR_TEST_TERRAFORM",
+        old.display()
+    );
+    let on_path = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("terraform"))
+                .find(|c| c.is_file())
+        })
+        .unwrap_or_else(|| panic!("no `terraform` on PATH; set EMR_TEST_TERRAFORM"));
+    vec![old, on_path]
+}
+
+/// What one Terraform command did.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// stdout and stderr together, for searching diagnostics.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A temporary Terraform working directory wired to the provider binary and
+/// an emulator.
+pub struct Workspace {
+    dir: TempDir,
+    terraform: PathBuf,
+    version: String,
+    endpoint: String,
+    runs: std::cell::Cell<u32>,
+}
+
+impl Workspace {
+    pub fn new(terraform: &Path, emulator: &Emulator, hcl: &str) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("emr-tf-")
+            .tempdir()
+            .expect("temp dir");
+        let provider_dir = provider_binary()
+            .parent()
+            .expect("provider binary has a directory")
+            .to_path_buf();
+        // dev_overrides makes Terraform use the freshly built binary without a
+        // registry. `terraform init` refuses to work offline for such a
+        // provider, and plan/apply/import/destroy/show do not need it, so the
+        // harness never runs init.
+        let rc = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"emrlaunch/emr\" = {}\n  }}\n  direct {{}}\n}}\n",
+            Value::String(provider_dir.to_string_lossy().into_owned())
+        );
+        fs::write(dir.path().join("dev.tfrc"), rc).unwrap();
+        let mut ws = Workspace {
+            dir,
+            terraform: terraform.to_path_buf(),
+            version: String::new(),
+            endpoint: emulator.endpoint(),
+            runs: std::cell::Cell::new(0),
+        };
+        ws.write(hcl);
+        let out = ws.run(&["version", "-json"]);
+        let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`{} version -json` ({e}):\n{}",
+                terraform.display(),
+                out.all()
+            )
+        });
+        ws.version = v["terraform_version"].as_str().unwrap_or("?").to_owned();
+        ws
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// e.g. "1.0.3"
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// (major, minor) of the Terraform version, for version-dependent checks.
+    pub fn version_at_least(&self, major: u32, minor: u32) -> bool {
+        let mut it = self.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let v = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+        v >= (major, minor)
+    }
+
+    /// Replace main.tf.
+    pub fn write(&self, hcl: &str) {
+        fs::write(self.dir.path().join("main.tf"), hcl).unwrap();
+    }
+
+    /// Run Terraform in the workspace with a hermetic environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let n = self.runs.get() + 1;
+        self.runs.set(n);
+        let out_path = self.dir.path().join(format!(".run{n}.stdout"));
+        let err_path = self.dir.path().join(format!(".run{n}.stderr"));
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args).current_dir(self.dir.path());
+        // Nothing of the caller's AWS or Terraform setup may leak in: the
+        // machine's TF_CLI_CONFIG_FILE points at a missing file, and a real
+        // AWS profile must never be used by a test.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("AWS_") || key.starts_with("TF_") || key.starts_with("CHECKPOINT_")
+            {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        let missing = self.dir.path().join("no-such-aws-file");
+        cmd.env("TF_CLI_CONFIG_FILE", self.dir.path().join("dev.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_CONFIG_FILE", &missing)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        if let Some(level) = std::env::var_os("EMR_TEST_TF_LOG").filter(|v| !v.is_empty()) {
+            cmd.env("TF_LOG", level);
+        }
+        // Output goes to files, not pipes: no reader threads, no deadlock on a
+        // full pipe, and the command can be waited on with a deadline.
+        cmd.stdin(Stdio::null())
+            .stdout(File::create(&out_path).unwrap())
+            .stderr(File::create(&err_path).unwrap());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", self.terraform.display()));
+        let status = wait_with_deadline(&mut child, TERRAFORM_TIMEOUT).unwrap_or_else(|| {
+            panic!(
+                "terraform {} `{}` did not finish within {:?}\nstdout:\n{}\nstderr:\n{}",
+                self.version,
+                args.join(" "),
+                TERRAFORM_TIMEOUT,
+                fs::read_to_string(&out_path).unwrap_or_default(),
+                fs::read_to_string(&err_path).unwrap_or_default()
+            )
+        });
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: fs::read_to_string(&out_path).unwrap_or_default(),
+            stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+        }
+    }
+
+    /// Run and panic with everything Terraform said unless it exits 0.
+    pub fn run_ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        if out.code != 0 {
+            panic!("{}", self.describe_failure(args, &out));
+        }
+        out
+    }
+
+    /// A failure report: Terraform version, command, exit code, full output.
+    pub fn describe_failure(&self, args: &[&str], out: &Output) -> String {
+        format!(
+            "terraform {} ({}) `{}` exited {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.version,
+            self.terraform.display(),
+            args.join(" "),
+            out.code,
+            out.stdout,
+            out.stderr
+        )
+    }
+
+    pub fn apply(&self) -> Output {
+        self.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+    pub fn plan_exit_code(&self) -> (i32, Output) {
+        let out = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        (out.code, out)
+    }
+
+    pub fn assert_plan_empty(&self) {
+        let (code, out) = self.plan_exit_code();
+        if code != 0 {
+            panic!(
+                "expected an empty plan (exit 0)\n{}",
+                self.describe_failure(&["plan", "-detailed-exitcode"], &out)
+            );
+        }
+    }
+
+    /// Save a plan and return `show -json` of it, plus the human plan output
+    /// (which is where Terraform < 1.2 says "forces replacement").
+    pub fn plan_json(&self) -> (Value, Output) {
+        let out = self.run_ok(&["plan", "-out=tfplan", "-input=false", "-no-color"]);
+        let shown = self.run_ok(&["show", "-json", "tfplan"]);
+        let json = serde_json::from_str(&shown.stdout)
+            .unwrap_or_else(|e| panic!("plan JSON ({e}):\n{}", shown.stdout));
+        (json, out)
+    }
+
+    pub fn import(&self, addr: &str, id: &str) -> Output {
+        self.run_ok(&["import", "-input=false", "-no-color", addr, id])
+    }
+
+    pub fn destroy(&self) -> Output {
+        self.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn state_rm(&self, addr: &str) -> Output {
+        self.run_ok(&["state", "rm", addr])
+    }
+
+    /// `show -json` of the current state.
+    pub fn state_json(&self) -> Value {
+        let out = self.run_ok(&["show", "-json"]);
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("state JSON ({e}):\n{}", out.stdout))
+    }
+
+    /// The attribute values of one resource in state; panics if it is absent.
+    pub fn resource_values(&self, addr: &str) -> Value {
+        let state = self.state_json();
+        find_resource(&state["values"]["root_module"], addr)
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| {
+                panic!(
+                    "terraform {}: {addr} is not in state:\n{:#}",
+                    self.version, state
+                )
+            })
+    }
+}
+
+fn find_resource<'a>(module: &'a Value, addr: &str) -> Option<&'a Value> {
+    let here = module["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == addr));
+    here.or_else(|| {
+        module["child_modules"]
+            .as_array()?
+            .iter()
+            .find_map(|m| find_resource(m, addr))
+    })
+}
+
+/// The `resource_changes` entry of a saved plan for one address.
+pub fn resource_change<'a>(plan: &'a Value, addr: &str) -> &'a Value {
+    plan["resource_changes"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["address"] == addr))
+        .unwrap_or_else(|| panic!("no resource_changes entry for {addr} in plan:\n{plan:#}"))
+}
+
+fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    let mut interrupted = false;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            if !interrupted {
+                // SIGINT first: Terraform then stops its provider processes,
+                // which a SIGKILL would leave running.
+                let _ = Command::new("kill")
+                    .args(["-INT", &child.id().to_string()])
+                    .status();
+                interrupted = true;
+                std::thread::sleep(Duration::from_secs(10));
+                continue;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
