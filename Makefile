@@ -25,7 +25,7 @@ test: tools
 	cargo test --all-targets
 
 lint:
-	cargo fmt --all -- --check
+	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
 install:

@@ -94,6 +94,18 @@ impl Emr {
         }
     }
 
+    fn create(&self, name: &str, document: &Value) {
+        self.rt
+            .block_on(
+                self.client
+                    .create_security_configuration()
+                    .name(name)
+                    .security_configuration(document.to_string())
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("CreateSecurityConfiguration({name}): {e:?}"));
+    }
+
     fn delete(&self, name: &str) {
         self.rt
             .block_on(
@@ -156,12 +168,30 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// Does some line of the human plan output mention `attr` and say it forces
-/// a replacement?
+/// Does the human plan output say that `attr` forces a replacement? Terraform
+/// puts "# forces replacement" on the attribute's line, or, for a value it
+/// renders over several lines (jsonencode(...)), on one of the lines below it
+/// that are indented deeper than the attribute.
 fn says_forces_replacement(out: &Output, attr: &str) -> bool {
-    out.stdout
-        .lines()
-        .any(|l| l.contains(attr) && l.contains("forces replacement"))
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    lines.iter().enumerate().any(|(i, line)| {
+        let body = line
+            .trim_start()
+            .trim_start_matches(['~', '+', '-', '/'])
+            .trim_start();
+        if !(body.starts_with(attr) && body[attr.len()..].trim_start().starts_with('=')) {
+            return false;
+        }
+        std::iter::once(*line)
+            .chain(
+                lines[i + 1..]
+                    .iter()
+                    .copied()
+                    .take_while(|l| indent(l) > indent(line)),
+            )
+            .any(|l| l.contains("# forces replacement"))
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -194,17 +224,25 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, emr: &Emr) {
     // Step 1b: apply creates it; state and emulator agree.
     ws.apply();
     let state = ws.resource_values(RT);
-    assert_eq!(state["id"], json!("runtime-roles"), "[tf {v}] id == name: {state:#}");
+    assert_eq!(
+        state["id"],
+        json!("runtime-roles"),
+        "[tf {v}] id == name: {state:#}"
+    );
     assert_eq!(state["name"], json!("runtime-roles"), "[tf {v}] {state:#}");
     assert_eq!(
         state["configuration_json"],
         json!(RUNTIME_ROLES_JSON),
         "[tf {v}] state holds the canonical JSON"
     );
-    assert_eq!(state["external_id"], json!(""), "[tf {v}] moto stores no ExternalId");
-    let stored = emr
-        .describe("runtime-roles")
-        .unwrap_or_else(|| panic!("[tf {v}] apply succeeded but the emulator has no runtime-roles"));
+    assert_eq!(
+        state["external_id"],
+        json!(""),
+        "[tf {v}] moto stores no ExternalId"
+    );
+    let stored = emr.describe("runtime-roles").unwrap_or_else(|| {
+        panic!("[tf {v}] apply succeeded but the emulator has no runtime-roles")
+    });
     assert_eq!(stored.json, expected, "[tf {v}] what EMR holds");
     assert_eq!(
         stored.json,
@@ -232,9 +270,46 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, emr: &Emr) {
     );
     ws.import(RT, "runtime-roles");
     let imported = ws.resource_values(RT);
-    for key in ["id", "name", "configuration_json", "external_id", "creation_date"] {
+    for key in [
+        "id",
+        "name",
+        "configuration_json",
+        "external_id",
+        "creation_date",
+    ] {
         assert_eq!(imported[key], state[key], "[tf {v}] imported {key}");
     }
+    ws.assert_plan_empty();
+
+    // Step 3b: real EMR adds an ExternalId inside
+    // ApplicationScopedIAMRoleConfiguration when it stores a runtime-role
+    // configuration; moto does not. Put such a document in place behind
+    // Terraform's back: it must surface as external_id, never as a diff or a
+    // replacement (the AWS provider's issue #37526).
+    let mut with_external_id = expected.clone();
+    with_external_id["AuthorizationConfiguration"]["IAMConfiguration"]
+        ["ApplicationScopedIAMRoleConfiguration"]["ExternalId"] = json!("ext-7f3a9c");
+    emr.delete("runtime-roles");
+    emr.create("runtime-roles", &with_external_id);
+    ws.assert_plan_empty();
+    ws.run_ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let refreshed = ws.resource_values(RT);
+    assert_eq!(
+        refreshed["external_id"],
+        json!("ext-7f3a9c"),
+        "[tf {v}] Read moves EMR's ExternalId into external_id: {refreshed:#}"
+    );
+    assert_eq!(
+        refreshed["configuration_json"],
+        json!(RUNTIME_ROLES_JSON),
+        "[tf {v}] configuration_json stays what the user configured"
+    );
     ws.assert_plan_empty();
 
     // Step 4: security configurations are immutable: a change replaces, and
@@ -247,10 +322,14 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, emr: &Emr) {
         set(&["delete", "create"]),
         "[tf {v}] changing propagate_source_identity must replace: {rc:#}"
     );
-    if ws.version_at_least(1, 2) {
-        let paths = rc["change"]["replace_paths"]
-            .as_array()
-            .unwrap_or_else(|| panic!("[tf {v}] no replace_paths: {rc:#}"));
+    // replace_paths is documented from Terraform 1.2 on (1.0.3 already
+    // writes it); where present it must name the attribute.
+    let replace_paths = rc["change"]["replace_paths"].as_array();
+    assert!(
+        replace_paths.is_some() || !ws.version_at_least(1, 2),
+        "[tf {v}] no replace_paths: {rc:#}"
+    );
+    if let Some(paths) = replace_paths {
         assert!(
             paths.iter().any(|p| {
                 p.get(0) == Some(&json!("runtime_roles"))
@@ -415,6 +494,12 @@ fn security_configuration_json_form() {
         let (plan, human) = ws.plan_json();
         let rc = resource_change(&plan, addr);
         assert_eq!(actions(rc), set(&["delete", "create"]), "[tf {v}] {rc:#}");
+        if let Some(paths) = rc["change"]["replace_paths"].as_array() {
+            assert!(
+                paths.contains(&json!(["configuration_json"])),
+                "[tf {v}] replace_paths must name configuration_json: {paths:?}"
+            );
+        }
         assert!(
             says_forces_replacement(&human, "configuration_json"),
             "[tf {v}] the plan must say configuration_json forces replacement:\n{}",
@@ -633,10 +718,17 @@ fn security_configuration_invalid_configs_fail_at_plan() {
             "[tf {v}] the valid control configuration must plan a create\n{}",
             ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
         );
+        // The provider looks up its account at configure, so the recorder
+        // must have seen that; otherwise "no mutating call" below proves nothing.
+        let recorded = emulator.recorded_actions();
+        assert!(
+            !recorded.is_empty(),
+            "[tf {v}] the recorder saw no call from the provider's plan"
+        );
         assert_eq!(
             emulator.mutating_actions(),
             Vec::<String>::new(),
-            "[tf {v}] planning must not change anything"
+            "[tf {v}] planning must not change anything; recorded {recorded:?}"
         );
 
         let mut failures = Vec::new();

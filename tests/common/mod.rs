@@ -78,7 +78,10 @@ impl Emulator {
                 Err(e) => last_err = e,
             }
         }
-        panic!("could not start the emulator ({}):\n{last_err}", moto.display());
+        panic!(
+            "could not start the emulator ({}):\n{last_err}",
+            moto.display()
+        );
     }
 
     fn try_start(moto: &Path) -> Result<Emulator, String> {
@@ -235,7 +238,9 @@ impl Emulator {
     fn http(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
         let mut stream =
             TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| format!("connect: {e}"))?;
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -368,7 +373,11 @@ pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.endpoint())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "emr-tests",
+            "testing",
+            "testing",
+            None,
+            None,
+            "emr-tests",
         )))
         .build()
 }
@@ -390,7 +399,10 @@ pub fn terraform_binaries() -> Vec<PathBuf> {
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
             .collect();
-        assert!(!bins.is_empty(), "EMR_TEST_TERRAFORM={list:?} names no binary");
+        assert!(
+            !bins.is_empty(),
+            "EMR_TEST_TERRAFORM={list:?} names no binary"
+        );
         for b in &bins {
             assert!(
                 b.is_file(),
@@ -490,7 +502,10 @@ impl Workspace {
 
     /// (major, minor) of the Terraform version, for version-dependent checks.
     pub fn version_at_least(&self, major: u32, minor: u32) -> bool {
-        let mut it = self.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut it = self
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
         let v = (it.next().unwrap_or(0), it.next().unwrap_or(0));
         v >= (major, minor)
     }
@@ -513,8 +528,7 @@ impl Workspace {
         // AWS profile must never be used by a test.
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy();
-            if key.starts_with("AWS_") || key.starts_with("TF_") || key.starts_with("CHECKPOINT_")
-            {
+            if key.starts_with("AWS_") || key.starts_with("TF_") || key.starts_with("CHECKPOINT_") {
                 cmd.env_remove(key.as_ref());
             }
         }
