@@ -1,6 +1,10 @@
 // Compiles proto/ with protox (pure Rust): no system protoc needed.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/tfplugin6.proto", "proto/grpc_controller.proto", "proto/grpc_stdio.proto"];
+    let files = [
+        "proto/tfplugin6.proto",
+        "proto/grpc_controller.proto",
+        "proto/grpc_stdio.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }

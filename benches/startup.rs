@@ -24,7 +24,10 @@ async fn startup_once() -> Duration {
     let (mut child, line) = mtls::start_plugin(&cert);
     let hs = mtls::parse_handshake(&line);
     let channel = mtls::connect(&hs, &cert).await.expect("connect");
-    let schema = ProviderClient::new(channel.clone()).get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema");
+    let schema = ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema");
     let elapsed = t0.elapsed();
     assert!(!schema.into_inner().resource_schemas.is_empty());
     let _ = GrpcControllerClient::new(channel).shutdown(Empty {}).await;
@@ -39,16 +42,33 @@ fn main() {
     times.sort();
     println!(
         "startup → GetProviderSchema ({runs} runs, {}): median {:?}, p95 {:?}, min {:?}",
-        if cfg!(debug_assertions) { "debug build" } else { "release build" },
+        if cfg!(debug_assertions) {
+            "debug build"
+        } else {
+            "release build"
+        },
         percentile(&times, 0.5),
         percentile(&times, 0.95),
         times[0]
     );
 
     // A planned state with 10 000 list elements and nested unknowns.
-    let ty = Type::object([("items", Type::list(Type::object([("k", Type::String), ("v", Type::Number), ("u", Type::String)])))]);
+    let ty = Type::object([(
+        "items",
+        Type::list(Type::object([
+            ("k", Type::String),
+            ("v", Type::Number),
+            ("u", Type::String),
+        ])),
+    )]);
     let items: Vec<Value> = (0..10_000)
-        .map(|i| Value::object([("k", Value::string(format!("key-{i}"))), ("v", Value::number(i)), ("u", Value::Unknown)]))
+        .map(|i| {
+            Value::object([
+                ("k", Value::string(format!("key-{i}"))),
+                ("v", Value::number(i)),
+                ("u", Value::Unknown),
+            ])
+        })
         .collect();
     let v = Value::object([("items", Value::List(items))]);
     let bytes = msgpack::encode(&v, &ty);

@@ -36,7 +36,10 @@ fn main() {
         }
     }
     log::init_from_env();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("terraform-provider-emr: starting the async runtime: {e}");
@@ -44,7 +47,11 @@ fn main() {
         }
     };
     let provider = Arc::new(EmrProvider::new());
-    let res = rt.block_on(serve::serve(provider, "registry.terraform.io/emrlaunch/emr", debug));
+    let res = rt.block_on(serve::serve(
+        provider,
+        "registry.terraform.io/emrlaunch/emr",
+        debug,
+    ));
     if let Err(e) = res {
         eprintln!("terraform-provider-emr: {e}");
         std::process::exit(1);

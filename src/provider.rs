@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use crate::aws::{self, AssumeRole, AwsClients, Settings, ENDPOINT_SERVICES};
 use crate::resources;
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider, Resource, Schema, Type,
-    Value,
+    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
+    Resource, Schema, Type, Value,
 };
 use crate::validate;
 
@@ -64,14 +64,19 @@ impl Default for EmrProvider {
 
 impl EmrProvider {
     pub fn new() -> EmrProvider {
-        EmrProvider { data: Arc::new(ProviderData::default()) }
+        EmrProvider {
+            data: Arc::new(ProviderData::default()),
+        }
     }
 }
 
 pub fn provider_schema() -> Schema {
-    let mut endpoints = Block::new().desc("Per-service endpoint URLs, overriding AWS_ENDPOINT_URL[_SERVICE].");
+    let mut endpoints =
+        Block::new().desc("Per-service endpoint URLs, overriding AWS_ENDPOINT_URL[_SERVICE].");
     for s in ENDPOINT_SERVICES {
-        endpoints = endpoints.attr(Attribute::optional(s, Type::String).desc(&format!("Endpoint URL for the {s} API.")));
+        endpoints = endpoints.attr(
+            Attribute::optional(s, Type::String).desc(&format!("Endpoint URL for the {s} API.")),
+        );
     }
     Schema::new(
         Block::new()
@@ -129,23 +134,51 @@ Apply that resource first (terraform apply -target=<address>), or configure this
         }
     };
     let any = |_: &str| Ok(());
-    check(AttrPath::attr("region"), config.get("region"), &validate::aws_region);
+    check(
+        AttrPath::attr("region"),
+        config.get("region"),
+        &validate::aws_region,
+    );
     check(AttrPath::attr("profile"), config.get("profile"), &any);
-    check(AttrPath::attr("metadata_prefix"), config.get("metadata_prefix"), &validate::ssm_prefix);
+    check(
+        AttrPath::attr("metadata_prefix"),
+        config.get("metadata_prefix"),
+        &validate::ssm_prefix,
+    );
     let ar = config.get("assume_role");
     if ar.is_unknown() {
         check(AttrPath::attr("assume_role"), ar, &any);
     }
-    check(AttrPath::parse_dotted("assume_role.role_arn"), ar.get("role_arn"), &validate::iam_role_arn);
-    check(AttrPath::parse_dotted("assume_role.external_id"), ar.get("external_id"), &validate::external_id);
-    check(AttrPath::parse_dotted("assume_role.session_name"), ar.get("session_name"), &validate::sts_name);
-    check(AttrPath::parse_dotted("assume_role.source_identity"), ar.get("source_identity"), &validate::sts_name);
+    check(
+        AttrPath::parse_dotted("assume_role.role_arn"),
+        ar.get("role_arn"),
+        &validate::iam_role_arn,
+    );
+    check(
+        AttrPath::parse_dotted("assume_role.external_id"),
+        ar.get("external_id"),
+        &validate::external_id,
+    );
+    check(
+        AttrPath::parse_dotted("assume_role.session_name"),
+        ar.get("session_name"),
+        &validate::sts_name,
+    );
+    check(
+        AttrPath::parse_dotted("assume_role.source_identity"),
+        ar.get("source_identity"),
+        &validate::sts_name,
+    );
     let ep = config.get("endpoints");
     if ep.is_unknown() {
         check(AttrPath::attr("endpoints"), ep, &any);
     }
     for s in ENDPOINT_SERVICES {
-        check(AttrPath::attr("endpoints").push_attr(s), ep.get(s), &validate::endpoint_url);
+        check(
+            AttrPath::attr("endpoints").push_attr(s),
+            ep.get(s),
+            &validate::endpoint_url,
+        );
     }
     let tags = config.get("default_tags");
     match tags {
@@ -161,7 +194,11 @@ Apply that resource first (terraform apply -target=<address>), or configure this
         check(AttrPath::attr("max_retries"), retries, &any);
     } else if let Some(n) = retries.as_number() {
         if !n.to_i64().is_some_and(|i| (0..=100).contains(&i)) {
-            d.attr_error(AttrPath::attr("max_retries"), "Invalid provider configuration", format!("max_retries must be a whole number from 0 to 100, got {n}."));
+            d.attr_error(
+                AttrPath::attr("max_retries"),
+                "Invalid provider configuration",
+                format!("max_retries must be a whole number from 0 to 100, got {n}."),
+            );
         }
     }
     d
@@ -202,7 +239,12 @@ impl Provider for EmrProvider {
             }),
             endpoints: ENDPOINT_SERVICES
                 .iter()
-                .filter_map(|s| config.get("endpoints").str_attr(s).map(|u| (s.to_string(), u.to_string())))
+                .filter_map(|s| {
+                    config
+                        .get("endpoints")
+                        .str_attr(s)
+                        .map(|u| (s.to_string(), u.to_string()))
+                })
                 .collect(),
             max_retries: config
                 .get("max_retries")
@@ -212,18 +254,25 @@ impl Provider for EmrProvider {
         };
         let aws = match aws::connect(&settings).await {
             Ok(a) => a,
-            Err(msg) => return Diagnostic::error("Could not configure the emr provider", msg).into(),
+            Err(msg) => {
+                return Diagnostic::error("Could not configure the emr provider", msg).into()
+            }
         };
         crate::info!("configured", "account" => aws.account_id, "region" => aws.region, "partition" => aws.partition);
         let default_tags = config
             .get("default_tags")
             .as_attrs()
-            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
             .unwrap_or_default();
         self.data.set(Configured {
             aws,
             default_tags,
-            metadata_prefix: opt_string(config.get("metadata_prefix")).unwrap_or_else(|| DEFAULT_METADATA_PREFIX.to_string()),
+            metadata_prefix: opt_string(config.get("metadata_prefix"))
+                .unwrap_or_else(|| DEFAULT_METADATA_PREFIX.to_string()),
         });
         Diagnostics::new()
     }

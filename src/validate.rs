@@ -39,12 +39,18 @@ pub fn aws_region(s: &str) -> Result<(), String> {
     let parts: Vec<&str> = s.split('-').collect();
     let ok = parts.len() >= 3
         && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
-        Err(format!("{s:?} is not an AWS region name; expected something like \"us-east-1\"."))
+        Err(format!(
+            "{s:?} is not an AWS region name; expected something like \"us-east-1\"."
+        ))
     }
 }
 
@@ -55,20 +61,36 @@ pub fn kms_key_arn(s: &str) -> Result<(), String> {
         )
     };
     let arn = parse_arn(s).ok_or_else(msg)?;
-    let res_ok = arn.resource.strip_prefix("key/").or_else(|| arn.resource.strip_prefix("alias/")).is_some_and(|r| {
-        !r.is_empty() && !r.contains('*') && r.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
-    });
-    if arn.service != "kms" || aws_region(arn.region).is_err() || !is_account(arn.account) || !res_ok {
+    let res_ok = arn
+        .resource
+        .strip_prefix("key/")
+        .or_else(|| arn.resource.strip_prefix("alias/"))
+        .is_some_and(|r| {
+            !r.is_empty()
+                && !r.contains('*')
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+        });
+    if arn.service != "kms"
+        || aws_region(arn.region).is_err()
+        || !is_account(arn.account)
+        || !res_ok
+    {
         return Err(msg());
     }
     Ok(())
 }
 
 pub fn iam_role_arn(s: &str) -> Result<(), String> {
-    let msg = || format!("{s:?} is not an IAM role ARN; expected arn:<partition>:iam::<account>:role/<path><name>.");
+    let msg = || {
+        format!("{s:?} is not an IAM role ARN; expected arn:<partition>:iam::<account>:role/<path><name>.")
+    };
     let arn = parse_arn(s).ok_or_else(msg)?;
     let name_ok = arn.resource.strip_prefix("role/").is_some_and(|r| {
-        !r.is_empty() && !r.ends_with('/') && r.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+        !r.is_empty()
+            && !r.ends_with('/')
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
     });
     if arn.service != "iam" || !arn.region.is_empty() || !is_account(arn.account) || !name_ok {
         return Err(msg());
@@ -79,16 +101,23 @@ pub fn iam_role_arn(s: &str) -> Result<(), String> {
 /// An S3 bucket name by the current rules.
 pub fn s3_bucket_name(b: &str) -> bool {
     (3..=63).contains(&b.len())
-        && b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
-        && b.as_bytes().first().is_some_and(|c| c.is_ascii_alphanumeric())
-        && b.as_bytes().last().is_some_and(|c| c.is_ascii_alphanumeric())
+        && b.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
+        && b.as_bytes()
+            .first()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && b.as_bytes()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && !b.contains("..")
 }
 
 /// `s3://bucket/key...`; returns (bucket, key).
 pub fn s3_uri(s: &str) -> Result<(&str, &str), String> {
     let msg = |why: &str| format!("{s:?} is not an S3 URI ({why}); expected s3://<bucket>/<key>.");
-    let rest = s.strip_prefix("s3://").ok_or_else(|| msg("it must start with s3://"))?;
+    let rest = s
+        .strip_prefix("s3://")
+        .ok_or_else(|| msg("it must start with s3://"))?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     if !s3_bucket_name(bucket) {
         return Err(msg("the bucket name is not valid"));
@@ -103,33 +132,52 @@ pub fn s3_uri(s: &str) -> Result<(&str, &str), String> {
 pub fn s3_object_uri(s: &str) -> Result<(), String> {
     let (_, key) = s3_uri(s)?;
     if key.is_empty() || key.ends_with('/') {
-        return Err(format!("{s:?} names no object; expected s3://<bucket>/<key> of a file."));
+        return Err(format!(
+            "{s:?} names no object; expected s3://<bucket>/<key> of a file."
+        ));
     }
     Ok(())
 }
 
 pub fn endpoint_url(s: &str) -> Result<(), String> {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
-        _ => Err(format!("{s:?} is not an endpoint URL; expected http(s)://host[:port][/path].")),
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{s:?} is not an endpoint URL; expected http(s)://host[:port][/path]."
+        )),
     }
 }
 
 /// STS names (session name, source identity): 2-64 of [A-Za-z0-9+=,.@_-].
 pub fn sts_name(s: &str) -> Result<(), String> {
-    if (2..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)) {
+    if (2..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    {
         Ok(())
     } else {
-        Err(format!("{s:?} must be 2 to 64 characters of letters, digits and +=,.@_-"))
+        Err(format!(
+            "{s:?} must be 2 to 64 characters of letters, digits and +=,.@_-"
+        ))
     }
 }
 
 pub fn external_id(s: &str) -> Result<(), String> {
-    if (2..=1224).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/_-".contains(&b)) {
+    if (2..=1224).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/_-".contains(&b))
+    {
         Ok(())
     } else {
-        Err("an external ID must be 2 to 1224 characters of letters, digits and +=,.@:/_-".to_string())
+        Err(
+            "an external ID must be 2 to 1224 characters of letters, digits and +=,.@:/_-"
+                .to_string(),
+        )
     }
 }
 
@@ -139,7 +187,8 @@ pub fn ssm_prefix(s: &str) -> Result<(), String> {
         && s.len() > 1
         && !s.ends_with('/')
         && !s.contains("//")
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b))
         && !s.to_ascii_lowercase().starts_with("/aws")
         && !s.to_ascii_lowercase().starts_with("/ssm");
     if ok {
@@ -158,7 +207,10 @@ mod tests {
 
     #[test]
     fn arns() {
-        assert!(kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab").is_ok());
+        assert!(kms_key_arn(
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        )
+        .is_ok());
         assert!(kms_key_arn("arn:aws:kms:us-east-1:123456789012:alias/emr").is_ok());
         assert!(kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/*").is_err());
         assert!(kms_key_arn("arn:aws:s3:::bucket").is_err());

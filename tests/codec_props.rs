@@ -8,7 +8,12 @@ use proptest::prelude::*;
 use terraform_provider_emr::tfplugin::{json, msgpack, Number, Type, Value};
 
 fn arb_type() -> impl Strategy<Value = Type> {
-    let leaf = prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String), Just(Type::Dynamic)];
+    let leaf = prop_oneof![
+        Just(Type::Bool),
+        Just(Type::Number),
+        Just(Type::String),
+        Just(Type::Dynamic)
+    ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(Type::list),
@@ -24,7 +29,9 @@ fn arb_number() -> impl Strategy<Value = Number> {
     prop_oneof![
         any::<i64>().prop_map(Number::from_i64),
         any::<u64>().prop_map(Number::from_u64),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Number::from_f64(f).unwrap()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| Number::from_f64(f).unwrap()),
         "-?[1-9][0-9]{18,40}(\\.[0-9]{1,20})?".prop_map(|s| Number::parse(&s).unwrap()),
     ]
 }
@@ -37,18 +44,36 @@ fn arb_value(ty: Type, unknowns: bool) -> BoxedStrategy<Value> {
         Type::String => any::<String>().prop_map(Value::String).boxed(),
         Type::Dynamic => {
             // a concrete type travels with the value
-            prop_oneof![Just(Type::String), Just(Type::Number), Just(Type::list(Type::Bool))]
-                .prop_flat_map(move |t| arb_value(t.clone(), unknowns).prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v))))
+            prop_oneof![
+                Just(Type::String),
+                Just(Type::Number),
+                Just(Type::list(Type::Bool))
+            ]
+            .prop_flat_map(move |t| {
+                arb_value(t.clone(), unknowns)
+                    .prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v)))
+            })
+            .boxed()
+        }
+        Type::List(et) => prop::collection::vec(arb_value(*et, unknowns), 0..4)
+            .prop_map(Value::List)
+            .boxed(),
+        Type::Set(et) => prop::collection::vec(arb_value(*et, unknowns), 0..4)
+            .prop_map(Value::set)
+            .boxed(),
+        Type::Map(et) => {
+            prop::collection::btree_map("[a-zA-Z0-9 ._-]{0,8}", arb_value(*et, unknowns), 0..4)
+                .prop_map(Value::Map)
                 .boxed()
         }
-        Type::List(et) => prop::collection::vec(arb_value(*et, unknowns), 0..4).prop_map(Value::List).boxed(),
-        Type::Set(et) => prop::collection::vec(arb_value(*et, unknowns), 0..4).prop_map(Value::set).boxed(),
-        Type::Map(et) => prop::collection::btree_map("[a-zA-Z0-9 ._-]{0,8}", arb_value(*et, unknowns), 0..4)
-            .prop_map(Value::Map)
-            .boxed(),
         Type::Object(attrs) => {
-            let parts: Vec<_> = attrs.iter().map(|(k, t)| (Just(k.clone()), arb_value(t.clone(), unknowns))).collect();
-            parts.prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>())).boxed()
+            let parts: Vec<_> = attrs
+                .iter()
+                .map(|(k, t)| (Just(k.clone()), arb_value(t.clone(), unknowns)))
+                .collect();
+            parts
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>()))
+                .boxed()
         }
         Type::Tuple(ets) => {
             let parts: Vec<_> = ets.into_iter().map(|t| arb_value(t, unknowns)).collect();
@@ -63,7 +88,8 @@ fn arb_value(ty: Type, unknowns: bool) -> BoxedStrategy<Value> {
 }
 
 fn typed_value(unknowns: bool) -> impl Strategy<Value = (Type, Value)> {
-    arb_type().prop_flat_map(move |t| arb_value(t.clone(), unknowns).prop_map(move |v| (t.clone(), v)))
+    arb_type()
+        .prop_flat_map(move |t| arb_value(t.clone(), unknowns).prop_map(move |v| (t.clone(), v)))
 }
 
 fn contains_unknown(v: &Value) -> bool {

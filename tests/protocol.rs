@@ -13,8 +13,8 @@ use terraform_provider_emr::proto::tfplugin6::provider_server::ProviderServer as
 use terraform_provider_emr::provider::EmrProvider;
 use terraform_provider_emr::tfplugin::server::ProviderServer;
 use terraform_provider_emr::tfplugin::{
-    msgpack, ApplyResult, AttrPath, Attribute, Block, Ctx, DataSource, Diagnostics, Import, NestedBlock, Number, Provider,
-    Resource, Schema, Type, Value,
+    msgpack, ApplyResult, AttrPath, Attribute, Block, Ctx, DataSource, Diagnostics, Import,
+    NestedBlock, Number, Provider, Resource, Schema, Type, Value,
 };
 use tonic::transport::{Channel, Server};
 
@@ -30,14 +30,31 @@ fn thing_schema() -> Schema {
             .attr(Attribute::optional("tags", Type::map(Type::String)))
             .attr(Attribute::optional("list", Type::list(Type::String)))
             .attr(Attribute::optional("set", Type::set(Type::String)))
-            .attr(Attribute::optional("obj", Type::object([("a", Type::String), ("b", Type::Number)])))
-            .attr(Attribute::optional("tup", Type::Tuple(vec![Type::String, Type::Bool])))
+            .attr(Attribute::optional(
+                "obj",
+                Type::object([("a", Type::String), ("b", Type::Number)]),
+            ))
+            .attr(Attribute::optional(
+                "tup",
+                Type::Tuple(vec![Type::String, Type::Bool]),
+            ))
             .attr(Attribute::optional("dyn", Type::Dynamic))
             .attr(Attribute::optional("secret", Type::String).sensitive())
             .attr(Attribute::computed("derived", Type::String))
-            .block(NestedBlock::list("item", Block::new().attr(Attribute::optional("v", Type::String))))
-            .block(NestedBlock::set("member", Block::new().attr(Attribute::required("k", Type::String))))
-            .block(NestedBlock::single("single", Block::new().attr(Attribute::optional("s", Type::String)).attr(Attribute::optional("t", Type::Bool).default(Value::Bool(true))))),
+            .block(NestedBlock::list(
+                "item",
+                Block::new().attr(Attribute::optional("v", Type::String)),
+            ))
+            .block(NestedBlock::set(
+                "member",
+                Block::new().attr(Attribute::required("k", Type::String)),
+            ))
+            .block(NestedBlock::single(
+                "single",
+                Block::new()
+                    .attr(Attribute::optional("s", Type::String))
+                    .attr(Attribute::optional("t", Type::Bool).default(Value::Bool(true))),
+            )),
     )
     .version(1)
 }
@@ -60,21 +77,48 @@ impl Resource for Thing {
         let name = planned.str_attr("name").unwrap_or_default().to_string();
         st.set_attr("id", Value::string(format!("id-{name}")));
         st.set_attr("derived", Value::string(name.to_uppercase()));
-        self.store.lock().unwrap().insert(format!("id-{name}"), st.clone());
+        self.store
+            .lock()
+            .unwrap()
+            .insert(format!("id-{name}"), st.clone());
         ApplyResult::ok(st)
     }
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let id = current.str_attr("id").unwrap_or_default();
-        Ok(self.store.lock().unwrap().get(id).cloned().unwrap_or(Value::Null))
+        Ok(self
+            .store
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .unwrap_or(Value::Null))
     }
-    async fn update(&self, _ctx: &Ctx, _prior: &Value, planned: &Value, _config: &Value) -> ApplyResult {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
         let mut st = planned.clone();
-        st.set_attr("derived", Value::string(format!("updated-{}", planned.str_attr("name").unwrap_or_default())));
-        self.store.lock().unwrap().insert(st.str_attr("id").unwrap_or_default().to_string(), st.clone());
+        st.set_attr(
+            "derived",
+            Value::string(format!(
+                "updated-{}",
+                planned.str_attr("name").unwrap_or_default()
+            )),
+        );
+        self.store.lock().unwrap().insert(
+            st.str_attr("id").unwrap_or_default().to_string(),
+            st.clone(),
+        );
         ApplyResult::ok(st)
     }
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        self.store.lock().unwrap().remove(prior.str_attr("id").unwrap_or_default());
+        self.store
+            .lock()
+            .unwrap()
+            .remove(prior.str_attr("id").unwrap_or_default());
         Diagnostics::new()
     }
     fn importer(&self) -> Option<&dyn Import> {
@@ -119,13 +163,20 @@ async fn connect(provider: Arc<dyn Provider>) -> ProviderClient<Channel> {
     let addr = listener.local_addr().unwrap();
     let svc = ProviderGrpc::new(ProviderServer::new(provider));
     tokio::spawn(
-        Server::builder().add_service(svc).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        Server::builder()
+            .add_service(svc)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    ProviderClient::connect(format!("http://{addr}")).await.unwrap()
+    ProviderClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: msgpack::encode(v, ty), json: vec![] })
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(v, ty),
+        json: vec![],
+    })
 }
 
 fn undv(d: Option<pb::DynamicValue>, ty: &Type) -> Value {
@@ -133,11 +184,17 @@ fn undv(d: Option<pb::DynamicValue>, ty: &Type) -> Value {
 }
 
 fn errors(d: &[pb::Diagnostic]) -> Vec<String> {
-    d.iter().filter(|x| x.severity == pb::diagnostic::Severity::Error as i32).map(|x| format!("{}: {}", x.summary, x.detail)).collect()
+    d.iter()
+        .filter(|x| x.severity == pb::diagnostic::Severity::Error as i32)
+        .map(|x| format!("{}: {}", x.summary, x.detail))
+        .collect()
 }
 
 fn path_of(d: &pb::Diagnostic) -> String {
-    d.attribute.as_ref().map(|p| AttrPath::from_proto(p).to_string()).unwrap_or_default()
+    d.attribute
+        .as_ref()
+        .map(|p| AttrPath::from_proto(p).to_string())
+        .unwrap_or_default()
 }
 
 fn thing_config(name: Value) -> Value {
@@ -146,7 +203,12 @@ fn thing_config(name: Value) -> Value {
     v
 }
 
-async fn plan(c: &mut ProviderClient<Channel>, prior: &Value, config: &Value, proposed: &Value) -> pb::plan_resource_change::Response {
+async fn plan(
+    c: &mut ProviderClient<Channel>,
+    prior: &Value,
+    config: &Value,
+    proposed: &Value,
+) -> pb::plan_resource_change::Response {
     let ty = thing_schema().ty();
     c.plan_resource_change(pb::plan_resource_change::Request {
         type_name: "test_thing".into(),
@@ -161,7 +223,12 @@ async fn plan(c: &mut ProviderClient<Channel>, prior: &Value, config: &Value, pr
     .into_inner()
 }
 
-async fn apply(c: &mut ProviderClient<Channel>, prior: &Value, planned: &Value, config: &Value) -> pb::apply_resource_change::Response {
+async fn apply(
+    c: &mut ProviderClient<Channel>,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
     let ty = thing_schema().ty();
     c.apply_resource_change(pb::apply_resource_change::Request {
         type_name: "test_thing".into(),
@@ -177,7 +244,9 @@ async fn apply(c: &mut ProviderClient<Channel>, prior: &Value, planned: &Value, 
 }
 
 fn test_client_provider() -> Arc<TestProvider> {
-    Arc::new(TestProvider { thing: Arc::new(Thing::default()) })
+    Arc::new(TestProvider {
+        thing: Arc::new(Thing::default()),
+    })
 }
 
 // ---------- tests ----------
@@ -185,53 +254,127 @@ fn test_client_provider() -> Arc<TestProvider> {
 #[tokio::test]
 async fn schema_lists_resources_with_types_and_flags() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
-    let s = c.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
+    let s = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(s.diagnostics.is_empty());
     let prov = s.provider.unwrap().block.unwrap();
     let names: Vec<_> = prov.attributes.iter().map(|a| a.name.as_str()).collect();
-    for want in ["region", "profile", "default_tags", "metadata_prefix", "max_retries"] {
-        assert!(names.contains(&want), "provider attribute {want} missing: {names:?}");
+    for want in [
+        "region",
+        "profile",
+        "default_tags",
+        "metadata_prefix",
+        "max_retries",
+    ] {
+        assert!(
+            names.contains(&want),
+            "provider attribute {want} missing: {names:?}"
+        );
     }
-    let blocks: Vec<_> = prov.block_types.iter().map(|b| b.type_name.as_str()).collect();
+    let blocks: Vec<_> = prov
+        .block_types
+        .iter()
+        .map(|b| b.type_name.as_str())
+        .collect();
     assert_eq!(blocks, ["assume_role", "endpoints"]);
-    let ext = prov.block_types[0].block.as_ref().unwrap().attributes.iter().find(|a| a.name == "external_id").unwrap();
+    let ext = prov.block_types[0]
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "external_id")
+        .unwrap();
     assert!(ext.sensitive, "assume_role.external_id must be sensitive");
 
-    let sc = s.resource_schemas.get("emr_security_configuration").expect("resource schema").block.as_ref().unwrap();
-    let attr = |n: &str| sc.attributes.iter().find(|a| a.name == n).unwrap_or_else(|| panic!("attribute {n}"));
+    let sc = s
+        .resource_schemas
+        .get("emr_security_configuration")
+        .expect("resource schema")
+        .block
+        .as_ref()
+        .unwrap();
+    let attr = |n: &str| {
+        sc.attributes
+            .iter()
+            .find(|a| a.name == n)
+            .unwrap_or_else(|| panic!("attribute {n}"))
+    };
     assert!(attr("configuration_json").optional && attr("configuration_json").computed);
     assert!(attr("external_id").computed && !attr("external_id").optional);
     assert_eq!(attr("name").r#type, br#""string""#);
-    let rr = sc.block_types.iter().find(|b| b.type_name == "runtime_roles").unwrap();
-    assert_eq!(rr.nesting, pb::schema::nested_block::NestingMode::Single as i32);
+    let rr = sc
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "runtime_roles")
+        .unwrap();
+    assert_eq!(
+        rr.nesting,
+        pb::schema::nested_block::NestingMode::Single as i32
+    );
 
-    let md = c.get_metadata(pb::get_metadata::Request {}).await.unwrap().into_inner();
-    assert_eq!(md.resources.iter().map(|r| r.type_name.as_str()).collect::<Vec<_>>(), ["emr_security_configuration"]);
+    let md = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        md.resources
+            .iter()
+            .map(|r| r.type_name.as_str())
+            .collect::<Vec<_>>(),
+        ["emr_security_configuration"]
+    );
 
     // The test provider: composite types in cty JSON syntax.
     let mut t = connect(test_client_provider()).await;
-    let s = t.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
+    let s = t
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     let thing = s.resource_schemas.get("test_thing").unwrap();
     assert_eq!(thing.version, 1);
-    let obj = thing.block.as_ref().unwrap().attributes.iter().find(|a| a.name == "obj").unwrap();
-    assert_eq!(String::from_utf8_lossy(&obj.r#type), r#"["object",{"a":"string","b":"number"}]"#);
+    let obj = thing
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "obj")
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&obj.r#type),
+        r#"["object",{"a":"string","b":"number"}]"#
+    );
 }
 
 #[tokio::test]
 async fn validate_reports_attribute_paths() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
     let ty = terraform_provider_emr::resources::security_configuration::schema().ty();
-    let mut cfg = terraform_provider_emr::resources::security_configuration::schema().block.empty_value();
+    let mut cfg = terraform_provider_emr::resources::security_configuration::schema()
+        .block
+        .empty_value();
     cfg.set_attr(
         "encryption",
         Value::object([
-            ("at_rest_s3", Value::object([("mode", Value::string("AES")), ("kms_key_arn", Value::Null)])),
+            (
+                "at_rest_s3",
+                Value::object([("mode", Value::string("AES")), ("kms_key_arn", Value::Null)]),
+            ),
             ("at_rest_local_disk", Value::Null),
             ("in_transit", Value::Null),
         ]),
     );
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "emr_security_configuration".into(), config: dv(&cfg, &ty) })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "emr_security_configuration".into(),
+            config: dv(&cfg, &ty),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -241,7 +384,10 @@ async fn validate_reports_attribute_paths() {
 
     // An unknown resource type is a diagnostic, not a transport error.
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "emr_nope".into(), config: dv(&cfg, &ty) })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "emr_nope".into(),
+            config: dv(&cfg, &ty),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -251,7 +397,10 @@ async fn validate_reports_attribute_paths() {
     let r = c
         .validate_resource_config(pb::validate_resource_config::Request {
             type_name: "emr_security_configuration".into(),
-            config: Some(pb::DynamicValue { msgpack: vec![0xc1, 0x00], json: vec![] }),
+            config: Some(pb::DynamicValue {
+                msgpack: vec![0xc1, 0x00],
+                json: vec![],
+            }),
         })
         .await
         .unwrap()
@@ -263,19 +412,38 @@ async fn validate_reports_attribute_paths() {
 async fn unknown_provider_configuration_gives_a_diagnostic_with_its_path() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
     let ty = terraform_provider_emr::provider::provider_schema().ty();
-    let mut cfg = terraform_provider_emr::provider::provider_schema().block.empty_value();
+    let mut cfg = terraform_provider_emr::provider::provider_schema()
+        .block
+        .empty_value();
     cfg.set_attr("region", Value::string("us-east-1"));
     cfg.set_attr(
         "assume_role",
-        Value::object([("role_arn", Value::Unknown), ("external_id", Value::Null), ("session_name", Value::Null), ("source_identity", Value::Null)]),
+        Value::object([
+            ("role_arn", Value::Unknown),
+            ("external_id", Value::Null),
+            ("session_name", Value::Null),
+            ("source_identity", Value::Null),
+        ]),
     );
-    cfg.set_attr("default_tags", Value::Map(BTreeMap::from([("team".to_string(), Value::Unknown)])));
+    cfg.set_attr(
+        "default_tags",
+        Value::Map(BTreeMap::from([("team".to_string(), Value::Unknown)])),
+    );
     // Validation tolerates unknowns...
-    let v = c.validate_provider_config(pb::validate_provider_config::Request { config: dv(&cfg, &ty) }).await.unwrap().into_inner();
+    let v = c
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: dv(&cfg, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert!(v.diagnostics.is_empty(), "{:?}", v.diagnostics);
     // ...configure explains which value it cannot work with.
     let r = c
-        .configure_provider(pb::configure_provider::Request { terraform_version: "1.11.4".into(), config: dv(&cfg, &ty) })
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dv(&cfg, &ty),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -285,7 +453,10 @@ async fn unknown_provider_configuration_gives_a_diagnostic_with_its_path() {
     // A wholly unknown block as well.
     cfg.set_attr("endpoints", Value::Unknown);
     let r = c
-        .configure_provider(pb::configure_provider::Request { terraform_version: "1.0.3".into(), config: dv(&cfg, &ty) })
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: dv(&cfg, &ty),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -302,18 +473,45 @@ async fn plan_with_unknowns_in_every_position() {
         ("count", Value::Unknown),
         ("flag", Value::Unknown),
         ("tags", Value::Unknown),
-        ("tags", Value::Map(BTreeMap::from([("a".into(), Value::Unknown), ("b".into(), Value::string("x"))]))),
-        ("list", Value::List(vec![Value::string("a"), Value::Unknown])),
+        (
+            "tags",
+            Value::Map(BTreeMap::from([
+                ("a".into(), Value::Unknown),
+                ("b".into(), Value::string("x")),
+            ])),
+        ),
+        (
+            "list",
+            Value::List(vec![Value::string("a"), Value::Unknown]),
+        ),
         ("set", Value::set(vec![Value::string("a"), Value::Unknown])),
-        ("obj", Value::object([("a", Value::Unknown), ("b", Value::number(2))])),
+        (
+            "obj",
+            Value::object([("a", Value::Unknown), ("b", Value::number(2))]),
+        ),
         ("obj", Value::Unknown),
         ("tup", Value::Tuple(vec![Value::Unknown, Value::Bool(true)])),
         ("dyn", Value::Unknown),
-        ("dyn", Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec![Value::Unknown])))),
+        (
+            "dyn",
+            Value::Dynamic(
+                Type::list(Type::String),
+                Box::new(Value::List(vec![Value::Unknown])),
+            ),
+        ),
         ("secret", Value::Unknown),
-        ("item", Value::List(vec![Value::object([("v", Value::Unknown)])])),
-        ("member", Value::set(vec![Value::object([("k", Value::Unknown)])])),
-        ("single", Value::object([("s", Value::Unknown), ("t", Value::Null)])),
+        (
+            "item",
+            Value::List(vec![Value::object([("v", Value::Unknown)])]),
+        ),
+        (
+            "member",
+            Value::set(vec![Value::object([("k", Value::Unknown)])]),
+        ),
+        (
+            "single",
+            Value::object([("s", Value::Unknown), ("t", Value::Null)]),
+        ),
     ];
     for (attr, v) in positions {
         let mut cfg = thing_config(Value::string("n"));
@@ -323,7 +521,10 @@ async fn plan_with_unknowns_in_every_position() {
         let planned = undv(r.planned_state, &ty);
         match attr {
             // defaults fill nulls inside, unknowns stay
-            "single" => assert_eq!(planned.get("single"), &Value::object([("s", Value::Unknown), ("t", Value::Bool(true))])),
+            "single" => assert_eq!(
+                planned.get("single"),
+                &Value::object([("s", Value::Unknown), ("t", Value::Bool(true))])
+            ),
             _ => assert_eq!(planned.get(attr), &v, "{attr}"),
         }
         assert_eq!(planned.get("id"), &Value::Unknown);
@@ -348,15 +549,25 @@ async fn apply_update_replace_and_delete_round_trip() {
     let mut c = connect(test_client_provider()).await;
     let ty = thing_schema().ty();
     let mut cfg = thing_config(Value::string("n"));
-    cfg.set_attr("count", Value::Number(Number::parse("12345678901234567890.125").unwrap()));
+    cfg.set_attr(
+        "count",
+        Value::Number(Number::parse("12345678901234567890.125").unwrap()),
+    );
     cfg.set_attr("secret", Value::string("s3cr3t"));
-    let planned = undv(plan(&mut c, &Value::Null, &cfg, &cfg).await.planned_state, &ty);
+    let planned = undv(
+        plan(&mut c, &Value::Null, &cfg, &cfg).await.planned_state,
+        &ty,
+    );
     let created = apply(&mut c, &Value::Null, &planned, &cfg).await;
     assert!(created.diagnostics.is_empty());
     let state = undv(created.new_state, &ty);
     assert_eq!(state.str_attr("id"), Some("id-n"));
     assert_eq!(state.str_attr("derived"), Some("N"));
-    assert_eq!(state.get("count"), cfg.get("count"), "arbitrary precision survives the wire");
+    assert_eq!(
+        state.get("count"),
+        cfg.get("count"),
+        "arbitrary precision survives the wire"
+    );
     assert!(state.is_wholly_known());
 
     // No change: plan equals state exactly, nothing is unknown.
@@ -385,7 +596,11 @@ async fn apply_update_replace_and_delete_round_trip() {
     let mut proposed = updated.clone();
     proposed.set_attr("name", Value::string("m"));
     let r = plan(&mut c, &updated, &cfg3, &proposed).await;
-    let paths: Vec<String> = r.requires_replace.iter().map(|p| AttrPath::from_proto(p).to_string()).collect();
+    let paths: Vec<String> = r
+        .requires_replace
+        .iter()
+        .map(|p| AttrPath::from_proto(p).to_string())
+        .collect();
     assert_eq!(paths, ["name"]);
 
     // Delete.
@@ -393,11 +608,20 @@ async fn apply_update_replace_and_delete_round_trip() {
     assert!(del.diagnostics.is_empty());
     assert_eq!(undv(del.new_state, &ty), Value::Null);
     let read = c
-        .read_resource(pb::read_resource::Request { type_name: "test_thing".into(), current_state: dv(&updated, &ty), private: vec![], provider_meta: None })
+        .read_resource(pb::read_resource::Request {
+            type_name: "test_thing".into(),
+            current_state: dv(&updated, &ty),
+            private: vec![],
+            provider_meta: None,
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(undv(read.new_state, &ty), Value::Null, "gone after delete: Terraform plans a create");
+    assert_eq!(
+        undv(read.new_state, &ty),
+        Value::Null,
+        "gone after delete: Terraform plans a create"
+    );
 }
 
 #[tokio::test]
@@ -409,7 +633,10 @@ async fn upgrade_state_drops_attributes_the_schema_no_longer_has() {
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
             type_name: "test_thing".into(),
             version: 1,
-            raw_state: Some(pb::RawState { json: raw.to_vec(), flatmap: HashMap::new() }),
+            raw_state: Some(pb::RawState {
+                json: raw.to_vec(),
+                flatmap: HashMap::new(),
+            }),
         })
         .await
         .unwrap()
@@ -417,9 +644,21 @@ async fn upgrade_state_drops_attributes_the_schema_no_longer_has() {
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     let v = undv(r.upgraded_state, &ty);
     assert_eq!(v.str_attr("name"), Some("x"));
-    assert_eq!(v.get("count"), &Value::Number(Number::parse("1.5").unwrap()));
-    assert_eq!(v.get("item"), &Value::List(vec![Value::object([("v", Value::string("1"))])]));
-    assert_eq!(v.get("dyn"), &Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec![Value::string("a")]))));
+    assert_eq!(
+        v.get("count"),
+        &Value::Number(Number::parse("1.5").unwrap())
+    );
+    assert_eq!(
+        v.get("item"),
+        &Value::List(vec![Value::object([("v", Value::string("1"))])])
+    );
+    assert_eq!(
+        v.get("dyn"),
+        &Value::Dynamic(
+            Type::list(Type::String),
+            Box::new(Value::List(vec![Value::string("a")]))
+        )
+    );
     assert_eq!(v.get("flag"), &Value::Null);
 
     // A state from a newer provider is refused with a clear message.
@@ -427,7 +666,10 @@ async fn upgrade_state_drops_attributes_the_schema_no_longer_has() {
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
             type_name: "test_thing".into(),
             version: 7,
-            raw_state: Some(pb::RawState { json: raw.to_vec(), flatmap: HashMap::new() }),
+            raw_state: Some(pb::RawState {
+                json: raw.to_vec(),
+                flatmap: HashMap::new(),
+            }),
         })
         .await
         .unwrap()
@@ -439,7 +681,10 @@ async fn upgrade_state_drops_attributes_the_schema_no_longer_has() {
 async fn import_returns_a_state_for_read() {
     let mut c = connect(test_client_provider()).await;
     let r = c
-        .import_resource_state(pb::import_resource_state::Request { type_name: "test_thing".into(), id: "id-abc".into() })
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "test_thing".into(),
+            id: "id-abc".into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -467,16 +712,27 @@ async fn security_configuration_plan() {
             provider_meta: None,
         }
     };
-    let rr = |p: Value| Value::object([("propagate_source_identity", p), ("lake_formation_authorized_session_tag", Value::Null)]);
+    let rr = |p: Value| {
+        Value::object([
+            ("propagate_source_identity", p),
+            ("lake_formation_authorized_session_tag", Value::Null),
+        ])
+    };
     let mut cfg = schema().block.empty_value();
     cfg.set_attr("name", Value::string("rt"));
     cfg.set_attr("runtime_roles", rr(Value::Bool(true)));
-    let r = c.plan_resource_change(plan_sc(Value::Null, cfg.clone(), cfg.clone())).await.unwrap().into_inner();
+    let r = c
+        .plan_resource_change(plan_sc(Value::Null, cfg.clone(), cfg.clone()))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     let planned = undv(r.planned_state, &ty);
     assert_eq!(
         planned.str_attr("configuration_json"),
-        Some(r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true},"EnableApplicationScopedIAMRole":true}}}"#)
+        Some(
+            r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true},"EnableApplicationScopedIAMRole":true}}}"#
+        )
     );
     assert_eq!(planned.str_attr("id"), Some("rt"), "id known at plan");
     assert_eq!(planned.get("external_id"), &Value::Unknown);
@@ -484,9 +740,16 @@ async fn security_configuration_plan() {
     // Unknown inside the block → unknown document, no error.
     let mut cfg_u = cfg.clone();
     cfg_u.set_attr("runtime_roles", rr(Value::Unknown));
-    let r = c.plan_resource_change(plan_sc(Value::Null, cfg_u.clone(), cfg_u)).await.unwrap().into_inner();
+    let r = c
+        .plan_resource_change(plan_sc(Value::Null, cfg_u.clone(), cfg_u))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(r.diagnostics.is_empty());
-    assert_eq!(undv(r.planned_state, &ty).get("configuration_json"), &Value::Unknown);
+    assert_eq!(
+        undv(r.planned_state, &ty).get("configuration_json"),
+        &Value::Unknown
+    );
 
     // From a recorded state, flipping the flag replaces and says why.
     let mut state = planned.clone();
@@ -496,10 +759,24 @@ async fn security_configuration_plan() {
     cfg2.set_attr("runtime_roles", rr(Value::Bool(false)));
     let mut proposed = state.clone();
     proposed.set_attr("runtime_roles", rr(Value::Bool(false)));
-    let r = c.plan_resource_change(plan_sc(state.clone(), cfg2, proposed)).await.unwrap().into_inner();
-    let mut paths: Vec<String> = r.requires_replace.iter().map(|p| AttrPath::from_proto(p).to_string()).collect();
+    let r = c
+        .plan_resource_change(plan_sc(state.clone(), cfg2, proposed))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut paths: Vec<String> = r
+        .requires_replace
+        .iter()
+        .map(|p| AttrPath::from_proto(p).to_string())
+        .collect();
     paths.sort();
-    assert_eq!(paths, ["configuration_json", "runtime_roles.propagate_source_identity"]);
+    assert_eq!(
+        paths,
+        [
+            "configuration_json",
+            "runtime_roles.propagate_source_identity"
+        ]
+    );
 
     // The same document written differently is no change at all.
     let mut cfg3 = schema().block.empty_value();
@@ -512,7 +789,11 @@ async fn security_configuration_plan() {
     state_json.set_attr("runtime_roles", Value::Null);
     let mut proposed = state_json.clone();
     proposed.set_attr("configuration_json", cfg3.get("configuration_json").clone());
-    let r = c.plan_resource_change(plan_sc(state_json.clone(), cfg3, proposed)).await.unwrap().into_inner();
+    let r = c
+        .plan_resource_change(plan_sc(state_json.clone(), cfg3, proposed))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(r.requires_replace.is_empty());
     assert_eq!(undv(r.planned_state, &ty), state_json);
 }

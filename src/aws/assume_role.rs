@@ -24,15 +24,27 @@ impl AssumeRoleCredentials {
             .sts
             .assume_role()
             .role_arn(&r.role_arn)
-            .role_session_name(r.session_name.clone().unwrap_or_else(|| "terraform-provider-emr".into()))
+            .role_session_name(
+                r.session_name
+                    .clone()
+                    .unwrap_or_else(|| "terraform-provider-emr".into()),
+            )
             .set_external_id(r.external_id.clone())
             .set_source_identity(r.source_identity.clone())
             .send()
             .await
             .map_err(|e| CredentialsError::provider_error(super::errors::describe(&e)))?;
-        let c = out.credentials().ok_or_else(|| CredentialsError::provider_error("sts:AssumeRole returned no credentials"))?;
+        let c = out.credentials().ok_or_else(|| {
+            CredentialsError::provider_error("sts:AssumeRole returned no credentials")
+        })?;
         let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-        Ok(Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), expiry, "AssumeRole"))
+        Ok(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "AssumeRole",
+        ))
     }
 }
 

@@ -50,9 +50,17 @@ pub fn source_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// security configuration as InvalidRequestException with a message.
 pub fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     let code = error_code(e).unwrap_or_default();
-    if matches!(code, "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" | "ParameterNotFound" | "NotFoundException") {
+    if matches!(
+        code,
+        "NoSuchEntity"
+            | "NoSuchEntityException"
+            | "ResourceNotFoundException"
+            | "ParameterNotFound"
+            | "NotFoundException"
+    ) {
         return true;
     }
     let msg = error_message(e).unwrap_or_default().to_ascii_lowercase();
-    code == "InvalidRequestException" && (msg.contains("does not exist") || msg.contains("not found"))
+    code == "InvalidRequestException"
+        && (msg.contains("does not exist") || msg.contains("not found"))
 }

@@ -15,8 +15,19 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 pub use errors::{error_code, error_message, is_not_found};
 
 /// The service keys of the provider's `endpoints` block.
-pub const ENDPOINT_SERVICES: [&str; 11] =
-    ["iam", "sts", "ssm", "emr", "emrserverless", "sfn", "lambda", "secretsmanager", "kms", "s3", "ec2"];
+pub const ENDPOINT_SERVICES: [&str; 11] = [
+    "iam",
+    "sts",
+    "ssm",
+    "emr",
+    "emrserverless",
+    "sfn",
+    "lambda",
+    "secretsmanager",
+    "kms",
+    "s3",
+    "ec2",
+];
 
 #[derive(Clone, Debug, Default)]
 pub struct AssumeRole {
@@ -56,7 +67,10 @@ impl AwsClients {
 
     /// An ARN in this account and partition.
     pub fn arn(&self, service: &str, region: &str, resource: &str) -> String {
-        format!("arn:{}:{service}:{region}:{}:{resource}", self.partition, self.account_id)
+        format!(
+            "arn:{}:{service}:{region}:{}:{resource}",
+            self.partition, self.account_id
+        )
     }
 }
 
@@ -76,14 +90,16 @@ fn sts_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_
     aws_sdk_sts::Client::from_conf(b.build())
 }
 
-const CREDENTIAL_SOURCES: &str = "environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), \
+const CREDENTIAL_SOURCES: &str =
+    "environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), \
 the shared config and credentials files (AWS_PROFILE or the provider's profile), SSO, web identity \
 (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint and EC2 instance metadata";
 
 /// Builds the clients and asks STS who we are.
 pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+        RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)),
+    );
     if let Some(r) = &settings.region {
         loader = loader.region(Region::new(r.clone()));
     }
@@ -96,7 +112,9 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         .map(|r| r.to_string())
         .ok_or("No AWS region is configured: set `region` in the provider block, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the shared config profile.")?;
 
-    let base_creds = sdk.credentials_provider().ok_or_else(|| format!("No AWS credentials found. Tried {CREDENTIAL_SOURCES}."))?;
+    let base_creds = sdk
+        .credentials_provider()
+        .ok_or_else(|| format!("No AWS credentials found. Tried {CREDENTIAL_SOURCES}."))?;
     if let Err(e) = base_creds.provide_credentials().await {
         return Err(format!(
             "No AWS credentials found. Tried {CREDENTIAL_SOURCES}. Configure one of them, or set `profile`. ({})",
@@ -105,21 +123,38 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
     }
 
     if let Some(ar) = &settings.assume_role {
-        let provider = assume_role::AssumeRoleCredentials::new(sts_client(&sdk, &settings.endpoints), ar.clone());
+        let provider = assume_role::AssumeRoleCredentials::new(
+            sts_client(&sdk, &settings.endpoints),
+            ar.clone(),
+        );
         if let Err(e) = provider.provide_credentials().await {
-            return Err(format!("assuming role {} (assume_role.role_arn): {}", ar.role_arn, errors::source_chain(&e)));
+            return Err(format!(
+                "assuming role {} (assume_role.role_arn): {}",
+                ar.role_arn,
+                errors::source_chain(&e)
+            ));
         }
-        sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        sdk = sdk
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
     }
 
     let who = sts_client(&sdk, &settings.endpoints)
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| format!("calling sts:GetCallerIdentity to learn the account: {}", errors::describe(&e)))?;
+        .map_err(|e| {
+            format!(
+                "calling sts:GetCallerIdentity to learn the account: {}",
+                errors::describe(&e)
+            )
+        })?;
     let caller_arn = who.arn().unwrap_or_default().to_string();
     let account_id = who.account().unwrap_or_default().to_string();
-    let partition = crate::validate::parse_arn(&caller_arn).map(|a| a.partition.to_string()).unwrap_or_else(|| "aws".into());
+    let partition = crate::validate::parse_arn(&caller_arn)
+        .map(|a| a.partition.to_string())
+        .unwrap_or_else(|| "aws".into());
     if account_id.is_empty() {
         return Err("sts:GetCallerIdentity returned no account id".into());
     }

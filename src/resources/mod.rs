@@ -9,7 +9,9 @@ use crate::provider::ProviderData;
 use crate::tfplugin::Resource;
 
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(security_configuration::SecurityConfiguration::new(Arc::clone(data)))]
+    vec![Arc::new(
+        security_configuration::SecurityConfiguration::new(Arc::clone(data)),
+    )]
 }
 
 /// A unique name from a prefix, as Terraform providers do for `name_prefix`:
@@ -56,7 +58,10 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_and_drops_whitespace() {
-        assert_eq!(canonical_json("{ \"b\": 1,\n \"a\": [true] }"), Ok(r#"{"a":[true],"b":1}"#.to_string()));
+        assert_eq!(
+            canonical_json("{ \"b\": 1,\n \"a\": [true] }"),
+            Ok(r#"{"a":[true],"b":1}"#.to_string())
+        );
         assert!(canonical_json("{").is_err());
     }
 }

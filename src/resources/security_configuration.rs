@@ -11,8 +11,8 @@ use crate::aws;
 use crate::provider::ProviderData;
 use crate::resources::{unique_name, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock, PlanRequest, Resource,
-    Schema, Type, Value,
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
+    PlanRequest, Resource, Schema, Type, Value,
 };
 use crate::validate;
 
@@ -44,12 +44,21 @@ pub fn schema() -> Schema {
         );
     let at_rest_s3 = Block::new()
         .attr(Attribute::required("mode", Type::String).desc("`SSE-S3`, `SSE-KMS` or `CSE-KMS`."))
-        .attr(Attribute::optional("kms_key_arn", Type::String).desc("KMS key ARN; required for SSE-KMS and CSE-KMS."));
+        .attr(
+            Attribute::optional("kms_key_arn", Type::String)
+                .desc("KMS key ARN; required for SSE-KMS and CSE-KMS."),
+        );
     let at_rest_local_disk = Block::new()
         .attr(Attribute::required("kms_key_arn", Type::String).desc("KMS key ARN for local disks."))
-        .attr(Attribute::optional("ebs_encryption", Type::Bool).default(Value::Bool(false)).desc("Also encrypt EBS volumes."));
-    let in_transit = Block::new()
-        .attr(Attribute::required("pem_certificates_s3_uri", Type::String).desc("`s3://` URI of a zip of PEM certificates."));
+        .attr(
+            Attribute::optional("ebs_encryption", Type::Bool)
+                .default(Value::Bool(false))
+                .desc("Also encrypt EBS volumes."),
+        );
+    let in_transit = Block::new().attr(
+        Attribute::required("pem_certificates_s3_uri", Type::String)
+            .desc("`s3://` URI of a zip of PEM certificates."),
+    );
     let encryption = Block::new()
         .desc("Encryption at rest and in transit: `EncryptionConfiguration`.")
         .block(NestedBlock::single("at_rest_s3", at_rest_s3).max(1))
@@ -92,12 +101,18 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
         let mut iam = Map::new();
         iam.insert("EnableApplicationScopedIAMRole".into(), J::Bool(true));
         if runtime_roles.get("propagate_source_identity").as_bool() == Some(true) {
-            iam.insert("ApplicationScopedIAMRoleConfiguration".into(), json!({"PropagateSourceIdentity": true}));
+            iam.insert(
+                "ApplicationScopedIAMRoleConfiguration".into(),
+                json!({"PropagateSourceIdentity": true}),
+            );
         }
         let mut authz = Map::new();
         authz.insert("IAMConfiguration".into(), J::Object(iam));
         if let Some(tag) = runtime_roles.str_attr("lake_formation_authorized_session_tag") {
-            authz.insert("LakeFormationConfiguration".into(), json!({"AuthorizedSessionTagValue": tag}));
+            authz.insert(
+                "LakeFormationConfiguration".into(),
+                json!({"AuthorizedSessionTagValue": tag}),
+            );
         }
         doc.insert("AuthorizationConfiguration".into(), J::Object(authz));
     }
@@ -108,12 +123,18 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
         let transit = encryption.get("in_transit");
         let at_rest = !s3.is_null() || !disk.is_null();
         enc.insert("EnableAtRestEncryption".into(), J::Bool(at_rest));
-        enc.insert("EnableInTransitEncryption".into(), J::Bool(!transit.is_null()));
+        enc.insert(
+            "EnableInTransitEncryption".into(),
+            J::Bool(!transit.is_null()),
+        );
         if at_rest {
             let mut ar = Map::new();
             if !s3.is_null() {
                 let mut c = Map::new();
-                c.insert("EncryptionMode".into(), J::String(s3.str_attr("mode").unwrap_or_default().into()));
+                c.insert(
+                    "EncryptionMode".into(),
+                    J::String(s3.str_attr("mode").unwrap_or_default().into()),
+                );
                 if let Some(k) = s3.str_attr("kms_key_arn") {
                     c.insert("AwsKmsKey".into(), J::String(k.into()));
                 }
@@ -147,7 +168,11 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
 
 /// The blocks that produce exactly this document, when it is expressible.
 pub fn blocks_from_document(doc: &J) -> Option<(Value, Value)> {
-    let s = |v: Option<&J>| v.and_then(J::as_str).map(Value::string).unwrap_or(Value::Null);
+    let s = |v: Option<&J>| {
+        v.and_then(J::as_str)
+            .map(Value::string)
+            .unwrap_or(Value::Null)
+    };
     let authz = doc.get("AuthorizationConfiguration");
     let runtime_roles = match authz {
         None => Value::Null,
@@ -168,32 +193,57 @@ pub fn blocks_from_document(doc: &J) -> Option<(Value, Value)> {
         Some(e) => {
             let s3 = match e.pointer("/AtRestEncryptionConfiguration/S3EncryptionConfiguration") {
                 None => Value::Null,
-                Some(c) => Value::object([("mode", s(c.get("EncryptionMode"))), ("kms_key_arn", s(c.get("AwsKmsKey")))]),
+                Some(c) => Value::object([
+                    ("mode", s(c.get("EncryptionMode"))),
+                    ("kms_key_arn", s(c.get("AwsKmsKey"))),
+                ]),
             };
-            let disk = match e.pointer("/AtRestEncryptionConfiguration/LocalDiskEncryptionConfiguration") {
+            let disk = match e
+                .pointer("/AtRestEncryptionConfiguration/LocalDiskEncryptionConfiguration")
+            {
                 None => Value::Null,
                 Some(c) => Value::object([
                     ("kms_key_arn", s(c.get("AwsKmsKey"))),
-                    ("ebs_encryption", Value::Bool(c.get("EnableEbsEncryption").and_then(J::as_bool).unwrap_or(false))),
+                    (
+                        "ebs_encryption",
+                        Value::Bool(
+                            c.get("EnableEbsEncryption")
+                                .and_then(J::as_bool)
+                                .unwrap_or(false),
+                        ),
+                    ),
                 ]),
             };
-            let transit = match e.pointer("/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object") {
+            let transit = match e
+                .pointer("/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object")
+            {
                 None => Value::Null,
                 Some(o) => Value::object([("pem_certificates_s3_uri", s(Some(o)))]),
             };
-            Value::object([("at_rest_s3", s3), ("at_rest_local_disk", disk), ("in_transit", transit)])
+            Value::object([
+                ("at_rest_s3", s3),
+                ("at_rest_local_disk", disk),
+                ("in_transit", transit),
+            ])
         }
     };
     // Only when the blocks reproduce the document exactly.
-    (document_from_blocks(&runtime_roles, &encryption).as_ref() == Some(doc)).then_some((runtime_roles, encryption))
+    (document_from_blocks(&runtime_roles, &encryption).as_ref() == Some(doc))
+        .then_some((runtime_roles, encryption))
 }
 
 /// Splits EMR's generated ExternalId out of a stored document. Real EMR adds
 /// it under ApplicationScopedIAMRoleConfiguration; it is not the user's input.
 pub fn split_external_id(mut doc: J) -> (J, String) {
     let mut external_id = String::new();
-    if let Some(iam) = doc.pointer_mut("/AuthorizationConfiguration/IAMConfiguration").and_then(J::as_object_mut) {
-        if let Some(scoped) = iam.get_mut("ApplicationScopedIAMRoleConfiguration").and_then(J::as_object_mut) {
+    if let Some(iam) = doc
+        .pointer_mut("/AuthorizationConfiguration/IAMConfiguration")
+        .and_then(J::as_object_mut)
+    {
+        if let Some(scoped) = iam
+            .get_mut("ApplicationScopedIAMRoleConfiguration")
+            .and_then(J::as_object_mut)
+        {
             if let Some(J::String(id)) = scoped.remove("ExternalId") {
                 external_id = id;
             }
@@ -219,8 +269,14 @@ pub fn same_document(a: &str, b: &str) -> bool {
 
 /// The state Read records for a stored configuration. `current` is the
 /// state being refreshed (possibly an import stub).
-pub fn state_from_remote(current: &Value, name: &str, remote_json: &str, creation_date: Option<String>) -> Result<Value, String> {
-    let doc: J = serde_json::from_str(remote_json).map_err(|e| format!("EMR returned a document that is not JSON: {e}"))?;
+pub fn state_from_remote(
+    current: &Value,
+    name: &str,
+    remote_json: &str,
+    creation_date: Option<String>,
+) -> Result<Value, String> {
+    let doc: J = serde_json::from_str(remote_json)
+        .map_err(|e| format!("EMR returned a document that is not JSON: {e}"))?;
     let (doc, external_id) = split_external_id(doc);
     let canonical = doc.to_string();
     let configuration_json = match current.str_attr("configuration_json") {
@@ -245,7 +301,9 @@ pub fn state_from_remote(current: &Value, name: &str, remote_json: &str, creatio
     st.set_attr("external_id", Value::String(external_id));
     st.set_attr(
         "creation_date",
-        creation_date.map(Value::String).unwrap_or_else(|| current.get("creation_date").clone()),
+        creation_date
+            .map(Value::String)
+            .unwrap_or_else(|| current.get("creation_date").clone()),
     );
     st.set_attr("runtime_roles", runtime_roles);
     st.set_attr("encryption", encryption);
@@ -268,7 +326,11 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     let name = config.get("name");
     let prefix = config.get("name_prefix");
     if !name.is_null() && !prefix.is_null() {
-        d.attr_error(AttrPath::attr("name_prefix"), "Conflicting attributes", "Set either name or name_prefix, not both.");
+        d.attr_error(
+            AttrPath::attr("name_prefix"),
+            "Conflicting attributes",
+            "Set either name or name_prefix, not both.",
+        );
     }
     check_name(&mut d, "name", name, MAX_NAME);
     check_name(&mut d, "name_prefix", prefix, MAX_NAME - UNIQUE_SUFFIX_LEN);
@@ -332,25 +394,51 @@ pub fn validate_config(config: &Value) -> Diagnostics {
         };
         if let Some(mode) = s3.get("mode").as_str() {
             if !S3_MODES.contains(&mode) {
-                d.attr_error(p("encryption.at_rest_s3.mode"), "Invalid S3 encryption mode", format!("mode must be one of {}, got {mode:?}.", S3_MODES.join(", ")));
+                d.attr_error(
+                    p("encryption.at_rest_s3.mode"),
+                    "Invalid S3 encryption mode",
+                    format!("mode must be one of {}, got {mode:?}.", S3_MODES.join(", ")),
+                );
             } else if mode == "SSE-S3" && !s3.get("kms_key_arn").is_null() {
-                d.attr_error(p("encryption.at_rest_s3.kms_key_arn"), "KMS key not allowed", "SSE-S3 uses S3-managed keys: remove kms_key_arn, or use SSE-KMS / CSE-KMS.");
+                d.attr_error(
+                    p("encryption.at_rest_s3.kms_key_arn"),
+                    "KMS key not allowed",
+                    "SSE-S3 uses S3-managed keys: remove kms_key_arn, or use SSE-KMS / CSE-KMS.",
+                );
             } else if mode != "SSE-S3" && s3.get("kms_key_arn").is_null() {
-                d.attr_error(p("encryption.at_rest_s3.kms_key_arn"), "Missing KMS key", format!("{mode} needs kms_key_arn."));
+                d.attr_error(
+                    p("encryption.at_rest_s3.kms_key_arn"),
+                    "Missing KMS key",
+                    format!("{mode} needs kms_key_arn."),
+                );
             }
         }
-        kms(&mut d, "encryption.at_rest_s3.kms_key_arn", s3.get("kms_key_arn"));
-        kms(&mut d, "encryption.at_rest_local_disk.kms_key_arn", disk.get("kms_key_arn"));
+        kms(
+            &mut d,
+            "encryption.at_rest_s3.kms_key_arn",
+            s3.get("kms_key_arn"),
+        );
+        kms(
+            &mut d,
+            "encryption.at_rest_local_disk.kms_key_arn",
+            disk.get("kms_key_arn"),
+        );
         if let Some(uri) = transit.get("pem_certificates_s3_uri").as_str() {
             let r = validate::s3_object_uri(uri).and_then(|_| {
                 if uri.ends_with(".zip") {
                     Ok(())
                 } else {
-                    Err(format!("{uri:?} must name a .zip file of PEM certificates."))
+                    Err(format!(
+                        "{uri:?} must name a .zip file of PEM certificates."
+                    ))
                 }
             });
             if let Err(msg) = r {
-                d.attr_error(p("encryption.in_transit.pem_certificates_s3_uri"), "Invalid certificate location", msg);
+                d.attr_error(
+                    p("encryption.in_transit.pem_certificates_s3_uri"),
+                    "Invalid certificate location",
+                    msg,
+                );
             }
         }
     }
@@ -375,14 +463,23 @@ impl Resource for SecurityConfiguration {
         validate_config(config)
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
         diags.extend(validate_config(req.config));
         let prior_json = req.prior.str_attr("configuration_json");
         let cfg_json = req.config.get("configuration_json");
         let desired: Value = if !cfg_json.is_null() {
             cfg_json.clone()
         } else {
-            match document_from_blocks(req.config.get("runtime_roles"), req.config.get("encryption")) {
+            match document_from_blocks(
+                req.config.get("runtime_roles"),
+                req.config.get("encryption"),
+            ) {
                 Some(doc) => Value::String(doc.to_string()),
                 None => Value::Unknown,
             }
@@ -411,13 +508,33 @@ impl Resource for SecurityConfiguration {
             (None, None) => unique_name("terraform-"),
         };
         let Some(doc) = planned.str_attr("configuration_json") else {
-            return ApplyResult::failed(Value::Null, emr_err("creating", &name, "the configuration document is unknown at apply".into()));
+            return ApplyResult::failed(
+                Value::Null,
+                emr_err(
+                    "creating",
+                    &name,
+                    "the configuration document is unknown at apply".into(),
+                ),
+            );
         };
         crate::info!("creating EMR security configuration", "name" => name);
-        let out = c.aws.emr.create_security_configuration().name(&name).security_configuration(doc).send().await;
+        let out = c
+            .aws
+            .emr
+            .create_security_configuration()
+            .name(&name)
+            .security_configuration(doc)
+            .send()
+            .await;
         if let Err(e) = out {
-            let msg = if aws::error_message(&e).unwrap_or_default().contains("already exists") {
-                format!("{}. Import it with: terraform import <address> {name}", aws::errors::describe(&e))
+            let msg = if aws::error_message(&e)
+                .unwrap_or_default()
+                .contains("already exists")
+            {
+                format!(
+                    "{}. Import it with: terraform import <address> {name}",
+                    aws::errors::describe(&e)
+                )
             } else {
                 aws::errors::describe(&e)
             };
@@ -433,14 +550,20 @@ impl Resource for SecurityConfiguration {
                 let mut st = st;
                 st.set_attr("runtime_roles", planned.get("runtime_roles").clone());
                 st.set_attr("encryption", planned.get("encryption").clone());
-                if let (Some(p), Some(s)) = (planned.str_attr("configuration_json"), st.str_attr("configuration_json")) {
+                if let (Some(p), Some(s)) = (
+                    planned.str_attr("configuration_json"),
+                    st.str_attr("configuration_json"),
+                ) {
                     if same_document(p, s) {
                         st.set_attr("configuration_json", Value::string(p));
                     }
                 }
                 ApplyResult::ok(st)
             }
-            Ok(_) => ApplyResult::failed(created, emr_err("reading", &name, "not found right after creation".into())),
+            Ok(_) => ApplyResult::failed(
+                created,
+                emr_err("reading", &name, "not found right after creation".into()),
+            ),
             Err(d) => ApplyResult::failed(created, d),
         }
     }
@@ -450,7 +573,14 @@ impl Resource for SecurityConfiguration {
         let Some(name) = current.str_attr("name").or_else(|| current.str_attr("id")) else {
             return Ok(Value::Null);
         };
-        let out = match c.aws.emr.describe_security_configuration().name(name).send().await {
+        let out = match c
+            .aws
+            .emr
+            .describe_security_configuration()
+            .name(name)
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) if aws::is_not_found(&e) => {
                 crate::warn!("EMR security configuration not found, removing from state", "name" => name);
@@ -462,14 +592,27 @@ impl Resource for SecurityConfiguration {
         let created = out
             .creation_date_time()
             .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-        state_from_remote(current, out.name().unwrap_or(name), remote, created).map_err(|e| emr_err("reading", name, e))
+        state_from_remote(current, out.name().unwrap_or(name), remote, created)
+            .map_err(|e| emr_err("reading", name, e))
     }
 
-    async fn update(&self, _ctx: &Ctx, prior: &Value, planned: &Value, _config: &Value) -> ApplyResult {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
         // Every real change replaces; an update only rewrites state (e.g. the
         // block form after an import), keeping what AWS computed.
         let mut st = planned.clone();
-        for k in ["id", "name", "external_id", "creation_date", "configuration_json"] {
+        for k in [
+            "id",
+            "name",
+            "external_id",
+            "creation_date",
+            "configuration_json",
+        ] {
             if st.get(k).is_unknown() {
                 st.set_attr(k, prior.get(k).clone());
             }
@@ -482,9 +625,18 @@ impl Resource for SecurityConfiguration {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let Some(name) = prior.str_attr("name") else { return Diagnostics::new() };
+        let Some(name) = prior.str_attr("name") else {
+            return Diagnostics::new();
+        };
         crate::info!("deleting EMR security configuration", "name" => name);
-        match c.aws.emr.delete_security_configuration().name(name).send().await {
+        match c
+            .aws
+            .emr
+            .delete_security_configuration()
+            .name(name)
+            .send()
+            .await
+        {
             Ok(_) => Diagnostics::new(),
             Err(e) if aws::is_not_found(&e) => Diagnostics::new(),
             Err(e) => emr_err("deleting", name, aws::errors::describe(&e)),
@@ -500,7 +652,11 @@ impl Resource for SecurityConfiguration {
 impl Import for SecurityConfiguration {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         if id.trim().is_empty() {
-            return Err(Diagnostic::error("Invalid import id", "Import an EMR security configuration by its name.").into());
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                "Import an EMR security configuration by its name.",
+            )
+            .into());
         }
         let mut st = schema().block.empty_value();
         st.set_attr("id", Value::string(id));
@@ -516,24 +672,38 @@ mod tests {
     fn rr(propagate: bool, tag: Option<&str>) -> Value {
         Value::object([
             ("propagate_source_identity", Value::Bool(propagate)),
-            ("lake_formation_authorized_session_tag", tag.map(Value::string).unwrap_or(Value::Null)),
+            (
+                "lake_formation_authorized_session_tag",
+                tag.map(Value::string).unwrap_or(Value::Null),
+            ),
         ])
     }
 
     #[test]
     fn runtime_roles_block_is_seed_002_step_1() {
         let doc = document_from_blocks(&rr(false, None), &Value::Null);
-        assert_eq!(doc, Some(json!({"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true}}})));
-        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null).map(|d| d.to_string());
+        assert_eq!(
+            doc,
+            Some(
+                json!({"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true}}})
+            )
+        );
+        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+            .map(|d| d.to_string());
         assert_eq!(
             doc.as_deref(),
-            Some(r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true},"EnableApplicationScopedIAMRole":true},"LakeFormationConfiguration":{"AuthorizedSessionTagValue":"Amazon EMR"}}}"#)
+            Some(
+                r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true},"EnableApplicationScopedIAMRole":true},"LakeFormationConfiguration":{"AuthorizedSessionTagValue":"Amazon EMR"}}}"#
+            )
         );
     }
 
     #[test]
     fn unknown_inside_blocks_leaves_document_unknown() {
-        let b = Value::object([("propagate_source_identity", Value::Unknown), ("lake_formation_authorized_session_tag", Value::Null)]);
+        let b = Value::object([
+            ("propagate_source_identity", Value::Unknown),
+            ("lake_formation_authorized_session_tag", Value::Null),
+        ]);
         assert_eq!(document_from_blocks(&b, &Value::Null), None);
     }
 
@@ -541,12 +711,30 @@ mod tests {
     fn encryption_blocks_round_trip() {
         let key = "arn:aws:kms:us-east-1:123456789012:key/abc";
         let enc = Value::object([
-            ("at_rest_s3", Value::object([("mode", Value::string("SSE-KMS")), ("kms_key_arn", Value::string(key))])),
-            ("at_rest_local_disk", Value::object([("kms_key_arn", Value::string(key)), ("ebs_encryption", Value::Bool(true))])),
-            ("in_transit", Value::object([("pem_certificates_s3_uri", Value::string("s3://b/c.zip"))])),
+            (
+                "at_rest_s3",
+                Value::object([
+                    ("mode", Value::string("SSE-KMS")),
+                    ("kms_key_arn", Value::string(key)),
+                ]),
+            ),
+            (
+                "at_rest_local_disk",
+                Value::object([
+                    ("kms_key_arn", Value::string(key)),
+                    ("ebs_encryption", Value::Bool(true)),
+                ]),
+            ),
+            (
+                "in_transit",
+                Value::object([("pem_certificates_s3_uri", Value::string("s3://b/c.zip"))]),
+            ),
         ]);
         let doc = document_from_blocks(&Value::Null, &enc).unwrap();
-        assert_eq!(doc.pointer("/EncryptionConfiguration/EnableAtRestEncryption"), Some(&J::Bool(true)));
+        assert_eq!(
+            doc.pointer("/EncryptionConfiguration/EnableAtRestEncryption"),
+            Some(&J::Bool(true))
+        );
         assert_eq!(doc.pointer("/EncryptionConfiguration/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object"), Some(&json!("s3://b/c.zip")));
         assert_eq!(blocks_from_document(&doc), Some((Value::Null, enc)));
     }
@@ -555,15 +743,29 @@ mod tests {
     /// Read must move it to external_id without a diff or replacement.
     #[test]
     fn read_moves_emr_external_id_out_of_the_document() {
-        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null).unwrap().to_string();
+        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+            .unwrap()
+            .to_string();
         let mut current = schema().block.empty_value();
         current.set_attr("name", Value::string("iamconfig-with-lf"));
         current.set_attr("configuration_json", Value::string(&planned_doc));
         current.set_attr("runtime_roles", rr(true, Some("Amazon EMR")));
         let remote = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true,"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true,"ExternalId":"FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y"}},"LakeFormationConfiguration":{"AuthorizedSessionTagValue":"Amazon EMR"}}}"#;
-        let st = state_from_remote(&current, "iamconfig-with-lf", remote, Some("2022-06-03T19:52:35Z".into())).unwrap();
-        assert_eq!(st.str_attr("external_id"), Some("FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y"));
-        assert_eq!(st.str_attr("configuration_json"), Some(planned_doc.as_str()));
+        let st = state_from_remote(
+            &current,
+            "iamconfig-with-lf",
+            remote,
+            Some("2022-06-03T19:52:35Z".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            st.str_attr("external_id"),
+            Some("FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y")
+        );
+        assert_eq!(
+            st.str_attr("configuration_json"),
+            Some(planned_doc.as_str())
+        );
         assert_eq!(st.get("runtime_roles"), &rr(true, Some("Amazon EMR")));
 
         // Without PropagateSourceIdentity the emptied container disappears too.
@@ -596,38 +798,131 @@ mod tests {
             v.set_attr("runtime_roles", rr(false, None));
             v
         };
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-            ("name_prefix", Box::new(|v| {
-                v.set_attr("name", Value::string("a"));
-                v.set_attr("name_prefix", Value::string("b"));
-            })),
+        type Mutation = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(&str, Mutation)> = vec![
+            (
+                "name_prefix",
+                Box::new(|v| {
+                    v.set_attr("name", Value::string("a"));
+                    v.set_attr("name_prefix", Value::string("b"));
+                }),
+            ),
             ("name", Box::new(|v| v.set_attr("name", Value::string("")))),
-            ("configuration_json", Box::new(|v| v.set_attr("configuration_json", Value::string("{}")))),
-            ("configuration_json", Box::new(|v| {
-                v.set_attr("runtime_roles", Value::Null);
-                v.set_attr("configuration_json", Value::string("not json"));
-            })),
-            ("configuration_json", Box::new(|v| {
-                v.set_attr("runtime_roles", Value::Null);
-                v.set_attr("configuration_json", Value::string("[1]"));
-            })),
-            ("configuration_json", Box::new(|v| v.set_attr("runtime_roles", Value::Null))),
-            ("runtime_roles.lake_formation_authorized_session_tag", Box::new(|v| v.set_attr("runtime_roles", rr(false, Some(" "))))),
-            ("encryption", Box::new(|v| v.set_attr("encryption", Value::object([
-                ("at_rest_s3", Value::Null), ("at_rest_local_disk", Value::Null), ("in_transit", Value::Null)])))),
-            ("encryption.at_rest_s3.mode", Box::new(|v| v.set_attr("encryption", Value::object([
-                ("at_rest_s3", Value::object([("mode", Value::string("AES")), ("kms_key_arn", Value::Null)])),
-                ("at_rest_local_disk", Value::Null), ("in_transit", Value::Null)])))),
-            ("encryption.at_rest_s3.kms_key_arn", Box::new(|v| v.set_attr("encryption", Value::object([
-                ("at_rest_s3", Value::object([("mode", Value::string("SSE-KMS")), ("kms_key_arn", Value::Null)])),
-                ("at_rest_local_disk", Value::Null), ("in_transit", Value::Null)])))),
-            ("encryption.at_rest_local_disk.kms_key_arn", Box::new(|v| v.set_attr("encryption", Value::object([
-                ("at_rest_s3", Value::Null),
-                ("at_rest_local_disk", Value::object([("kms_key_arn", Value::string("arn:aws:s3:::bucket")), ("ebs_encryption", Value::Bool(false))])),
-                ("in_transit", Value::Null)])))),
-            ("encryption.in_transit.pem_certificates_s3_uri", Box::new(|v| v.set_attr("encryption", Value::object([
-                ("at_rest_s3", Value::Null), ("at_rest_local_disk", Value::Null),
-                ("in_transit", Value::object([("pem_certificates_s3_uri", Value::string("https://x/certs.zip"))]))])))),
+            (
+                "configuration_json",
+                Box::new(|v| v.set_attr("configuration_json", Value::string("{}"))),
+            ),
+            (
+                "configuration_json",
+                Box::new(|v| {
+                    v.set_attr("runtime_roles", Value::Null);
+                    v.set_attr("configuration_json", Value::string("not json"));
+                }),
+            ),
+            (
+                "configuration_json",
+                Box::new(|v| {
+                    v.set_attr("runtime_roles", Value::Null);
+                    v.set_attr("configuration_json", Value::string("[1]"));
+                }),
+            ),
+            (
+                "configuration_json",
+                Box::new(|v| v.set_attr("runtime_roles", Value::Null)),
+            ),
+            (
+                "runtime_roles.lake_formation_authorized_session_tag",
+                Box::new(|v| v.set_attr("runtime_roles", rr(false, Some(" ")))),
+            ),
+            (
+                "encryption",
+                Box::new(|v| {
+                    v.set_attr(
+                        "encryption",
+                        Value::object([
+                            ("at_rest_s3", Value::Null),
+                            ("at_rest_local_disk", Value::Null),
+                            ("in_transit", Value::Null),
+                        ]),
+                    )
+                }),
+            ),
+            (
+                "encryption.at_rest_s3.mode",
+                Box::new(|v| {
+                    v.set_attr(
+                        "encryption",
+                        Value::object([
+                            (
+                                "at_rest_s3",
+                                Value::object([
+                                    ("mode", Value::string("AES")),
+                                    ("kms_key_arn", Value::Null),
+                                ]),
+                            ),
+                            ("at_rest_local_disk", Value::Null),
+                            ("in_transit", Value::Null),
+                        ]),
+                    )
+                }),
+            ),
+            (
+                "encryption.at_rest_s3.kms_key_arn",
+                Box::new(|v| {
+                    v.set_attr(
+                        "encryption",
+                        Value::object([
+                            (
+                                "at_rest_s3",
+                                Value::object([
+                                    ("mode", Value::string("SSE-KMS")),
+                                    ("kms_key_arn", Value::Null),
+                                ]),
+                            ),
+                            ("at_rest_local_disk", Value::Null),
+                            ("in_transit", Value::Null),
+                        ]),
+                    )
+                }),
+            ),
+            (
+                "encryption.at_rest_local_disk.kms_key_arn",
+                Box::new(|v| {
+                    v.set_attr(
+                        "encryption",
+                        Value::object([
+                            ("at_rest_s3", Value::Null),
+                            (
+                                "at_rest_local_disk",
+                                Value::object([
+                                    ("kms_key_arn", Value::string("arn:aws:s3:::bucket")),
+                                    ("ebs_encryption", Value::Bool(false)),
+                                ]),
+                            ),
+                            ("in_transit", Value::Null),
+                        ]),
+                    )
+                }),
+            ),
+            (
+                "encryption.in_transit.pem_certificates_s3_uri",
+                Box::new(|v| {
+                    v.set_attr(
+                        "encryption",
+                        Value::object([
+                            ("at_rest_s3", Value::Null),
+                            ("at_rest_local_disk", Value::Null),
+                            (
+                                "in_transit",
+                                Value::object([(
+                                    "pem_certificates_s3_uri",
+                                    Value::string("https://x/certs.zip"),
+                                )]),
+                            ),
+                        ]),
+                    )
+                }),
+            ),
         ];
         assert!(!validate_config(&base()).has_errors());
         for (path, mutate) in cases {
@@ -635,7 +930,8 @@ mod tests {
             mutate(&mut v);
             let d = validate_config(&v);
             assert!(
-                d.iter().any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
+                d.iter()
+                    .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
                 "expected an error at {path}, got {d}"
             );
         }

@@ -23,7 +23,12 @@ impl AttrPath {
         AttrPath(vec![Step::Attr(name.to_string())])
     }
     pub fn parse_dotted(s: &str) -> AttrPath {
-        AttrPath(s.split('.').filter(|p| !p.is_empty()).map(|p| Step::Attr(p.to_string())).collect())
+        AttrPath(
+            s.split('.')
+                .filter(|p| !p.is_empty())
+                .map(|p| Step::Attr(p.to_string()))
+                .collect(),
+        )
     }
     pub fn push_attr(&self, name: &str) -> AttrPath {
         let mut p = self.clone();
@@ -130,10 +135,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None }
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
     }
     pub fn at(mut self, path: AttrPath) -> Diagnostic {
         self.path = Some(path);
@@ -147,7 +162,11 @@ impl Diagnostic {
             },
             summary: self.summary.clone(),
             detail: self.detail.clone(),
-            attribute: self.path.as_ref().filter(|p| !p.is_empty()).map(AttrPath::to_proto),
+            attribute: self
+                .path
+                .as_ref()
+                .filter(|p| !p.is_empty())
+                .map(AttrPath::to_proto),
         }
     }
 }
@@ -177,7 +196,12 @@ impl Diagnostics {
         self.0.push(d);
     }
     /// An error about an attribute the user can fix in configuration.
-    pub fn attr_error(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn attr_error(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Diagnostic::error(summary, detail).at(path));
     }
     pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {

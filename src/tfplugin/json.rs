@@ -36,8 +36,13 @@ pub fn from_json(j: &J, ty: &Type) -> Result<Value, String> {
             other => Err(format!("expected string, got {other}")),
         },
         Type::List(et) | Type::Set(et) => {
-            let a = j.as_array().ok_or_else(|| format!("expected array, got {j}"))?;
-            let mut elems = a.iter().map(|x| from_json(x, et)).collect::<Result<Vec<_>, _>>()?;
+            let a = j
+                .as_array()
+                .ok_or_else(|| format!("expected array, got {j}"))?;
+            let mut elems = a
+                .iter()
+                .map(|x| from_json(x, et))
+                .collect::<Result<Vec<_>, _>>()?;
             if matches!(ty, Type::Set(_)) {
                 canonicalize_set(&mut elems);
                 Ok(Value::Set(elems))
@@ -46,14 +51,27 @@ pub fn from_json(j: &J, ty: &Type) -> Result<Value, String> {
             }
         }
         Type::Tuple(ets) => {
-            let a = j.as_array().ok_or_else(|| format!("expected array, got {j}"))?;
+            let a = j
+                .as_array()
+                .ok_or_else(|| format!("expected array, got {j}"))?;
             if a.len() != ets.len() {
-                return Err(format!("tuple needs {} elements, got {}", ets.len(), a.len()));
+                return Err(format!(
+                    "tuple needs {} elements, got {}",
+                    ets.len(),
+                    a.len()
+                ));
             }
-            Ok(Value::Tuple(a.iter().zip(ets).map(|(x, t)| from_json(x, t)).collect::<Result<_, _>>()?))
+            Ok(Value::Tuple(
+                a.iter()
+                    .zip(ets)
+                    .map(|(x, t)| from_json(x, t))
+                    .collect::<Result<_, _>>()?,
+            ))
         }
         Type::Map(et) => {
-            let o = j.as_object().ok_or_else(|| format!("expected object, got {j}"))?;
+            let o = j
+                .as_object()
+                .ok_or_else(|| format!("expected object, got {j}"))?;
             let mut m = BTreeMap::new();
             for (k, x) in o {
                 m.insert(k.clone(), from_json(x, et)?);
@@ -61,7 +79,9 @@ pub fn from_json(j: &J, ty: &Type) -> Result<Value, String> {
             Ok(Value::Map(m))
         }
         Type::Object(attrs) => {
-            let o = j.as_object().ok_or_else(|| format!("expected object, got {j}"))?;
+            let o = j
+                .as_object()
+                .ok_or_else(|| format!("expected object, got {j}"))?;
             let mut m = BTreeMap::new();
             for (name, at) in attrs {
                 let v = match o.get(name) {
@@ -73,7 +93,9 @@ pub fn from_json(j: &J, ty: &Type) -> Result<Value, String> {
             Ok(Value::Object(m))
         }
         Type::Dynamic => {
-            let o = j.as_object().ok_or_else(|| format!("expected dynamic value object, got {j}"))?;
+            let o = j
+                .as_object()
+                .ok_or_else(|| format!("expected dynamic value object, got {j}"))?;
             let t = Type::from_json(o.get("type").ok_or("dynamic value without type")?)?;
             let v = from_json(o.get("value").unwrap_or(&J::Null), &t)?;
             Ok(Value::Dynamic(t, Box::new(v)))
@@ -90,8 +112,12 @@ pub fn to_json(v: &Value) -> J {
             .map(J::Number)
             .unwrap_or_else(|_| J::String(n.to_string())),
         Value::String(s) => J::String(s.clone()),
-        Value::List(e) | Value::Set(e) | Value::Tuple(e) => J::Array(e.iter().map(to_json).collect()),
-        Value::Map(m) | Value::Object(m) => J::Object(m.iter().map(|(k, x)| (k.clone(), to_json(x))).collect()),
+        Value::List(e) | Value::Set(e) | Value::Tuple(e) => {
+            J::Array(e.iter().map(to_json).collect())
+        }
+        Value::Map(m) | Value::Object(m) => {
+            J::Object(m.iter().map(|(k, x)| (k.clone(), to_json(x))).collect())
+        }
         Value::Dynamic(t, x) => serde_json::json!({"value": to_json(x), "type": t.to_json()}),
     }
 }
@@ -106,7 +132,10 @@ mod tests {
         let v = decode(br#"{"name":"x","removed_attr":true,"tags":{"a":"b"}}"#, &ty);
         let want = Value::object([
             ("name", Value::string("x")),
-            ("tags", Value::Map([("a".to_string(), Value::string("b"))].into())),
+            (
+                "tags",
+                Value::Map([("a".to_string(), Value::string("b"))].into()),
+            ),
         ]);
         assert_eq!(v, Ok(want));
     }
@@ -118,7 +147,10 @@ mod tests {
         assert_eq!(
             v,
             Ok(Value::object([
-                ("n", Value::Number(Number::parse("12345678901234567890123").unwrap())),
+                (
+                    "n",
+                    Value::Number(Number::parse("12345678901234567890123").unwrap())
+                ),
                 ("s", Value::Null)
             ]))
         );

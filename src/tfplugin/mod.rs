@@ -16,6 +16,8 @@ pub mod tls;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
-pub use resource::{ApplyResult, Ctx, DataSource, Import, PlanRequest, Provider, Resource, UpgradeState};
+pub use resource::{
+    ApplyResult, Ctx, DataSource, Import, PlanRequest, Provider, Resource, UpgradeState,
+};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{Number, Type, Value};

@@ -56,7 +56,11 @@ pub fn implied_type(v: &Value) -> Type {
         Value::List(e) => Type::list(e.first().map(implied_type).unwrap_or(Type::Dynamic)),
         Value::Set(e) => Type::set(e.first().map(implied_type).unwrap_or(Type::Dynamic)),
         Value::Map(m) => Type::map(m.values().next().map(implied_type).unwrap_or(Type::Dynamic)),
-        Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), implied_type(v))).collect()),
+        Value::Object(m) => Type::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), implied_type(v)))
+                .collect(),
+        ),
         Value::Tuple(e) => Type::Tuple(e.iter().map(implied_type).collect()),
         Value::Dynamic(t, _) => t.clone(),
     }
@@ -71,7 +75,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| DecodeError("unexpected end of input".into()))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| DecodeError("unexpected end of input".into()))?;
         self.pos += 1;
         Ok(b)
     }
@@ -87,7 +94,10 @@ impl<'a> Reader<'a> {
         }
     }
     fn be(&mut self, n: usize) -> Result<u64, DecodeError> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
     fn remaining(&self) -> usize {
         self.buf.len() - self.pos
@@ -198,17 +208,21 @@ impl<'a> Reader<'a> {
                 other => err(format!("expected bool, got {}", other.name())),
             },
             Type::Number => match item {
-                Item::Int(i) => Ok(Value::Number(Number::parse(&i.to_string()).map_err(DecodeError)?)),
+                Item::Int(i) => Ok(Value::Number(
+                    Number::parse(&i.to_string()).map_err(DecodeError)?,
+                )),
                 Item::Float(f) => Ok(Value::Number(Number::from_f64(f).map_err(DecodeError)?)),
                 Item::Str(s) => {
-                    let s = std::str::from_utf8(s).map_err(|_| DecodeError("number text is not UTF-8".into()))?;
+                    let s = std::str::from_utf8(s)
+                        .map_err(|_| DecodeError("number text is not UTF-8".into()))?;
                     Ok(Value::Number(Number::parse(s).map_err(DecodeError)?))
                 }
                 other => err(format!("expected number, got {}", other.name())),
             },
             Type::String => match item {
                 Item::Str(s) | Item::Bin(s) => Ok(Value::String(
-                    String::from_utf8(s.to_vec()).map_err(|_| DecodeError("string is not UTF-8".into()))?,
+                    String::from_utf8(s.to_vec())
+                        .map_err(|_| DecodeError("string is not UTF-8".into()))?,
                 )),
                 other => err(format!("expected string, got {}", other.name())),
             },
@@ -277,10 +291,12 @@ impl<'a> Reader<'a> {
                 };
                 let tj = match self.item()? {
                     Item::Str(b) | Item::Bin(b) => b,
-                    other => return err(format!("expected dynamic type JSON, got {}", other.name())),
+                    other => {
+                        return err(format!("expected dynamic type JSON, got {}", other.name()))
+                    }
                 };
-                let tj: serde_json::Value =
-                    serde_json::from_slice(tj).map_err(|e| DecodeError(format!("dynamic type JSON: {e}")))?;
+                let tj: serde_json::Value = serde_json::from_slice(tj)
+                    .map_err(|e| DecodeError(format!("dynamic type JSON: {e}")))?;
                 let t = Type::from_json(&tj).map_err(DecodeError)?;
                 if t == Type::Dynamic {
                     return err("dynamic value cannot have dynamic type");
@@ -293,7 +309,9 @@ impl<'a> Reader<'a> {
 
     fn key(&mut self) -> Result<String, DecodeError> {
         match self.item()? {
-            Item::Str(s) => String::from_utf8(s.to_vec()).map_err(|_| DecodeError("key is not UTF-8".into())),
+            Item::Str(s) => {
+                String::from_utf8(s.to_vec()).map_err(|_| DecodeError("key is not UTF-8".into()))
+            }
             other => err(format!("expected string key, got {}", other.name())),
         }
     }
@@ -485,25 +503,40 @@ mod tests {
     fn unknown_is_extension_zero_and_any_extension_reads_unknown() {
         assert_eq!(encode(&Value::Unknown, &Type::String), vec![0xd4, 0, 0]);
         // fixext1 with another type code (refined unknown) and ext8 with payload
-        assert_eq!(decode(&[0xd4, 0x0c, 0x01], &Type::String), Ok(Value::Unknown));
-        assert_eq!(decode(&[0xc7, 0x02, 0x0c, 0x81, 0x01], &Type::Number), Ok(Value::Unknown));
+        assert_eq!(
+            decode(&[0xd4, 0x0c, 0x01], &Type::String),
+            Ok(Value::Unknown)
+        );
+        assert_eq!(
+            decode(&[0xc7, 0x02, 0x0c, 0x81, 0x01], &Type::Number),
+            Ok(Value::Unknown)
+        );
     }
 
     #[test]
     fn numbers_keep_precision() {
         let big = Value::Number(Number::parse("123456789012345678901234567890.5").unwrap());
         let bytes = encode(&big, &Type::Number);
-        assert!(matches!(bytes[0], 0xa0..=0xbf | 0xd9), "a number too big for f64 travels as text");
+        assert!(
+            matches!(bytes[0], 0xa0..=0xbf | 0xd9),
+            "a number too big for f64 travels as text"
+        );
         assert_eq!(decode(&bytes, &Type::Number), Ok(big));
         assert_eq!(encode(&Value::number(-1), &Type::Number), vec![0xff]);
-        assert_eq!(encode(&Value::number(300), &Type::Number), vec![0xd1, 0x01, 0x2c]);
+        assert_eq!(
+            encode(&Value::number(300), &Type::Number),
+            vec![0xd1, 0x01, 0x2c]
+        );
         let half = Value::Number(Number::parse("0.5").unwrap());
         assert_eq!(encode(&half, &Type::Number)[0], 0xcb);
     }
 
     #[test]
     fn dynamic_values_carry_their_type() {
-        let v = Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec![Value::string("a")])));
+        let v = Value::Dynamic(
+            Type::list(Type::String),
+            Box::new(Value::List(vec![Value::string("a")])),
+        );
         let bytes = encode(&v, &Type::Dynamic);
         assert_eq!(decode(&bytes, &Type::Dynamic), Ok(v));
     }
@@ -513,7 +546,13 @@ mod tests {
         let ty = Type::object([("a", Type::String), ("b", Type::Bool)]);
         // {"a": "x"}
         let got = decode(&[0x81, 0xa1, b'a', 0xa1, b'x'], &ty);
-        assert_eq!(got, Ok(Value::object([("a", Value::string("x")), ("b", Value::Null)])));
+        assert_eq!(
+            got,
+            Ok(Value::object([
+                ("a", Value::string("x")),
+                ("b", Value::Null)
+            ]))
+        );
         assert!(decode(&[0x81, 0xa1, b'z', 0xc0], &ty).is_err());
     }
 

@@ -38,14 +38,27 @@ fn apply_defaults(block: &Block, proposed: &Value, config: &Value) -> Value {
                 elems
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| apply_defaults(&b.block, e, cfg.as_elems().and_then(|c| c.get(i)).unwrap_or(&Value::Null)))
+                    .map(|(i, e)| {
+                        apply_defaults(
+                            &b.block,
+                            e,
+                            cfg.as_elems()
+                                .and_then(|c| c.get(i))
+                                .unwrap_or(&Value::Null),
+                        )
+                    })
                     .collect(),
             ),
             (Nesting::Set, Value::Set(elems)) => {
                 // Config and proposed set elements correspond one to one, but
                 // not by position after canonical ordering; defaults apply
                 // where the element itself leaves the attribute null.
-                Value::set(elems.iter().map(|e| apply_defaults(&b.block, e, e)).collect())
+                Value::set(
+                    elems
+                        .iter()
+                        .map(|e| apply_defaults(&b.block, e, e))
+                        .collect(),
+                )
             }
             _ => prop.clone(),
         };
@@ -54,7 +67,13 @@ fn apply_defaults(block: &Block, proposed: &Value, config: &Value) -> Value {
     Value::Object(out)
 }
 
-fn mark_unknown(block: &Block, prior: &Value, planned: &Value, config: &Value, changed: bool) -> Value {
+fn mark_unknown(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+    changed: bool,
+) -> Value {
     let Value::Object(attrs) = planned else {
         return planned.clone();
     };
@@ -64,12 +83,13 @@ fn mark_unknown(block: &Block, prior: &Value, planned: &Value, config: &Value, c
             continue;
         }
         let prior_v = prior.get(&a.name);
-        let v = if prior.is_null() {
-            Value::Unknown
-        } else if changed && !(a.use_state_for_unknown && !prior_v.is_null()) {
-            Value::Unknown
-        } else {
+        // Unknown on create, and on a change unless the prior value is kept.
+        let keep =
+            !prior.is_null() && (!changed || (a.use_state_for_unknown && !prior_v.is_null()));
+        let v = if keep {
             prior_v.clone()
+        } else {
+            Value::Unknown
         };
         out.insert(a.name.clone(), v);
     }
@@ -85,7 +105,10 @@ fn mark_unknown(block: &Block, prior: &Value, planned: &Value, config: &Value, c
                     .enumerate()
                     .map(|(i, e)| {
                         let pe = pr.as_elems().and_then(|x| x.get(i)).unwrap_or(&Value::Null);
-                        let ce = cfg.as_elems().and_then(|x| x.get(i)).unwrap_or(&Value::Null);
+                        let ce = cfg
+                            .as_elems()
+                            .and_then(|x| x.get(i))
+                            .unwrap_or(&Value::Null);
                         mark_unknown(&b.block, pe, e, ce, changed)
                     })
                     .collect(),
@@ -108,11 +131,19 @@ fn mark_unknown(block: &Block, prior: &Value, planned: &Value, config: &Value, c
 
 /// The prior element of a set block whose user-set attributes equal `e`'s.
 fn matching_prior_element<'a>(block: &Block, prior: &'a Value, e: &Value) -> &'a Value {
-    let user_attrs: Vec<&str> =
-        block.attributes.iter().filter(|a| !a.computed || a.optional).map(|a| a.name.as_str()).collect();
+    let user_attrs: Vec<&str> = block
+        .attributes
+        .iter()
+        .filter(|a| !a.computed || a.optional)
+        .map(|a| a.name.as_str())
+        .collect();
     prior
         .as_elems()
-        .and_then(|elems| elems.iter().find(|pe| user_attrs.iter().all(|n| pe.get(n) == e.get(n))))
+        .and_then(|elems| {
+            elems
+                .iter()
+                .find(|pe| user_attrs.iter().all(|n| pe.get(n) == e.get(n)))
+        })
         .unwrap_or(&Value::Null)
 }
 
@@ -127,7 +158,13 @@ pub fn replace_paths(schema: &Schema, prior: &Value, planned: &Value) -> Vec<Att
     out
 }
 
-fn block_replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttrPath, out: &mut Vec<AttrPath>) {
+fn block_replace_paths(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    at: &AttrPath,
+    out: &mut Vec<AttrPath>,
+) {
     for a in &block.attributes {
         if a.requires_replace && prior.get(&a.name) != planned.get(&a.name) {
             out.push(at.push_attr(&a.name));
@@ -197,7 +234,13 @@ mod tests {
                 .attr(Attribute::computed("id", Type::String).keep_state())
                 .attr(Attribute::computed("etag", Type::String))
                 .attr(Attribute::optional("flag", Type::Bool).default(Value::Bool(false)))
-                .block(NestedBlock::single("inner", Block::new().attr(Attribute::optional("mode", Type::String))).replace()),
+                .block(
+                    NestedBlock::single(
+                        "inner",
+                        Block::new().attr(Attribute::optional("mode", Type::String)),
+                    )
+                    .replace(),
+                ),
         )
     }
 
@@ -215,7 +258,14 @@ mod tests {
     #[test]
     fn create_marks_computed_unknown_and_applies_defaults() {
         let s = schema();
-        let cfg = obj("a", Value::Null, Value::Null, Value::Null, Value::Null, Value::Null);
+        let cfg = obj(
+            "a",
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        );
         let planned = initial_plan(&s, &Value::Null, &cfg, &cfg);
         assert_eq!(planned.get("id"), &Value::Unknown);
         assert_eq!(planned.get("etag"), &Value::Unknown);
@@ -226,8 +276,22 @@ mod tests {
     #[test]
     fn no_change_keeps_every_computed_value() {
         let s = schema();
-        let prior = obj("a", Value::Null, Value::string("i"), Value::string("e"), Value::Bool(false), Value::Null);
-        let cfg = obj("a", Value::Null, Value::Null, Value::Null, Value::Null, Value::Null);
+        let prior = obj(
+            "a",
+            Value::Null,
+            Value::string("i"),
+            Value::string("e"),
+            Value::Bool(false),
+            Value::Null,
+        );
+        let cfg = obj(
+            "a",
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        );
         let planned = initial_plan(&s, &prior, &prior, &cfg);
         assert_eq!(planned, prior);
     }
@@ -236,12 +300,36 @@ mod tests {
     fn change_unknowns_computed_except_keep_state_and_names_replacing_paths() {
         let s = schema();
         let inner = |m: &str| Value::object([("mode", Value::string(m))]);
-        let prior = obj("a", Value::Null, Value::string("i"), Value::string("e"), Value::Bool(false), inner("x"));
-        let proposed = obj("a", Value::string("d"), Value::string("i"), Value::string("e"), Value::Null, inner("y"));
-        let cfg = obj("a", Value::string("d"), Value::Null, Value::Null, Value::Null, inner("y"));
+        let prior = obj(
+            "a",
+            Value::Null,
+            Value::string("i"),
+            Value::string("e"),
+            Value::Bool(false),
+            inner("x"),
+        );
+        let proposed = obj(
+            "a",
+            Value::string("d"),
+            Value::string("i"),
+            Value::string("e"),
+            Value::Null,
+            inner("y"),
+        );
+        let cfg = obj(
+            "a",
+            Value::string("d"),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            inner("y"),
+        );
         let planned = initial_plan(&s, &prior, &proposed, &cfg);
         assert_eq!(planned.get("id"), &Value::string("i"));
         assert_eq!(planned.get("etag"), &Value::Unknown);
-        assert_eq!(replace_paths(&s, &prior, &planned), vec![AttrPath::parse_dotted("inner.mode")]);
+        assert_eq!(
+            replace_paths(&s, &prior, &planned),
+            vec![AttrPath::parse_dotted("inner.mode")]
+        );
     }
 }

@@ -33,7 +33,10 @@ pub struct ApplyResult {
 
 impl ApplyResult {
     pub fn ok(state: Value) -> ApplyResult {
-        ApplyResult { state, diags: Diagnostics::new() }
+        ApplyResult {
+            state,
+            diags: Diagnostics::new(),
+        }
     }
     pub fn failed(state: Value, diags: Diagnostics) -> ApplyResult {
         ApplyResult { state, diags }
@@ -53,14 +56,27 @@ pub trait Resource: Send + Sync {
 
     /// Adjusts the pipeline's planned state (computed values known at plan,
     /// semantic equality) and reports plan-time errors. Not called for destroy.
-    async fn modify_plan(&self, _ctx: &Ctx, _req: PlanRequest<'_>, _planned: &mut Value, _diags: &mut Diagnostics) {}
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        _req: PlanRequest<'_>,
+        _planned: &mut Value,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value) -> ApplyResult;
 
     /// Refreshes state from the remote side. Returns Null when the object is gone.
     async fn read(&self, ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics>;
 
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> ApplyResult;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> ApplyResult;
 
     /// Deletes; succeeds when the object is already gone.
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Diagnostics;

@@ -44,18 +44,31 @@ impl Attribute {
         }
     }
     pub fn required(name: &str, ty: Type) -> Attribute {
-        Attribute { required: true, ..Attribute::new(name, ty) }
+        Attribute {
+            required: true,
+            ..Attribute::new(name, ty)
+        }
     }
     pub fn optional(name: &str, ty: Type) -> Attribute {
-        Attribute { optional: true, ..Attribute::new(name, ty) }
+        Attribute {
+            optional: true,
+            ..Attribute::new(name, ty)
+        }
     }
     /// Set by the provider only.
     pub fn computed(name: &str, ty: Type) -> Attribute {
-        Attribute { computed: true, ..Attribute::new(name, ty) }
+        Attribute {
+            computed: true,
+            ..Attribute::new(name, ty)
+        }
     }
     /// Set by the user, or by the provider when the user leaves it null.
     pub fn optional_computed(name: &str, ty: Type) -> Attribute {
-        Attribute { optional: true, computed: true, ..Attribute::new(name, ty) }
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::new(name, ty)
+        }
     }
     pub fn desc(mut self, d: &str) -> Attribute {
         self.description = d.to_string();
@@ -137,13 +150,26 @@ pub struct NestedBlock {
 
 impl NestedBlock {
     pub fn single(name: &str, block: Block) -> NestedBlock {
-        NestedBlock { name: name.to_string(), nesting: Nesting::Single, block, min_items: 0, max_items: 0, requires_replace: false }
+        NestedBlock {
+            name: name.to_string(),
+            nesting: Nesting::Single,
+            block,
+            min_items: 0,
+            max_items: 0,
+            requires_replace: false,
+        }
     }
     pub fn list(name: &str, block: Block) -> NestedBlock {
-        NestedBlock { nesting: Nesting::List, ..NestedBlock::single(name, block) }
+        NestedBlock {
+            nesting: Nesting::List,
+            ..NestedBlock::single(name, block)
+        }
     }
     pub fn set(name: &str, block: Block) -> NestedBlock {
-        NestedBlock { nesting: Nesting::Set, ..NestedBlock::single(name, block) }
+        NestedBlock {
+            nesting: Nesting::Set,
+            ..NestedBlock::single(name, block)
+        }
     }
     pub fn min(mut self, n: i64) -> NestedBlock {
         self.min_items = n;
@@ -200,8 +226,11 @@ impl Block {
 
     /// The object type of this block's values.
     pub fn ty(&self) -> Type {
-        let mut attrs: BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
         for b in &self.blocks {
             attrs.insert(b.name.clone(), b.ty());
         }
@@ -244,8 +273,16 @@ impl Block {
                         Nesting::Set => pb::schema::nested_block::NestingMode::Set,
                     } as i32,
                     // Terraform wants min = max (0 or 1) for single blocks.
-                    min_items: if b.nesting == Nesting::Single { b.min_items.min(1) } else { b.min_items },
-                    max_items: if b.nesting == Nesting::Single { b.min_items.min(1) } else { b.max_items },
+                    min_items: if b.nesting == Nesting::Single {
+                        b.min_items.min(1)
+                    } else {
+                        b.min_items
+                    },
+                    max_items: if b.nesting == Nesting::Single {
+                        b.min_items.min(1)
+                    } else {
+                        b.max_items
+                    },
                 })
                 .collect(),
             description: self.description.clone(),
@@ -273,6 +310,9 @@ impl Schema {
         self.block.ty()
     }
     pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema { version: self.version, block: Some(self.block.to_proto(self.version)) }
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto(self.version)),
+        }
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
@@ -21,20 +21,25 @@ use super::server::ProviderServer;
 use super::tls;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 pub const PROTOCOL_VERSION: u32 = 6;
 const MAX_MESSAGE: usize = 256 << 20;
 
 /// Checks the environment go-plugin sets. Err is the sentence for the user.
 pub fn check_handshake_env() -> Result<(), String> {
     if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
-        return Err("This binary is a plugin. These are not meant to be executed directly. \
+        return Err(
+            "This binary is a plugin. These are not meant to be executed directly. \
 Please execute the program that consumes these plugins, which will load any plugins automatically \
 (terraform-provider-emr is run by Terraform; see its README)."
-            .to_string());
+                .to_string(),
+        );
     }
     if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS") {
-        let speaks = versions.split(',').any(|v| v.trim().parse::<u32>().ok() == Some(PROTOCOL_VERSION));
+        let speaks = versions
+            .split(',')
+            .any(|v| v.trim().parse::<u32>().ok() == Some(PROTOCOL_VERSION));
         if !versions.trim().is_empty() && !speaks {
             return Err(format!(
                 "terraform-provider-emr speaks plugin protocol {PROTOCOL_VERSION}, but this Terraform offers only {versions}. \
@@ -46,8 +51,12 @@ Use Terraform 1.0 or newer."
 }
 
 async fn bind_listener() -> std::io::Result<TcpListener> {
-    let min = std::env::var("PLUGIN_MIN_PORT").ok().and_then(|v| v.parse::<u16>().ok());
-    let max = std::env::var("PLUGIN_MAX_PORT").ok().and_then(|v| v.parse::<u16>().ok());
+    let min = std::env::var("PLUGIN_MIN_PORT")
+        .ok()
+        .and_then(|v| v.parse::<u16>().ok());
+    let max = std::env::var("PLUGIN_MAX_PORT")
+        .ok()
+        .and_then(|v| v.parse::<u16>().ok());
     if let (Some(min), Some(max)) = (min, max) {
         for port in min..=max {
             if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
@@ -81,9 +90,13 @@ struct Stdio {
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    type StreamStdioStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<StdioData, Status>> + Send>>;
+    type StreamStdioStream =
+        std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<StdioData, Status>> + Send>>;
 
-    async fn stream_stdio(&self, _req: Request<Empty>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _req: Request<Empty>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         // We never write to stdout after the handshake and log to stderr
         // ourselves: the stream stays open and empty until shutdown.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<StdioData, Status>>(1);
@@ -92,27 +105,43 @@ impl GrpcStdio for Stdio {
             shutdown.cancelled().await;
             drop(tx);
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }
 
 /// Runs the plugin: handshake line on stdout, then serve until Terraform
 /// calls Shutdown. `debug` serves without TLS and prints TF_REATTACH_PROVIDERS.
-pub async fn serve(provider: Arc<dyn Provider>, provider_address: &str, debug_mode: bool) -> Result<(), String> {
-    let listener = bind_listener().await.map_err(|e| format!("listening on 127.0.0.1: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("listener address: {e}"))?;
+pub async fn serve(
+    provider: Arc<dyn Provider>,
+    provider_address: &str,
+    debug_mode: bool,
+) -> Result<(), String> {
+    let listener = bind_listener()
+        .await
+        .map_err(|e| format!("listening on 127.0.0.1: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("listener address: {e}"))?;
     let shutdown = CancellationToken::new();
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
 
     let provider_svc = ProviderGrpc::new(ProviderServer::new(provider))
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     let router = Server::builder()
         .add_service(health_service)
-        .add_service(GrpcControllerServer::new(Controller { shutdown: shutdown.clone() }))
-        .add_service(GrpcStdioServer::new(Stdio { shutdown: shutdown.clone() }))
+        .add_service(GrpcControllerServer::new(Controller {
+            shutdown: shutdown.clone(),
+        }))
+        .add_service(GrpcStdioServer::new(Stdio {
+            shutdown: shutdown.clone(),
+        }))
         .add_service(provider_svc);
 
     // Terraform owns interrupts: it asks us to stop through StopProvider.
@@ -171,31 +200,38 @@ pub async fn serve(provider: Arc<dyn Provider>, provider_address: &str, debug_mo
         let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&identity, client_der)?);
         use base64::Engine;
         cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&identity.cert_der);
-        let incoming = TcpListenerStream::new(listener).filter_map(|conn| conn.ok()).then(move |tcp| {
-            let acceptor = acceptor.clone();
-            async move {
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => Some(Ok::<_, std::io::Error>(s)),
-                    Ok(Err(e)) => {
-                        debug!("TLS handshake failed", "error" => e);
-                        None
-                    }
-                    Err(_) => {
-                        debug!("TLS handshake timed out");
-                        None
+        let incoming = TcpListenerStream::new(listener)
+            .filter_map(|conn| conn.ok())
+            .then(move |tcp| {
+                let acceptor = acceptor.clone();
+                async move {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+                    {
+                        Ok(Ok(s)) => Some(Ok::<_, std::io::Error>(s)),
+                        Ok(Err(e)) => {
+                            debug!("TLS handshake failed", "error" => e);
+                            None
+                        }
+                        Err(_) => {
+                            debug!("TLS handshake timed out");
+                            None
+                        }
                     }
                 }
-            }
-        });
+            });
         let incoming = incoming.filter_map(|x| x);
         print_handshake(&addr, &cert_field)?;
-        router.serve_with_incoming_shutdown(incoming, stop).await.map_err(|e| format!("serving: {e}"))?;
+        router
+            .serve_with_incoming_shutdown(incoming, stop)
+            .await
+            .map_err(|e| format!("serving: {e}"))?;
     }
     Ok(())
 }
 
 fn print_handshake(addr: &std::net::SocketAddr, cert: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|{cert}").map_err(|e| format!("writing handshake: {e}"))?;
+    writeln!(out, "1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|{cert}")
+        .map_err(|e| format!("writing handshake: {e}"))?;
     out.flush().map_err(|e| format!("writing handshake: {e}"))
 }

@@ -44,7 +44,13 @@ impl ProviderServer {
                 (d.type_name().to_string(), (d, s))
             })
             .collect();
-        ProviderServer { provider, provider_schema, resources, data_sources, cancel: Mutex::new(CancellationToken::new()) }
+        ProviderServer {
+            provider,
+            provider_schema,
+            resources,
+            data_sources,
+            cancel: Mutex::new(CancellationToken::new()),
+        }
     }
 
     fn ctx(&self) -> Ctx {
@@ -57,23 +63,39 @@ impl ProviderServer {
 
     fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema), Diagnostics> {
         self.resources.get(name).ok_or_else(|| {
-            Diagnostic::error("Unknown resource type", format!("This provider has no resource type {name:?}.")).into()
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource type {name:?}."),
+            )
+            .into()
         })
     }
 
     fn data_source(&self, name: &str) -> Result<&(Arc<dyn DataSource>, Schema), Diagnostics> {
         self.data_sources.get(name).ok_or_else(|| {
-            Diagnostic::error("Unknown data source", format!("This provider has no data source {name:?}.")).into()
+            Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source {name:?}."),
+            )
+            .into()
         })
     }
 
     fn capabilities() -> pb::ServerCapabilities {
-        pb::ServerCapabilities { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false }
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: false,
+            move_resource_state: false,
+        }
     }
 }
 
 /// Decodes an optional DynamicValue (absent = null).
-pub fn decode_dv(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+pub fn decode_dv(
+    dv: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+) -> Result<Value, Diagnostics> {
     let Some(dv) = dv else { return Ok(Value::Null) };
     let res = if !dv.msgpack.is_empty() {
         msgpack::decode(&dv.msgpack, ty).map_err(|e| e.to_string())
@@ -92,7 +114,10 @@ pub fn decode_dv(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result
 }
 
 pub fn encode_dv(v: &Value, ty: &Type) -> pb::DynamicValue {
-    pb::DynamicValue { msgpack: msgpack::encode(v, ty), json: Vec::new() }
+    pb::DynamicValue {
+        msgpack: msgpack::encode(v, ty),
+        json: Vec::new(),
+    }
 }
 
 /// Unknown values are never valid in applied state: anything the resource
@@ -103,8 +128,16 @@ fn resolve_unknowns(v: Value) -> Value {
         Value::List(e) => Value::List(e.into_iter().map(resolve_unknowns).collect()),
         Value::Set(e) => Value::set(e.into_iter().map(resolve_unknowns).collect()),
         Value::Tuple(e) => Value::Tuple(e.into_iter().map(resolve_unknowns).collect()),
-        Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (k, resolve_unknowns(x))).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, resolve_unknowns(x))).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, x)| (k, resolve_unknowns(x)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, resolve_unknowns(x)))
+                .collect(),
+        ),
         Value::Dynamic(t, x) => Value::Dynamic(t, Box::new(resolve_unknowns(*x))),
         other => other,
     }
@@ -131,9 +164,17 @@ impl ProviderService for ProviderServer {
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
-            resources: self.resources.keys().map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() }).collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -144,8 +185,16 @@ impl ProviderService for ProviderServer {
         debug!("GetProviderSchema");
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self.resources.iter().map(|(k, (_, s))| (k.clone(), s.to_proto())).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(k, (_, s))| (k.clone(), s.to_proto())).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, (_, s))| (k.clone(), s.to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, (_, s))| (k.clone(), s.to_proto()))
+                .collect(),
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
@@ -156,9 +205,18 @@ impl ProviderService for ProviderServer {
         &self,
         req: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
-        let resp = |d: Diagnostics| pb::validate_provider_config::Response { diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::validate_provider_config::Response {
+            diagnostics: d.to_proto(),
+        };
         let req = req.into_inner();
-        let config = try_diags!(decode_dv(req.config.as_ref(), &self.provider_schema.ty(), "provider configuration"), resp);
+        let config = try_diags!(
+            decode_dv(
+                req.config.as_ref(),
+                &self.provider_schema.ty(),
+                "provider configuration"
+            ),
+            resp
+        );
         Ok(Response::new(resp(self.provider.validate(&config))))
     }
 
@@ -166,10 +224,15 @@ impl ProviderService for ProviderServer {
         &self,
         req: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        let resp = |d: Diagnostics| pb::validate_resource_config::Response { diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::validate_resource_config::Response {
+            diagnostics: d.to_proto(),
+        };
         let req = req.into_inner();
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
-        let config = try_diags!(decode_dv(req.config.as_ref(), &schema.ty(), "resource configuration"), resp);
+        let config = try_diags!(
+            decode_dv(req.config.as_ref(), &schema.ty(), "resource configuration"),
+            resp
+        );
         Ok(Response::new(resp(r.validate(&config))))
     }
 
@@ -177,10 +240,19 @@ impl ProviderService for ProviderServer {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let resp = |d: Diagnostics| pb::validate_data_resource_config::Response { diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::validate_data_resource_config::Response {
+            diagnostics: d.to_proto(),
+        };
         let req = req.into_inner();
         let (d, schema) = try_diags!(self.data_source(&req.type_name), resp);
-        let config = try_diags!(decode_dv(req.config.as_ref(), &schema.ty(), "data source configuration"), resp);
+        let config = try_diags!(
+            decode_dv(
+                req.config.as_ref(),
+                &schema.ty(),
+                "data source configuration"
+            ),
+            resp
+        );
         Ok(Response::new(resp(d.validate(&config))))
     }
 
@@ -188,7 +260,10 @@ impl ProviderService for ProviderServer {
         &self,
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        let resp = |d: Diagnostics| pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::upgrade_resource_state::Response {
+            upgraded_state: None,
+            diagnostics: d.to_proto(),
+        };
         let req = req.into_inner();
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let ty = schema.ty();
@@ -211,7 +286,10 @@ impl ProviderService for ProviderServer {
         let state = try_diags!(
             json::decode(&raw.json, &ty).map_err(|e| Diagnostics::from(Diagnostic::error(
                 "Could not read stored state",
-                format!("The stored state of this {} does not match its schema: {e}", req.type_name)
+                format!(
+                    "The stored state of this {} does not match its schema: {e}",
+                    req.type_name
+                )
             ))),
             resp
         );
@@ -244,11 +322,23 @@ impl ProviderService for ProviderServer {
         &self,
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
-        let resp = |d: Diagnostics| pb::configure_provider::Response { diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::configure_provider::Response {
+            diagnostics: d.to_proto(),
+        };
         let req = req.into_inner();
-        let config = try_diags!(decode_dv(req.config.as_ref(), &self.provider_schema.ty(), "provider configuration"), resp);
+        let config = try_diags!(
+            decode_dv(
+                req.config.as_ref(),
+                &self.provider_schema.ty(),
+                "provider configuration"
+            ),
+            resp
+        );
         debug!("ConfigureProvider", "terraform_version" => req.terraform_version);
-        let diags = self.provider.configure(&self.ctx(), &config, &req.terraform_version).await;
+        let diags = self
+            .provider
+            .configure(&self.ctx(), &config, &req.terraform_version)
+            .await;
         Ok(Response::new(resp(diags)))
     }
 
@@ -258,10 +348,17 @@ impl ProviderService for ProviderServer {
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
         let private = req.private.clone();
-        let resp = |d: Diagnostics| pb::read_resource::Response { new_state: None, diagnostics: d.to_proto(), private: vec![] };
+        let resp = |d: Diagnostics| pb::read_resource::Response {
+            new_state: None,
+            diagnostics: d.to_proto(),
+            private: vec![],
+        };
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let ty = schema.ty();
-        let current = try_diags!(decode_dv(req.current_state.as_ref(), &ty, "current state"), resp);
+        let current = try_diags!(
+            decode_dv(req.current_state.as_ref(), &ty, "current state"),
+            resp
+        );
         if current.is_null() {
             return Ok(Response::new(pb::read_resource::Response {
                 new_state: Some(encode_dv(&Value::Null, &ty)),
@@ -296,8 +393,14 @@ impl ProviderService for ProviderServer {
         };
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let ty = schema.ty();
-        let prior = try_diags!(decode_dv(req.prior_state.as_ref(), &ty, "prior state"), resp);
-        let proposed = try_diags!(decode_dv(req.proposed_new_state.as_ref(), &ty, "proposed new state"), resp);
+        let prior = try_diags!(
+            decode_dv(req.prior_state.as_ref(), &ty, "prior state"),
+            resp
+        );
+        let proposed = try_diags!(
+            decode_dv(req.proposed_new_state.as_ref(), &ty, "proposed new state"),
+            resp
+        );
         let config = try_diags!(decode_dv(req.config.as_ref(), &ty, "configuration"), resp);
         let mut diags = Diagnostics::new();
         let mut requires_replace = Vec::new();
@@ -305,7 +408,16 @@ impl ProviderService for ProviderServer {
             Value::Null
         } else {
             let mut planned = plan::initial_plan(schema, &prior, &proposed, &config);
-            r.modify_plan(&self.ctx(), PlanRequest { prior: &prior, config: &config }, &mut planned, &mut diags).await;
+            r.modify_plan(
+                &self.ctx(),
+                PlanRequest {
+                    prior: &prior,
+                    config: &config,
+                },
+                &mut planned,
+                &mut diags,
+            )
+            .await;
             requires_replace = plan::replace_paths(schema, &prior, &planned);
             planned
         };
@@ -332,8 +444,14 @@ impl ProviderService for ProviderServer {
         };
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let ty = schema.ty();
-        let prior = try_diags!(decode_dv(req.prior_state.as_ref(), &ty, "prior state"), resp);
-        let planned = try_diags!(decode_dv(req.planned_state.as_ref(), &ty, "planned state"), resp);
+        let prior = try_diags!(
+            decode_dv(req.prior_state.as_ref(), &ty, "prior state"),
+            resp
+        );
+        let planned = try_diags!(
+            decode_dv(req.planned_state.as_ref(), &ty, "planned state"),
+            resp
+        );
         let config = try_diags!(decode_dv(req.config.as_ref(), &ty, "configuration"), resp);
         let ctx = self.ctx();
         let (state, diags) = if planned.is_null() {
@@ -366,11 +484,18 @@ impl ProviderService for ProviderServer {
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let resp = |d: Diagnostics| pb::import_resource_state::Response { imported_resources: vec![], diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::import_resource_state::Response {
+            imported_resources: vec![],
+            diagnostics: d.to_proto(),
+        };
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let Some(importer) = r.importer() else {
             return Ok(Response::new(resp(
-                Diagnostic::error("Import not supported", format!("{} cannot be imported.", req.type_name)).into(),
+                Diagnostic::error(
+                    "Import not supported",
+                    format!("{} cannot be imported.", req.type_name),
+                )
+                .into(),
             )));
         };
         let state = try_diags!(importer.import(&self.ctx(), &req.id).await, resp);
@@ -389,10 +514,16 @@ impl ProviderService for ProviderServer {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
-        let resp = |d: Diagnostics| pb::read_data_source::Response { state: None, diagnostics: d.to_proto() };
+        let resp = |d: Diagnostics| pb::read_data_source::Response {
+            state: None,
+            diagnostics: d.to_proto(),
+        };
         let (d, schema) = try_diags!(self.data_source(&req.type_name), resp);
         let ty = schema.ty();
-        let config = try_diags!(decode_dv(req.config.as_ref(), &ty, "data source configuration"), resp);
+        let config = try_diags!(
+            decode_dv(req.config.as_ref(), &ty, "data source configuration"),
+            resp
+        );
         let state = try_diags!(d.read(&self.ctx(), &config).await, resp);
         Ok(Response::new(pb::read_data_source::Response {
             state: Some(encode_dv(&resolve_unknowns(state), &ty)),
@@ -411,6 +542,8 @@ impl ProviderService for ProviderServer {
         };
         g.cancel();
         *g = CancellationToken::new();
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }

@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
@@ -25,22 +27,37 @@ pub fn generate_server_identity() -> Result<ServerIdentity, String> {
     let key = rcgen::KeyPair::generate().map_err(|e| format!("generating server key: {e}"))?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])
         .map_err(|e| format!("certificate parameters: {e}"))?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-emr");
-    params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "terraform-provider-emr");
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+            127, 0, 0, 1,
+        ])));
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::days(365 * 30);
-    let cert = params.self_signed(&key).map_err(|e| format!("self-signing server certificate: {e}"))?;
-    Ok(ServerIdentity { cert_der: cert.der().to_vec(), key_der: key.serialize_der() })
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| format!("self-signing server certificate: {e}"))?;
+    Ok(ServerIdentity {
+        cert_der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+    })
 }
 
 /// The first certificate of a PEM bundle, as DER.
@@ -85,7 +102,9 @@ impl ClientCertVerifier for PinnedClient {
         if end_entity.as_ref() == self.der.as_slice() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            ))
         }
     }
     fn verify_tls12_signature(
@@ -111,16 +130,23 @@ impl ClientCertVerifier for PinnedClient {
 
 /// The rustls server configuration: our identity, the pinned client, ALPN h2
 /// (gRPC clients require it).
-pub fn server_config(identity: &ServerIdentity, client_cert_der: Vec<u8>) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(
+    identity: &ServerIdentity,
+    client_cert_der: Vec<u8>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedClient { der: client_cert_der, algs: provider.signature_verification_algorithms });
+    let verifier = Arc::new(PinnedClient {
+        der: client_cert_der,
+        algs: provider.signature_verification_algorithms,
+    });
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS versions: {e}"))?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![CertificateDer::from(identity.cert_der.clone())], key)
-        .map_err(|e| format!("TLS server certificate: {e}"))?;
+    let mut cfg =
+        rustls::ServerConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS versions: {e}"))?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![CertificateDer::from(identity.cert_der.clone())], key)
+            .map_err(|e| format!("TLS server certificate: {e}"))?;
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(cfg))
 }

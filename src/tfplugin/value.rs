@@ -47,8 +47,10 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<String, J> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<String, J> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", m])
             }
             Type::Tuple(elems) => {
@@ -74,7 +76,9 @@ impl Type {
                     "set" => Ok(Type::set(Type::from_json(&a[1])?)),
                     "map" => Ok(Type::map(Type::from_json(&a[1])?)),
                     "object" => {
-                        let m = a[1].as_object().ok_or("object type needs an attribute map")?;
+                        let m = a[1]
+                            .as_object()
+                            .ok_or("object type needs an attribute map")?;
                         let mut attrs = BTreeMap::new();
                         for (k, t) in m {
                             attrs.insert(k.clone(), Type::from_json(t)?);
@@ -84,7 +88,10 @@ impl Type {
                     "tuple" => {
                         let elems = a[1].as_array().ok_or("tuple type needs an element list")?;
                         Ok(Type::Tuple(
-                            elems.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
                         ))
                     }
                     other => Err(format!("unknown type kind {other:?}")),
@@ -114,10 +121,7 @@ impl Number {
             None => (false, t.strip_prefix('+').unwrap_or(t)),
         };
         let (mantissa, exp) = match body.find(['e', 'E']) {
-            Some(i) => (
-                &body[..i],
-                body[i + 1..].parse::<i64>().map_err(|_| bad())?,
-            ),
+            Some(i) => (&body[..i], body[i + 1..].parse::<i64>().map_err(|_| bad())?),
             None => (body, 0),
         };
         let (int_part, frac_part) = match mantissa.find('.') {
@@ -136,7 +140,11 @@ impl Number {
         let mut digits: String = format!("{int_part}{frac_part}");
         let mut scale: i64 = exp - frac_part.len() as i64;
         let trimmed = digits.trim_start_matches('0');
-        digits = if trimmed.is_empty() { "0".into() } else { trimmed.into() };
+        digits = if trimmed.is_empty() {
+            "0".into()
+        } else {
+            trimmed.into()
+        };
         if digits == "0" {
             return Ok(Number("0".into()));
         }
@@ -241,7 +249,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
@@ -350,16 +360,34 @@ mod tests {
             ("1e3", "1000"),
             ("1.25e-2", "0.0125"),
             ("00012", "12"),
-            ("123456789012345678901234567890", "123456789012345678901234567890"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
         ] {
-            assert_eq!(Number::parse(input).map(|n| n.to_string()), Ok(want.to_string()), "{input}");
+            assert_eq!(
+                Number::parse(input).map(|n| n.to_string()),
+                Ok(want.to_string()),
+                "{input}"
+            );
         }
         assert!(Number::parse("abc").is_err());
         assert!(Number::parse("").is_err());
         assert!(Number::parse("1e").is_err());
-        assert_eq!(Number::from_f64(0.1).map(|n| n.to_string()), Ok("0.1".into()));
-        assert_eq!(Number::parse("0.1").ok().and_then(|n| n.to_f64_exact()), Some(0.1));
-        assert_eq!(Number::parse("123456789012345678901234567890").ok().and_then(|n| n.to_f64_exact()), None);
+        assert_eq!(
+            Number::from_f64(0.1).map(|n| n.to_string()),
+            Ok("0.1".into())
+        );
+        assert_eq!(
+            Number::parse("0.1").ok().and_then(|n| n.to_f64_exact()),
+            Some(0.1)
+        );
+        assert_eq!(
+            Number::parse("123456789012345678901234567890")
+                .ok()
+                .and_then(|n| n.to_f64_exact()),
+            None
+        );
     }
 
     #[test]
@@ -378,7 +406,11 @@ mod tests {
 
     #[test]
     fn sets_are_order_independent() {
-        let a = Value::set(vec![Value::string("b"), Value::string("a"), Value::string("a")]);
+        let a = Value::set(vec![
+            Value::string("b"),
+            Value::string("a"),
+            Value::string("a"),
+        ]);
         let b = Value::set(vec![Value::string("a"), Value::string("b")]);
         assert_eq!(a, b);
     }

@@ -28,10 +28,20 @@ pub fn client_cert() -> ClientCert {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyCertSign];
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
     let cert = params.self_signed(&key).unwrap();
-    ClientCert { pem: cert.pem(), der: cert.der().to_vec(), key_der: key.serialize_der() }
+    ClientCert {
+        pem: cert.pem(),
+        der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+    }
 }
 
 pub struct Handshake {
@@ -99,13 +109,25 @@ impl ServerCertVerifier for Pinned {
         if end_entity.as_ref() == self.der.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("server certificate is not the one from the handshake".into()))
+            Err(rustls::Error::General(
+                "server certificate is not the one from the handshake".into(),
+            ))
         }
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(m, c, d, &self.algs)
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls13_signature(m, c, d, &self.algs)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -114,9 +136,15 @@ impl ServerCertVerifier for Pinned {
 }
 
 /// A gRPC channel over mutual TLS to the address of a handshake.
-pub async fn connect(hs: &Handshake, cert: &ClientCert) -> Result<Channel, tonic::transport::Error> {
+pub async fn connect(
+    hs: &Handshake,
+    cert: &ClientCert,
+) -> Result<Channel, tonic::transport::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(Pinned { der: hs.server_cert_der.clone(), algs: provider.signature_verification_algorithms });
+    let verifier = Arc::new(Pinned {
+        der: hs.server_cert_der.clone(),
+        algs: provider.signature_verification_algorithms,
+    });
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -136,9 +164,13 @@ pub async fn connect(hs: &Handshake, cert: &ClientCert) -> Result<Channel, tonic
         async move {
             let tcp = tokio::net::TcpStream::connect(addr).await?;
             let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-            let tls = tokio_rustls::TlsConnector::from(cfg).connect(name, tcp).await?;
+            let tls = tokio_rustls::TlsConnector::from(cfg)
+                .connect(name, tcp)
+                .await?;
             Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
         }
     });
-    Endpoint::from_static("http://localhost").connect_with_connector(connector).await
+    Endpoint::from_static("http://localhost")
+        .connect_with_connector(connector)
+        .await
 }
