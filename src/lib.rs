@@ -14,6 +14,7 @@ pub mod proto {
 #[macro_use]
 pub mod tfplugin;
 pub mod aws;
+pub mod iam;
 pub mod provider;
 pub mod resources;
 pub mod validate;

@@ -1,0 +1,8 @@
+//! IAM policy documents: builders, canonical JSON, semantic equality, the
+//! least-privilege check, and IAM eventual-consistency retries.
+
+pub mod consistency;
+pub mod least_privilege;
+pub mod policy;
+
+pub use policy::{canonicalize, equivalent, Effect, PolicyDocument, Principal, Statement};
