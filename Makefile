@@ -22,7 +22,7 @@ build:
 	cargo build
 
 test: tools
-	cargo test --all-targets
+	cargo test --all-targets --no-fail-fast
 
 lint:
 	cargo fmt --check

@@ -321,13 +321,9 @@ async fn schema_lists_resources_with_types_and_flags() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        md.resources
-            .iter()
-            .map(|r| r.type_name.as_str())
-            .collect::<Vec<_>>(),
-        ["emr_security_configuration"]
-    );
+    let mut names: Vec<_> = md.resources.iter().map(|r| r.type_name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["emr_runtime_role", "emr_security_configuration"]);
 
     // The test provider: composite types in cty JSON syntax.
     let mut t = connect(test_client_provider()).await;

@@ -5,6 +5,7 @@
 
 mod assume_role;
 pub mod errors;
+pub mod iam_roles;
 
 use std::collections::BTreeMap;
 
@@ -58,6 +59,7 @@ pub struct AwsClients {
     pub caller_arn: String,
     endpoints: BTreeMap<String, String>,
     pub emr: aws_sdk_emr::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl AwsClients {
@@ -80,6 +82,14 @@ fn emr_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_
         b = b.endpoint_url(url);
     }
     aws_sdk_emr::Client::from_conf(b.build())
+}
+
+fn iam_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_iam::Client {
+    let mut b = aws_sdk_iam::config::Builder::from(sdk);
+    if let Some(url) = endpoints.get("iam") {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_iam::Client::from_conf(b.build())
 }
 
 fn sts_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_sts::Client {
@@ -160,6 +170,7 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
     }
     Ok(AwsClients {
         emr: emr_client(&sdk, &settings.endpoints),
+        iam: iam_client(&sdk, &settings.endpoints),
         sdk,
         region,
         account_id,

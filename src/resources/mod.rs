@@ -1,17 +1,22 @@
 //! One file per resource; adding one is a new file plus a line in `all`.
 
+pub mod runtime_role;
 pub mod security_configuration;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::provider::ProviderData;
-use crate::tfplugin::Resource;
+use crate::tfplugin::{Resource, Value};
 
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(
-        security_configuration::SecurityConfiguration::new(Arc::clone(data)),
-    )]
+    vec![
+        Arc::new(security_configuration::SecurityConfiguration::new(
+            Arc::clone(data),
+        )),
+        Arc::new(runtime_role::RuntimeRole::new(Arc::clone(data))),
+    ]
 }
 
 /// A unique name from a prefix, as Terraform providers do for `name_prefix`:
@@ -31,6 +36,47 @@ pub fn unique_name(prefix: &str) -> String {
         now.nanosecond() / 100_000,
         n
     )
+}
+
+/// The strings of a list or set value: Some(empty) for null, None while
+/// anything is unknown.
+pub fn strings(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Null => Some(Vec::new()),
+        Value::List(e) | Value::Set(e) => {
+            e.iter().map(|x| x.as_str().map(str::to_string)).collect()
+        }
+        _ => None,
+    }
+}
+
+/// A known map of strings as a BTreeMap (empty for null/unknown).
+pub fn tags_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_attrs()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `tags_all`: the provider's default tags overlaid by the resource's own
+/// (unknown while the resource's tags are).
+pub fn merged_tags(defaults: &BTreeMap<String, String>, tags: &Value) -> Value {
+    if !tags.is_wholly_known() {
+        return Value::Unknown;
+    }
+    let mut all: BTreeMap<String, Value> = defaults
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::string(v)))
+        .collect();
+    if let Some(m) = tags.as_attrs() {
+        for (k, v) in m {
+            all.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Map(all)
 }
 
 /// Length of what `unique_name` appends to a prefix.

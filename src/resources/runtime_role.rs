@@ -1,0 +1,1559 @@
+//! emr_runtime_role (seed 002, seed 003 item 3, seed 004): a role that EMR
+//! steps (assumed by the cluster's instance role) or EMR Serverless jobs run
+//! as, with every policy it involves computed at plan time:
+//!
+//! - trust: who may assume it (the instance role, and/or emr-serverless);
+//! - permissions: what jobs may touch (S3 prefixes, KMS keys, + policy_json);
+//! - instance-role grant: what the instance role needs to assume THIS role;
+//! - caller policy: what a user needs to submit work as THIS role only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::provider::{Configured, ProviderData};
+use crate::resources::{merged_tags, strings, tags_map, unique_name, UNIQUE_SUFFIX_LEN};
+use crate::tfplugin::{
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
+    PlanRequest, Resource, Schema, Type, Value,
+};
+use crate::validate;
+
+const TYPE_NAME: &str = "emr_runtime_role";
+/// Inline policy names on the runtime role.
+pub const PERMISSIONS_POLICY: &str = "emr-runtime-role-permissions";
+pub const CUSTOM_POLICY: &str = "emr-runtime-role-custom";
+/// The Lake Formation session tag EMR sets on runtime-role sessions.
+pub const LF_SESSION_TAG: &str = "Amazon EMR";
+const MAX_ROLE_NAME: usize = 64;
+
+/// The inline policy put on the instance role for this runtime role.
+pub fn instance_grant_policy_name(role_name: &str) -> String {
+    format!("emr-runtime-role-{role_name}")
+}
+
+pub struct RuntimeRole {
+    data: Arc<ProviderData>,
+}
+
+impl RuntimeRole {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        RuntimeRole { data }
+    }
+}
+
+pub fn schema() -> Schema {
+    let set = || Type::set(Type::String);
+    let ec2 = Block::new()
+        .desc("Trust of an EMR cluster's EC2 instance role: EMR steps run as this role (seed 002).")
+        .attr(Attribute::required("instance_role_arn", Type::String).desc("ARN of the cluster's instance profile role."))
+        .attr(Attribute::optional("external_id", Type::String).desc("Required `sts:ExternalId`, e.g. the security configuration's `external_id` (`\"\"` means none)."))
+        .attr(Attribute::optional("propagate_source_identity", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:SetSourceIdentity` (the security configuration propagates source identity)."))
+        .attr(Attribute::optional("source_identities", set()).desc("Only these source identities (`sts:SourceIdentity` condition). Needs `propagate_source_identity`."))
+        .attr(Attribute::optional("lake_formation", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:TagSession` only with the Lake Formation session tag `LakeFormationAuthorizedCaller = Amazon EMR`."))
+        .attr(Attribute::optional("grant_instance_role", Type::Bool).default(Value::Bool(true)).desc("Manage an inline policy on the instance role that allows it to assume exactly this role."));
+    let serverless = Block::new()
+        .desc("Trust of `emr-serverless.amazonaws.com` in this account: EMR Serverless jobs run as this role.")
+        .attr(Attribute::optional("trusted_identity_propagation", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:SetContext` for Identity Center trusted identity propagation (seed 004)."))
+        .attr(Attribute::optional("application_arns", set()).desc("Only these applications (`aws:SourceArn` condition)."));
+    Schema::new(
+        Block::new()
+            .desc("An IAM role that EMR steps or EMR Serverless jobs run as, with least-privilege policies shown at plan time.")
+            .attr(Attribute::computed("id", Type::String).keep_state().desc("The role name."))
+            .attr(Attribute::optional_computed("name", Type::String).replace().keep_state().desc("Role name (at most 64 characters)."))
+            .attr(Attribute::optional("name_prefix", Type::String).replace().desc("Unique role name starting with this prefix (at most 38 characters); the ARN is then known after apply."))
+            .attr(Attribute::optional("path", Type::String).default(Value::string("/")).replace().desc("IAM path."))
+            .attr(Attribute::optional("permissions_boundary", Type::String).desc("ARN of a managed policy used as permissions boundary."))
+            .attr(Attribute::optional("max_session_duration", Type::Number).default(Value::number(3600)).desc("Maximum session duration in seconds (3600-43200)."))
+            .attr(Attribute::optional("s3_read", set()).desc("`s3://bucket/prefix/` locations jobs may read."))
+            .attr(Attribute::optional("s3_write", set()).desc("`s3://bucket/prefix/` locations jobs may read and write."))
+            .attr(Attribute::optional("kms_key_arns", set()).desc("KMS keys jobs may use for encrypt/decrypt."))
+            .attr(Attribute::optional("policy_json", Type::String).desc("Extra permissions, as an IAM policy document (stored as its own inline policy)."))
+            .attr(Attribute::optional("managed_policy_arns", set()).default(Value::Set(vec![])).desc("Managed policies attached exclusively (others are detached)."))
+            .attr(Attribute::optional("tags", Type::map(Type::String)).desc("Role tags."))
+            .attr(Attribute::computed("tags_all", Type::map(Type::String)).desc("Tags including the provider's `default_tags`."))
+            .attr(Attribute::computed("arn", Type::String).keep_state().desc("Role ARN (known at plan when the name is)."))
+            .attr(Attribute::computed("unique_id", Type::String).keep_state().desc("IAM's unique id of the role."))
+            .attr(Attribute::computed("trust_policy_json", Type::String).desc("The trust (assume role) policy."))
+            .attr(Attribute::computed("permissions_policy_json", Type::String).desc("The generated permissions policy (`\"\"` when nothing is granted)."))
+            .attr(Attribute::computed("instance_role_policy_json", Type::String).desc("The policy put on the instance role (`\"\"` when not managed)."))
+            .attr(Attribute::computed("caller_policy_json", Type::String).desc("What a user needs to submit work as this role, and only this role."))
+            .block(NestedBlock::single("emr_on_ec2", ec2))
+            .block(NestedBlock::single("emr_serverless", serverless)),
+    )
+}
+
+// ---------- policy generation (pure) ----------
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ec2Trust {
+    pub instance_role_arn: String,
+    pub external_id: Option<String>,
+    pub propagate_source_identity: bool,
+    pub source_identities: Vec<String>,
+    pub lake_formation: bool,
+    pub grant_instance_role: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServerlessTrust {
+    pub trusted_identity_propagation: bool,
+    pub application_arns: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub partition: String,
+    pub account: String,
+    pub region: String,
+}
+
+pub fn trust_policy(
+    env: &Env,
+    ec2: Option<&Ec2Trust>,
+    sls: Option<&ServerlessTrust>,
+) -> PolicyDocument {
+    let mut st = Vec::new();
+    if let Some(e) = ec2 {
+        let principal = || Principal::aws(&e.instance_role_arn);
+        let with_external_id = |s: Statement| match &e.external_id {
+            Some(id) => s.condition("StringEquals", "sts:ExternalId", [id.clone()]),
+            None => s,
+        };
+        // seed 002 step 3: the instance role assumes the runtime role and tags the session.
+        let actions: Vec<&str> = if e.lake_formation {
+            vec!["sts:AssumeRole"]
+        } else {
+            vec!["sts:AssumeRole", "sts:TagSession"]
+        };
+        st.push(with_external_id(
+            Statement::allow(actions)
+                .sid("EmrInstanceRoleAssume")
+                .principal(principal()),
+        ));
+        if e.lake_formation {
+            st.push(with_external_id(
+                Statement::allow(["sts:TagSession"])
+                    .sid("EmrLakeFormationTagSession")
+                    .principal(principal())
+                    .condition(
+                        "StringEquals",
+                        "aws:RequestTag/LakeFormationAuthorizedCaller",
+                        [LF_SESSION_TAG],
+                    ),
+            ));
+        }
+        if e.propagate_source_identity {
+            let mut s = Statement::allow(["sts:SetSourceIdentity"])
+                .sid("EmrSetSourceIdentity")
+                .principal(principal());
+            if !e.source_identities.is_empty() {
+                s = s.condition(
+                    "StringEquals",
+                    "sts:SourceIdentity",
+                    e.source_identities.clone(),
+                );
+            }
+            st.push(s);
+        }
+    }
+    if let Some(s) = sls {
+        let mut actions = vec!["sts:AssumeRole"];
+        if s.trusted_identity_propagation {
+            actions.push("sts:SetContext");
+        }
+        let mut stmt = Statement::allow(actions)
+            .sid("EmrServerlessAssume")
+            .principal(Principal::service("emr-serverless.amazonaws.com"))
+            .condition("StringEquals", "aws:SourceAccount", [env.account.clone()]);
+        if !s.application_arns.is_empty() {
+            stmt = stmt.condition("ArnLike", "aws:SourceArn", s.application_arns.clone());
+        }
+        st.push(stmt);
+    }
+    PolicyDocument::new(st)
+}
+
+/// (bucket, prefix) of an `s3://bucket/prefix/` location.
+fn s3_parts(uri: &str) -> Option<(String, String)> {
+    let (b, k) = validate::s3_uri(uri).ok()?;
+    Some((b.to_string(), k.to_string()))
+}
+
+fn object_arn(env: &Env, bucket: &str, prefix: &str) -> String {
+    format!("arn:{}:s3:::{bucket}/{prefix}*", env.partition)
+}
+
+pub fn permissions_policy(
+    env: &Env,
+    s3_read: &[String],
+    s3_write: &[String],
+    kms: &[String],
+) -> Option<PolicyDocument> {
+    let mut st = Vec::new();
+    let read: Vec<(String, String)> = s3_read.iter().filter_map(|u| s3_parts(u)).collect();
+    let write: Vec<(String, String)> = s3_write.iter().filter_map(|u| s3_parts(u)).collect();
+    if !read.is_empty() {
+        st.push(
+            Statement::allow(["s3:GetObject", "s3:GetObjectVersion"])
+                .sid("S3Read")
+                .resources(read.iter().map(|(b, p)| object_arn(env, b, p))),
+        );
+    }
+    if !write.is_empty() {
+        st.push(
+            Statement::allow([
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ])
+            .sid("S3Write")
+            .resources(write.iter().map(|(b, p)| object_arn(env, b, p))),
+        );
+    }
+    // ListBucket per bucket, only under the granted prefixes.
+    let mut by_bucket: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (b, p) in read.iter().chain(write.iter()) {
+        by_bucket
+            .entry(b.as_str())
+            .or_default()
+            .insert(format!("{p}*"));
+    }
+    for (b, prefixes) in by_bucket {
+        let mut s =
+            Statement::allow(["s3:ListBucket"]).resource(format!("arn:{}:s3:::{b}", env.partition));
+        if !prefixes.contains("*") {
+            s = s.condition("StringLike", "s3:prefix", prefixes);
+        }
+        st.push(s);
+    }
+    if !kms.is_empty() {
+        st.push(
+            Statement::allow([
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+            ])
+            .sid("KmsKeys")
+            .resources(kms.iter().cloned()),
+        );
+    }
+    (!st.is_empty()).then(|| PolicyDocument::new(st))
+}
+
+/// seed 002 step 2 (+ "Audit"): the instance role may assume exactly this role.
+pub fn instance_role_policy(role_arn: &str, ec2: &Ec2Trust) -> PolicyDocument {
+    let mut st = vec![Statement::allow(["sts:AssumeRole", "sts:TagSession"])
+        .sid("AssumeRuntimeRole")
+        .resource(role_arn)];
+    if ec2.propagate_source_identity {
+        let mut s = Statement::allow(["sts:SetSourceIdentity"])
+            .sid("PropagateSourceIdentity")
+            .resource(role_arn);
+        if !ec2.source_identities.is_empty() {
+            s = s.condition(
+                "StringEquals",
+                "sts:SourceIdentity",
+                ec2.source_identities.clone(),
+            );
+        }
+        st.push(s);
+    }
+    PolicyDocument::new(st)
+}
+
+/// What a caller needs to run work as this role only (seed 002 "Control
+/// access"; for serverless, StartJobRun plus PassRole of this role).
+pub fn caller_policy(
+    env: &Env,
+    role_arn: &str,
+    ec2: Option<&Ec2Trust>,
+    sls: Option<&ServerlessTrust>,
+) -> PolicyDocument {
+    let mut st = Vec::new();
+    if ec2.is_some() {
+        st.push(
+            Statement::allow([
+                "elasticmapreduce:AddJobFlowSteps",
+                "elasticmapreduce:GetClusterSessionCredentials",
+            ])
+            .sid("SubmitWithThisRuntimeRole")
+            .resource(format!(
+                "arn:{}:elasticmapreduce:{}:{}:cluster/*",
+                env.partition, env.region, env.account
+            ))
+            .condition(
+                "StringEquals",
+                "elasticmapreduce:ExecutionRoleArn",
+                [role_arn],
+            ),
+        );
+    }
+    if let Some(s) = sls {
+        let apps: Vec<String> = if s.application_arns.is_empty() {
+            vec![format!(
+                "arn:{}:emr-serverless:{}:{}:/applications/*",
+                env.partition, env.region, env.account
+            )]
+        } else {
+            s.application_arns.clone()
+        };
+        st.push(
+            Statement::allow(["emr-serverless:StartJobRun"])
+                .sid("StartJobRunWithThisRole")
+                .resources(apps),
+        );
+        st.push(
+            Statement::allow(["iam:PassRole"])
+                .sid("PassThisRoleToEmrServerless")
+                .resource(role_arn)
+                .condition(
+                    "StringEquals",
+                    "iam:PassedToService",
+                    ["emr-serverless.amazonaws.com"],
+                ),
+        );
+    }
+    PolicyDocument::new(st)
+}
+
+// ---------- reading configuration ----------
+
+fn ec2_from(v: &Value) -> Option<Option<Ec2Trust>> {
+    if v.is_null() {
+        return Some(None);
+    }
+    if !v.is_wholly_known() {
+        return None;
+    }
+    Some(Some(Ec2Trust {
+        instance_role_arn: v.str_attr("instance_role_arn")?.to_string(),
+        // "" = none: a security configuration without ExternalId reports "".
+        external_id: v
+            .str_attr("external_id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        propagate_source_identity: v
+            .get("propagate_source_identity")
+            .as_bool()
+            .unwrap_or(false),
+        source_identities: strings(v.get("source_identities"))?,
+        lake_formation: v.get("lake_formation").as_bool().unwrap_or(false),
+        grant_instance_role: v.get("grant_instance_role").as_bool().unwrap_or(true),
+    }))
+}
+
+fn sls_from(v: &Value) -> Option<Option<ServerlessTrust>> {
+    if v.is_null() {
+        return Some(None);
+    }
+    if !v.is_wholly_known() {
+        return None;
+    }
+    Some(Some(ServerlessTrust {
+        trusted_identity_propagation: v
+            .get("trusted_identity_propagation")
+            .as_bool()
+            .unwrap_or(false),
+        application_arns: strings(v.get("application_arns"))?,
+    }))
+}
+
+fn env_of(c: &Configured) -> Env {
+    Env {
+        partition: c.aws.partition.clone(),
+        account: c.aws.account_id.clone(),
+        region: c.aws.region.clone(),
+    }
+}
+
+fn role_arn(env: &Env, path: &str, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role{path}{name}",
+        env.partition, env.account
+    )
+}
+
+/// The four policy documents of a (planned or applied) state; Unknown where
+/// an input is unknown.
+fn computed_policies(env: &Env, st: &Value) -> [(&'static str, Value); 4] {
+    let ec2 = ec2_from(st.get("emr_on_ec2"));
+    let sls = sls_from(st.get("emr_serverless"));
+    let arn = st.str_attr("arn");
+    let trust = match (&ec2, &sls) {
+        (Some(e), Some(s)) => Value::String(trust_policy(env, e.as_ref(), s.as_ref()).canonical()),
+        _ => Value::Unknown,
+    };
+    let perms = match (
+        strings(st.get("s3_read")),
+        strings(st.get("s3_write")),
+        strings(st.get("kms_key_arns")),
+    ) {
+        (Some(r), Some(w), Some(k)) => Value::String(
+            permissions_policy(env, &r, &w, &k)
+                .map(|d| d.canonical())
+                .unwrap_or_default(),
+        ),
+        _ => Value::Unknown,
+    };
+    let instance = match (&ec2, arn) {
+        (Some(Some(e)), Some(a)) if e.grant_instance_role => {
+            Value::String(instance_role_policy(a, e).canonical())
+        }
+        (Some(Some(e)), None) if e.grant_instance_role => Value::Unknown,
+        (Some(_), _) => Value::string(""),
+        (None, _) => Value::Unknown,
+    };
+    let caller = match (&ec2, &sls, arn) {
+        (Some(e), Some(s), Some(a)) => {
+            Value::String(caller_policy(env, a, e.as_ref(), s.as_ref()).canonical())
+        }
+        _ => Value::Unknown,
+    };
+    [
+        ("trust_policy_json", trust),
+        ("permissions_policy_json", perms),
+        ("instance_role_policy_json", instance),
+        ("caller_policy_json", caller),
+    ]
+}
+
+// ---------- validation ----------
+
+fn check_set(
+    d: &mut Diagnostics,
+    config: &Value,
+    attr: &str,
+    f: &dyn Fn(&str) -> Result<(), String>,
+) {
+    if let Some(elems) = config.get(attr).as_elems() {
+        for e in elems {
+            if let Some(s) = e.as_str() {
+                if let Err(msg) = f(s) {
+                    d.attr_error(AttrPath::attr(attr), format!("Invalid {attr} entry"), msg);
+                }
+            }
+        }
+    }
+}
+
+fn role_name_ok(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn s3_prefix(s: &str) -> Result<(), String> {
+    let (_, key) = validate::s3_uri(s)?;
+    if key.is_empty() || key.ends_with('/') {
+        Ok(())
+    } else {
+        Err(format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it)."))
+    }
+}
+
+fn managed_policy_arn(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") && (a.account == "aws" || a.account.len() == 12) => Ok(()),
+        _ => Err(format!("{s:?} is not an IAM managed policy ARN; expected arn:<partition>:iam::<account|aws>:policy/<path><name>.")),
+    }
+}
+
+fn application_arn(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "emr-serverless" && a.resource.starts_with("/applications/") && a.account.len() == 12 => Ok(()),
+        _ => Err(format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")),
+    }
+}
+
+pub fn validate_config(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let name = config.get("name");
+    let prefix = config.get("name_prefix");
+    if !name.is_null() && !prefix.is_null() {
+        d.attr_error(
+            AttrPath::attr("name_prefix"),
+            "Conflicting attributes",
+            "Set either name or name_prefix, not both.",
+        );
+    }
+    if let Some(n) = name.as_str() {
+        if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
+            d.attr_error(AttrPath::attr("name"), "Invalid role name", format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
+        }
+    }
+    if let Some(p) = prefix.as_str() {
+        let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
+        if p.is_empty() || p.len() > max || !role_name_ok(p) {
+            d.attr_error(AttrPath::attr("name_prefix"), "Invalid role name prefix", format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
+        }
+    }
+    if let Some(p) = config.get("path").as_str() {
+        let ok = p.starts_with('/')
+            && p.ends_with('/')
+            && p.len() <= 512
+            && !p.contains("//")
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
+        if !ok {
+            d.attr_error(AttrPath::attr("path"), "Invalid role path", "path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).");
+        }
+    }
+    if let Some(b) = config.get("permissions_boundary").as_str() {
+        if let Err(msg) = managed_policy_arn(b) {
+            d.attr_error(
+                AttrPath::attr("permissions_boundary"),
+                "Invalid permissions boundary",
+                msg,
+            );
+        }
+    }
+    if let Some(n) = config.get("max_session_duration").as_number() {
+        if !n.to_i64().is_some_and(|i| (3600..=43200).contains(&i)) {
+            d.attr_error(AttrPath::attr("max_session_duration"), "Invalid session duration", format!("max_session_duration must be a whole number of seconds from 3600 to 43200, got {n}."));
+        }
+    }
+    let ec2 = config.get("emr_on_ec2");
+    let sls = config.get("emr_serverless");
+    if ec2.is_null() && sls.is_null() {
+        d.attr_error(AttrPath::attr("emr_on_ec2"), "Missing trust", "Add an emr_on_ec2 block (EMR steps), an emr_serverless block (EMR Serverless jobs), or both.");
+    }
+    if let Some(a) = ec2.get("instance_role_arn").as_str() {
+        if let Err(msg) = validate::iam_role_arn(a) {
+            d.attr_error(
+                AttrPath::parse_dotted("emr_on_ec2.instance_role_arn"),
+                "Invalid instance role",
+                msg,
+            );
+        }
+    }
+    if let Some(x) = ec2.get("external_id").as_str().filter(|s| !s.is_empty()) {
+        if let Err(msg) = validate::external_id(x) {
+            d.attr_error(
+                AttrPath::parse_dotted("emr_on_ec2.external_id"),
+                "Invalid external id",
+                msg,
+            );
+        }
+    }
+    let ids = ec2.get("source_identities");
+    if ids.as_elems().is_some_and(|e| !e.is_empty())
+        && ec2.get("propagate_source_identity").as_bool() == Some(false)
+    {
+        d.attr_error(
+            AttrPath::parse_dotted("emr_on_ec2.source_identities"),
+            "source_identities needs propagate_source_identity",
+            "Set propagate_source_identity = true to restrict which source identities may be set.",
+        );
+    }
+    for e in ids.as_elems().unwrap_or_default() {
+        if let Some(s) = e.as_str() {
+            if let Err(msg) = validate::sts_name(s) {
+                d.attr_error(
+                    AttrPath::parse_dotted("emr_on_ec2.source_identities"),
+                    "Invalid source identity",
+                    msg,
+                );
+            }
+        }
+    }
+    for e in sls.get("application_arns").as_elems().unwrap_or_default() {
+        if let Some(s) = e.as_str() {
+            if let Err(msg) = application_arn(s) {
+                d.attr_error(
+                    AttrPath::parse_dotted("emr_serverless.application_arns"),
+                    "Invalid application ARN",
+                    msg,
+                );
+            }
+        }
+    }
+    check_set(&mut d, config, "s3_read", &s3_prefix);
+    check_set(&mut d, config, "s3_write", &s3_prefix);
+    check_set(&mut d, config, "kms_key_arns", &|s| {
+        validate::kms_key_arn(s).and_then(|_| {
+            if s.contains(":alias/") {
+                Err(format!("{s:?} is an alias; grant the key ARN (key/<id>)."))
+            } else {
+                Ok(())
+            }
+        })
+    });
+    check_set(&mut d, config, "managed_policy_arns", &managed_policy_arn);
+    if let Some(p) = config.get("policy_json").as_str() {
+        match PolicyDocument::parse(p) {
+            Err(e) => d.attr_error(
+                AttrPath::attr("policy_json"),
+                "Invalid policy",
+                format!("policy_json is not an IAM policy: {e}."),
+            ),
+            Ok(doc)
+                if doc
+                    .statements
+                    .iter()
+                    .any(|s| s.principal.is_some() || s.not_principal.is_some()) =>
+            {
+                d.attr_error(
+                    AttrPath::attr("policy_json"),
+                    "Invalid policy",
+                    "policy_json is a permissions policy: it must not name a Principal.",
+                )
+            }
+            Ok(doc)
+                if doc
+                    .statements
+                    .iter()
+                    .any(|s| s.resources.is_empty() && s.not_resources.is_empty()) =>
+            {
+                d.attr_error(
+                    AttrPath::attr("policy_json"),
+                    "Invalid policy",
+                    "every statement of policy_json needs a Resource.",
+                )
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Some(m) = config.get("tags").as_attrs() {
+        for k in m.keys() {
+            if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
+                d.attr_error(
+                    AttrPath::attr("tags").push_key(k),
+                    "Invalid tag key",
+                    "tag keys are 1 to 128 characters and may not start with \"aws:\".",
+                );
+            }
+        }
+    }
+    d
+}
+
+// ---------- the resource ----------
+
+fn err(verb: &str, name: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(format!("{verb} EMR runtime role ({name})"), msg.into()).into()
+}
+
+fn keep_if_equivalent(prior: &Value, planned: Value) -> Value {
+    match (prior.as_str(), planned.as_str()) {
+        (Some(p), Some(n)) if !p.is_empty() && crate::iam::equivalent(p, n) => Value::string(p),
+        _ => planned,
+    }
+}
+
+/// A remote policy text for state: the recorded text when equivalent.
+fn recorded_or_remote(recorded: &Value, remote: Option<String>) -> Value {
+    match remote {
+        None => Value::string(""),
+        Some(r) => match recorded.as_str() {
+            Some(p) if crate::iam::equivalent(p, &r) => Value::string(p),
+            _ => Value::String(crate::iam::canonicalize(&r).unwrap_or(r)),
+        },
+    }
+}
+
+impl RuntimeRole {
+    async fn apply_policies(
+        &self,
+        c: &Configured,
+        name: &str,
+        prior: &Value,
+        st: &Value,
+    ) -> Result<(), String> {
+        let iam = &c.aws.iam;
+        // Permissions and custom policies on the role.
+        for (attr, policy) in [
+            ("permissions_policy_json", PERMISSIONS_POLICY),
+            ("policy_json", CUSTOM_POLICY),
+        ] {
+            let want = st.str_attr(attr).unwrap_or_default();
+            if prior.str_attr(attr).unwrap_or_default() == want && !prior.is_null() {
+                continue;
+            }
+            if want.is_empty() {
+                iam_roles::delete_inline(iam, name, policy).await?;
+            } else {
+                iam_roles::put_inline(iam, name, policy, want)
+                    .await
+                    .map_err(|e| format!("putting inline policy {policy}: {e}"))?;
+            }
+        }
+        let want: BTreeSet<String> = strings(st.get("managed_policy_arns"))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let have: BTreeSet<String> = strings(prior.get("managed_policy_arns"))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        if prior.is_null() || want != have {
+            iam_roles::sync_attached(iam, name, &want).await?;
+        }
+        // The grant on the instance role: remove from a previous instance role, put on the current.
+        let grant = instance_grant_policy_name(name);
+        let prior_instance = prior
+            .get("emr_on_ec2")
+            .str_attr("instance_role_arn")
+            .and_then(role_name_from_arn);
+        let new_instance = st
+            .get("emr_on_ec2")
+            .str_attr("instance_role_arn")
+            .and_then(role_name_from_arn);
+        let want_grant = st.str_attr("instance_role_policy_json").unwrap_or_default();
+        if let Some(old) = prior_instance {
+            if Some(old) != new_instance || want_grant.is_empty() {
+                iam_roles::delete_inline(iam, old, &grant)
+                    .await
+                    .map_err(|e| format!("removing the grant from instance role {old}: {e}"))?;
+            }
+        }
+        if let (Some(inst), false) = (new_instance, want_grant.is_empty()) {
+            let changed = prior
+                .str_attr("instance_role_policy_json")
+                .unwrap_or_default()
+                != want_grant
+                || prior_instance != new_instance;
+            if changed {
+                iam_roles::put_inline(iam, inst, &grant, want_grant)
+                    .await
+                    .map_err(|e| format!("granting instance role {inst}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Resource for RuntimeRole {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        diags.extend(validate_config(req.config));
+        let Ok(c) = self.data.get() else { return };
+        let env = env_of(&c);
+        if req.prior.is_null() {
+            if let Some(n) = req.config.str_attr("name") {
+                planned.set_attr("id", Value::string(n));
+            }
+        }
+        if let (Some(n), Some(p)) = (planned.str_attr("name"), planned.str_attr("path")) {
+            let arn = role_arn(&env, p, n);
+            planned.set_attr("arn", Value::String(arn));
+        }
+        for (attr, v) in computed_policies(&env, planned) {
+            let v = keep_if_equivalent(req.prior.get(attr), v);
+            planned.set_attr(attr, v);
+        }
+        let pj = keep_if_equivalent(
+            req.prior.get("policy_json"),
+            planned.get("policy_json").clone(),
+        );
+        planned.set_attr("policy_json", pj);
+        planned.set_attr(
+            "tags_all",
+            merged_tags(&c.default_tags, planned.get("tags")),
+        );
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(Value::Null, d),
+        };
+        let env = env_of(&c);
+        let name = match (planned.str_attr("name"), planned.str_attr("name_prefix")) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(p)) => unique_name(p),
+            (None, None) => unique_name("terraform-"),
+        };
+        let path = planned.str_attr("path").unwrap_or("/").to_string();
+        let mut st = planned.clone();
+        st.set_attr("name", Value::string(&name));
+        st.set_attr("id", Value::string(&name));
+        st.set_attr("arn", Value::String(role_arn(&env, &path, &name)));
+        for (attr, v) in computed_policies(&env, &st) {
+            if st.get(attr).is_unknown() {
+                st.set_attr(attr, v);
+            }
+        }
+        let Some(trust) = st.str_attr("trust_policy_json").map(str::to_string) else {
+            return ApplyResult::failed(
+                Value::Null,
+                err("creating", &name, "the trust policy is unknown at apply"),
+            );
+        };
+        let tags = tags_map(st.get("tags_all"));
+        crate::info!("creating EMR runtime role", "name" => name);
+        let created = iam_roles::create_role(
+            &c.aws.iam,
+            NewRole {
+                name: &name,
+                path: &path,
+                trust_policy: &trust,
+                max_session_duration: st
+                    .get("max_session_duration")
+                    .as_i64()
+                    .and_then(|i| i32::try_from(i).ok()),
+                permissions_boundary: st.str_attr("permissions_boundary"),
+                description: Some("EMR runtime role managed by Terraform (emrlaunch/emr)"),
+                tags: &tags,
+            },
+        )
+        .await;
+        let remote = match created {
+            Ok(r) => r,
+            Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
+        };
+        st.set_attr("arn", Value::string(&remote.arn));
+        st.set_attr("unique_id", Value::string(&remote.unique_id));
+        // From here the role exists: any failure returns it in state (tainted).
+        if let Err(e) = self.apply_policies(&c, &name, &Value::Null, &st).await {
+            return ApplyResult::failed(st, err("creating", &name, e));
+        }
+        let _ = ctx;
+        ApplyResult::ok(st)
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let iam = &c.aws.iam;
+        let Some(name) = current
+            .str_attr("name")
+            .or_else(|| current.str_attr("id"))
+            .map(str::to_string)
+        else {
+            return Ok(Value::Null);
+        };
+        let e = |m: String| err("reading", &name, m);
+        let Some(role) = iam_roles::get_role(iam, &name).await.map_err(e)? else {
+            crate::warn!("EMR runtime role not found, removing from state", "name" => name);
+            return Ok(Value::Null);
+        };
+        let importing = current.get("trust_policy_json").is_null();
+        let mut st = current.clone();
+        if importing {
+            st = import_state(
+                &role,
+                iam_roles::get_inline(iam, &name, PERMISSIONS_POLICY)
+                    .await
+                    .map_err(e)?
+                    .as_deref(),
+            );
+            // The grant tells whether the instance role is managed.
+            if let Some(inst) = st
+                .get("emr_on_ec2")
+                .str_attr("instance_role_arn")
+                .and_then(role_name_from_arn)
+            {
+                let has = iam_roles::get_inline(iam, inst, &instance_grant_policy_name(&name))
+                    .await
+                    .unwrap_or(None)
+                    .is_some();
+                if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
+                    m.insert("grant_instance_role".into(), Value::Bool(has));
+                }
+            }
+        }
+        st.set_attr("id", Value::string(&role.name));
+        st.set_attr("name", Value::string(&role.name));
+        st.set_attr("path", Value::string(&role.path));
+        st.set_attr("arn", Value::string(&role.arn));
+        st.set_attr("unique_id", Value::string(&role.unique_id));
+        st.set_attr(
+            "max_session_duration",
+            role.max_session_duration
+                .map(|d| Value::number(i64::from(d)))
+                .unwrap_or(Value::number(3600)),
+        );
+        st.set_attr(
+            "permissions_boundary",
+            role.permissions_boundary
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        );
+        let trust = recorded_or_remote(
+            current.get("trust_policy_json"),
+            Some(role.trust_policy.clone()),
+        );
+        st.set_attr("trust_policy_json", trust);
+        let perms = iam_roles::get_inline(iam, &name, PERMISSIONS_POLICY)
+            .await
+            .map_err(e)?;
+        st.set_attr(
+            "permissions_policy_json",
+            recorded_or_remote(current.get("permissions_policy_json"), perms),
+        );
+        let custom = iam_roles::get_inline(iam, &name, CUSTOM_POLICY)
+            .await
+            .map_err(e)?;
+        st.set_attr(
+            "policy_json",
+            match custom {
+                None => Value::Null,
+                Some(r) => match current.str_attr("policy_json") {
+                    Some(p) if crate::iam::equivalent(p, &r) => Value::string(p),
+                    _ => Value::String(crate::iam::canonicalize(&r).unwrap_or(r)),
+                },
+            },
+        );
+        let attached = iam_roles::list_attached(iam, &name).await.map_err(e)?;
+        st.set_attr(
+            "managed_policy_arns",
+            Value::set(attached.into_iter().map(Value::String).collect()),
+        );
+        let ec2 = st.get("emr_on_ec2").clone();
+        let grant = match ec2
+            .str_attr("instance_role_arn")
+            .and_then(role_name_from_arn)
+        {
+            Some(inst) if ec2.get("grant_instance_role").as_bool() != Some(false) => {
+                let remote = iam_roles::get_inline(iam, inst, &instance_grant_policy_name(&name))
+                    .await
+                    .map_err(e)?;
+                recorded_or_remote(current.get("instance_role_policy_json"), remote)
+            }
+            _ => Value::string(""),
+        };
+        st.set_attr("instance_role_policy_json", grant);
+        let tags_all: BTreeMap<String, Value> = role
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect();
+        st.set_attr("tags_all", Value::Map(tags_all));
+        if importing {
+            let env = env_of(&c);
+            let [_, _, _, (_, caller)] = computed_policies(&env, &st);
+            st.set_attr("caller_policy_json", caller);
+            // Tags the user set: everything not coming from default_tags.
+            let own: BTreeMap<String, Value> = role
+                .tags
+                .iter()
+                .filter(|(k, v)| c.default_tags.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), Value::string(v)))
+                .collect();
+            st.set_attr(
+                "tags",
+                if own.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Map(own)
+                },
+            );
+        }
+        Ok(st)
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        };
+        let env = env_of(&c);
+        let iam = &c.aws.iam;
+        let mut st = planned.clone();
+        for (attr, v) in computed_policies(&env, &st) {
+            if st.get(attr).is_unknown() {
+                st.set_attr(attr, v);
+            }
+        }
+        let name = st.str_attr("name").unwrap_or_default().to_string();
+        let fail = |m: String| ApplyResult::failed(prior.clone(), err("updating", &name, m));
+        let trust = st
+            .str_attr("trust_policy_json")
+            .unwrap_or_default()
+            .to_string();
+        if prior.str_attr("trust_policy_json") != Some(trust.as_str()) {
+            if let Err(e) = iam
+                .update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(&trust)
+                .send()
+                .await
+            {
+                return fail(crate::aws::errors::describe(&e));
+            }
+        }
+        if prior.get("max_session_duration") != st.get("max_session_duration") {
+            let d = st
+                .get("max_session_duration")
+                .as_i64()
+                .and_then(|i| i32::try_from(i).ok());
+            if let Err(e) = iam
+                .update_role()
+                .role_name(&name)
+                .set_max_session_duration(d)
+                .send()
+                .await
+            {
+                return fail(crate::aws::errors::describe(&e));
+            }
+        }
+        if prior.get("permissions_boundary") != st.get("permissions_boundary") {
+            let r = match st.str_attr("permissions_boundary") {
+                Some(b) => iam
+                    .put_role_permissions_boundary()
+                    .role_name(&name)
+                    .permissions_boundary(b)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| crate::aws::errors::describe(&e)),
+                None => iam
+                    .delete_role_permissions_boundary()
+                    .role_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| crate::aws::errors::describe(&e)),
+            };
+            if let Err(e) = r {
+                return fail(e);
+            }
+        }
+        if let Err(e) = self.apply_policies(&c, &name, prior, &st).await {
+            // Policies are re-read on the next plan, so the recorded state may lag.
+            return ApplyResult::failed(st, err("updating", &name, e));
+        }
+        let have = tags_map(prior.get("tags_all"));
+        let want = tags_map(st.get("tags_all"));
+        if have != want {
+            if let Err(e) = iam_roles::sync_tags(iam, &name, &have, &want).await {
+                return ApplyResult::failed(st, err("tagging", &name, e));
+            }
+        }
+        ApplyResult::ok(st)
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        let Some(name) = prior.str_attr("name") else {
+            return Diagnostics::new();
+        };
+        if let Some(inst) = prior
+            .get("emr_on_ec2")
+            .str_attr("instance_role_arn")
+            .and_then(role_name_from_arn)
+        {
+            if let Err(e) =
+                iam_roles::delete_inline(&c.aws.iam, inst, &instance_grant_policy_name(name)).await
+            {
+                return err(
+                    "deleting",
+                    name,
+                    format!("removing the grant from instance role {inst}: {e}"),
+                );
+            }
+        }
+        crate::info!("deleting EMR runtime role", "name" => name);
+        match iam_roles::delete_role(&c.aws.iam, name).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => err("deleting", name, e),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import for RuntimeRole {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        if id.is_empty() || id.len() > MAX_ROLE_NAME || !role_name_ok(id) {
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                "Import an EMR runtime role by its role name.",
+            )
+            .into());
+        }
+        let mut st = schema().block.empty_value();
+        st.set_attr("id", Value::string(id));
+        st.set_attr("name", Value::string(id));
+        Ok(st)
+    }
+}
+
+/// Rebuilds the configuration-side attributes from what IAM holds, using the
+/// statement ids this provider writes.
+fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Value {
+    let mut st = schema().block.empty_value();
+    let set = |v: Vec<String>| {
+        if v.is_empty() {
+            Value::Null
+        } else {
+            Value::set(v.into_iter().map(Value::String).collect())
+        }
+    };
+    if let Ok(doc) = PolicyDocument::parse(&role.trust_policy) {
+        let by_sid = |sid: &str| {
+            doc.statements
+                .iter()
+                .find(|s| s.sid.as_deref() == Some(sid))
+        };
+        let cond = |s: &Statement, key: &str| -> Vec<String> {
+            s.conditions
+                .values()
+                .filter_map(|m| m.get(key))
+                .flat_map(|v| v.iter().cloned())
+                .collect()
+        };
+        if let Some(s) = by_sid("EmrInstanceRoleAssume") {
+            let principal = match &s.principal {
+                Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
+                _ => None,
+            };
+            let source = by_sid("EmrSetSourceIdentity");
+            st.set_attr(
+                "emr_on_ec2",
+                Value::object([
+                    (
+                        "instance_role_arn",
+                        principal.map(Value::String).unwrap_or(Value::Null),
+                    ),
+                    (
+                        "external_id",
+                        cond(s, "sts:ExternalId")
+                            .into_iter()
+                            .next()
+                            .map(Value::String)
+                            .unwrap_or(Value::Null),
+                    ),
+                    ("propagate_source_identity", Value::Bool(source.is_some())),
+                    (
+                        "source_identities",
+                        set(source
+                            .map(|x| cond(x, "sts:SourceIdentity"))
+                            .unwrap_or_default()),
+                    ),
+                    (
+                        "lake_formation",
+                        Value::Bool(by_sid("EmrLakeFormationTagSession").is_some()),
+                    ),
+                    ("grant_instance_role", Value::Bool(true)),
+                ]),
+            );
+        }
+        if let Some(s) = by_sid("EmrServerlessAssume") {
+            st.set_attr(
+                "emr_serverless",
+                Value::object([
+                    (
+                        "trusted_identity_propagation",
+                        Value::Bool(s.actions.contains("sts:SetContext")),
+                    ),
+                    ("application_arns", set(cond(s, "aws:SourceArn"))),
+                ]),
+            );
+        }
+    }
+    if let Some(Ok(doc)) = permissions.map(PolicyDocument::parse) {
+        let uris = |sid: &str| -> Vec<String> {
+            doc.statements
+                .iter()
+                .filter(|s| s.sid.as_deref() == Some(sid))
+                .flat_map(|s| s.resources.iter())
+                .filter_map(|arn| {
+                    arn.splitn(6, ':')
+                        .nth(5)
+                        .map(|r| format!("s3://{}", r.trim_end_matches('*')))
+                })
+                .collect()
+        };
+        st.set_attr("s3_read", set(uris("S3Read")));
+        st.set_attr("s3_write", set(uris("S3Write")));
+        let kms: Vec<String> = doc
+            .statements
+            .iter()
+            .filter(|s| s.sid.as_deref() == Some("KmsKeys"))
+            .flat_map(|s| s.resources.iter().cloned())
+            .collect();
+        st.set_attr("kms_key_arns", set(kms));
+    }
+    st.set_attr("path", Value::string(&role.path));
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::least_privilege::assert_least_privilege;
+    use serde_json::json;
+
+    const ACCT: &str = "123456789012";
+    const INSTANCE: &str = "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole";
+    const ROLE: &str = "arn:aws:iam::123456789012:role/emr/emr-rt-analyst";
+
+    fn env() -> Env {
+        Env {
+            partition: "aws".into(),
+            account: ACCT.into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn ec2() -> Ec2Trust {
+        Ec2Trust {
+            instance_role_arn: INSTANCE.into(),
+            grant_instance_role: true,
+            ..Default::default()
+        }
+    }
+
+    fn doc(d: &PolicyDocument) -> serde_json::Value {
+        d.to_value()
+    }
+
+    /// Table of option combinations → the exact statements (seeds 002, 004).
+    #[test]
+    fn trust_policies_per_option() {
+        let cases: Vec<(
+            &str,
+            Option<Ec2Trust>,
+            Option<ServerlessTrust>,
+            serde_json::Value,
+        )> = vec![
+            (
+                "seed 002 step 3",
+                Some(ec2()),
+                None,
+                json!([
+                    {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole","sts:TagSession"]}
+                ]),
+            ),
+            (
+                "external id",
+                Some(Ec2Trust {
+                    external_id: Some("FXH5TSACFD".into()),
+                    ..ec2()
+                }),
+                None,
+                json!([
+                    {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole","sts:TagSession"],
+                     "Condition":{"StringEquals":{"sts:ExternalId":["FXH5TSACFD"]}}}
+                ]),
+            ),
+            (
+                "source identity (seed 002 Audit)",
+                Some(Ec2Trust {
+                    propagate_source_identity: true,
+                    source_identities: vec!["alice".into()],
+                    ..ec2()
+                }),
+                None,
+                json!([
+                    {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole","sts:TagSession"]},
+                    {"Sid":"EmrSetSourceIdentity","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:SetSourceIdentity"],
+                     "Condition":{"StringEquals":{"sts:SourceIdentity":["alice"]}}}
+                ]),
+            ),
+            (
+                "source identity, any",
+                Some(Ec2Trust {
+                    propagate_source_identity: true,
+                    ..ec2()
+                }),
+                None,
+                json!([
+                    {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole","sts:TagSession"]},
+                    {"Sid":"EmrSetSourceIdentity","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:SetSourceIdentity"]}
+                ]),
+            ),
+            (
+                "lake formation",
+                Some(Ec2Trust {
+                    lake_formation: true,
+                    external_id: Some("X1".into()),
+                    ..ec2()
+                }),
+                None,
+                json!([
+                    {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole"],
+                     "Condition":{"StringEquals":{"sts:ExternalId":["X1"]}}},
+                    {"Sid":"EmrLakeFormationTagSession","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:TagSession"],
+                     "Condition":{"StringEquals":{"aws:RequestTag/LakeFormationAuthorizedCaller":["Amazon EMR"],"sts:ExternalId":["X1"]}}}
+                ]),
+            ),
+            (
+                "serverless",
+                None,
+                Some(ServerlessTrust::default()),
+                json!([
+                    {"Sid":"EmrServerlessAssume","Effect":"Allow","Principal":{"Service":["emr-serverless.amazonaws.com"]},"Action":["sts:AssumeRole"],
+                     "Condition":{"StringEquals":{"aws:SourceAccount":[ACCT]}}}
+                ]),
+            ),
+            (
+                "serverless with TIP (seed 004) and apps",
+                None,
+                Some(ServerlessTrust {
+                    trusted_identity_propagation: true,
+                    application_arns: vec![
+                        "arn:aws:emr-serverless:us-east-1:123456789012:/applications/00f1".into(),
+                    ],
+                }),
+                json!([
+                    {"Sid":"EmrServerlessAssume","Effect":"Allow","Principal":{"Service":["emr-serverless.amazonaws.com"]},"Action":["sts:AssumeRole","sts:SetContext"],
+                     "Condition":{"ArnLike":{"aws:SourceArn":["arn:aws:emr-serverless:us-east-1:123456789012:/applications/00f1"]},"StringEquals":{"aws:SourceAccount":[ACCT]}}}
+                ]),
+            ),
+        ];
+        for (what, e, s, want) in cases {
+            let d = trust_policy(&env(), e.as_ref(), s.as_ref());
+            let want_doc = PolicyDocument::parse(
+                &json!({"Version":"2012-10-17","Statement":want}).to_string(),
+            )
+            .unwrap();
+            assert_eq!(d.canonical(), want_doc.canonical(), "{what}");
+            assert_least_privilege(&d);
+        }
+    }
+
+    #[test]
+    fn permissions_instance_grant_and_caller_policies() {
+        let p = permissions_policy(
+            &env(),
+            &["s3://datalake/curated/".into()],
+            &["s3://datalake/scratch/analyst/".into()],
+            &["arn:aws:kms:us-east-1:123456789012:key/k1".into()],
+        )
+        .unwrap();
+        let want = json!({"Version":"2012-10-17","Statement":[
+            {"Sid":"S3Read","Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":["arn:aws:s3:::datalake/curated/*"]},
+            {"Sid":"S3Write","Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:GetObjectVersion","s3:PutObject"],"Resource":["arn:aws:s3:::datalake/scratch/analyst/*"]},
+            {"Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::datalake"],"Condition":{"StringLike":{"s3:prefix":["curated/*","scratch/analyst/*"]}}},
+            {"Sid":"KmsKeys","Effect":"Allow","Action":["kms:Decrypt","kms:DescribeKey","kms:Encrypt","kms:GenerateDataKey"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/k1"]}
+        ]});
+        assert_eq!(
+            doc(&p),
+            PolicyDocument::parse(&want.to_string()).unwrap().to_value()
+        );
+        assert_least_privilege(&p);
+        assert!(permissions_policy(&env(), &[], &[], &[]).is_none());
+
+        let g = instance_role_policy(
+            ROLE,
+            &Ec2Trust {
+                propagate_source_identity: true,
+                source_identities: vec!["alice".into()],
+                ..ec2()
+            },
+        );
+        let want = json!({"Version":"2012-10-17","Statement":[
+            {"Sid":"AssumeRuntimeRole","Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":[ROLE]},
+            {"Sid":"PropagateSourceIdentity","Effect":"Allow","Action":["sts:SetSourceIdentity"],"Resource":[ROLE],"Condition":{"StringEquals":{"sts:SourceIdentity":["alice"]}}}
+        ]});
+        assert_eq!(
+            doc(&g),
+            PolicyDocument::parse(&want.to_string()).unwrap().to_value()
+        );
+        assert_least_privilege(&g);
+
+        let c = caller_policy(
+            &env(),
+            ROLE,
+            Some(&ec2()),
+            Some(&ServerlessTrust::default()),
+        );
+        let want = json!({"Version":"2012-10-17","Statement":[
+            {"Sid":"SubmitWithThisRuntimeRole","Effect":"Allow","Action":["elasticmapreduce:AddJobFlowSteps","elasticmapreduce:GetClusterSessionCredentials"],
+             "Resource":["arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/*"],"Condition":{"StringEquals":{"elasticmapreduce:ExecutionRoleArn":[ROLE]}}},
+            {"Sid":"StartJobRunWithThisRole","Effect":"Allow","Action":["emr-serverless:StartJobRun"],"Resource":["arn:aws:emr-serverless:us-east-1:123456789012:/applications/*"]},
+            {"Sid":"PassThisRoleToEmrServerless","Effect":"Allow","Action":["iam:PassRole"],"Resource":[ROLE],"Condition":{"StringEquals":{"iam:PassedToService":["emr-serverless.amazonaws.com"]}}}
+        ]});
+        assert_eq!(
+            doc(&c),
+            PolicyDocument::parse(&want.to_string()).unwrap().to_value()
+        );
+        assert_least_privilege(&c);
+    }
+
+    #[test]
+    fn import_rebuilds_configuration_from_statement_ids() {
+        let e = Ec2Trust {
+            external_id: Some("X1".into()),
+            propagate_source_identity: true,
+            source_identities: vec!["alice".into()],
+            lake_formation: true,
+            ..ec2()
+        };
+        let s = ServerlessTrust {
+            trusted_identity_propagation: true,
+            application_arns: vec![],
+        };
+        let role = iam_roles::RemoteRole {
+            path: "/emr/".into(),
+            trust_policy: trust_policy(&env(), Some(&e), Some(&s)).canonical(),
+            ..Default::default()
+        };
+        let perms = permissions_policy(
+            &env(),
+            &["s3://datalake/curated/".into()],
+            &["s3://datalake/scratch/".into()],
+            &[],
+        )
+        .unwrap()
+        .canonical();
+        let st = import_state(&role, Some(&perms));
+        assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
+        assert_eq!(sls_from(st.get("emr_serverless")), Some(Some(s)));
+        assert_eq!(
+            strings(st.get("s3_read")),
+            Some(vec!["s3://datalake/curated/".to_string()])
+        );
+        assert_eq!(
+            strings(st.get("s3_write")),
+            Some(vec!["s3://datalake/scratch/".to_string()])
+        );
+    }
+
+    #[test]
+    fn invalid_configurations_name_their_attribute() {
+        let base = || {
+            let mut v = schema().block.empty_value();
+            v.set_attr("name", Value::string("emr-rt-analyst"));
+            v.set_attr(
+                "emr_on_ec2",
+                Value::object([
+                    ("instance_role_arn", Value::string(INSTANCE)),
+                    ("external_id", Value::Null),
+                    ("propagate_source_identity", Value::Bool(false)),
+                    ("source_identities", Value::Null),
+                    ("lake_formation", Value::Bool(false)),
+                    ("grant_instance_role", Value::Bool(true)),
+                ]),
+            );
+            v
+        };
+        let sset = |v: &[&str]| Value::set(v.iter().map(|s| Value::string(*s)).collect());
+        let ec2_with = |k: &str, x: Value| {
+            let mut b = base();
+            if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+                m.insert(k.into(), x);
+            }
+            b
+        };
+        let with = |k: &str, x: Value| {
+            let mut b = base();
+            b.set_attr(k, x);
+            b
+        };
+        let cases: Vec<(&str, Value)> = vec![
+            ("name", with("name", Value::string(&"a".repeat(65)))),
+            ("name", with("name", Value::string("bad name"))),
+            ("name_prefix", with("name_prefix", Value::string("p-"))),
+            ("path", with("path", Value::string("emr"))),
+            (
+                "permissions_boundary",
+                with(
+                    "permissions_boundary",
+                    Value::string("arn:aws:iam::123456789012:role/x"),
+                ),
+            ),
+            (
+                "max_session_duration",
+                with("max_session_duration", Value::number(60)),
+            ),
+            ("emr_on_ec2", with("emr_on_ec2", Value::Null)),
+            (
+                "emr_on_ec2.instance_role_arn",
+                ec2_with(
+                    "instance_role_arn",
+                    Value::string("arn:aws:iam::123456789012:user/x"),
+                ),
+            ),
+            (
+                "emr_on_ec2.external_id",
+                ec2_with("external_id", Value::string("has space")),
+            ),
+            (
+                "emr_on_ec2.source_identities",
+                ec2_with("source_identities", sset(&["alice"])),
+            ),
+            ("s3_read", with("s3_read", sset(&["datalake/curated/"]))),
+            (
+                "s3_write",
+                with("s3_write", sset(&["s3://datalake/scratch"])),
+            ),
+            (
+                "kms_key_arns",
+                with("kms_key_arns", sset(&["arn:aws:s3:::bucket"])),
+            ),
+            (
+                "kms_key_arns",
+                with(
+                    "kms_key_arns",
+                    sset(&["arn:aws:kms:us-east-1:123456789012:alias/x"]),
+                ),
+            ),
+            (
+                "policy_json",
+                with("policy_json", Value::string("not json")),
+            ),
+            (
+                "policy_json",
+                with(
+                    "policy_json",
+                    Value::string(
+                        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+                    ),
+                ),
+            ),
+            (
+                "managed_policy_arns",
+                with("managed_policy_arns", sset(&["AmazonS3ReadOnlyAccess"])),
+            ),
+            (
+                "tags[\"aws:x\"]",
+                with(
+                    "tags",
+                    Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("y"))])),
+                ),
+            ),
+        ];
+        assert!(
+            !validate_config(&base()).has_errors(),
+            "{}",
+            validate_config(&base())
+        );
+        for (path, cfg) in cases {
+            let d = validate_config(&cfg);
+            assert!(
+                d.iter()
+                    .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
+                "expected an error at {path}, got {d}"
+            );
+        }
+    }
+}
