@@ -378,8 +378,10 @@ pub fn validate_config(config: &Value) -> Diagnostics {
         let disk = enc.get("at_rest_local_disk");
         let transit = enc.get("in_transit");
         if s3.is_null() && disk.is_null() && transit.is_null() {
+            // A path into the block (not the block itself) makes Terraform
+            // point at the `encryption {` line.
             d.attr_error(
-                AttrPath::attr("encryption"),
+                AttrPath::parse_dotted("encryption.at_rest_s3"),
                 "Empty encryption block",
                 "encryption needs at least one of at_rest_s3, at_rest_local_disk, in_transit.",
             );
@@ -835,7 +837,7 @@ mod tests {
                 Box::new(|v| v.set_attr("runtime_roles", rr(false, Some(" ")))),
             ),
             (
-                "encryption",
+                "encryption.at_rest_s3",
                 Box::new(|v| {
                     v.set_attr(
                         "encryption",
