@@ -121,7 +121,7 @@ fn check_config(config: &Value, require_known: bool) -> Diagnostics {
                 d.attr_error(
                     path,
                     "Provider configuration value is unknown",
-                    "This value depends on a resource that is not created yet, and the provider needs it to reach AWS. \
+                    "This value depends on a resource that is not created yet, and the provider needs it to configure itself (to reach AWS and to compute plan-time values). \
 Apply that resource first (terraform apply -target=<address>), or configure this provider with a known value.",
                 );
             }

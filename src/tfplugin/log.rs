@@ -64,9 +64,9 @@ pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
     m.insert("@level".into(), level.name().into());
     m.insert("@message".into(), message.into());
     m.insert("@module".into(), "provider.terraform-provider-emr".into());
-    let ts = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    // go-plugin parses exactly microsecond precision; anything else makes it
+    // print the raw line instead of a leveled log entry.
+    let ts = timestamp(time::OffsetDateTime::now_utc());
     m.insert("@timestamp".into(), ts.into());
     for (k, v) in fields {
         m.insert((*k).to_string(), (*v).into());
@@ -74,6 +74,38 @@ pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
     let line = serde_json::Value::Object(m).to_string();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
+}
+
+/// `2006-01-02T15:04:05.000000Z`: the layout go-plugin parses.
+fn timestamp(now: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.microsecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_microseconds_and_utc_zone() {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123456Z");
+    }
+
+    #[test]
+    fn tf_log_levels() {
+        assert_eq!(Level::parse("JSON"), Some(Level::Trace));
+        assert_eq!(Level::parse("info"), Some(Level::Info));
+        assert_eq!(Level::parse("verbose"), None);
+    }
 }
 
 #[macro_export]
