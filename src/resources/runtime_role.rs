@@ -81,6 +81,7 @@ pub fn schema() -> Schema {
             .attr(Attribute::computed("permissions_policy_json", Type::String).desc("The generated permissions policy (`\"\"` when nothing is granted)."))
             .attr(Attribute::computed("instance_role_policy_json", Type::String).desc("The policy put on the instance role (`\"\"` when not managed)."))
             .attr(Attribute::computed("caller_policy_json", Type::String).desc("What a user needs to submit work as this role, and only this role."))
+            .attr(Attribute::computed("inline_policy_names", Type::set(Type::String)).desc("Inline policies on the role; any other than the provider's own are drift, removed by apply."))
             .block(NestedBlock::single("emr_on_ec2", ec2))
             .block(NestedBlock::single("emr_serverless", serverless)),
     )
@@ -410,9 +411,11 @@ fn computed_policies(env: &Env, st: &Value) -> [(&'static str, Value); 4] {
         (Some(_), _) => Value::string(""),
         (None, _) => Value::Unknown,
     };
-    let caller = match (&ec2, &sls, arn) {
-        (Some(e), Some(s), Some(a)) => {
-            Value::String(caller_policy(env, a, e.as_ref(), s.as_ref()).canonical())
+    // The caller policy only depends on which trusts exist (and app ARNs).
+    let ec2_present = (!st.get("emr_on_ec2").is_null()).then(Ec2Trust::default);
+    let caller = match (&sls, arn, st.get("emr_on_ec2").is_unknown()) {
+        (Some(s), Some(a), false) => {
+            Value::String(caller_policy(env, a, ec2_present.as_ref(), s.as_ref()).canonical())
         }
         _ => Value::Unknown,
     };
@@ -422,6 +425,25 @@ fn computed_policies(env: &Env, st: &Value) -> [(&'static str, Value); 4] {
         ("instance_role_policy_json", instance),
         ("caller_policy_json", caller),
     ]
+}
+
+/// The inline policies this role should have: Unknown while that depends on
+/// unknown inputs.
+fn own_inline_policies(st: &Value) -> Value {
+    let mut names = Vec::new();
+    match st.get("permissions_policy_json") {
+        Value::Unknown => return Value::Unknown,
+        v if v.as_str().is_some_and(|s| !s.is_empty()) => {
+            names.push(Value::string(PERMISSIONS_POLICY))
+        }
+        _ => {}
+    }
+    match st.get("policy_json") {
+        Value::Unknown => return Value::Unknown,
+        Value::Null => {}
+        _ => names.push(Value::string(CUSTOM_POLICY)),
+    }
+    Value::set(names)
 }
 
 // ---------- validation ----------
@@ -683,6 +705,14 @@ impl RuntimeRole {
                     .map_err(|e| format!("putting inline policy {policy}: {e}"))?;
             }
         }
+        // Inline policies added out of band (recorded by Read) are removed.
+        for extra in strings(prior.get("inline_policy_names")).unwrap_or_default() {
+            if extra != PERMISSIONS_POLICY && extra != CUSTOM_POLICY {
+                iam_roles::delete_inline(iam, name, &extra)
+                    .await
+                    .map_err(|e| format!("removing inline policy {extra}: {e}"))?;
+            }
+        }
         let want: BTreeSet<String> = strings(st.get("managed_policy_arns"))
             .unwrap_or_default()
             .into_iter()
@@ -774,6 +804,7 @@ impl Resource for RuntimeRole {
             "tags_all",
             merged_tags(&c.default_tags, planned.get("tags")),
         );
+        planned.set_attr("inline_policy_names", own_inline_policies(planned));
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
@@ -797,6 +828,7 @@ impl Resource for RuntimeRole {
                 st.set_attr(attr, v);
             }
         }
+        st.set_attr("inline_policy_names", own_inline_policies(&st));
         let Some(trust) = st.str_attr("trust_policy_json").map(str::to_string) else {
             return ApplyResult::failed(
                 Value::Null,
@@ -918,6 +950,11 @@ impl Resource for RuntimeRole {
                 },
             },
         );
+        let inline = iam_roles::list_inline(iam, &name).await.map_err(e)?;
+        st.set_attr(
+            "inline_policy_names",
+            Value::set(inline.into_iter().map(Value::String).collect()),
+        );
         let attached = iam_roles::list_attached(iam, &name).await.map_err(e)?;
         st.set_attr(
             "managed_policy_arns",
@@ -985,6 +1022,7 @@ impl Resource for RuntimeRole {
                 st.set_attr(attr, v);
             }
         }
+        st.set_attr("inline_policy_names", own_inline_policies(&st));
         let name = st.str_attr("name").unwrap_or_default().to_string();
         let fail = |m: String| ApplyResult::failed(prior.clone(), err("updating", &name, m));
         let trust = st
