@@ -14,7 +14,9 @@ pub mod proto {
 #[macro_use]
 pub mod tfplugin;
 pub mod aws;
+pub mod data_sources;
 pub mod iam;
+pub mod metadata;
 pub mod provider;
 pub mod resources;
 pub mod validate;

@@ -282,6 +282,6 @@ impl Provider for EmrProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+        crate::data_sources::all(&self.data)
     }
 }

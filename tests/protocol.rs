@@ -323,7 +323,20 @@ async fn schema_lists_resources_with_types_and_flags() {
         .into_inner();
     let mut names: Vec<_> = md.resources.iter().map(|r| r.type_name.as_str()).collect();
     names.sort();
-    assert_eq!(names, ["emr_runtime_role", "emr_security_configuration"]);
+    assert_eq!(
+        names,
+        [
+            "emr_launch_profile",
+            "emr_runtime_role",
+            "emr_security_configuration"
+        ]
+    );
+    let ds: Vec<_> = md
+        .data_sources
+        .iter()
+        .map(|d| d.type_name.as_str())
+        .collect();
+    assert_eq!(ds, ["emr_launch_profile"]);
 
     // The test provider: composite types in cty JSON syntax.
     let mut t = connect(test_client_provider()).await;

@@ -60,6 +60,7 @@ pub struct AwsClients {
     endpoints: BTreeMap<String, String>,
     pub emr: aws_sdk_emr::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsClients {
@@ -90,6 +91,14 @@ fn iam_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_
         b = b.endpoint_url(url);
     }
     aws_sdk_iam::Client::from_conf(b.build())
+}
+
+fn ssm_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_ssm::Client {
+    let mut b = aws_sdk_ssm::config::Builder::from(sdk);
+    if let Some(url) = endpoints.get("ssm") {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_ssm::Client::from_conf(b.build())
 }
 
 fn sts_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_sts::Client {
@@ -171,6 +180,7 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
     Ok(AwsClients {
         emr: emr_client(&sdk, &settings.endpoints),
         iam: iam_client(&sdk, &settings.endpoints),
+        ssm: ssm_client(&sdk, &settings.endpoints),
         sdk,
         region,
         account_id,

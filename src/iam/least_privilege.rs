@@ -3,6 +3,9 @@
 
 use super::policy::{Effect, PolicyDocument};
 
+/// The one service principal exempt from the aws:SourceAccount rule.
+pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
+
 /// Action families that must never be granted on `Resource: "*"`.
 const SCOPED: [&str; 7] = [
     "iam:PassRole",
@@ -74,7 +77,10 @@ pub fn violations(doc: &PolicyDocument) -> Vec<String> {
             ));
         }
         if let Some(p) = &st.principal {
-            if !p.services().is_empty() && !st.has_condition_key("aws:SourceAccount") {
+            // EC2 does not send aws:SourceAccount when it assumes an instance
+            // profile's role, so that condition would break instance profiles.
+            let needs_source = p.services().iter().any(|s| *s != EC2_SERVICE);
+            if needs_source && !st.has_condition_key("aws:SourceAccount") {
                 out.push(format!(
                     "statement {name}: service principal trust without aws:SourceAccount"
                 ));

@@ -1,5 +1,6 @@
 //! One file per resource; adding one is a new file plus a line in `all`.
 
+pub mod launch_profile;
 pub mod runtime_role;
 pub mod security_configuration;
 
@@ -16,6 +17,7 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
             Arc::clone(data),
         )),
         Arc::new(runtime_role::RuntimeRole::new(Arc::clone(data))),
+        Arc::new(launch_profile::LaunchProfile::new(Arc::clone(data))),
     ]
 }
 

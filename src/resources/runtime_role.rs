@@ -565,7 +565,8 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     }
     let ids = ec2.get("source_identities");
     if ids.as_elems().is_some_and(|e| !e.is_empty())
-        && ec2.get("propagate_source_identity").as_bool() == Some(false)
+        && !ec2.get("propagate_source_identity").is_unknown()
+        && ec2.get("propagate_source_identity").as_bool() != Some(true)
     {
         d.attr_error(
             AttrPath::parse_dotted("emr_on_ec2.source_identities"),
@@ -1508,7 +1509,7 @@ mod tests {
             b
         };
         let cases: Vec<(&str, Value)> = vec![
-            ("name", with("name", Value::string(&"a".repeat(65)))),
+            ("name", with("name", Value::string("a".repeat(65)))),
             ("name", with("name", Value::string("bad name"))),
             ("name_prefix", with("name_prefix", Value::string("p-"))),
             ("path", with("path", Value::string("emr"))),
@@ -1539,6 +1540,14 @@ mod tests {
                 "emr_on_ec2.source_identities",
                 ec2_with("source_identities", sset(&["alice"])),
             ),
+            ("emr_on_ec2.source_identities", {
+                // omitted propagate_source_identity arrives as null
+                let mut b = ec2_with("source_identities", sset(&["alice"]));
+                if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+                    m.insert("propagate_source_identity".into(), Value::Null);
+                }
+                b
+            }),
             ("s3_read", with("s3_read", sset(&["datalake/curated/"]))),
             (
                 "s3_write",

@@ -90,24 +90,6 @@ fn timestamp(now: time::OffsetDateTime) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_have_microseconds_and_utc_zone() {
-        let t = time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
-        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123456Z");
-    }
-
-    #[test]
-    fn tf_log_levels() {
-        assert_eq!(Level::parse("JSON"), Some(Level::Trace));
-        assert_eq!(Level::parse("info"), Some(Level::Info));
-        assert_eq!(Level::parse("verbose"), None);
-    }
-}
-
 #[macro_export]
 macro_rules! log_at {
     ($lvl:expr, $msg:expr $(, $k:expr => $v:expr)* $(,)?) => {
@@ -133,4 +115,22 @@ macro_rules! warn {
 #[macro_export]
 macro_rules! trace {
     ($($t:tt)*) => { $crate::log_at!($crate::tfplugin::log::Level::Trace, $($t)*) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_microseconds_and_utc_zone() {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123456Z");
+    }
+
+    #[test]
+    fn tf_log_levels() {
+        assert_eq!(Level::parse("JSON"), Some(Level::Trace));
+        assert_eq!(Level::parse("info"), Some(Level::Info));
+        assert_eq!(Level::parse("verbose"), None);
+    }
 }

@@ -1,0 +1,186 @@
+//! The SSM metadata store of EMR Launch (seeds 000/001): profiles, cluster
+//! configurations and launch functions as canonical JSON parameters under
+//! `<metadata_prefix>/<kind>/<namespace>/<name>`, with a read-and-compare that
+//! reports an out-of-band edit as drift (seed 001, threat 2).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ssm::types::{ParameterTier, ParameterType, Tag};
+
+use crate::aws::errors::{describe, is_not_found};
+
+/// Standard-tier parameters hold up to 4 KB; Advanced up to 8 KB.
+pub const STANDARD_LIMIT: usize = 4096;
+pub const ADVANCED_LIMIT: usize = 8192;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Profile,
+    ClusterConfiguration,
+    LaunchFunction,
+}
+
+impl Kind {
+    pub fn segment(self) -> &'static str {
+        match self {
+            Kind::Profile => "emr_profiles",
+            Kind::ClusterConfiguration => "cluster_configurations",
+            Kind::LaunchFunction => "emr_launch_functions",
+        }
+    }
+}
+
+pub fn parameter_name(prefix: &str, kind: Kind, namespace: &str, name: &str) -> String {
+    format!(
+        "{}/{}/{namespace}/{name}",
+        prefix.trim_end_matches('/'),
+        kind.segment()
+    )
+}
+
+pub fn parameter_arn(partition: &str, region: &str, account: &str, parameter_name: &str) -> String {
+    format!("arn:{partition}:ssm:{region}:{account}:parameter{parameter_name}")
+}
+
+/// Namespaces and names: path segments of letters, digits, `_`, `.`, `-`.
+pub fn check_segment(what: &str, s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && !s.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{what} {s:?} must be 1 to 128 characters of letters, digits, '_', '.' and '-' (it is a segment of an SSM parameter path)."))
+    }
+}
+
+/// The tier a document needs, or an error when it is too large for SSM.
+pub fn tier_for(doc: &str) -> Result<ParameterTier, String> {
+    match doc.len() {
+        n if n <= STANDARD_LIMIT => Ok(ParameterTier::Standard),
+        n if n <= ADVANCED_LIMIT => Ok(ParameterTier::Advanced),
+        n => Err(format!(
+            "the metadata document is {n} bytes; SSM parameters hold at most {ADVANCED_LIMIT}"
+        )),
+    }
+}
+
+/// Writes (creates or overwrites) a metadata document and its tags.
+pub async fn put(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+    doc: &str,
+    description: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    let tier = tier_for(doc)?;
+    ssm.put_parameter()
+        .name(name)
+        .value(doc)
+        .r#type(ParameterType::String)
+        .tier(tier)
+        .description(description)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    if !tags.is_empty() {
+        let t: Vec<Tag> = tags
+            .iter()
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        ssm.add_tags_to_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .set_tags(Some(t))
+            .send()
+            .await
+            .map_err(|e| format!("tagging: {}", describe(&e)))?;
+    }
+    Ok(())
+}
+
+/// The stored document, None when the parameter does not exist.
+pub async fn get(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Option<String>, String> {
+    match ssm.get_parameter().name(name).send().await {
+        Ok(o) => Ok(o.parameter().and_then(|p| p.value()).map(str::to_string)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// Deletes a parameter; absent is fine.
+pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<(), String> {
+    match ssm.delete_parameter().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// What state records for a stored document: the expected text when the
+/// stored one means the same, else the stored text as found (so the plan
+/// shows the tampering and apply restores the expected document).
+pub fn reconcile(expected: Option<&str>, stored: &str) -> String {
+    match expected {
+        Some(e) if same(e, stored) => e.to_string(),
+        _ => stored.to_string(),
+    }
+}
+
+/// Semantic equality of two JSON documents.
+pub fn same(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_arns() {
+        let n = parameter_name("/emr_launch", Kind::Profile, "analytics", "default");
+        assert_eq!(n, "/emr_launch/emr_profiles/analytics/default");
+        assert_eq!(
+            parameter_name("/acme/", Kind::ClusterConfiguration, "a", "small-spark"),
+            "/acme/cluster_configurations/a/small-spark"
+        );
+        assert_eq!(
+            parameter_arn("aws", "us-east-1", "123456789012", &n),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/emr_launch/emr_profiles/analytics/default"
+        );
+    }
+
+    #[test]
+    fn segments_and_tiers() {
+        assert!(check_segment("namespace", "analytics").is_ok());
+        assert!(check_segment("namespace", "ana lytics").is_err());
+        assert!(check_segment("namespace", "a/b").is_err());
+        assert!(check_segment("name", "").is_err());
+        assert_eq!(tier_for("{}"), Ok(ParameterTier::Standard));
+        assert_eq!(tier_for(&"x".repeat(5000)), Ok(ParameterTier::Advanced));
+        assert!(tier_for(&"x".repeat(9000)).is_err());
+    }
+
+    #[test]
+    fn tampering_is_kept_verbatim() {
+        let expected = r#"{"InstanceProfile":"arn:a","Name":"p"}"#;
+        assert_eq!(
+            reconcile(
+                Some(expected),
+                r#"{ "Name": "p", "InstanceProfile": "arn:a" }"#
+            ),
+            expected
+        );
+        let tampered = r#"{"InstanceProfile":"arn:evil","Name":"p"}"#;
+        assert_eq!(reconcile(Some(expected), tampered), tampered);
+    }
+}

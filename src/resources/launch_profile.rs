@@ -1,0 +1,1508 @@
+//! emr_launch_profile (seeds 000/001, "Profile"): which roles, instance
+//! profile, security groups, security configuration, log and artifact
+//! locations and keys a cluster launches with, stored as metadata in SSM.
+//!
+//! Without a `roles` block the provider creates minimal roles (service,
+//! EC2 instance role + instance profile, autoscaling) that customers can
+//! attach their own managed policies to; with it, the declared roles are
+//! used and never modified. Every policy written is in `roles_json`, and
+//! `metadata_json` is exactly what is stored: both known at plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value as J};
+
+use crate::aws::iam_roles::{self, NewRole};
+use crate::iam::least_privilege::EC2_SERVICE;
+use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::metadata::{self, Kind};
+use crate::provider::{Configured, ProviderData};
+use crate::resources::{merged_tags, strings, tags_map};
+use crate::tfplugin::{
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
+    PlanRequest, Resource, Schema, Type, Value,
+};
+use crate::validate;
+
+const TYPE_NAME: &str = "emr_launch_profile";
+const MAX_ROLE_NAME: usize = 64;
+/// Inline policies on the roles the provider creates.
+pub const INSTANCE_POLICY: &str = "emr-launch-instance";
+pub const SERVICE_POLICY: &str = "emr-launch-pass-roles";
+
+pub struct LaunchProfile {
+    data: Arc<ProviderData>,
+}
+
+impl LaunchProfile {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        LaunchProfile { data }
+    }
+}
+
+/// The computed attributes shared with the data source.
+pub fn computed_attrs(b: Block) -> Block {
+    b.attr(
+        Attribute::computed("parameter_name", Type::String)
+            .keep_state()
+            .desc("The SSM parameter holding the metadata."),
+    )
+    .attr(
+        Attribute::computed("parameter_arn", Type::String)
+            .keep_state()
+            .desc("ARN of that parameter."),
+    )
+    .attr(Attribute::computed("service_role_arn", Type::String).desc("The EMR service role."))
+    .attr(
+        Attribute::computed("instance_role_arn", Type::String)
+            .desc("The EC2 instance role (inside the instance profile)."),
+    )
+    .attr(
+        Attribute::computed("instance_profile_arn", Type::String).desc("The EC2 instance profile."),
+    )
+    .attr(
+        Attribute::computed("autoscaling_role_arn", Type::String)
+            .desc("The autoscaling role (`\"\"` when none)."),
+    )
+    .attr(
+        Attribute::computed("metadata_json", Type::String)
+            .desc("Exactly the document stored in SSM."),
+    )
+}
+
+pub fn schema() -> Schema {
+    let set = || Type::set(Type::String);
+    let roles = Block::new()
+        .desc("Use these existing roles instead of creating them. They are never modified.")
+        .attr(Attribute::required("service_role_arn", Type::String).desc("EMR service role ARN."))
+        .attr(
+            Attribute::required("instance_profile_arn", Type::String)
+                .desc("EC2 instance profile ARN; its role becomes `instance_role_arn`."),
+        )
+        .attr(
+            Attribute::optional("autoscaling_role_arn", Type::String).desc("Autoscaling role ARN."),
+        );
+    let groups = Block::new()
+        .desc("EMR-managed security groups.")
+        .attr(Attribute::optional("master", Type::String).desc("Primary node group (`sg-...`)."))
+        .attr(Attribute::optional("workers", Type::String).desc("Core and task node group."))
+        .attr(
+            Attribute::optional("service", Type::String)
+                .desc("Service access group (private subnets)."),
+        );
+    let b = Block::new()
+        .desc("An EMR Launch profile: roles, network security and storage a cluster launches with, stored in SSM Parameter Store.")
+        .attr(Attribute::computed("id", Type::String).keep_state().desc("`namespace/name`."))
+        .attr(Attribute::required("namespace", Type::String).replace().desc("Namespace (SSM path segment)."))
+        .attr(Attribute::required("name", Type::String).replace().desc("Name (SSM path segment)."))
+        .attr(Attribute::optional("description", Type::String).desc("Description."))
+        .attr(Attribute::optional("instance_role_managed_policy_arns", set()).desc("Managed policies attached (exclusively) to the created instance role."))
+        .attr(Attribute::optional("permissions_boundary", Type::String).desc("Permissions boundary of the created roles."))
+        .attr(Attribute::optional("security_configuration", Type::String).desc("Name of an EMR security configuration."))
+        .attr(Attribute::optional("logs_uri", Type::String).desc("`s3://` prefix for cluster logs (the created instance role may write there)."))
+        .attr(Attribute::optional("artifacts_uri", Type::String).desc("`s3://` prefix of bootstrap scripts and jars (readable by the created instance role)."))
+        .attr(Attribute::optional("s3_read", set()).desc("`s3://` prefixes the created instance role may read."))
+        .attr(Attribute::optional("s3_write", set()).desc("`s3://` prefixes the created instance role may read and write."))
+        .attr(Attribute::optional("kms_key_arns", set()).desc("KMS keys the created instance role may use."))
+        .attr(Attribute::optional("kerberos_attributes_secret_arn", Type::String).desc("Secrets Manager ARN of the Kerberos attributes (only the ARN is stored)."))
+        .attr(Attribute::optional("tags", Type::map(Type::String)).desc("Tags of the parameter and created roles."))
+        .attr(Attribute::computed("tags_all", Type::map(Type::String)).desc("Tags including the provider's `default_tags`."))
+        .attr(Attribute::computed("roles_json", Type::String).desc("Every role the profile creates, with its trust policy, inline policies and attachments (`{}` with declared roles)."))
+        .block(NestedBlock::single("roles", roles).replace())
+        .block(NestedBlock::single("security_groups", groups));
+    Schema::new(computed_attrs(b))
+}
+
+// ---------- names and policies (pure) ----------
+
+/// 32-bit FNV-1a: a stable hash for shortening names.
+fn fnv(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// `<namespace>-<name><suffix>`, shortened deterministically to `max`
+/// characters by cutting the base and inserting a hash of the full name.
+pub fn derived_name(namespace: &str, name: &str, suffix: &str, max: usize) -> String {
+    let base = format!("{namespace}-{name}");
+    let full = format!("{base}{suffix}");
+    if full.len() <= max {
+        return full;
+    }
+    let hash = format!("-{:08x}", fnv(&full));
+    let keep = max.saturating_sub(hash.len() + suffix.len());
+    let cut: String = base.chars().take(keep).collect();
+    format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub partition: String,
+    pub account: String,
+    pub region: String,
+}
+
+pub fn env_of(c: &Configured) -> Env {
+    Env {
+        partition: c.aws.partition.clone(),
+        account: c.aws.account_id.clone(),
+        region: c.aws.region.clone(),
+    }
+}
+
+pub struct RoleNames {
+    pub service: String,
+    pub instance: String,
+    pub autoscaling: String,
+}
+
+pub fn role_names(namespace: &str, name: &str) -> RoleNames {
+    RoleNames {
+        service: derived_name(namespace, name, "-emr-service", MAX_ROLE_NAME),
+        instance: derived_name(namespace, name, "-emr-instance", MAX_ROLE_NAME),
+        autoscaling: derived_name(namespace, name, "-emr-autoscaling", MAX_ROLE_NAME),
+    }
+}
+
+fn role_arn(env: &Env, name: &str) -> String {
+    format!("arn:{}:iam::{}:role/{name}", env.partition, env.account)
+}
+
+fn instance_profile_arn(env: &Env, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:instance-profile/{name}",
+        env.partition, env.account
+    )
+}
+
+fn managed(env: &Env, name: &str) -> String {
+    format!("arn:{}:iam::aws:policy/service-role/{name}", env.partition)
+}
+
+fn service_trust(env: &Env, services: &[&str]) -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"])
+        .principal(Principal::Typed(BTreeMap::from([(
+            "Service".to_string(),
+            services.iter().map(|s| s.to_string()).collect(),
+        )])))
+        .condition("StringEquals", "aws:SourceAccount", [env.account.clone()])])
+}
+
+/// What the profile's inputs grant the created instance role.
+pub struct InstanceGrants {
+    pub logs_uri: Option<String>,
+    pub artifacts_uri: Option<String>,
+    pub s3_read: Vec<String>,
+    pub s3_write: Vec<String>,
+    pub kms_key_arns: Vec<String>,
+}
+
+fn s3_object_arn(env: &Env, uri: &str) -> Option<(String, String, String)> {
+    let (b, k) = validate::s3_uri(uri).ok()?;
+    Some((
+        b.to_string(),
+        format!("{k}*"),
+        format!("arn:{}:s3:::{b}/{k}*", env.partition),
+    ))
+}
+
+pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> {
+    let mut st = Vec::new();
+    let mut list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut add = |sid: &str, actions: &[&str], uris: &[String], st: &mut Vec<Statement>| {
+        let objs: Vec<(String, String, String)> =
+            uris.iter().filter_map(|u| s3_object_arn(env, u)).collect();
+        if objs.is_empty() {
+            return;
+        }
+        for (b, p, _) in &objs {
+            list.entry(b.clone()).or_default().insert(p.clone());
+        }
+        st.push(
+            Statement::allow(actions.iter().copied())
+                .sid(sid)
+                .resources(objs.into_iter().map(|(_, _, a)| a)),
+        );
+    };
+    add(
+        "WriteLogs",
+        &["s3:PutObject"],
+        g.logs_uri.as_slice(),
+        &mut st,
+    );
+    add(
+        "ReadArtifacts",
+        &["s3:GetObject"],
+        g.artifacts_uri.as_slice(),
+        &mut st,
+    );
+    add(
+        "S3Read",
+        &["s3:GetObject", "s3:GetObjectVersion"],
+        &g.s3_read,
+        &mut st,
+    );
+    add(
+        "S3Write",
+        &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+        ],
+        &g.s3_write,
+        &mut st,
+    );
+    for (b, prefixes) in list {
+        let mut s =
+            Statement::allow(["s3:ListBucket"]).resource(format!("arn:{}:s3:::{b}", env.partition));
+        if !prefixes.contains("*") {
+            s = s.condition("StringLike", "s3:prefix", prefixes);
+        }
+        st.push(s);
+    }
+    if !g.kms_key_arns.is_empty() {
+        st.push(
+            Statement::allow([
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:ReEncrypt*",
+            ])
+            .sid("KmsKeys")
+            .resources(g.kms_key_arns.iter().cloned()),
+        );
+    }
+    (!st.is_empty()).then(|| PolicyDocument::new(st))
+}
+
+/// The service role may pass exactly the profile's instance and autoscaling
+/// roles (AmazonEMRServicePolicy_v2 only covers the EMR default role names).
+pub fn service_policy(instance_role: &str, autoscaling_role: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow(["iam:PassRole"])
+            .sid("PassInstanceRole")
+            .resource(instance_role)
+            .condition("StringEquals", "iam:PassedToService", [EC2_SERVICE]),
+        Statement::allow(["iam:PassRole"])
+            .sid("PassAutoScalingRole")
+            .resource(autoscaling_role)
+            .condition(
+                "StringEquals",
+                "iam:PassedToService",
+                ["application-autoscaling.amazonaws.com"],
+            ),
+    ])
+}
+
+/// The created roles as one reviewable JSON document.
+pub fn created_roles(
+    env: &Env,
+    names: &RoleNames,
+    grants: &InstanceGrants,
+    instance_managed: &[String],
+) -> J {
+    let instance_arn = role_arn(env, &names.instance);
+    let autoscaling_arn = role_arn(env, &names.autoscaling);
+    let ec2_trust = PolicyDocument::new(vec![
+        Statement::allow(["sts:AssumeRole"]).principal(Principal::service(EC2_SERVICE))
+    ]);
+    let mut instance_inline = Map::new();
+    if let Some(p) = instance_policy(env, grants) {
+        instance_inline.insert(INSTANCE_POLICY.into(), p.to_value());
+    }
+    let mut instance_managed: Vec<String> = instance_managed.to_vec();
+    instance_managed.sort();
+    json!({
+        "service": {
+            "name": names.service,
+            "arn": role_arn(env, &names.service),
+            "trust_policy": service_trust(env, &["elasticmapreduce.amazonaws.com"]).to_value(),
+            "inline_policies": {SERVICE_POLICY: service_policy(&instance_arn, &autoscaling_arn).to_value()},
+            "managed_policy_arns": [managed(env, "AmazonEMRServicePolicy_v2")],
+        },
+        "instance": {
+            "name": names.instance,
+            "arn": instance_arn,
+            "instance_profile_arn": instance_profile_arn(env, &names.instance),
+            "trust_policy": ec2_trust.to_value(),
+            "inline_policies": instance_inline,
+            "managed_policy_arns": instance_managed,
+        },
+        "autoscaling": {
+            "name": names.autoscaling,
+            "arn": autoscaling_arn,
+            "trust_policy": service_trust(env, &["application-autoscaling.amazonaws.com", "elasticmapreduce.amazonaws.com"]).to_value(),
+            "inline_policies": {},
+            "managed_policy_arns": [managed(env, "AmazonElasticMapReduceforAutoScalingRole")],
+        },
+    })
+}
+
+/// The role ARNs of a profile: (service, instance profile, instance role, autoscaling).
+pub struct ProfileRoles {
+    pub service_role_arn: String,
+    pub instance_profile_arn: String,
+    pub instance_role_arn: String,
+    pub autoscaling_role_arn: String,
+}
+
+/// The metadata document stored in SSM. Keys with no value are left out.
+pub fn metadata_document(cfg: &Value, roles: &ProfileRoles, created: bool) -> J {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Option<J>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    };
+    let s = |k: &str| cfg.str_attr(k).map(|x| J::String(x.to_string()));
+    let list = |k: &str| {
+        let v = strings(cfg.get(k)).unwrap_or_default();
+        (!v.is_empty()).then(|| J::Array(v.into_iter().map(J::String).collect()))
+    };
+    put("Namespace", s("namespace"));
+    put("Name", s("name"));
+    put("Description", s("description"));
+    put(
+        "ServiceRole",
+        Some(J::String(roles.service_role_arn.clone())),
+    );
+    put(
+        "InstanceProfile",
+        Some(J::String(roles.instance_profile_arn.clone())),
+    );
+    put(
+        "InstanceRole",
+        Some(J::String(roles.instance_role_arn.clone())),
+    );
+    put(
+        "AutoScalingRole",
+        (!roles.autoscaling_role_arn.is_empty())
+            .then(|| J::String(roles.autoscaling_role_arn.clone())),
+    );
+    put("RolesCreated", Some(J::Bool(created)));
+    let sg = cfg.get("security_groups");
+    let mut groups = Map::new();
+    for (attr, key) in [
+        ("master", "MasterGroup"),
+        ("workers", "WorkersGroup"),
+        ("service", "ServiceGroup"),
+    ] {
+        if let Some(v) = sg.str_attr(attr) {
+            groups.insert(key.into(), J::String(v.into()));
+        }
+    }
+    put(
+        "SecurityGroups",
+        (!groups.is_empty()).then_some(J::Object(groups)),
+    );
+    put("SecurityConfiguration", s("security_configuration"));
+    put("LogsUri", s("logs_uri"));
+    put("ArtifactsUri", s("artifacts_uri"));
+    put("S3Read", list("s3_read"));
+    put("S3Write", list("s3_write"));
+    put("KmsKeyArns", list("kms_key_arns"));
+    put(
+        "KerberosAttributesSecretArn",
+        s("kerberos_attributes_secret_arn"),
+    );
+    J::Object(m)
+}
+
+// ---------- validation ----------
+
+fn sg_id(s: &str) -> Result<(), String> {
+    let ok = s
+        .strip_prefix("sg-")
+        .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a security group id; expected sg- followed by 8 or 17 hex digits."
+        ))
+    }
+}
+
+fn secret_arn(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "secretsmanager" && a.resource.starts_with("secret:") && a.account.len() == 12 => Ok(()),
+        _ => Err(format!("{s:?} is not a Secrets Manager secret ARN; expected arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.")),
+    }
+}
+
+fn s3_prefix(s: &str) -> Result<(), String> {
+    let (_, key) = validate::s3_uri(s)?;
+    if key.is_empty() || key.ends_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} must be a bucket or a prefix ending in \"/\"."
+        ))
+    }
+}
+
+fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "iam" && a.region.is_empty() && a.account.len() == 12 && a.resource.starts_with("instance-profile/") => Ok(()),
+        _ => Err(format!("{s:?} is not an instance profile ARN; expected arn:<partition>:iam::<account>:instance-profile/<name>.")),
+    }
+}
+
+fn check(
+    d: &mut Diagnostics,
+    path: &str,
+    v: &Value,
+    f: &dyn Fn(&str) -> Result<(), String>,
+    summary: &str,
+) {
+    let items: Vec<&Value> = match v {
+        Value::List(e) | Value::Set(e) => e.iter().collect(),
+        other => vec![other],
+    };
+    for x in items {
+        if let Some(s) = x.as_str() {
+            if let Err(msg) = f(s) {
+                d.attr_error(AttrPath::parse_dotted(path), summary, msg);
+            }
+        }
+    }
+}
+
+pub fn validate_config(cfg: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    check(
+        &mut d,
+        "namespace",
+        cfg.get("namespace"),
+        &|s| metadata::check_segment("namespace", s),
+        "Invalid namespace",
+    );
+    check(
+        &mut d,
+        "name",
+        cfg.get("name"),
+        &|s| metadata::check_segment("name", s),
+        "Invalid name",
+    );
+    check(
+        &mut d,
+        "logs_uri",
+        cfg.get("logs_uri"),
+        &s3_prefix,
+        "Invalid S3 location",
+    );
+    check(
+        &mut d,
+        "artifacts_uri",
+        cfg.get("artifacts_uri"),
+        &s3_prefix,
+        "Invalid S3 location",
+    );
+    check(
+        &mut d,
+        "s3_read",
+        cfg.get("s3_read"),
+        &s3_prefix,
+        "Invalid S3 location",
+    );
+    check(
+        &mut d,
+        "s3_write",
+        cfg.get("s3_write"),
+        &s3_prefix,
+        "Invalid S3 location",
+    );
+    check(
+        &mut d,
+        "kms_key_arns",
+        cfg.get("kms_key_arns"),
+        &validate::kms_key_arn,
+        "Invalid KMS key",
+    );
+    check(
+        &mut d,
+        "kerberos_attributes_secret_arn",
+        cfg.get("kerberos_attributes_secret_arn"),
+        &secret_arn,
+        "Invalid secret ARN",
+    );
+    check(
+        &mut d,
+        "permissions_boundary",
+        cfg.get("permissions_boundary"),
+        &|s| match validate::parse_arn(s) {
+            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
+            _ => Err(format!("{s:?} is not an IAM policy ARN.")),
+        },
+        "Invalid permissions boundary",
+    );
+    check(
+        &mut d,
+        "instance_role_managed_policy_arns",
+        cfg.get("instance_role_managed_policy_arns"),
+        &|s| match validate::parse_arn(s) {
+            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
+            _ => Err(format!("{s:?} is not an IAM managed policy ARN.")),
+        },
+        "Invalid managed policy",
+    );
+    for g in ["master", "workers", "service"] {
+        check(
+            &mut d,
+            &format!("security_groups.{g}"),
+            cfg.get("security_groups").get(g),
+            &sg_id,
+            "Invalid security group",
+        );
+    }
+    if let Some(sc) = cfg.get("security_configuration").as_str() {
+        if sc.trim().is_empty() {
+            d.attr_error(
+                AttrPath::attr("security_configuration"),
+                "Invalid security configuration",
+                "security_configuration must name an EMR security configuration.",
+            );
+        }
+    }
+    let roles = cfg.get("roles");
+    check(
+        &mut d,
+        "roles.service_role_arn",
+        roles.get("service_role_arn"),
+        &validate::iam_role_arn,
+        "Invalid role",
+    );
+    check(
+        &mut d,
+        "roles.autoscaling_role_arn",
+        roles.get("autoscaling_role_arn"),
+        &validate::iam_role_arn,
+        "Invalid role",
+    );
+    check(
+        &mut d,
+        "roles.instance_profile_arn",
+        roles.get("instance_profile_arn"),
+        &instance_profile_arn_ok,
+        "Invalid instance profile",
+    );
+    if !roles.is_null() {
+        for attr in ["instance_role_managed_policy_arns", "permissions_boundary"] {
+            if !cfg.get(attr).is_null() {
+                d.attr_error(
+                    AttrPath::attr(attr),
+                    "Not used with declared roles",
+                    format!("{attr} applies to the roles the profile creates; with a roles block nothing is created. Attach policies to your own roles instead."),
+                );
+            }
+        }
+    }
+    if let Some(tags) = cfg.get("tags").as_attrs() {
+        for k in tags.keys() {
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                d.attr_error(
+                    AttrPath::attr("tags").push_key(k),
+                    "Invalid tag key",
+                    "tag keys may not start with \"aws:\".",
+                );
+            }
+        }
+    }
+    d
+}
+
+// ---------- the resource ----------
+
+pub fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(format!("{verb} EMR launch profile ({id})"), msg.into()).into()
+}
+
+fn grants_of(cfg: &Value) -> Option<InstanceGrants> {
+    Some(InstanceGrants {
+        logs_uri: match cfg.get("logs_uri") {
+            Value::Unknown => return None,
+            v => v.as_str().map(str::to_string),
+        },
+        artifacts_uri: match cfg.get("artifacts_uri") {
+            Value::Unknown => return None,
+            v => v.as_str().map(str::to_string),
+        },
+        s3_read: strings(cfg.get("s3_read"))?,
+        s3_write: strings(cfg.get("s3_write"))?,
+        kms_key_arns: strings(cfg.get("kms_key_arns"))?,
+    })
+}
+
+/// Sets roles_json, the role ARNs and metadata_json on a planned state.
+/// `instance_role_of_profile` resolves a declared instance profile.
+fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<String>) {
+    let ns = st.str_attr("namespace").map(str::to_string);
+    let nm = st.str_attr("name").map(str::to_string);
+    let roles_block = st.get("roles").clone();
+    let (roles_json, roles) = if roles_block.is_null() {
+        match (
+            &ns,
+            &nm,
+            grants_of(st),
+            strings(st.get("instance_role_managed_policy_arns")),
+        ) {
+            (Some(ns), Some(nm), Some(g), Some(managed)) => {
+                let names = role_names(ns, nm);
+                let doc = created_roles(env, &names, &g, &managed);
+                let r = ProfileRoles {
+                    service_role_arn: role_arn(env, &names.service),
+                    instance_profile_arn: instance_profile_arn(env, &names.instance),
+                    instance_role_arn: role_arn(env, &names.instance),
+                    autoscaling_role_arn: role_arn(env, &names.autoscaling),
+                };
+                (Value::String(doc.to_string()), Some(r))
+            }
+            _ => (Value::Unknown, None),
+        }
+    } else if roles_block.is_wholly_known() {
+        let r = declared_instance_role.map(|instance_role_arn| ProfileRoles {
+            service_role_arn: roles_block
+                .str_attr("service_role_arn")
+                .unwrap_or_default()
+                .to_string(),
+            instance_profile_arn: roles_block
+                .str_attr("instance_profile_arn")
+                .unwrap_or_default()
+                .to_string(),
+            instance_role_arn,
+            autoscaling_role_arn: roles_block
+                .str_attr("autoscaling_role_arn")
+                .unwrap_or_default()
+                .to_string(),
+        });
+        (Value::string("{}"), r)
+    } else {
+        (Value::string("{}"), None)
+    };
+    st.set_attr("roles_json", roles_json);
+    match roles {
+        Some(r) => {
+            st.set_attr("service_role_arn", Value::string(&r.service_role_arn));
+            st.set_attr(
+                "instance_profile_arn",
+                Value::string(&r.instance_profile_arn),
+            );
+            st.set_attr("instance_role_arn", Value::string(&r.instance_role_arn));
+            st.set_attr(
+                "autoscaling_role_arn",
+                Value::string(&r.autoscaling_role_arn),
+            );
+            let known = [
+                "namespace",
+                "name",
+                "description",
+                "security_configuration",
+                "logs_uri",
+                "artifacts_uri",
+                "s3_read",
+                "s3_write",
+                "kms_key_arns",
+                "kerberos_attributes_secret_arn",
+                "security_groups",
+            ]
+            .iter()
+            .all(|k| st.get(k).is_wholly_known());
+            let doc = if known {
+                Value::String(metadata_document(st, &r, roles_block.is_null()).to_string())
+            } else {
+                Value::Unknown
+            };
+            st.set_attr("metadata_json", doc);
+        }
+        None => {
+            for k in [
+                "service_role_arn",
+                "instance_profile_arn",
+                "instance_role_arn",
+                "autoscaling_role_arn",
+                "metadata_json",
+            ] {
+                st.set_attr(k, Value::Unknown);
+            }
+        }
+    }
+}
+
+/// The role inside a declared instance profile (a read-only lookup).
+async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, String> {
+    let name = profile_arn.rsplit('/').next().unwrap_or_default();
+    let out = c
+        .aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading instance profile {name}: {}",
+                crate::aws::errors::describe(&e)
+            )
+        })?;
+    out.instance_profile()
+        .and_then(|p| p.roles().first())
+        .map(|r| r.arn().to_string())
+        .ok_or_else(|| format!("instance profile {name} holds no role; add one before using it"))
+}
+
+/// Reads back the created roles in the shape of roles_json.
+async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, String> {
+    let iam = &c.aws.iam;
+    let mut out = Map::new();
+    let mut any = false;
+    for kind in ["service", "instance", "autoscaling"] {
+        let Some(name) = expected
+            .pointer(&format!("/{kind}/name"))
+            .and_then(J::as_str)
+        else {
+            continue;
+        };
+        let Some(role) = iam_roles::get_role(iam, name).await? else {
+            continue;
+        };
+        any = true;
+        let mut inline = Map::new();
+        for p in iam_roles::list_inline(iam, name).await? {
+            if let Some(doc) = iam_roles::get_inline(iam, name, &p).await? {
+                let v = PolicyDocument::parse(&doc)
+                    .map(|d| d.to_value())
+                    .unwrap_or(J::String(doc));
+                inline.insert(p, v);
+            }
+        }
+        let trust = PolicyDocument::parse(&role.trust_policy)
+            .map(|d| d.to_value())
+            .unwrap_or(J::String(role.trust_policy.clone()));
+        let attached: Vec<J> = iam_roles::list_attached(iam, name)
+            .await?
+            .into_iter()
+            .map(J::String)
+            .collect();
+        let mut r = json!({
+            "name": role.name, "arn": role.arn, "trust_policy": trust,
+            "inline_policies": inline, "managed_policy_arns": attached,
+        });
+        if kind == "instance" {
+            let profile = iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .ok();
+            let arn = profile
+                .as_ref()
+                .and_then(|p| p.instance_profile())
+                .map(|p| p.arn().to_string())
+                .unwrap_or_default();
+            r["instance_profile_arn"] = J::String(arn);
+        }
+        out.insert(kind.to_string(), r);
+    }
+    Ok(any.then_some(J::Object(out)))
+}
+
+impl LaunchProfile {
+    async fn put_roles(
+        &self,
+        c: &Configured,
+        st: &Value,
+        prior_roles: Option<&J>,
+    ) -> Result<(), String> {
+        let iam = &c.aws.iam;
+        let Some(doc) = st
+            .str_attr("roles_json")
+            .and_then(|s| serde_json::from_str::<J>(s).ok())
+        else {
+            return Ok(());
+        };
+        let tags = tags_map(st.get("tags_all"));
+        for kind in ["service", "instance", "autoscaling"] {
+            let Some(want) = doc.get(kind) else { continue };
+            let have = prior_roles.and_then(|p| p.get(kind));
+            if have == Some(want) {
+                continue;
+            }
+            let name = want["name"].as_str().unwrap_or_default();
+            let trust = want["trust_policy"].to_string();
+            if have.is_none() && iam_roles::get_role(iam, name).await?.is_none() {
+                iam_roles::create_role(
+                    iam,
+                    NewRole {
+                        name,
+                        path: "/",
+                        trust_policy: &trust,
+                        max_session_duration: None,
+                        permissions_boundary: st.str_attr("permissions_boundary"),
+                        description: Some(
+                            "EMR Launch profile role managed by Terraform (emrlaunch/emr)",
+                        ),
+                        tags: &tags,
+                    },
+                )
+                .await
+                .map_err(|e| format!("creating role {name}: {e}"))?;
+            } else if have.map(|h| &h["trust_policy"]) != Some(&want["trust_policy"]) {
+                iam.update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(&trust)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "updating trust of {name}: {}",
+                            crate::aws::errors::describe(&e)
+                        )
+                    })?;
+            }
+            let want_inline = want["inline_policies"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let have_names = iam_roles::list_inline(iam, name).await?;
+            for p in have_names.iter().filter(|p| !want_inline.contains_key(*p)) {
+                iam_roles::delete_inline(iam, name, p).await?;
+            }
+            for (p, d) in &want_inline {
+                if have.and_then(|h| h["inline_policies"].get(p)) != Some(d) {
+                    iam_roles::put_inline(iam, name, p, &d.to_string())
+                        .await
+                        .map_err(|e| format!("putting {p} on {name}: {e}"))?;
+                }
+            }
+            let managed: BTreeSet<String> = want["managed_policy_arns"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            iam_roles::sync_attached(iam, name, &managed).await?;
+            if kind == "instance" {
+                let has_profile = iam
+                    .get_instance_profile()
+                    .instance_profile_name(name)
+                    .send()
+                    .await;
+                let profile_roles: Vec<String> = match &has_profile {
+                    Ok(o) => o
+                        .instance_profile()
+                        .map(|p| {
+                            p.roles()
+                                .iter()
+                                .map(|r| r.role_name().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    Err(e) if crate::aws::is_not_found(e) => {
+                        iam.create_instance_profile()
+                            .instance_profile_name(name)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                format!(
+                                    "creating instance profile {name}: {}",
+                                    crate::aws::errors::describe(&e)
+                                )
+                            })?;
+                        vec![]
+                    }
+                    Err(e) => return Err(crate::aws::errors::describe(e)),
+                };
+                if !profile_roles.iter().any(|r| r == name) {
+                    iam.add_role_to_instance_profile()
+                        .instance_profile_name(name)
+                        .role_name(name)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            format!(
+                                "adding role to instance profile {name}: {}",
+                                crate::aws::errors::describe(&e)
+                            )
+                        })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_roles(&self, c: &Configured, roles_json: &str) -> Result<(), String> {
+        let iam = &c.aws.iam;
+        let Ok(doc) = serde_json::from_str::<J>(roles_json) else {
+            return Ok(());
+        };
+        if let Some(name) = doc.pointer("/instance/name").and_then(J::as_str) {
+            let _ = iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(name)
+                .role_name(name)
+                .send()
+                .await;
+            match iam
+                .delete_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if crate::aws::is_not_found(&e) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "deleting instance profile {name}: {}",
+                        crate::aws::errors::describe(&e)
+                    ))
+                }
+            }
+        }
+        for kind in ["service", "instance", "autoscaling"] {
+            if let Some(name) = doc.pointer(&format!("/{kind}/name")).and_then(J::as_str) {
+                iam_roles::delete_role(iam, name)
+                    .await
+                    .map_err(|e| format!("deleting role {name}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn id_of(st: &Value) -> String {
+    format!(
+        "{}/{}",
+        st.str_attr("namespace").unwrap_or("?"),
+        st.str_attr("name").unwrap_or("?")
+    )
+}
+
+#[async_trait]
+impl Resource for LaunchProfile {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        diags.extend(validate_config(req.config));
+        if diags.has_errors() {
+            return;
+        }
+        let Ok(c) = self.data.get() else { return };
+        let env = env_of(&c);
+        if let (Some(ns), Some(nm)) = (planned.str_attr("namespace"), planned.str_attr("name")) {
+            let pname = metadata::parameter_name(&c.metadata_prefix, Kind::Profile, ns, nm);
+            planned.set_attr("id", Value::String(format!("{ns}/{nm}")));
+            planned.set_attr(
+                "parameter_arn",
+                Value::String(metadata::parameter_arn(
+                    &env.partition,
+                    &env.region,
+                    &env.account,
+                    &pname,
+                )),
+            );
+            planned.set_attr("parameter_name", Value::String(pname));
+        }
+        // A declared instance profile's role is looked up (read-only).
+        let mut declared = None;
+        if let Some(p) = planned
+            .get("roles")
+            .str_attr("instance_profile_arn")
+            .map(str::to_string)
+        {
+            match instance_role_of(&c, &p).await {
+                Ok(r) => declared = Some(r),
+                Err(e) => diags.attr_error(
+                    AttrPath::parse_dotted("roles.instance_profile_arn"),
+                    "Instance profile not usable",
+                    e,
+                ),
+            }
+        }
+        plan_documents(&env, planned, declared);
+        for k in ["metadata_json", "roles_json"] {
+            if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
+                if metadata::same(p, n) {
+                    planned.set_attr(k, Value::string(p));
+                }
+            }
+        }
+        planned.set_attr(
+            "tags_all",
+            merged_tags(&c.default_tags, planned.get("tags")),
+        );
+    }
+
+    async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(Value::Null, d),
+        };
+        let id = id_of(planned);
+        let st = planned.clone();
+        let (Some(pname), Some(doc)) =
+            (st.str_attr("parameter_name"), st.str_attr("metadata_json"))
+        else {
+            return ApplyResult::failed(
+                Value::Null,
+                err("creating", &id, "the metadata document is unknown at apply"),
+            );
+        };
+        if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+            return ApplyResult::failed(
+                Value::Null,
+                err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")),
+            );
+        }
+        crate::info!("creating EMR launch profile", "id" => id);
+        if let Err(e) = self.put_roles(&c, &st, None).await {
+            // Roles may exist now: record the profile so Terraform taints it
+            // and destroy cleans up.
+            return ApplyResult::failed(st.clone(), err("creating", &id, e));
+        }
+        let tags = tags_map(st.get("tags_all"));
+        let desc = st.str_attr("description").unwrap_or("EMR Launch profile");
+        if let Err(e) = metadata::put(&c.aws.ssm, pname, doc, desc, &tags).await {
+            return ApplyResult::failed(
+                st.clone(),
+                err("creating", &id, format!("writing {pname}: {e}")),
+            );
+        }
+        ApplyResult::ok(st)
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let id = id_of(current);
+        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
+            return Ok(Value::Null);
+        };
+        let stored = metadata::get(&c.aws.ssm, &pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let mut st = current.clone();
+        let importing = current.get("metadata_json").is_null();
+        if importing {
+            let Some(doc) = &stored else {
+                return Ok(Value::Null);
+            };
+            st = import_state(current, doc).map_err(|e| err("importing", &id, e))?;
+            let env = env_of(&c);
+            st.set_attr(
+                "parameter_arn",
+                Value::String(metadata::parameter_arn(
+                    &env.partition,
+                    &env.region,
+                    &env.account,
+                    &pname,
+                )),
+            );
+            if let Ok(tags) = c
+                .aws
+                .ssm
+                .list_tags_for_resource()
+                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                .resource_id(&pname)
+                .send()
+                .await
+            {
+                let own: BTreeMap<String, Value> = tags
+                    .tag_list()
+                    .iter()
+                    .filter(|t| c.default_tags.get(t.key()).map(String::as_str) != Some(t.value()))
+                    .map(|t| (t.key().to_string(), Value::string(t.value())))
+                    .collect();
+                st.set_attr(
+                    "tags",
+                    if own.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::Map(own)
+                    },
+                );
+            }
+            st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+            let env = env_of(&c);
+            let declared = st
+                .get("roles")
+                .get("instance_profile_arn")
+                .as_str()
+                .map(|_| {
+                    serde_json::from_str::<J>(doc)
+                        .ok()
+                        .and_then(|d| d["InstanceRole"].as_str().map(str::to_string))
+                        .unwrap_or_default()
+                });
+            plan_documents(&env, &mut st, declared);
+            if st.get("roles").is_null() {
+                if let Some(name) =
+                    serde_json::from_str::<J>(st.str_attr("roles_json").unwrap_or("{}"))
+                        .ok()
+                        .and_then(|d| {
+                            d.pointer("/instance/name")
+                                .and_then(J::as_str)
+                                .map(str::to_string)
+                        })
+                {
+                    let attached = iam_roles::list_attached(&c.aws.iam, &name)
+                        .await
+                        .unwrap_or_default();
+                    let v: Vec<Value> = attached.into_iter().map(Value::String).collect();
+                    st.set_attr(
+                        "instance_role_managed_policy_arns",
+                        if v.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::set(v)
+                        },
+                    );
+                    if let Ok(Some(role)) = iam_roles::get_role(&c.aws.iam, &name).await {
+                        st.set_attr(
+                            "permissions_boundary",
+                            role.permissions_boundary
+                                .map(Value::String)
+                                .unwrap_or(Value::Null),
+                        );
+                    }
+                    plan_documents(&env, &mut st, None);
+                }
+            }
+        }
+        // Created roles: read back and compare with what the profile expects.
+        let expected_roles = st
+            .str_attr("roles_json")
+            .and_then(|s| serde_json::from_str::<J>(s).ok())
+            .unwrap_or(json!({}));
+        let roles_gone = if expected_roles.as_object().is_some_and(|m| !m.is_empty()) {
+            match read_created_roles(&c, &expected_roles)
+                .await
+                .map_err(|e| err("reading", &id, e))?
+            {
+                Some(remote) => {
+                    let text = if remote == expected_roles {
+                        st.str_attr("roles_json").unwrap_or("{}").to_string()
+                    } else {
+                        remote.to_string()
+                    };
+                    st.set_attr("roles_json", Value::String(text));
+                    false
+                }
+                None => true,
+            }
+        } else {
+            false
+        };
+        match stored {
+            None if roles_gone || st.get("roles").as_attrs().is_some() => {
+                crate::warn!("EMR launch profile not found, removing from state", "id" => id);
+                return Ok(Value::Null);
+            }
+            // The parameter vanished but roles remain: drift that apply repairs.
+            None => st.set_attr("metadata_json", Value::string("")),
+            Some(doc) => {
+                let text = metadata::reconcile(current.str_attr("metadata_json"), &doc);
+                st.set_attr("metadata_json", Value::String(text));
+            }
+        }
+        Ok(st)
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        };
+        let id = id_of(planned);
+        let st = planned.clone();
+        let prior_roles = prior
+            .str_attr("roles_json")
+            .and_then(|s| serde_json::from_str::<J>(s).ok());
+        if let Err(e) = self.put_roles(&c, &st, prior_roles.as_ref()).await {
+            return ApplyResult::failed(prior.clone(), err("updating", &id, e));
+        }
+        let (Some(pname), Some(doc)) =
+            (st.str_attr("parameter_name"), st.str_attr("metadata_json"))
+        else {
+            return ApplyResult::failed(
+                prior.clone(),
+                err("updating", &id, "the metadata document is unknown at apply"),
+            );
+        };
+        if prior.str_attr("metadata_json") != Some(doc)
+            || prior.get("tags_all") != st.get("tags_all")
+        {
+            let desc = st.str_attr("description").unwrap_or("EMR Launch profile");
+            if let Err(e) =
+                metadata::put(&c.aws.ssm, pname, doc, desc, &tags_map(st.get("tags_all"))).await
+            {
+                return ApplyResult::failed(prior.clone(), err("updating", &id, e));
+            }
+        }
+        if st.get("roles").is_null() {
+            let have = tags_map(prior.get("tags_all"));
+            let want = tags_map(st.get("tags_all"));
+            if have != want {
+                let names = role_names(
+                    st.str_attr("namespace").unwrap_or_default(),
+                    st.str_attr("name").unwrap_or_default(),
+                );
+                for n in [&names.service, &names.instance, &names.autoscaling] {
+                    if let Err(e) = iam_roles::sync_tags(&c.aws.iam, n, &have, &want).await {
+                        return ApplyResult::failed(st.clone(), err("tagging", &id, e));
+                    }
+                }
+            }
+        }
+        ApplyResult::ok(st)
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        let id = id_of(prior);
+        if let Some(p) = prior.str_attr("parameter_name") {
+            if let Err(e) = metadata::delete(&c.aws.ssm, p).await {
+                return err("deleting", &id, e);
+            }
+        }
+        // Declared roles are the customer's: only created ones are removed.
+        if prior.get("roles").is_null() {
+            let names = role_names(
+                prior.str_attr("namespace").unwrap_or_default(),
+                prior.str_attr("name").unwrap_or_default(),
+            );
+            let doc = json!({"service": {"name": names.service}, "instance": {"name": names.instance}, "autoscaling": {"name": names.autoscaling}});
+            if let Err(e) = self.delete_roles(&c, &doc.to_string()).await {
+                return err("deleting", &id, e);
+            }
+        }
+        Diagnostics::new()
+    }
+
+    fn importer(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+}
+
+/// "namespace/name" → (namespace, name).
+pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {
+    match id.split_once('/') {
+        Some((ns, n))
+            if metadata::check_segment("namespace", ns).is_ok()
+                && metadata::check_segment("name", n).is_ok() =>
+        {
+            Ok((ns, n))
+        }
+        _ => Err(Diagnostic::error(
+            "Invalid import id",
+            format!("expected \"namespace/name\", got {id:?}"),
+        )
+        .into()),
+    }
+}
+
+#[async_trait]
+impl Import for LaunchProfile {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let (ns, n) = split_id(id)?;
+        let c = self.data.get()?;
+        let mut st = schema().block.empty_value();
+        st.set_attr("id", Value::string(id));
+        st.set_attr("namespace", Value::string(ns));
+        st.set_attr("name", Value::string(n));
+        st.set_attr(
+            "parameter_name",
+            Value::String(metadata::parameter_name(
+                &c.metadata_prefix,
+                Kind::Profile,
+                ns,
+                n,
+            )),
+        );
+        Ok(st)
+    }
+}
+
+/// The configuration-side attributes from a stored metadata document.
+fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
+    let d: J =
+        serde_json::from_str(doc).map_err(|e| format!("the stored metadata is not JSON: {e}"))?;
+    let mut st = schema().block.empty_value();
+    for k in ["id", "namespace", "name", "parameter_name", "parameter_arn"] {
+        st.set_attr(k, current.get(k).clone());
+    }
+    let s = |k: &str| {
+        d.get(k)
+            .and_then(J::as_str)
+            .map(Value::string)
+            .unwrap_or(Value::Null)
+    };
+    let list = |k: &str| match d.get(k).and_then(J::as_array) {
+        Some(a) if !a.is_empty() => Value::set(
+            a.iter()
+                .filter_map(|x| x.as_str().map(Value::string))
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
+    st.set_attr("description", s("Description"));
+    st.set_attr("security_configuration", s("SecurityConfiguration"));
+    st.set_attr("logs_uri", s("LogsUri"));
+    st.set_attr("artifacts_uri", s("ArtifactsUri"));
+    st.set_attr("s3_read", list("S3Read"));
+    st.set_attr("s3_write", list("S3Write"));
+    st.set_attr("kms_key_arns", list("KmsKeyArns"));
+    st.set_attr(
+        "kerberos_attributes_secret_arn",
+        s("KerberosAttributesSecretArn"),
+    );
+    if let Some(g) = d.get("SecurityGroups") {
+        let gs = |k: &str| {
+            g.get(k)
+                .and_then(J::as_str)
+                .map(Value::string)
+                .unwrap_or(Value::Null)
+        };
+        st.set_attr(
+            "security_groups",
+            Value::object([
+                ("master", gs("MasterGroup")),
+                ("workers", gs("WorkersGroup")),
+                ("service", gs("ServiceGroup")),
+            ]),
+        );
+    }
+    if d.get("RolesCreated").and_then(J::as_bool) == Some(false) {
+        st.set_attr(
+            "roles",
+            Value::object([
+                ("service_role_arn", s("ServiceRole")),
+                ("instance_profile_arn", s("InstanceProfile")),
+                ("autoscaling_role_arn", s("AutoScalingRole")),
+            ]),
+        );
+    }
+    Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::least_privilege::assert_least_privilege;
+
+    fn env() -> Env {
+        Env {
+            partition: "aws".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn derived_names_are_shortened_deterministically() {
+        assert_eq!(
+            derived_name("analytics", "default", "-emr-instance", 64),
+            "analytics-default-emr-instance"
+        );
+        let long = derived_name(&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64);
+        assert_eq!(long.len(), 64);
+        assert!(long.ends_with("-emr-autoscaling"));
+        assert_eq!(
+            long,
+            derived_name(&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64)
+        );
+        // different long names do not collide after shortening
+        assert_ne!(
+            long,
+            derived_name(&"n".repeat(40), &"m".repeat(41), "-emr-autoscaling", 64)
+        );
+    }
+
+    #[test]
+    fn created_roles_are_least_privilege() {
+        let g = InstanceGrants {
+            logs_uri: Some("s3://acme-emr/logs/".into()),
+            artifacts_uri: Some("s3://acme-emr/artifacts/".into()),
+            s3_read: vec!["s3://datalake/curated/".into()],
+            s3_write: vec![],
+            kms_key_arns: vec!["arn:aws:kms:us-east-1:123456789012:key/k1".into()],
+        };
+        let names = role_names("analytics", "default");
+        let doc = created_roles(&env(), &names, &g, &[]);
+        for kind in ["service", "instance", "autoscaling"] {
+            let trust = PolicyDocument::parse(&doc[kind]["trust_policy"].to_string()).unwrap();
+            assert_least_privilege(&trust);
+            for (_, p) in doc[kind]["inline_policies"].as_object().unwrap() {
+                assert_least_privilege(&PolicyDocument::parse(&p.to_string()).unwrap());
+            }
+        }
+        assert_eq!(
+            doc["instance"]["instance_profile_arn"],
+            "arn:aws:iam::123456789012:instance-profile/analytics-default-emr-instance"
+        );
+        let inst = instance_policy(&env(), &g).unwrap().to_value();
+        let sids: Vec<&str> = inst["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(sids.len(), 4, "{inst}");
+        assert!(inst.to_string().contains("arn:aws:s3:::acme-emr/logs/*"));
+        let pass = service_policy(
+            "arn:aws:iam::123456789012:role/i",
+            "arn:aws:iam::123456789012:role/a",
+        );
+        assert_least_privilege(&pass);
+    }
+
+    #[test]
+    fn metadata_document_has_role_arns_and_omits_empty_keys() {
+        let mut cfg = schema().block.empty_value();
+        cfg.set_attr("namespace", Value::string("analytics"));
+        cfg.set_attr("name", Value::string("default"));
+        cfg.set_attr("logs_uri", Value::string("s3://acme-emr/logs/"));
+        let r = ProfileRoles {
+            service_role_arn: "arn:s".into(),
+            instance_profile_arn: "arn:ip".into(),
+            instance_role_arn: "arn:i".into(),
+            autoscaling_role_arn: String::new(),
+        };
+        let d = metadata_document(&cfg, &r, false);
+        assert_eq!(
+            d,
+            json!({"Namespace":"analytics","Name":"default","ServiceRole":"arn:s","InstanceProfile":"arn:ip","InstanceRole":"arn:i","RolesCreated":false,"LogsUri":"s3://acme-emr/logs/"})
+        );
+    }
+}
