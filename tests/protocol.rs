@@ -336,7 +336,9 @@ async fn schema_lists_resources_with_types_and_flags() {
         .iter()
         .map(|d| d.type_name.as_str())
         .collect();
-    assert_eq!(ds, ["emr_launch_profile"]);
+    let mut ds = ds;
+    ds.sort();
+    assert_eq!(ds, ["emr_cluster_configuration", "emr_launch_profile"]);
 
     // The test provider: composite types in cty JSON syntax.
     let mut t = connect(test_client_provider()).await;

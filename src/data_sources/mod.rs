@@ -1,5 +1,6 @@
 //! One file per data source; adding one is a new file plus a line in `all`.
 
+pub mod cluster_configuration;
 pub mod launch_profile;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! One file per resource; adding one is a new file plus a line in `all`.
 
+pub mod cluster_configuration;
 pub mod launch_profile;
 pub mod runtime_role;
 pub mod security_configuration;
@@ -18,6 +19,9 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
         )),
         Arc::new(runtime_role::RuntimeRole::new(Arc::clone(data))),
         Arc::new(launch_profile::LaunchProfile::new(Arc::clone(data))),
+        Arc::new(cluster_configuration::ClusterConfiguration::new(
+            Arc::clone(data),
+        )),
     ]
 }
 

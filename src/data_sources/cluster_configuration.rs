@@ -1,0 +1,127 @@
+//! Data source emr_cluster_configuration: a configuration's computed
+//! attributes read from its SSM metadata, so another workspace (or a launch
+//! function) can bind to it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value as J;
+
+use crate::metadata::{self, Kind};
+use crate::provider::ProviderData;
+use crate::resources::cluster_configuration::computed_attrs;
+use crate::resources::launch_profile::{env_of, err};
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+};
+
+const TYPE_NAME: &str = "emr_cluster_configuration";
+
+pub struct ClusterConfigurationData {
+    data: Arc<ProviderData>,
+}
+
+impl ClusterConfigurationData {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        ClusterConfigurationData { data }
+    }
+}
+
+pub fn data_schema() -> Schema {
+    let b = Block::new()
+        .desc("Reads an EMR Launch cluster configuration's metadata from SSM, e.g. from another workspace.")
+        .attr(Attribute::computed("id", Type::String).desc("`namespace/name`."))
+        .attr(Attribute::required("namespace", Type::String).desc("Namespace."))
+        .attr(Attribute::required("name", Type::String).desc("Name."))
+        .attr(Attribute::computed("description", Type::String).desc("Description."))
+        .attr(Attribute::computed("release_label", Type::String).desc("EMR release."));
+    Schema::new(computed_attrs(b))
+}
+
+#[async_trait]
+impl DataSource for ClusterConfigurationData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> Schema {
+        data_schema()
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        for k in ["namespace", "name"] {
+            if let Some(s) = config.str_attr(k) {
+                if let Err(m) = metadata::check_segment(k, s) {
+                    d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
+                }
+            }
+        }
+        d
+    }
+    async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let (Some(ns), Some(n)) = (config.str_attr("namespace"), config.str_attr("name")) else {
+            return Err(Diagnostic::error("Missing namespace or name", "").into());
+        };
+        let id = format!("{ns}/{n}");
+        let pname = metadata::parameter_name(&c.metadata_prefix, Kind::ClusterConfiguration, ns, n);
+        let doc = metadata::get(&c.aws.ssm, &pname)
+            .await
+            .map_err(|e| err("reading cluster configuration of", &id, e))?
+            .ok_or_else(|| {
+                err(
+                    "reading cluster configuration of",
+                    &id,
+                    format!("no cluster configuration at {pname}"),
+                )
+            })?;
+        let d: J = serde_json::from_str(&doc)
+            .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
+        let env = env_of(&c);
+        let mut st = data_schema().block.empty_value();
+        st.set_attr("id", Value::String(id));
+        st.set_attr("namespace", Value::string(ns));
+        st.set_attr("name", Value::string(n));
+        st.set_attr(
+            "parameter_arn",
+            Value::String(metadata::parameter_arn(
+                &env.partition,
+                &env.region,
+                &env.account,
+                &pname,
+            )),
+        );
+        st.set_attr("parameter_name", Value::String(pname));
+        st.set_attr(
+            "description",
+            d.get("Description")
+                .and_then(J::as_str)
+                .map(Value::string)
+                .unwrap_or(Value::Null),
+        );
+        st.set_attr(
+            "release_label",
+            d.pointer("/RunJobFlow/ReleaseLabel")
+                .and_then(J::as_str)
+                .map(Value::string)
+                .unwrap_or(Value::Null),
+        );
+        st.set_attr(
+            "run_job_flow_json",
+            d.get("RunJobFlow")
+                .map(|r| Value::String(r.to_string()))
+                .unwrap_or(Value::Null),
+        );
+        let secrets: Vec<Value> = d
+            .get("SecretConfigurations")
+            .and_then(J::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.get("SecretArn").and_then(J::as_str).map(Value::string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        st.set_attr("secret_arns", Value::List(secrets));
+        st.set_attr("metadata_json", Value::String(doc));
+        Ok(st)
+    }
+}

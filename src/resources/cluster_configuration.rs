@@ -1,0 +1,1747 @@
+//! emr_cluster_configuration (seeds 000/001, "Configuration"): what a
+//! cluster is — release, applications, instances, configurations, bootstrap
+//! actions, scaling — as the RunJobFlow request it describes, plus which
+//! secrets a launch merges in and which values a launch may override, within
+//! what bounds. Stored as metadata in SSM like the profile.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value as J};
+
+use crate::metadata::{self, Kind};
+use crate::provider::ProviderData;
+use crate::resources::launch_profile::{env_of, split_id};
+use crate::resources::{merged_tags, strings, tags_map};
+use crate::tfplugin::{
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
+    Number, PlanRequest, Resource, Schema, Type, Value,
+};
+use crate::validate;
+
+const TYPE_NAME: &str = "emr_cluster_configuration";
+
+/// Application names EMR accepts in RunJobFlow.
+pub const APPLICATIONS: [&str; 27] = [
+    "Flink",
+    "Ganglia",
+    "HBase",
+    "HCatalog",
+    "Hadoop",
+    "Hive",
+    "Hudi",
+    "Hue",
+    "Iceberg",
+    "JupyterEnterpriseGateway",
+    "JupyterHub",
+    "Livy",
+    "MXNet",
+    "Mahout",
+    "Oozie",
+    "Phoenix",
+    "Pig",
+    "Presto",
+    "Spark",
+    "Sqoop",
+    "TensorFlow",
+    "Tez",
+    "Trino",
+    "Zeppelin",
+    "ZooKeeper",
+    "Delta",
+    "CloudWatchAgent",
+];
+const ROLES: [&str; 3] = ["MASTER", "CORE", "TASK"];
+const VOLUME_TYPES: [&str; 7] = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+const UNIT_TYPES: [&str; 3] = ["Instances", "InstanceFleetUnits", "VCPU"];
+
+pub struct ClusterConfiguration {
+    data: Arc<ProviderData>,
+}
+
+impl ClusterConfiguration {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        ClusterConfiguration { data }
+    }
+}
+
+fn ebs_block() -> Block {
+    Block::new()
+        .desc("EBS volumes per instance.")
+        .attr(
+            Attribute::required("volume_type", Type::String)
+                .desc("gp2, gp3, io1, io2, st1, sc1 or standard."),
+        )
+        .attr(Attribute::required("size_gb", Type::Number).desc("Size of each volume in GiB."))
+        .attr(
+            Attribute::optional("volumes_per_instance", Type::Number)
+                .default(Value::number(1))
+                .desc("Volumes per instance."),
+        )
+        .attr(Attribute::optional("iops", Type::Number).desc("Provisioned IOPS (io1, io2, gp3)."))
+}
+
+/// Computed attributes shared with the data source.
+pub fn computed_attrs(b: Block) -> Block {
+    b.attr(Attribute::computed("parameter_name", Type::String).keep_state().desc("The SSM parameter holding the metadata."))
+        .attr(Attribute::computed("parameter_arn", Type::String).keep_state().desc("ARN of that parameter."))
+        .attr(Attribute::computed("metadata_json", Type::String).desc("Exactly the document stored in SSM."))
+        .attr(Attribute::computed("run_job_flow_json", Type::String).desc("The RunJobFlow request this configuration describes (without the profile's roles, network security and logs, which a launch adds)."))
+        .attr(Attribute::computed("secret_arns", Type::list(Type::String)).desc("Secrets a launch merges in (ARNs only)."))
+}
+
+pub fn schema() -> Schema {
+    let group = Block::new()
+        .attr(Attribute::required("role", Type::String).desc("MASTER, CORE or TASK."))
+        .attr(
+            Attribute::required("instance_type", Type::String)
+                .desc("EC2 instance type, e.g. `m5.xlarge`."),
+        )
+        .attr(Attribute::required("instance_count", Type::Number).desc("Number of instances."))
+        .attr(Attribute::optional("name", Type::String).desc("Group name (defaults to the role)."))
+        .attr(Attribute::optional("market", Type::String).desc("ON_DEMAND or SPOT."))
+        .attr(Attribute::optional("bid_price", Type::String).desc("Spot bid price in USD."))
+        .block(NestedBlock::list("ebs", ebs_block()));
+    let type_config = Block::new()
+        .attr(Attribute::required("instance_type", Type::String).desc("EC2 instance type."))
+        .attr(
+            Attribute::optional("weighted_capacity", Type::Number)
+                .desc("Capacity units this type counts for."),
+        )
+        .attr(
+            Attribute::optional("bid_price_as_percentage_of_on_demand_price", Type::Number)
+                .desc("Spot bid as a percentage of the on-demand price."),
+        )
+        .block(NestedBlock::list("ebs", ebs_block()));
+    let fleet = Block::new()
+        .attr(Attribute::required("role", Type::String).desc("MASTER, CORE or TASK."))
+        .attr(Attribute::optional("name", Type::String).desc("Fleet name (defaults to the role)."))
+        .attr(
+            Attribute::optional("target_on_demand_capacity", Type::Number)
+                .desc("On-demand capacity units."),
+        )
+        .attr(
+            Attribute::optional("target_spot_capacity", Type::Number).desc("Spot capacity units."),
+        )
+        .block(NestedBlock::list("instance_type_config", type_config).min(1));
+    let bootstrap = Block::new()
+        .attr(Attribute::required("name", Type::String).desc("Action name."))
+        .attr(Attribute::required("path", Type::String).desc("`s3://` location of the script."))
+        .attr(Attribute::optional("args", Type::list(Type::String)).desc("Arguments."));
+    let scaling = Block::new()
+        .attr(
+            Attribute::required("unit_type", Type::String)
+                .desc("Instances, InstanceFleetUnits or VCPU."),
+        )
+        .attr(Attribute::required("minimum_capacity_units", Type::Number).desc("Lower bound."))
+        .attr(Attribute::required("maximum_capacity_units", Type::Number).desc("Upper bound."))
+        .attr(
+            Attribute::optional("maximum_on_demand_capacity_units", Type::Number)
+                .desc("Upper bound of on-demand units."),
+        )
+        .attr(
+            Attribute::optional("maximum_core_capacity_units", Type::Number)
+                .desc("Upper bound of core node units."),
+        );
+    let secret = Block::new()
+        .attr(Attribute::required("classification", Type::String).desc("Configuration classification the secret's key/values are merged into, e.g. `hive-site`."))
+        .attr(Attribute::required("secret_arn", Type::String).desc("Secrets Manager ARN (the value is read only at launch)."));
+    let ovr = Block::new()
+        .attr(Attribute::required("name", Type::String).desc("Name a launch uses in `Overrides`."))
+        .attr(Attribute::required("path", Type::String).desc(
+            "Path in the RunJobFlow request, e.g. `Instances.InstanceGroups[1].InstanceCount`.",
+        ))
+        .attr(
+            Attribute::optional("minimum", Type::Number)
+                .desc("Smallest value allowed (numeric values only)."),
+        )
+        .attr(
+            Attribute::optional("maximum", Type::Number)
+                .desc("Largest value allowed (numeric values only)."),
+        );
+    let b = Block::new()
+        .desc("An EMR Launch cluster configuration, stored in SSM Parameter Store.")
+        .attr(Attribute::computed("id", Type::String).keep_state().desc("`namespace/name`."))
+        .attr(Attribute::required("namespace", Type::String).replace().desc("Namespace (SSM path segment)."))
+        .attr(Attribute::required("name", Type::String).replace().desc("Name (SSM path segment)."))
+        .attr(Attribute::optional("description", Type::String).desc("Description."))
+        .attr(Attribute::required("release_label", Type::String).desc("EMR release, e.g. `emr-7.8.0`."))
+        .attr(Attribute::optional("applications", Type::set(Type::String)).desc("Applications, e.g. `[\"Spark\", \"Hive\"]`."))
+        .attr(Attribute::optional("subnet_ids", Type::list(Type::String)).desc("Subnets (one for instance groups; several for fleets)."))
+        .attr(Attribute::optional("configurations_json", Type::String).desc("EMR configurations: a JSON list of `{Classification, Properties, Configurations}`."))
+        .attr(Attribute::optional("step_concurrency_level", Type::Number).desc("Steps that may run at once (1-256)."))
+        .attr(Attribute::optional("idle_timeout_seconds", Type::Number).desc("Auto-termination after this idle time (60-604800 s)."))
+        .attr(Attribute::optional("tags", Type::map(Type::String)).desc("Cluster tags (also set on the parameter)."))
+        .attr(Attribute::computed("tags_all", Type::map(Type::String)).desc("Tags including the provider's `default_tags`."))
+        .block(NestedBlock::list("instance_group", group))
+        .block(NestedBlock::list("instance_fleet", fleet))
+        .block(NestedBlock::list("bootstrap_action", bootstrap))
+        .block(NestedBlock::single("managed_scaling", scaling))
+        .block(NestedBlock::list("secret_configuration", secret))
+        .block(NestedBlock::list("override", ovr));
+    Schema::new(computed_attrs(b))
+}
+
+// ---------- the RunJobFlow document (pure) ----------
+
+fn num(v: &Value) -> Option<J> {
+    v.as_number()
+        .and_then(|n| serde_json::from_str::<J>(n.as_str()).ok())
+}
+
+fn ebs_json(ebs: &Value) -> Option<J> {
+    let vols = ebs.as_elems().filter(|e| !e.is_empty())?;
+    let cfgs: Vec<J> = vols
+        .iter()
+        .map(|v| {
+            let mut spec = Map::new();
+            spec.insert(
+                "VolumeType".into(),
+                J::String(v.str_attr("volume_type").unwrap_or_default().into()),
+            );
+            if let Some(n) = num(v.get("size_gb")) {
+                spec.insert("SizeInGB".into(), n);
+            }
+            if let Some(n) = num(v.get("iops")) {
+                spec.insert("Iops".into(), n);
+            }
+            let mut c = Map::new();
+            c.insert("VolumeSpecification".into(), J::Object(spec));
+            c.insert(
+                "VolumesPerInstance".into(),
+                num(v.get("volumes_per_instance")).unwrap_or(json!(1)),
+            );
+            J::Object(c)
+        })
+        .collect();
+    Some(json!({"EbsBlockDeviceConfigs": cfgs}))
+}
+
+/// The RunJobFlow request of a (wholly known) configuration.
+pub fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
+    let mut rjf = Map::new();
+    rjf.insert(
+        "ReleaseLabel".into(),
+        J::String(cfg.str_attr("release_label").unwrap_or_default().into()),
+    );
+    let apps = strings(cfg.get("applications")).unwrap_or_default();
+    if !apps.is_empty() {
+        rjf.insert(
+            "Applications".into(),
+            J::Array(apps.into_iter().map(|a| json!({"Name": a})).collect()),
+        );
+    }
+    if let Some(c) = cfg
+        .str_attr("configurations_json")
+        .and_then(|s| serde_json::from_str::<J>(s).ok())
+    {
+        rjf.insert("Configurations".into(), c);
+    }
+    let mut inst = Map::new();
+    if let Some(groups) = cfg
+        .get("instance_group")
+        .as_elems()
+        .filter(|g| !g.is_empty())
+    {
+        let gs: Vec<J> = groups
+            .iter()
+            .map(|g| {
+                let mut m = Map::new();
+                let role = g.str_attr("role").unwrap_or_default();
+                m.insert(
+                    "Name".into(),
+                    J::String(g.str_attr("name").unwrap_or(role).into()),
+                );
+                m.insert("InstanceRole".into(), J::String(role.into()));
+                m.insert(
+                    "InstanceType".into(),
+                    J::String(g.str_attr("instance_type").unwrap_or_default().into()),
+                );
+                m.insert(
+                    "InstanceCount".into(),
+                    num(g.get("instance_count")).unwrap_or(json!(0)),
+                );
+                if let Some(mk) = g.str_attr("market") {
+                    m.insert("Market".into(), J::String(mk.into()));
+                }
+                if let Some(b) = g.str_attr("bid_price") {
+                    m.insert("BidPrice".into(), J::String(b.into()));
+                }
+                if let Some(e) = ebs_json(g.get("ebs")) {
+                    m.insert("EbsConfiguration".into(), e);
+                }
+                J::Object(m)
+            })
+            .collect();
+        inst.insert("InstanceGroups".into(), J::Array(gs));
+        if let Some(s) = strings(cfg.get("subnet_ids")).and_then(|v| v.into_iter().next()) {
+            inst.insert("Ec2SubnetId".into(), J::String(s));
+        }
+    }
+    if let Some(fleets) = cfg
+        .get("instance_fleet")
+        .as_elems()
+        .filter(|f| !f.is_empty())
+    {
+        let fs: Vec<J> = fleets
+            .iter()
+            .map(|f| {
+                let mut m = Map::new();
+                let role = f.str_attr("role").unwrap_or_default();
+                m.insert(
+                    "Name".into(),
+                    J::String(f.str_attr("name").unwrap_or(role).into()),
+                );
+                m.insert("InstanceFleetType".into(), J::String(role.into()));
+                if let Some(n) = num(f.get("target_on_demand_capacity")) {
+                    m.insert("TargetOnDemandCapacity".into(), n);
+                }
+                if let Some(n) = num(f.get("target_spot_capacity")) {
+                    m.insert("TargetSpotCapacity".into(), n);
+                }
+                let types: Vec<J> = f
+                    .get("instance_type_config")
+                    .as_elems()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| {
+                        let mut c = Map::new();
+                        c.insert(
+                            "InstanceType".into(),
+                            J::String(t.str_attr("instance_type").unwrap_or_default().into()),
+                        );
+                        if let Some(n) = num(t.get("weighted_capacity")) {
+                            c.insert("WeightedCapacity".into(), n);
+                        }
+                        if let Some(n) = num(t.get("bid_price_as_percentage_of_on_demand_price")) {
+                            c.insert("BidPriceAsPercentageOfOnDemandPrice".into(), n);
+                        }
+                        if let Some(e) = ebs_json(t.get("ebs")) {
+                            c.insert("EbsConfiguration".into(), e);
+                        }
+                        J::Object(c)
+                    })
+                    .collect();
+                m.insert("InstanceTypeConfigs".into(), J::Array(types));
+                J::Object(m)
+            })
+            .collect();
+        inst.insert("InstanceFleets".into(), J::Array(fs));
+        let subnets = strings(cfg.get("subnet_ids")).unwrap_or_default();
+        if !subnets.is_empty() {
+            inst.insert(
+                "Ec2SubnetIds".into(),
+                J::Array(subnets.into_iter().map(J::String).collect()),
+            );
+        }
+    }
+    inst.insert("KeepJobFlowAliveWhenNoSteps".into(), J::Bool(true));
+    rjf.insert("Instances".into(), J::Object(inst));
+    if let Some(ba) = cfg
+        .get("bootstrap_action")
+        .as_elems()
+        .filter(|b| !b.is_empty())
+    {
+        let v: Vec<J> = ba
+            .iter()
+            .map(|b| {
+                json!({"Name": b.str_attr("name").unwrap_or_default(),
+                       "ScriptBootstrapAction": {"Path": b.str_attr("path").unwrap_or_default(),
+                                                 "Args": strings(b.get("args")).unwrap_or_default()}})
+            })
+            .collect();
+        rjf.insert("BootstrapActions".into(), J::Array(v));
+    }
+    if let Some(n) = num(cfg.get("step_concurrency_level")) {
+        rjf.insert("StepConcurrencyLevel".into(), n);
+    }
+    if let Some(n) = num(cfg.get("idle_timeout_seconds")) {
+        rjf.insert("AutoTerminationPolicy".into(), json!({"IdleTimeout": n}));
+    }
+    let ms = cfg.get("managed_scaling");
+    if !ms.is_null() {
+        let mut lim = Map::new();
+        lim.insert(
+            "UnitType".into(),
+            J::String(ms.str_attr("unit_type").unwrap_or_default().into()),
+        );
+        for (attr, key) in [
+            ("minimum_capacity_units", "MinimumCapacityUnits"),
+            ("maximum_capacity_units", "MaximumCapacityUnits"),
+            (
+                "maximum_on_demand_capacity_units",
+                "MaximumOnDemandCapacityUnits",
+            ),
+            ("maximum_core_capacity_units", "MaximumCoreCapacityUnits"),
+        ] {
+            if let Some(n) = num(ms.get(attr)) {
+                lim.insert(key.into(), n);
+            }
+        }
+        rjf.insert("ManagedScalingPolicy".into(), json!({"ComputeLimits": lim}));
+    }
+    if !tags.is_empty() {
+        rjf.insert(
+            "Tags".into(),
+            J::Array(
+                tags.iter()
+                    .map(|(k, v)| json!({"Key": k, "Value": v}))
+                    .collect(),
+            ),
+        );
+    }
+    rjf.insert("VisibleToAllUsers".into(), J::Bool(true));
+    J::Object(rjf)
+}
+
+/// One step of an override path: `Name` or `Name[i]`.
+fn path_steps(path: &str) -> Option<Vec<(String, Vec<usize>)>> {
+    path.split('.')
+        .map(|seg| {
+            let (name, rest) = seg
+                .split_once('[')
+                .map(|(n, r)| (n, format!("[{r}")))
+                .unwrap_or((seg, String::new()));
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return None;
+            }
+            let mut idx = Vec::new();
+            let mut r = rest.as_str();
+            while let Some(x) = r.strip_prefix('[') {
+                let (n, after) = x.split_once(']')?;
+                idx.push(n.parse().ok()?);
+                r = after;
+            }
+            r.is_empty().then(|| (name.to_string(), idx))
+        })
+        .collect()
+}
+
+/// The value an override path names in a RunJobFlow document.
+pub fn resolve<'a>(doc: &'a J, path: &str) -> Option<&'a J> {
+    let mut cur = doc;
+    for (name, idx) in path_steps(path)? {
+        cur = cur.get(&name)?;
+        for i in idx {
+            cur = cur.get(i)?;
+        }
+    }
+    Some(cur)
+}
+
+/// The metadata document stored in SSM.
+pub fn metadata_document(cfg: &Value, rjf: &J) -> J {
+    let mut m = Map::new();
+    m.insert(
+        "Namespace".into(),
+        J::String(cfg.str_attr("namespace").unwrap_or_default().into()),
+    );
+    m.insert(
+        "Name".into(),
+        J::String(cfg.str_attr("name").unwrap_or_default().into()),
+    );
+    if let Some(d) = cfg.str_attr("description") {
+        m.insert("Description".into(), J::String(d.into()));
+    }
+    m.insert("RunJobFlow".into(), rjf.clone());
+    let secrets: Vec<J> = cfg
+        .get("secret_configuration")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| json!({"Classification": s.str_attr("classification").unwrap_or_default(), "SecretArn": s.str_attr("secret_arn").unwrap_or_default()}))
+        .collect();
+    if !secrets.is_empty() {
+        m.insert("SecretConfigurations".into(), J::Array(secrets));
+    }
+    let overrides: Vec<J> = cfg
+        .get("override")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            let mut x = Map::new();
+            x.insert(
+                "Name".into(),
+                J::String(o.str_attr("name").unwrap_or_default().into()),
+            );
+            x.insert(
+                "Path".into(),
+                J::String(o.str_attr("path").unwrap_or_default().into()),
+            );
+            if let Some(n) = num(o.get("minimum")) {
+                x.insert("Minimum".into(), n);
+            }
+            if let Some(n) = num(o.get("maximum")) {
+                x.insert("Maximum".into(), n);
+            }
+            J::Object(x)
+        })
+        .collect();
+    if !overrides.is_empty() {
+        m.insert("Overrides".into(), J::Array(overrides));
+    }
+    J::Object(m)
+}
+
+// ---------- validation ----------
+
+fn release_label_ok(s: &str) -> bool {
+    let Some(v) = s.strip_prefix("emr-") else {
+        return false;
+    };
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn instance_type_ok(s: &str) -> bool {
+    match s.split_once('.') {
+        Some((fam, size)) => {
+            !fam.is_empty()
+                && fam
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !size.is_empty()
+                && size
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn int_in(v: &Value, lo: i64, hi: i64) -> Option<bool> {
+    v.as_number()
+        .map(|n| n.to_i64().is_some_and(|i| (lo..=hi).contains(&i)))
+}
+
+pub fn validate_config(cfg: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let p = AttrPath::parse_dotted;
+    for k in ["namespace", "name"] {
+        if let Some(s) = cfg.str_attr(k) {
+            if let Err(m) = metadata::check_segment(k, s) {
+                d.attr_error(p(k), format!("Invalid {k}"), m);
+            }
+        }
+    }
+    if let Some(r) = cfg.str_attr("release_label") {
+        if !release_label_ok(r) {
+            d.attr_error(p("release_label"), "Invalid release label", format!("{r:?} is not an EMR release label; expected emr-<major>.<minor>.<patch>, e.g. emr-7.8.0."));
+        }
+    }
+    for a in cfg.get("applications").as_elems().unwrap_or_default() {
+        if let Some(s) = a.as_str() {
+            if !APPLICATIONS.contains(&s) {
+                d.attr_error(
+                    p("applications"),
+                    "Unknown application",
+                    format!(
+                        "{s:?} is not an EMR application; allowed: {}.",
+                        APPLICATIONS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    for s in cfg.get("subnet_ids").as_elems().unwrap_or_default() {
+        if let Some(x) = s.as_str() {
+            if !x
+                .strip_prefix("subnet-")
+                .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                d.attr_error(
+                    p("subnet_ids"),
+                    "Invalid subnet",
+                    format!("{x:?} is not a subnet id (subnet-...)."),
+                );
+            }
+        }
+    }
+    if let Some(c) = cfg.str_attr("configurations_json") {
+        match serde_json::from_str::<J>(c) {
+            Err(e) => d.attr_error(
+                p("configurations_json"),
+                "Invalid JSON",
+                format!("configurations_json is not valid JSON: {e}."),
+            ),
+            Ok(J::Array(items)) => {
+                if items
+                    .iter()
+                    .any(|i| i.get("Classification").and_then(J::as_str).is_none())
+                {
+                    d.attr_error(
+                        p("configurations_json"),
+                        "Invalid configurations",
+                        "every configuration needs a string Classification.",
+                    );
+                }
+            }
+            Ok(_) => d.attr_error(
+                p("configurations_json"),
+                "Invalid configurations",
+                "configurations_json must be a JSON list of {Classification, Properties}.",
+            ),
+        }
+    }
+    let groups = cfg.get("instance_group");
+    let fleets = cfg.get("instance_fleet");
+    let n_groups = groups.as_elems().map_or(0, <[Value]>::len);
+    let n_fleets = fleets.as_elems().map_or(0, <[Value]>::len);
+    if groups.is_wholly_known() && fleets.is_wholly_known() {
+        if n_groups > 0 && n_fleets > 0 {
+            d.attr_error(
+                p("instance_fleet"),
+                "Conflicting blocks",
+                "Use instance_group blocks or instance_fleet blocks, not both.",
+            );
+        } else if n_groups == 0 && n_fleets == 0 {
+            d.attr_error(
+                p("instance_group"),
+                "Missing instances",
+                "Add instance_group blocks (or instance_fleet blocks), with one MASTER.",
+            );
+        }
+    }
+    let mut roles_seen = BTreeMap::new();
+    for (kind, list) in [("instance_group", groups), ("instance_fleet", fleets)] {
+        for (i, g) in list.as_elems().unwrap_or_default().iter().enumerate() {
+            let at = AttrPath::attr(kind).push_index(i);
+            if let Some(r) = g.str_attr("role") {
+                if !ROLES.contains(&r) {
+                    d.attr_error(
+                        at.push_attr("role"),
+                        "Invalid role",
+                        format!("role must be MASTER, CORE or TASK, got {r:?}."),
+                    );
+                } else if r != "TASK" {
+                    if let Some(first) = roles_seen.insert(r.to_string(), i) {
+                        d.attr_error(
+                            at.push_attr("role"),
+                            "Duplicate role",
+                            format!("{kind} {first} already has role {r}; only TASK may repeat."),
+                        );
+                    }
+                }
+            }
+            if let Some(t) = g.str_attr("instance_type") {
+                if !instance_type_ok(t) {
+                    d.attr_error(
+                        at.push_attr("instance_type"),
+                        "Invalid instance type",
+                        format!("{t:?} is not an EC2 instance type like m5.xlarge."),
+                    );
+                }
+            }
+            if int_in(
+                g.get("instance_count"),
+                if g.str_attr("role") == Some("TASK") {
+                    0
+                } else {
+                    1
+                },
+                500,
+            ) == Some(false)
+            {
+                d.attr_error(
+                    at.push_attr("instance_count"),
+                    "Invalid instance count",
+                    "instance_count must be a whole number from 1 to 500 (0 allowed for TASK).",
+                );
+            } else if g.str_attr("role") == Some("MASTER")
+                && !matches!(g.get("instance_count").as_i64(), Some(1) | Some(3) | None)
+            {
+                d.attr_error(
+                    at.push_attr("instance_count"),
+                    "Invalid instance count",
+                    "MASTER needs 1 (or 3 for high availability) instances.",
+                );
+            }
+            if let Some(m) = g.str_attr("market") {
+                if m != "ON_DEMAND" && m != "SPOT" {
+                    d.attr_error(
+                        at.push_attr("market"),
+                        "Invalid market",
+                        "market must be ON_DEMAND or SPOT.",
+                    );
+                }
+            }
+            let check_ebs = |d: &mut Diagnostics, ebs: &Value, at: &AttrPath| {
+                for (j, e) in ebs.as_elems().unwrap_or_default().iter().enumerate() {
+                    let ea = at.push_attr("ebs").push_index(j);
+                    if let Some(t) = e.str_attr("volume_type") {
+                        if !VOLUME_TYPES.contains(&t) {
+                            d.attr_error(
+                                ea.push_attr("volume_type"),
+                                "Invalid volume type",
+                                format!("volume_type must be one of {}.", VOLUME_TYPES.join(", ")),
+                            );
+                        }
+                    }
+                    if int_in(e.get("size_gb"), 1, 16384) == Some(false) {
+                        d.attr_error(
+                            ea.push_attr("size_gb"),
+                            "Invalid volume size",
+                            "size_gb must be a whole number from 1 to 16384.",
+                        );
+                    }
+                }
+            };
+            check_ebs(&mut d, g.get("ebs"), &at);
+            for (j, t) in g
+                .get("instance_type_config")
+                .as_elems()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let ta = at.push_attr("instance_type_config").push_index(j);
+                if let Some(x) = t.str_attr("instance_type") {
+                    if !instance_type_ok(x) {
+                        d.attr_error(
+                            ta.push_attr("instance_type"),
+                            "Invalid instance type",
+                            format!("{x:?} is not an EC2 instance type like m5.xlarge."),
+                        );
+                    }
+                }
+                check_ebs(&mut d, t.get("ebs"), &ta);
+            }
+        }
+    }
+    if groups.is_wholly_known()
+        && fleets.is_wholly_known()
+        && (n_groups + n_fleets) > 0
+        && !roles_seen.contains_key("MASTER")
+    {
+        let kind = if n_groups > 0 {
+            "instance_group"
+        } else {
+            "instance_fleet"
+        };
+        d.attr_error(
+            p(kind),
+            "Missing MASTER",
+            "One instance group or fleet must have role = \"MASTER\".",
+        );
+    }
+    if n_groups > 0
+        && cfg
+            .get("subnet_ids")
+            .as_elems()
+            .is_some_and(|s| s.len() > 1)
+    {
+        d.attr_error(p("subnet_ids"), "Too many subnets", "Instance groups launch into one subnet; use instance_fleet blocks to let EMR choose among several.");
+    }
+    for (i, b) in cfg
+        .get("bootstrap_action")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        if let Some(path) = b.str_attr("path") {
+            if let Err(m) = validate::s3_object_uri(path) {
+                d.attr_error(
+                    AttrPath::attr("bootstrap_action")
+                        .push_index(i)
+                        .push_attr("path"),
+                    "Invalid bootstrap script",
+                    m,
+                );
+            }
+        }
+    }
+    if int_in(cfg.get("step_concurrency_level"), 1, 256) == Some(false) {
+        d.attr_error(
+            p("step_concurrency_level"),
+            "Invalid step concurrency",
+            "step_concurrency_level must be a whole number from 1 to 256.",
+        );
+    }
+    if int_in(cfg.get("idle_timeout_seconds"), 60, 604_800) == Some(false) {
+        d.attr_error(
+            p("idle_timeout_seconds"),
+            "Invalid idle timeout",
+            "idle_timeout_seconds must be a whole number from 60 (1 minute) to 604800 (7 days).",
+        );
+    }
+    let ms = cfg.get("managed_scaling");
+    if let Some(u) = ms.str_attr("unit_type") {
+        if !UNIT_TYPES.contains(&u) {
+            d.attr_error(
+                p("managed_scaling.unit_type"),
+                "Invalid unit type",
+                format!("unit_type must be one of {}.", UNIT_TYPES.join(", ")),
+            );
+        }
+    }
+    if let (Some(lo), Some(hi)) = (
+        ms.get("minimum_capacity_units").as_i64(),
+        ms.get("maximum_capacity_units").as_i64(),
+    ) {
+        if lo > hi || lo < 1 {
+            d.attr_error(p("managed_scaling.minimum_capacity_units"), "Invalid capacity bounds", format!("minimum_capacity_units ({lo}) must be at least 1 and at most maximum_capacity_units ({hi})."));
+        }
+    }
+    let mut classifications = BTreeSet::new();
+    for (i, s) in cfg
+        .get("secret_configuration")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let at = AttrPath::attr("secret_configuration").push_index(i);
+        if let Some(a) = s.str_attr("secret_arn") {
+            let ok = validate::parse_arn(a).is_some_and(|x| {
+                x.service == "secretsmanager" && x.resource.starts_with("secret:")
+            });
+            if !ok {
+                d.attr_error(at.push_attr("secret_arn"), "Invalid secret ARN", format!("{a:?} is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)."));
+            }
+        }
+        if let Some(c) = s.str_attr("classification") {
+            if c.trim().is_empty() || !classifications.insert(c.to_string()) {
+                d.attr_error(
+                    at.push_attr("classification"),
+                    "Invalid classification",
+                    "classification must be non-empty and appear once.",
+                );
+            }
+        }
+    }
+    d
+}
+
+/// Checks overrides against the RunJobFlow request they apply to.
+pub fn validate_overrides(cfg: &Value, rjf: &J) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let mut names = BTreeSet::new();
+    for (i, o) in cfg
+        .get("override")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let at = AttrPath::attr("override").push_index(i);
+        if let Some(n) = o.str_attr("name") {
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                d.attr_error(
+                    at.push_attr("name"),
+                    "Invalid override name",
+                    "override names are letters, digits and _ (they are keys of the launch input).",
+                );
+            } else if !names.insert(n.to_string()) {
+                d.attr_error(
+                    at.push_attr("name"),
+                    "Duplicate override",
+                    format!("override {n:?} is defined twice."),
+                );
+            }
+        }
+        let (lo, hi) = (o.get("minimum"), o.get("maximum"));
+        if let (Some(a), Some(b)) = (lo.as_number(), hi.as_number()) {
+            if num_lt(b, a) {
+                d.attr_error(
+                    at.push_attr("minimum"),
+                    "Invalid bounds",
+                    format!("minimum ({a}) is greater than maximum ({b})."),
+                );
+            }
+        }
+        if let Some(path) = o.str_attr("path") {
+            match resolve(rjf, path) {
+                None => d.attr_error(
+                    at.push_attr("path"),
+                    "Override path not found",
+                    format!("{path:?} names nothing in this configuration's RunJobFlow request (see run_job_flow_json); use a path like Instances.InstanceGroups[1].InstanceCount."),
+                ),
+                Some(leaf) if !leaf.is_number() && (!lo.is_null() || !hi.is_null()) => d.attr_error(
+                    at.push_attr("minimum"),
+                    "Bounds on a non-numeric value",
+                    format!("{path:?} is not a number in the request; minimum and maximum apply to numbers only."),
+                ),
+                Some(J::Object(_)) | Some(J::Array(_)) => d.attr_error(
+                    at.push_attr("path"),
+                    "Override path names a structure",
+                    format!("{path:?} names a whole object or list; overrides replace single values."),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    d
+}
+
+fn num_lt(a: &Number, b: &Number) -> bool {
+    match (a.as_str().parse::<f64>(), b.as_str().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x < y,
+        _ => false,
+    }
+}
+
+// ---------- the resource ----------
+
+fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(
+        format!("{verb} EMR cluster configuration ({id})"),
+        msg.into(),
+    )
+    .into()
+}
+
+fn id_of(st: &Value) -> String {
+    format!(
+        "{}/{}",
+        st.str_attr("namespace").unwrap_or("?"),
+        st.str_attr("name").unwrap_or("?")
+    )
+}
+
+const DOC_INPUTS: [&str; 17] = [
+    "namespace",
+    "name",
+    "description",
+    "release_label",
+    "applications",
+    "subnet_ids",
+    "configurations_json",
+    "step_concurrency_level",
+    "idle_timeout_seconds",
+    "tags_all",
+    "instance_group",
+    "instance_fleet",
+    "bootstrap_action",
+    "managed_scaling",
+    "secret_configuration",
+    "override",
+    "tags",
+];
+
+/// Sets run_job_flow_json, metadata_json and secret_arns; Unknown while any
+/// input is.
+fn plan_documents(st: &mut Value) -> Option<J> {
+    let known = DOC_INPUTS.iter().all(|k| st.get(k).is_wholly_known());
+    let secrets: Value = match st.get("secret_configuration") {
+        v if v.is_wholly_known() => Value::List(
+            v.as_elems()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| s.str_attr("secret_arn").map(Value::string))
+                .collect(),
+        ),
+        _ => Value::Unknown,
+    };
+    st.set_attr("secret_arns", secrets);
+    if !known {
+        st.set_attr("run_job_flow_json", Value::Unknown);
+        st.set_attr("metadata_json", Value::Unknown);
+        return None;
+    }
+    let rjf = run_job_flow(st, &tags_map(st.get("tags_all")));
+    st.set_attr("run_job_flow_json", Value::String(rjf.to_string()));
+    st.set_attr(
+        "metadata_json",
+        Value::String(metadata_document(st, &rjf).to_string()),
+    );
+    Some(rjf)
+}
+
+#[async_trait]
+impl Resource for ClusterConfiguration {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        diags.extend(validate_config(req.config));
+        let Ok(c) = self.data.get() else { return };
+        let env = env_of(&c);
+        if let (Some(ns), Some(nm)) = (planned.str_attr("namespace"), planned.str_attr("name")) {
+            let pname =
+                metadata::parameter_name(&c.metadata_prefix, Kind::ClusterConfiguration, ns, nm);
+            planned.set_attr("id", Value::String(format!("{ns}/{nm}")));
+            planned.set_attr(
+                "parameter_arn",
+                Value::String(metadata::parameter_arn(
+                    &env.partition,
+                    &env.region,
+                    &env.account,
+                    &pname,
+                )),
+            );
+            planned.set_attr("parameter_name", Value::String(pname));
+        }
+        // configurations_json: semantically equal text keeps the recorded one.
+        if let (Some(p), Some(n)) = (
+            req.prior.str_attr("configurations_json"),
+            planned.str_attr("configurations_json"),
+        ) {
+            if metadata::same(p, n) {
+                planned.set_attr("configurations_json", Value::string(p));
+            }
+        }
+        planned.set_attr(
+            "tags_all",
+            merged_tags(&c.default_tags, planned.get("tags")),
+        );
+        if let Some(rjf) = plan_documents(planned) {
+            diags.extend(validate_overrides(planned, &rjf));
+        }
+        for k in ["metadata_json", "run_job_flow_json"] {
+            if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
+                if metadata::same(p, n) {
+                    planned.set_attr(k, Value::string(p));
+                }
+            }
+        }
+    }
+
+    async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(Value::Null, d),
+        };
+        let id = id_of(planned);
+        let (Some(pname), Some(doc)) = (
+            planned.str_attr("parameter_name"),
+            planned.str_attr("metadata_json"),
+        ) else {
+            return ApplyResult::failed(
+                Value::Null,
+                err("creating", &id, "the metadata document is unknown at apply"),
+            );
+        };
+        if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+            return ApplyResult::failed(Value::Null, err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")));
+        }
+        crate::info!("creating EMR cluster configuration", "id" => id);
+        let desc = planned
+            .str_attr("description")
+            .unwrap_or("EMR Launch cluster configuration");
+        match metadata::put(
+            &c.aws.ssm,
+            pname,
+            doc,
+            desc,
+            &tags_map(planned.get("tags_all")),
+        )
+        .await
+        {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            // The parameter may exist without its tags: keep it in state.
+            Err(e) if e.starts_with("tagging") => {
+                ApplyResult::failed(planned.clone(), err("creating", &id, e))
+            }
+            Err(e) => ApplyResult::failed(Value::Null, err("creating", &id, e)),
+        }
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let id = id_of(current);
+        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
+            return Ok(Value::Null);
+        };
+        let Some(stored) = metadata::get(&c.aws.ssm, &pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?
+        else {
+            crate::warn!("EMR cluster configuration not found, removing from state", "id" => id);
+            return Ok(Value::Null);
+        };
+        let mut st = current.clone();
+        if current.get("metadata_json").is_null() {
+            st = import_state(current, &stored).map_err(|e| err("importing", &id, e))?;
+            let env = env_of(&c);
+            st.set_attr(
+                "parameter_arn",
+                Value::String(metadata::parameter_arn(
+                    &env.partition,
+                    &env.region,
+                    &env.account,
+                    &pname,
+                )),
+            );
+            let own: BTreeMap<String, Value> = tags_map(st.get("tags"))
+                .into_iter()
+                .filter(|(k, v)| c.default_tags.get(k) != Some(v))
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            st.set_attr(
+                "tags",
+                if own.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Map(own)
+                },
+            );
+            st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+            plan_documents(&mut st);
+        }
+        st.set_attr(
+            "metadata_json",
+            Value::String(metadata::reconcile(st.str_attr("metadata_json"), &stored)),
+        );
+        Ok(st)
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        };
+        let id = id_of(planned);
+        let (Some(pname), Some(doc)) = (
+            planned.str_attr("parameter_name"),
+            planned.str_attr("metadata_json"),
+        ) else {
+            return ApplyResult::failed(
+                prior.clone(),
+                err("updating", &id, "the metadata document is unknown at apply"),
+            );
+        };
+        let desc = planned
+            .str_attr("description")
+            .unwrap_or("EMR Launch cluster configuration");
+        match metadata::put(
+            &c.aws.ssm,
+            pname,
+            doc,
+            desc,
+            &tags_map(planned.get("tags_all")),
+        )
+        .await
+        {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+        }
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        match prior.str_attr("parameter_name") {
+            Some(p) => metadata::delete(&c.aws.ssm, p)
+                .await
+                .err()
+                .map(|e| err("deleting", &id_of(prior), e))
+                .unwrap_or_default(),
+            None => Diagnostics::new(),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import for ClusterConfiguration {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let (ns, n) = split_id(id)?;
+        let c = self.data.get()?;
+        let mut st = schema().block.empty_value();
+        st.set_attr("id", Value::string(id));
+        st.set_attr("namespace", Value::string(ns));
+        st.set_attr("name", Value::string(n));
+        st.set_attr(
+            "parameter_name",
+            Value::String(metadata::parameter_name(
+                &c.metadata_prefix,
+                Kind::ClusterConfiguration,
+                ns,
+                n,
+            )),
+        );
+        Ok(st)
+    }
+}
+
+fn jnum(v: Option<&J>) -> Value {
+    v.and_then(|x| match x {
+        J::Number(n) => Number::parse(&n.to_string()).ok().map(Value::Number),
+        _ => None,
+    })
+    .unwrap_or(Value::Null)
+}
+
+fn jstr(v: Option<&J>) -> Value {
+    v.and_then(J::as_str)
+        .map(Value::string)
+        .unwrap_or(Value::Null)
+}
+
+fn ebs_value(e: Option<&J>) -> Value {
+    let cfgs = e
+        .and_then(|x| x.get("EbsBlockDeviceConfigs"))
+        .and_then(J::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Value::List(
+        cfgs.iter()
+            .map(|c| {
+                let spec = c.get("VolumeSpecification");
+                Value::object([
+                    ("volume_type", jstr(spec.and_then(|s| s.get("VolumeType")))),
+                    ("size_gb", jnum(spec.and_then(|s| s.get("SizeInGB")))),
+                    ("iops", jnum(spec.and_then(|s| s.get("Iops")))),
+                    ("volumes_per_instance", jnum(c.get("VolumesPerInstance"))),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// The configuration-side attributes from a stored metadata document.
+fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
+    let d: J =
+        serde_json::from_str(doc).map_err(|e| format!("the stored metadata is not JSON: {e}"))?;
+    let rjf = d
+        .get("RunJobFlow")
+        .ok_or("the stored metadata has no RunJobFlow")?;
+    let mut st = schema().block.empty_value();
+    for k in ["id", "namespace", "name", "parameter_name", "parameter_arn"] {
+        st.set_attr(k, current.get(k).clone());
+    }
+    st.set_attr("description", jstr(d.get("Description")));
+    st.set_attr("release_label", jstr(rjf.get("ReleaseLabel")));
+    if let Some(apps) = rjf.get("Applications").and_then(J::as_array) {
+        st.set_attr(
+            "applications",
+            Value::set(apps.iter().map(|a| jstr(a.get("Name"))).collect()),
+        );
+    }
+    if let Some(c) = rjf.get("Configurations") {
+        st.set_attr("configurations_json", Value::String(c.to_string()));
+    }
+    let inst = rjf.get("Instances").cloned().unwrap_or(json!({}));
+    let name_or_null = |x: &J, role: &str| match x.get("Name").and_then(J::as_str) {
+        Some(n) if n != role => Value::string(n),
+        _ => Value::Null,
+    };
+    if let Some(gs) = inst.get("InstanceGroups").and_then(J::as_array) {
+        st.set_attr(
+            "instance_group",
+            Value::List(
+                gs.iter()
+                    .map(|g| {
+                        let role = g
+                            .get("InstanceRole")
+                            .and_then(J::as_str)
+                            .unwrap_or_default();
+                        Value::object([
+                            ("role", Value::string(role)),
+                            ("name", name_or_null(g, role)),
+                            ("instance_type", jstr(g.get("InstanceType"))),
+                            ("instance_count", jnum(g.get("InstanceCount"))),
+                            ("market", jstr(g.get("Market"))),
+                            ("bid_price", jstr(g.get("BidPrice"))),
+                            ("ebs", ebs_value(g.get("EbsConfiguration"))),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+        if let Some(s) = inst.get("Ec2SubnetId").and_then(J::as_str) {
+            st.set_attr("subnet_ids", Value::List(vec![Value::string(s)]));
+        }
+    }
+    if let Some(fs) = inst.get("InstanceFleets").and_then(J::as_array) {
+        st.set_attr(
+            "instance_fleet",
+            Value::List(
+                fs.iter()
+                    .map(|f| {
+                        let role = f
+                            .get("InstanceFleetType")
+                            .and_then(J::as_str)
+                            .unwrap_or_default();
+                        let types = f
+                            .get("InstanceTypeConfigs")
+                            .and_then(J::as_array)
+                            .cloned()
+                            .unwrap_or_default();
+                        Value::object([
+                            ("role", Value::string(role)),
+                            ("name", name_or_null(f, role)),
+                            (
+                                "target_on_demand_capacity",
+                                jnum(f.get("TargetOnDemandCapacity")),
+                            ),
+                            ("target_spot_capacity", jnum(f.get("TargetSpotCapacity"))),
+                            (
+                                "instance_type_config",
+                                Value::List(
+                                    types
+                                        .iter()
+                                        .map(|t| {
+                                            Value::object([
+                                                ("instance_type", jstr(t.get("InstanceType"))),
+                                                (
+                                                    "weighted_capacity",
+                                                    jnum(t.get("WeightedCapacity")),
+                                                ),
+                                                (
+                                                    "bid_price_as_percentage_of_on_demand_price",
+                                                    jnum(t.get(
+                                                        "BidPriceAsPercentageOfOnDemandPrice",
+                                                    )),
+                                                ),
+                                                ("ebs", ebs_value(t.get("EbsConfiguration"))),
+                                            ])
+                                        })
+                                        .collect(),
+                                ),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+        if let Some(s) = inst.get("Ec2SubnetIds").and_then(J::as_array) {
+            st.set_attr(
+                "subnet_ids",
+                Value::List(s.iter().map(|x| jstr(Some(x))).collect()),
+            );
+        }
+    }
+    if let Some(ba) = rjf.get("BootstrapActions").and_then(J::as_array) {
+        st.set_attr(
+            "bootstrap_action",
+            Value::List(
+                ba.iter()
+                    .map(|b| {
+                        let args: Vec<Value> = b
+                            .pointer("/ScriptBootstrapAction/Args")
+                            .and_then(J::as_array)
+                            .map(|a| a.iter().map(|x| jstr(Some(x))).collect())
+                            .unwrap_or_default();
+                        Value::object([
+                            ("name", jstr(b.get("Name"))),
+                            ("path", jstr(b.pointer("/ScriptBootstrapAction/Path"))),
+                            (
+                                "args",
+                                if args.is_empty() {
+                                    Value::Null
+                                } else {
+                                    Value::List(args)
+                                },
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    st.set_attr(
+        "step_concurrency_level",
+        jnum(rjf.get("StepConcurrencyLevel")),
+    );
+    st.set_attr(
+        "idle_timeout_seconds",
+        jnum(rjf.pointer("/AutoTerminationPolicy/IdleTimeout")),
+    );
+    if let Some(l) = rjf.pointer("/ManagedScalingPolicy/ComputeLimits") {
+        st.set_attr(
+            "managed_scaling",
+            Value::object([
+                ("unit_type", jstr(l.get("UnitType"))),
+                (
+                    "minimum_capacity_units",
+                    jnum(l.get("MinimumCapacityUnits")),
+                ),
+                (
+                    "maximum_capacity_units",
+                    jnum(l.get("MaximumCapacityUnits")),
+                ),
+                (
+                    "maximum_on_demand_capacity_units",
+                    jnum(l.get("MaximumOnDemandCapacityUnits")),
+                ),
+                (
+                    "maximum_core_capacity_units",
+                    jnum(l.get("MaximumCoreCapacityUnits")),
+                ),
+            ]),
+        );
+    }
+    if let Some(tags) = rjf.get("Tags").and_then(J::as_array) {
+        st.set_attr(
+            "tags",
+            Value::Map(
+                tags.iter()
+                    .filter_map(|t| {
+                        Some((t.get("Key")?.as_str()?.to_string(), jstr(t.get("Value"))))
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    if let Some(s) = d.get("SecretConfigurations").and_then(J::as_array) {
+        st.set_attr(
+            "secret_configuration",
+            Value::List(
+                s.iter()
+                    .map(|x| {
+                        Value::object([
+                            ("classification", jstr(x.get("Classification"))),
+                            ("secret_arn", jstr(x.get("SecretArn"))),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    if let Some(o) = d.get("Overrides").and_then(J::as_array) {
+        st.set_attr(
+            "override",
+            Value::List(
+                o.iter()
+                    .map(|x| {
+                        Value::object([
+                            ("name", jstr(x.get("Name"))),
+                            ("path", jstr(x.get("Path"))),
+                            ("minimum", jnum(x.get("Minimum"))),
+                            ("maximum", jnum(x.get("Maximum"))),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(role: &str, count: i64) -> Value {
+        Value::object([
+            ("role", Value::string(role)),
+            ("name", Value::Null),
+            ("instance_type", Value::string("m5.xlarge")),
+            ("instance_count", Value::number(count)),
+            ("market", Value::Null),
+            ("bid_price", Value::Null),
+            ("ebs", Value::List(vec![])),
+        ])
+    }
+
+    fn base() -> Value {
+        let mut v = schema().block.empty_value();
+        v.set_attr("namespace", Value::string("analytics"));
+        v.set_attr("name", Value::string("small-spark"));
+        v.set_attr("release_label", Value::string("emr-7.8.0"));
+        v.set_attr(
+            "applications",
+            Value::set(vec![Value::string("Spark"), Value::string("Hive")]),
+        );
+        v.set_attr(
+            "instance_group",
+            Value::List(vec![group("MASTER", 1), group("CORE", 2)]),
+        );
+        v
+    }
+
+    fn ovr(name: &str, path: &str, lo: Value, hi: Value) -> Value {
+        Value::object([
+            ("name", Value::string(name)),
+            ("path", Value::string(path)),
+            ("minimum", lo),
+            ("maximum", hi),
+        ])
+    }
+
+    #[test]
+    fn run_job_flow_request_and_override_paths() {
+        let rjf = run_job_flow(
+            &base(),
+            &BTreeMap::from([("team".to_string(), "data".to_string())]),
+        );
+        assert_eq!(
+            rjf.pointer("/Instances/InstanceGroups/1/InstanceCount"),
+            Some(&json!(2))
+        );
+        assert_eq!(
+            rjf["Applications"],
+            json!([{"Name": "Hive"}, {"Name": "Spark"}])
+        );
+        assert_eq!(rjf["Tags"], json!([{"Key": "team", "Value": "data"}]));
+        assert_eq!(
+            resolve(&rjf, "Instances.InstanceGroups[1].InstanceCount"),
+            Some(&json!(2))
+        );
+        assert_eq!(
+            resolve(&rjf, "Instances.InstanceGroups[5].InstanceCount"),
+            None
+        );
+        assert_eq!(resolve(&rjf, "Instances..X"), None);
+        let mut cfg = base();
+        cfg.set_attr(
+            "override",
+            Value::List(vec![ovr(
+                "CoreInstanceCount",
+                "Instances.InstanceGroups[1].InstanceCount",
+                Value::number(1),
+                Value::number(10),
+            )]),
+        );
+        assert!(validate_overrides(&cfg, &rjf).is_empty());
+    }
+
+    #[test]
+    fn import_round_trips_every_block() {
+        let mut cfg = base();
+        cfg.set_attr(
+            "subnet_ids",
+            Value::List(vec![Value::string("subnet-0abc")]),
+        );
+        cfg.set_attr(
+            "configurations_json",
+            Value::string(r#"[{"Classification":"spark-defaults","Properties":{"a":"b"}}]"#),
+        );
+        cfg.set_attr("step_concurrency_level", Value::number(2));
+        cfg.set_attr("idle_timeout_seconds", Value::number(3600));
+        cfg.set_attr(
+            "bootstrap_action",
+            Value::List(vec![Value::object([
+                ("name", Value::string("setup")),
+                ("path", Value::string("s3://acme/b.sh")),
+                ("args", Value::List(vec![Value::string("x")])),
+            ])]),
+        );
+        cfg.set_attr(
+            "managed_scaling",
+            Value::object([
+                ("unit_type", Value::string("Instances")),
+                ("minimum_capacity_units", Value::number(2)),
+                ("maximum_capacity_units", Value::number(10)),
+                ("maximum_on_demand_capacity_units", Value::Null),
+                ("maximum_core_capacity_units", Value::Null),
+            ]),
+        );
+        cfg.set_attr(
+            "secret_configuration",
+            Value::List(vec![Value::object([
+                ("classification", Value::string("hive-site")),
+                (
+                    "secret_arn",
+                    Value::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCd"),
+                ),
+            ])]),
+        );
+        cfg.set_attr(
+            "override",
+            Value::List(vec![ovr(
+                "CoreInstanceCount",
+                "Instances.InstanceGroups[1].InstanceCount",
+                Value::number(1),
+                Value::number(10),
+            )]),
+        );
+        cfg.set_attr(
+            "tags",
+            Value::Map(BTreeMap::from([(
+                "team".to_string(),
+                Value::string("data"),
+            )])),
+        );
+        cfg.set_attr("tags_all", cfg.get("tags").clone());
+        let mut planned = cfg.clone();
+        let rjf = plan_documents(&mut planned).unwrap();
+        let doc = metadata_document(&planned, &rjf).to_string();
+        let back = import_state(&planned, &doc).unwrap();
+        for k in [
+            "release_label",
+            "applications",
+            "subnet_ids",
+            "configurations_json",
+            "instance_group",
+            "bootstrap_action",
+            "step_concurrency_level",
+            "idle_timeout_seconds",
+            "managed_scaling",
+            "secret_configuration",
+            "override",
+            "tags",
+        ] {
+            assert_eq!(back.get(k), cfg.get(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn invalid_configurations_name_their_attribute() {
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b.set_attr(k, v);
+            b
+        };
+        let cases: Vec<(&str, Value)> = vec![
+            ("namespace", with("namespace", Value::string("ana lytics"))),
+            (
+                "release_label",
+                with("release_label", Value::string("7.8.0")),
+            ),
+            (
+                "applications",
+                with("applications", Value::set(vec![Value::string("Sparkle")])),
+            ),
+            (
+                "subnet_ids",
+                with("subnet_ids", Value::List(vec![Value::string("sub-1")])),
+            ),
+            (
+                "configurations_json",
+                with("configurations_json", Value::string("{}")),
+            ),
+            (
+                "instance_group[1].role",
+                with(
+                    "instance_group",
+                    Value::List(vec![group("MASTER", 1), group("MASTER", 1)]),
+                ),
+            ),
+            (
+                "instance_group[0].role",
+                with("instance_group", Value::List(vec![group("LEADER", 1)])),
+            ),
+            (
+                "instance_group",
+                with("instance_group", Value::List(vec![group("CORE", 2)])),
+            ),
+            (
+                "instance_group[0].instance_count",
+                with("instance_group", Value::List(vec![group("MASTER", 2)])),
+            ),
+            (
+                "step_concurrency_level",
+                with("step_concurrency_level", Value::number(0)),
+            ),
+            (
+                "idle_timeout_seconds",
+                with("idle_timeout_seconds", Value::number(10)),
+            ),
+            (
+                "bootstrap_action[0].path",
+                with(
+                    "bootstrap_action",
+                    Value::List(vec![Value::object([
+                        ("name", Value::string("x")),
+                        ("path", Value::string("/tmp/x.sh")),
+                        ("args", Value::Null),
+                    ])]),
+                ),
+            ),
+            (
+                "secret_configuration[0].secret_arn",
+                with(
+                    "secret_configuration",
+                    Value::List(vec![Value::object([
+                        ("classification", Value::string("hive-site")),
+                        ("secret_arn", Value::string("arn:aws:s3:::b")),
+                    ])]),
+                ),
+            ),
+        ];
+        assert!(
+            !validate_config(&base()).has_errors(),
+            "{}",
+            validate_config(&base())
+        );
+        for (path, cfg) in cases {
+            let d = validate_config(&cfg);
+            assert!(
+                d.iter()
+                    .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
+                "expected an error at {path}, got {d}"
+            );
+        }
+        let rjf = run_job_flow(&base(), &BTreeMap::new());
+        let ocases: Vec<(&str, Value)> = vec![
+            (
+                "override[0].path",
+                ovr(
+                    "X",
+                    "Instances.InstanceGroups[7].InstanceCount",
+                    Value::Null,
+                    Value::Null,
+                ),
+            ),
+            (
+                "override[0].minimum",
+                ovr(
+                    "X",
+                    "Instances.InstanceGroups[1].InstanceCount",
+                    Value::number(5),
+                    Value::number(2),
+                ),
+            ),
+            (
+                "override[0].minimum",
+                ovr(
+                    "X",
+                    "Instances.InstanceGroups[1].InstanceType",
+                    Value::number(1),
+                    Value::Null,
+                ),
+            ),
+            (
+                "override[0].path",
+                ovr("X", "Instances.InstanceGroups", Value::Null, Value::Null),
+            ),
+            (
+                "override[0].name",
+                ovr("bad name", "ReleaseLabel", Value::Null, Value::Null),
+            ),
+        ];
+        for (path, o) in ocases {
+            let cfg = with("override", Value::List(vec![o]));
+            let d = validate_overrides(&cfg, &rjf);
+            assert!(
+                d.iter()
+                    .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
+                "expected an error at {path}, got {d}"
+            );
+        }
+        let dup = with(
+            "override",
+            Value::List(vec![
+                ovr("A", "ReleaseLabel", Value::Null, Value::Null),
+                ovr("A", "ReleaseLabel", Value::Null, Value::Null),
+            ]),
+        );
+        assert!(validate_overrides(&dup, &rjf)
+            .iter()
+            .any(|x| x.summary == "Duplicate override"));
+    }
+}
