@@ -326,6 +326,7 @@ async fn schema_lists_resources_with_types_and_flags() {
     assert_eq!(
         names,
         [
+            "emr_cluster_configuration",
             "emr_launch_profile",
             "emr_runtime_role",
             "emr_security_configuration"
