@@ -9,7 +9,10 @@ use crate::provider::ProviderData;
 use crate::tfplugin::DataSource;
 
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
-    vec![Arc::new(launch_profile::LaunchProfileData::new(
-        Arc::clone(data),
-    ))]
+    vec![
+        Arc::new(launch_profile::LaunchProfileData::new(Arc::clone(data))),
+        Arc::new(cluster_configuration::ClusterConfigurationData::new(
+            Arc::clone(data),
+        )),
+    ]
 }
