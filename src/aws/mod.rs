@@ -77,36 +77,20 @@ impl AwsClients {
     }
 }
 
-fn emr_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_emr::Client {
-    let mut b = aws_sdk_emr::config::Builder::from(sdk);
-    if let Some(url) = endpoints.get("emr") {
-        b = b.endpoint_url(url);
-    }
-    aws_sdk_emr::Client::from_conf(b.build())
-}
-
-fn iam_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_iam::Client {
-    let mut b = aws_sdk_iam::config::Builder::from(sdk);
-    if let Some(url) = endpoints.get("iam") {
-        b = b.endpoint_url(url);
-    }
-    aws_sdk_iam::Client::from_conf(b.build())
-}
-
-fn ssm_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_ssm::Client {
-    let mut b = aws_sdk_ssm::config::Builder::from(sdk);
-    if let Some(url) = endpoints.get("ssm") {
-        b = b.endpoint_url(url);
-    }
-    aws_sdk_ssm::Client::from_conf(b.build())
+/// A service client from the shared SdkConfig, with the provider's endpoint
+/// override for that service when one is set.
+macro_rules! service_client {
+    ($krate:ident, $key:literal, $sdk:expr, $endpoints:expr) => {{
+        let mut b = $krate::config::Builder::from($sdk);
+        if let Some(url) = $endpoints.get($key) {
+            b = b.endpoint_url(url);
+        }
+        $krate::Client::from_conf(b.build())
+    }};
 }
 
 fn sts_client(sdk: &SdkConfig, endpoints: &BTreeMap<String, String>) -> aws_sdk_sts::Client {
-    let mut b = aws_sdk_sts::config::Builder::from(sdk);
-    if let Some(url) = endpoints.get("sts") {
-        b = b.endpoint_url(url);
-    }
-    aws_sdk_sts::Client::from_conf(b.build())
+    service_client!(aws_sdk_sts, "sts", sdk, endpoints)
 }
 
 const CREDENTIAL_SOURCES: &str =
@@ -178,9 +162,9 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         return Err("sts:GetCallerIdentity returned no account id".into());
     }
     Ok(AwsClients {
-        emr: emr_client(&sdk, &settings.endpoints),
-        iam: iam_client(&sdk, &settings.endpoints),
-        ssm: ssm_client(&sdk, &settings.endpoints),
+        emr: service_client!(aws_sdk_emr, "emr", &sdk, &settings.endpoints),
+        iam: service_client!(aws_sdk_iam, "iam", &sdk, &settings.endpoints),
+        ssm: service_client!(aws_sdk_ssm, "ssm", &sdk, &settings.endpoints),
         sdk,
         region,
         account_id,

@@ -10,7 +10,8 @@ use serde_json::Value as J;
 use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
 use crate::resources::cluster_configuration::computed_attrs;
-use crate::resources::launch_profile::{env_of, err};
+use crate::resources::env_of;
+use crate::resources::launch_profile::err;
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };

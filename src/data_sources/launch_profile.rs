@@ -8,7 +8,8 @@ use serde_json::Value as J;
 
 use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
-use crate::resources::launch_profile::{computed_attrs, env_of, err};
+use crate::resources::env_of;
+use crate::resources::launch_profile::{computed_attrs, err};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };

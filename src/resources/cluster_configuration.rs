@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as J};
 
 use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
-use crate::resources::launch_profile::{env_of, split_id};
+use crate::resources::{env_of, split_id};
 use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,

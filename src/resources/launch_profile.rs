@@ -19,7 +19,7 @@ use crate::iam::least_privilege::EC2_SERVICE;
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::metadata::{self, Kind};
 use crate::provider::{Configured, ProviderData};
-use crate::resources::{merged_tags, strings, tags_map};
+use crate::resources::{env_of, merged_tags, split_id, strings, tags_map, Env};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
     PlanRequest, Resource, Schema, Type, Value,
@@ -136,21 +136,6 @@ pub fn derived_name(namespace: &str, name: &str, suffix: &str, max: usize) -> St
     let keep = max.saturating_sub(hash.len() + suffix.len());
     let cut: String = base.chars().take(keep).collect();
     format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    pub partition: String,
-    pub account: String,
-    pub region: String,
-}
-
-pub fn env_of(c: &Configured) -> Env {
-    Env {
-        partition: c.aws.partition.clone(),
-        account: c.aws.account_id.clone(),
-        region: c.aws.region.clone(),
-    }
 }
 
 pub struct RoleNames {
@@ -1312,23 +1297,6 @@ impl Resource for LaunchProfile {
 
     fn importer(&self) -> Option<&dyn Import> {
         Some(self)
-    }
-}
-
-/// "namespace/name" → (namespace, name).
-pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {
-    match id.split_once('/') {
-        Some((ns, n))
-            if metadata::check_segment("namespace", ns).is_ok()
-                && metadata::check_segment("name", n).is_ok() =>
-        {
-            Ok((ns, n))
-        }
-        _ => Err(Diagnostic::error(
-            "Invalid import id",
-            format!("expected \"namespace/name\", got {id:?}"),
-        )
-        .into()),
     }
 }
 

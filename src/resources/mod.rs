@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::provider::ProviderData;
-use crate::tfplugin::{Resource, Value};
+use crate::metadata;
+use crate::provider::{Configured, ProviderData};
+use crate::tfplugin::{Diagnostic, Diagnostics, Resource, Value};
 
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
     vec![
@@ -23,6 +24,39 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
             Arc::clone(data),
         )),
     ]
+}
+
+/// Where plan-time ARNs point: the configured partition, account and region.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub partition: String,
+    pub account: String,
+    pub region: String,
+}
+
+pub fn env_of(c: &Configured) -> Env {
+    Env {
+        partition: c.aws.partition.clone(),
+        account: c.aws.account_id.clone(),
+        region: c.aws.region.clone(),
+    }
+}
+
+/// "namespace/name" → (namespace, name).
+pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {
+    match id.split_once('/') {
+        Some((ns, n))
+            if metadata::check_segment("namespace", ns).is_ok()
+                && metadata::check_segment("name", n).is_ok() =>
+        {
+            Ok((ns, n))
+        }
+        _ => Err(Diagnostic::error(
+            "Invalid import id",
+            format!("expected \"namespace/name\", got {id:?}"),
+        )
+        .into()),
+    }
 }
 
 /// A unique name from a prefix, as Terraform providers do for `name_prefix`:

@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::provider::{Configured, ProviderData};
-use crate::resources::{merged_tags, strings, tags_map, unique_name, UNIQUE_SUFFIX_LEN};
+use crate::resources::{
+    env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
+};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
     PlanRequest, Resource, Schema, Type, Value,
@@ -103,13 +105,6 @@ pub struct Ec2Trust {
 pub struct ServerlessTrust {
     pub trusted_identity_propagation: bool,
     pub application_arns: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    pub partition: String,
-    pub account: String,
-    pub region: String,
 }
 
 pub fn trust_policy(
@@ -364,14 +359,6 @@ fn sls_from(v: &Value) -> Option<Option<ServerlessTrust>> {
             .unwrap_or(false),
         application_arns: strings(v.get("application_arns"))?,
     }))
-}
-
-fn env_of(c: &Configured) -> Env {
-    Env {
-        partition: c.aws.partition.clone(),
-        account: c.aws.account_id.clone(),
-        region: c.aws.region.clone(),
-    }
 }
 
 fn role_arn(env: &Env, path: &str, name: &str) -> String {
