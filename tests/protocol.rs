@@ -329,7 +329,9 @@ async fn schema_lists_resources_with_types_and_flags() {
             "emr_cluster_configuration",
             "emr_launch_profile",
             "emr_runtime_role",
-            "emr_security_configuration"
+            "emr_security_configuration",
+            "emr_serverless_application",
+            "emr_serverless_dataplane"
         ]
     );
     let ds: Vec<_> = md

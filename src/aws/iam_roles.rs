@@ -40,6 +40,7 @@ pub fn role_name_from_arn(arn: &str) -> Option<&str> {
     rest.rsplit('/').next().filter(|n| !n.is_empty())
 }
 
+#[derive(Clone, Copy)]
 pub struct NewRole<'a> {
     pub name: &'a str,
     pub path: &'a str,
@@ -87,6 +88,31 @@ pub async fn create_role(iam: &aws_sdk_iam::Client, r: NewRole<'_>) -> IamResult
         path: role.path().to_string(),
         ..Default::default()
     })
+}
+
+/// Creates the role, or (when `existing_is_ours`, i.e. it is already in
+/// state) brings its trust policy up to date. A role of that name that is not
+/// ours is never taken over.
+pub async fn ensure_role(
+    iam: &aws_sdk_iam::Client,
+    r: NewRole<'_>,
+    existing_is_ours: bool,
+) -> IamResult<()> {
+    match get_role(iam, r.name).await? {
+        None => create_role(iam, r).await.map(|_| ()).map_err(|e| format!("creating role {}: {e}", r.name)),
+        Some(_) if !existing_is_ours => Err(format!(
+            "role {} already exists and is not managed by this resource; choose another name or delete that role",
+            r.name
+        )),
+        Some(_) => iam
+            .update_assume_role_policy()
+            .role_name(r.name)
+            .policy_document(r.trust_policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("updating trust of {}: {}", r.name, describe(&e))),
+    }
 }
 
 /// None when the role does not exist.

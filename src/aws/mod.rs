@@ -61,6 +61,8 @@ pub struct AwsClients {
     pub emr: aws_sdk_emr::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub emrserverless: aws_sdk_emrserverless::Client,
 }
 
 impl AwsClients {
@@ -165,6 +167,13 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         emr: service_client!(aws_sdk_emr, "emr", &sdk, &settings.endpoints),
         iam: service_client!(aws_sdk_iam, "iam", &sdk, &settings.endpoints),
         ssm: service_client!(aws_sdk_ssm, "ssm", &sdk, &settings.endpoints),
+        ec2: service_client!(aws_sdk_ec2, "ec2", &sdk, &settings.endpoints),
+        emrserverless: service_client!(
+            aws_sdk_emrserverless,
+            "emrserverless",
+            &sdk,
+            &settings.endpoints
+        ),
         sdk,
         region,
         account_id,

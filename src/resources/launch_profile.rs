@@ -19,7 +19,7 @@ use crate::iam::least_privilege::EC2_SERVICE;
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::metadata::{self, Kind};
 use crate::provider::{Configured, ProviderData};
-use crate::resources::{env_of, merged_tags, split_id, strings, tags_map, Env};
+use crate::resources::{derived_name, env_of, merged_tags, split_id, strings, tags_map, Env};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
     PlanRequest, Resource, Schema, Type, Value,
@@ -116,27 +116,6 @@ pub fn schema() -> Schema {
 }
 
 // ---------- names and policies (pure) ----------
-
-/// 32-bit FNV-1a: a stable hash for shortening names.
-fn fnv(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
-/// `<namespace>-<name><suffix>`, shortened deterministically to `max`
-/// characters by cutting the base and inserting a hash of the full name.
-pub fn derived_name(namespace: &str, name: &str, suffix: &str, max: usize) -> String {
-    let base = format!("{namespace}-{name}");
-    let full = format!("{base}{suffix}");
-    if full.len() <= max {
-        return full;
-    }
-    let hash = format!("-{:08x}", fnv(&full));
-    let keep = max.saturating_sub(hash.len() + suffix.len());
-    let cut: String = base.chars().take(keep).collect();
-    format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
-}
 
 pub struct RoleNames {
     pub service: String,

@@ -4,6 +4,8 @@ pub mod cluster_configuration;
 pub mod launch_profile;
 pub mod runtime_role;
 pub mod security_configuration;
+pub mod serverless_application;
+pub mod serverless_dataplane;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -57,6 +59,40 @@ pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {
         )
         .into()),
     }
+}
+
+/// 32-bit FNV-1a: a stable hash for shortening names.
+fn fnv(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// `<namespace>-<name><suffix>`, shortened deterministically to `max`
+/// characters by cutting the base and inserting a hash of the full name.
+pub fn derived_name(namespace: &str, name: &str, suffix: &str, max: usize) -> String {
+    let base = format!("{namespace}-{name}");
+    let full = format!("{base}{suffix}");
+    if full.len() <= max {
+        return full;
+    }
+    let hash = format!("-{:08x}", fnv(&full));
+    let keep = max.saturating_sub(hash.len() + suffix.len());
+    let cut: String = base.chars().take(keep).collect();
+    format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
+}
+
+/// A fresh external id: 32 characters from a CSPRNG (about 190 bits).
+pub fn random_external_id() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| "the system random generator failed".to_string())?;
+    // 256 is not a multiple of the alphabet size; the bias is negligible for an external id.
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
 }
 
 /// A unique name from a prefix, as Terraform providers do for `name_prefix`:
@@ -132,6 +168,15 @@ pub fn canonical_json(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn external_ids_are_random_and_valid() {
+        let a = random_external_id().unwrap();
+        let b = random_external_id().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(crate::validate::external_id(&a).is_ok());
+    }
 
     #[test]
     fn unique_names_have_the_prefix_and_differ() {
