@@ -16,15 +16,14 @@ use crate::provider::{Configured, ProviderData};
 use crate::tfplugin::{Diagnostic, Diagnostics, Resource, Value};
 
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
+    let d = || Arc::clone(data);
     vec![
-        Arc::new(security_configuration::SecurityConfiguration::new(
-            Arc::clone(data),
-        )),
-        Arc::new(runtime_role::RuntimeRole::new(Arc::clone(data))),
-        Arc::new(launch_profile::LaunchProfile::new(Arc::clone(data))),
-        Arc::new(cluster_configuration::ClusterConfiguration::new(
-            Arc::clone(data),
-        )),
+        Arc::new(security_configuration::SecurityConfiguration::new(d())),
+        Arc::new(runtime_role::RuntimeRole::new(d())),
+        Arc::new(launch_profile::LaunchProfile::new(d())),
+        Arc::new(cluster_configuration::ClusterConfiguration::new(d())),
+        Arc::new(serverless_dataplane::ServerlessDataplane::new(d())),
+        Arc::new(serverless_application::ServerlessApplication::new(d())),
     ]
 }
 
