@@ -86,6 +86,29 @@ pub async fn put(
         .send()
         .await
         .map_err(|e| describe(&e))?;
+    // Tags removed from the configuration come off the parameter too.
+    let have = ssm
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(name)
+        .send()
+        .await
+        .map_err(|e| format!("tagging: {}", describe(&e)))?;
+    let stale: Vec<String> = have
+        .tag_list()
+        .iter()
+        .map(|t| t.key().to_string())
+        .filter(|k| !tags.contains_key(k))
+        .collect();
+    if !stale.is_empty() {
+        ssm.remove_tags_from_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| format!("tagging: {}", describe(&e)))?;
+    }
     if !tags.is_empty() {
         let t: Vec<Tag> = tags
             .iter()

@@ -11,12 +11,19 @@ use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
 use crate::resources::cluster_configuration::computed_attrs;
 use crate::resources::env_of;
-use crate::resources::launch_profile::err;
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
 
 const TYPE_NAME: &str = "emr_cluster_configuration";
+
+fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(
+        format!("{verb} EMR cluster configuration ({id})"),
+        msg.into(),
+    )
+    .into()
+}
 
 pub struct ClusterConfigurationData {
     data: Arc<ProviderData>,
@@ -67,10 +74,10 @@ impl DataSource for ClusterConfigurationData {
         let pname = metadata::parameter_name(&c.metadata_prefix, Kind::ClusterConfiguration, ns, n);
         let doc = metadata::get(&c.aws.ssm, &pname)
             .await
-            .map_err(|e| err("reading cluster configuration of", &id, e))?
+            .map_err(|e| err("reading", &id, e))?
             .ok_or_else(|| {
                 err(
-                    "reading cluster configuration of",
+                    "reading",
                     &id,
                     format!("no cluster configuration at {pname}"),
                 )

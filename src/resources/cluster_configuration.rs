@@ -723,10 +723,11 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
         } else {
             "instance_fleet"
         };
+        // A path into the first block makes Terraform point at it.
         d.attr_error(
-            p(kind),
+            AttrPath::attr(kind).push_index(0).push_attr("role"),
             "Missing MASTER",
-            "One instance group or fleet must have role = \"MASTER\".",
+            format!("One {kind} block must have role = \"MASTER\"."),
         );
     }
     if n_groups > 0
@@ -1007,6 +1008,15 @@ impl Resource for ClusterConfiguration {
         );
         if let Some(rjf) = plan_documents(planned) {
             diags.extend(validate_overrides(planned, &rjf));
+        }
+        if let Some(doc) = planned.str_attr("metadata_json") {
+            if let Err(e) = metadata::tier_for(doc) {
+                diags.attr_error(
+                    AttrPath::attr("configurations_json"),
+                    "Configuration too large",
+                    e,
+                );
+            }
         }
         for k in ["metadata_json", "run_job_flow_json"] {
             if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
@@ -1636,7 +1646,7 @@ mod tests {
                 with("instance_group", Value::List(vec![group("LEADER", 1)])),
             ),
             (
-                "instance_group",
+                "instance_group[0].role",
                 with("instance_group", Value::List(vec![group("CORE", 2)])),
             ),
             (

@@ -270,6 +270,7 @@ pub fn created_roles(
     names: &RoleNames,
     grants: &InstanceGrants,
     instance_managed: &[String],
+    boundary: Option<&str>,
 ) -> J {
     let instance_arn = role_arn(env, &names.instance);
     let autoscaling_arn = role_arn(env, &names.autoscaling);
@@ -289,6 +290,7 @@ pub fn created_roles(
             "trust_policy": service_trust(env, &["elasticmapreduce.amazonaws.com"]).to_value(),
             "inline_policies": {SERVICE_POLICY: service_policy(&instance_arn, &autoscaling_arn).to_value()},
             "managed_policy_arns": [managed(env, "AmazonEMRServicePolicy_v2")],
+            "permissions_boundary": boundary,
         },
         "instance": {
             "name": names.instance,
@@ -297,6 +299,7 @@ pub fn created_roles(
             "trust_policy": ec2_trust.to_value(),
             "inline_policies": instance_inline,
             "managed_policy_arns": instance_managed,
+            "permissions_boundary": boundary,
         },
         "autoscaling": {
             "name": names.autoscaling,
@@ -304,6 +307,7 @@ pub fn created_roles(
             "trust_policy": service_trust(env, &["application-autoscaling.amazonaws.com", "elasticmapreduce.amazonaws.com"]).to_value(),
             "inline_policies": {},
             "managed_policy_arns": [managed(env, "AmazonElasticMapReduceforAutoScalingRole")],
+            "permissions_boundary": boundary,
         },
     })
 }
@@ -609,16 +613,18 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
     let ns = st.str_attr("namespace").map(str::to_string);
     let nm = st.str_attr("name").map(str::to_string);
     let roles_block = st.get("roles").clone();
+    let boundary = st.get("permissions_boundary").clone();
     let (roles_json, roles) = if roles_block.is_null() {
         match (
             &ns,
             &nm,
             grants_of(st),
             strings(st.get("instance_role_managed_policy_arns")),
+            boundary.is_unknown(),
         ) {
-            (Some(ns), Some(nm), Some(g), Some(managed)) => {
+            (Some(ns), Some(nm), Some(g), Some(managed), false) => {
                 let names = role_names(ns, nm);
-                let doc = created_roles(env, &names, &g, &managed);
+                let doc = created_roles(env, &names, &g, &managed, boundary.as_str());
                 let r = ProfileRoles {
                     service_role_arn: role_arn(env, &names.service),
                     instance_profile_arn: instance_profile_arn(env, &names.instance),
@@ -738,6 +744,10 @@ async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, S
         any = true;
         let mut inline = Map::new();
         for p in iam_roles::list_inline(iam, name).await? {
+            // emr_runtime_role puts its grants on the instance role: not ours.
+            if p.starts_with(crate::resources::runtime_role::GRANT_PREFIX) {
+                continue;
+            }
             if let Some(doc) = iam_roles::get_inline(iam, name, &p).await? {
                 let v = PolicyDocument::parse(&doc)
                     .map(|d| d.to_value())
@@ -756,6 +766,7 @@ async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, S
         let mut r = json!({
             "name": role.name, "arn": role.arn, "trust_policy": trust,
             "inline_policies": inline, "managed_policy_arns": attached,
+            "permissions_boundary": role.permissions_boundary,
         });
         if kind == "instance" {
             let profile = iam
@@ -764,9 +775,11 @@ async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, S
                 .send()
                 .await
                 .ok();
+            // Another role in the profile (threat 2) reads as a different profile.
             let arn = profile
                 .as_ref()
                 .and_then(|p| p.instance_profile())
+                .filter(|p| p.roles().len() == 1 && p.roles()[0].role_name() == name)
                 .map(|p| p.arn().to_string())
                 .unwrap_or_default();
             r["instance_profile_arn"] = J::String(arn);
@@ -799,7 +812,13 @@ impl LaunchProfile {
             }
             let name = want["name"].as_str().unwrap_or_default();
             let trust = want["trust_policy"].to_string();
-            if have.is_none() && iam_roles::get_role(iam, name).await?.is_none() {
+            let exists = iam_roles::get_role(iam, name).await?.is_some();
+            if exists && prior_roles.is_none() {
+                return Err(format!(
+                    "role {name} already exists and is not managed by this profile; another profile may derive the same name, or import this one"
+                ));
+            }
+            if !exists {
                 iam_roles::create_role(
                     iam,
                     NewRole {
@@ -834,7 +853,11 @@ impl LaunchProfile {
                 .cloned()
                 .unwrap_or_default();
             let have_names = iam_roles::list_inline(iam, name).await?;
-            for p in have_names.iter().filter(|p| !want_inline.contains_key(*p)) {
+            let foreign = |p: &str| p.starts_with(crate::resources::runtime_role::GRANT_PREFIX);
+            for p in have_names
+                .iter()
+                .filter(|p| !want_inline.contains_key(*p) && !foreign(p))
+            {
                 iam_roles::delete_inline(iam, name, p).await?;
             }
             for (p, d) in &want_inline {
@@ -853,6 +876,28 @@ impl LaunchProfile {
                 })
                 .unwrap_or_default();
             iam_roles::sync_attached(iam, name, &managed).await?;
+            if exists
+                && have.map(|h| &h["permissions_boundary"]) != Some(&want["permissions_boundary"])
+            {
+                let r = match want["permissions_boundary"].as_str() {
+                    Some(b) => iam
+                        .put_role_permissions_boundary()
+                        .role_name(name)
+                        .permissions_boundary(b)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| crate::aws::errors::describe(&e)),
+                    None => iam
+                        .delete_role_permissions_boundary()
+                        .role_name(name)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| crate::aws::errors::describe(&e)),
+                };
+                r.map_err(|e| format!("setting the permissions boundary of {name}: {e}"))?;
+            }
             if kind == "instance" {
                 let has_profile = iam
                     .get_instance_profile()
@@ -884,6 +929,19 @@ impl LaunchProfile {
                     }
                     Err(e) => return Err(crate::aws::errors::describe(e)),
                 };
+                for other in profile_roles.iter().filter(|r| *r != name) {
+                    iam.remove_role_from_instance_profile()
+                        .instance_profile_name(name)
+                        .role_name(other)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            format!(
+                                "removing {other} from instance profile {name}: {}",
+                                crate::aws::errors::describe(&e)
+                            )
+                        })?;
+                }
                 if !profile_roles.iter().any(|r| r == name) {
                     iam.add_role_to_instance_profile()
                         .instance_profile_name(name)
@@ -1007,6 +1065,11 @@ impl Resource for LaunchProfile {
             }
         }
         plan_documents(&env, planned, declared);
+        if let Some(doc) = planned.str_attr("metadata_json") {
+            if let Err(e) = metadata::tier_for(doc) {
+                diags.error("Launch profile too large", e);
+            }
+        }
         for k in ["metadata_json", "roles_json"] {
             if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
                 if metadata::same(p, n) {
@@ -1174,7 +1237,12 @@ impl Resource for LaunchProfile {
                     st.set_attr("roles_json", Value::String(text));
                     false
                 }
-                None => true,
+                None => {
+                    // Every created role is gone: drift that apply repairs
+                    // (unless the parameter is gone too, handled below).
+                    st.set_attr("roles_json", Value::string("{}"));
+                    true
+                }
             }
         } else {
             false
@@ -1406,7 +1474,7 @@ mod tests {
             kms_key_arns: vec!["arn:aws:kms:us-east-1:123456789012:key/k1".into()],
         };
         let names = role_names("analytics", "default");
-        let doc = created_roles(&env(), &names, &g, &[]);
+        let doc = created_roles(&env(), &names, &g, &[], None);
         for kind in ["service", "instance", "autoscaling"] {
             let trust = PolicyDocument::parse(&doc[kind]["trust_policy"].to_string()).unwrap();
             assert_least_privilege(&trust);

@@ -32,9 +32,12 @@ pub const CUSTOM_POLICY: &str = "emr-runtime-role-custom";
 pub const LF_SESSION_TAG: &str = "Amazon EMR";
 const MAX_ROLE_NAME: usize = 64;
 
+/// Prefix of the inline policies runtime roles put on instance roles.
+pub const GRANT_PREFIX: &str = "emr-runtime-role-";
+
 /// The inline policy put on the instance role for this runtime role.
 pub fn instance_grant_policy_name(role_name: &str) -> String {
-    format!("emr-runtime-role-{role_name}")
+    format!("{GRANT_PREFIX}{role_name}")
 }
 
 pub struct RuntimeRole {
