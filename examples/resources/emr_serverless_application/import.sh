@@ -1,0 +1,2 @@
+# An application is imported by its application id.
+terraform import emr_serverless_application.etl 00fexample1234567
