@@ -410,6 +410,9 @@ fn strings(v: &Value) -> Vec<String> {
 // HCL
 // ---------------------------------------------------------------------------
 
+/// (attribute, raw HCL value) pairs of one resource.
+type Attrs = Vec<(&'static str, String)>;
+
 const BLOCKS: &[&str] = &[
     "control_plane",
     "initial_capacity",
@@ -476,7 +479,10 @@ fn private_attrs(net: &Net, name: &str) -> Vec<(&'static str, String)> {
             list(&["arn:aws:iam::111122223333:role/data"]),
         ),
         ("trusted_identity_propagation", "true".into()),
-        ("control_plane", format!("principal_arn = {}", q(CONTROL_PLANE))),
+        (
+            "control_plane",
+            format!("principal_arn = {}", q(CONTROL_PLANE)),
+        ),
     ]
 }
 
@@ -653,7 +659,11 @@ fn assert_shared_dataplane(aws: &Aws, net: &Net, st: &Value, v: &str) {
         .filter(|s| as_list(&s["Action"]).contains(&json!("iam:PassRole")))
         .collect();
     assert_eq!(pass.len(), 1, "[tf {v}] {launch:#}");
-    assert_eq!(strings(&pass[0]["Resource"]), vec![job_arn.clone()], "[tf {v}]");
+    assert_eq!(
+        strings(&pass[0]["Resource"]),
+        vec![job_arn.clone()],
+        "[tf {v}]"
+    );
     assert_shared_role_intact(aws, &[grant.as_str()], v);
 
     let md = json_attr(st, "control_plane_metadata");
@@ -731,7 +741,10 @@ fn dataplanes(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 
     // Known at plan: every policy except what depends on the external id.
     let (plan, _) = ws.plan_json();
-    for addr in ["emr_serverless_dataplane.acme", "emr_serverless_dataplane.sdp"] {
+    for addr in [
+        "emr_serverless_dataplane.acme",
+        "emr_serverless_dataplane.sdp",
+    ] {
         let after = &resource_change(&plan, addr)["change"]["after"];
         for k in [
             "job_runtime_role_arn",
@@ -780,7 +793,11 @@ fn module_external_ids(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let net = aws.setup();
     let mut attrs = private_attrs(&net, "x");
     set(&mut attrs, "name", "var.name".into());
-    set(&mut attrs, "resource_bucket", "\"${var.name}-emr-serverless\"".into());
+    set(
+        &mut attrs,
+        "resource_bucket",
+        "\"${var.name}-emr-serverless\"".into(),
+    );
     let module = format!(
         "terraform {{\n  required_providers {{\n    emr = {{ source = \"emrlaunch/emr\" }}\n  }}\n}}\n\
          variable \"name\" {{ type = string }}\n{}\n\
@@ -803,22 +820,28 @@ fn module_external_ids(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         names
             .iter()
             .map(|n| {
-                let st = ws.resource_values(&format!(
-                    "module.dp[\"{n}\"].emr_serverless_dataplane.this"
-                ));
-                (*n, st["external_id"].as_str().unwrap_or_default().to_owned())
+                let st = ws
+                    .resource_values(&format!("module.dp[\"{n}\"].emr_serverless_dataplane.this"));
+                (
+                    *n,
+                    st["external_id"].as_str().unwrap_or_default().to_owned(),
+                )
             })
             .collect()
     };
     let first = ids(&ws);
     let distinct: BTreeSet<&String> = first.values().collect();
-    assert_eq!(distinct.len(), 3, "[tf {v}] external ids not distinct: {first:?}");
+    assert_eq!(
+        distinct.len(),
+        3,
+        "[tf {v}] external ids not distinct: {first:?}"
+    );
     assert!(first.values().all(|x| x.len() >= 8), "[tf {v}] {first:?}");
     for n in names {
         let trust = aws.trust(&launch_role(n));
         assert_eq!(
             external_ids_of(&trust),
-            vec![first[n].clone()],
+            std::slice::from_ref(&first[n]),
             "[tf {v}] launch role of {n} must require its own external id: {trust:#}"
         );
         let st = ws.resource_values(&format!("module.dp[\"{n}\"].emr_serverless_dataplane.this"));
@@ -827,7 +850,11 @@ fn module_external_ids(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     }
     for round in 1..=2 {
         plan_code(&ws, 0, &format!("re-plan {round}"));
-        assert_eq!(ids(&ws), first, "[tf {v}] external ids changed on re-plan {round}");
+        assert_eq!(
+            ids(&ws),
+            first,
+            "[tf {v}] external ids changed on re-plan {round}"
+        );
     }
     ws.destroy();
     for n in names {
@@ -850,17 +877,17 @@ struct Invalid {
 }
 
 fn invalid_cases(net: &Net) -> Vec<Invalid> {
-    let dp = |f: &dyn Fn(&mut Vec<(&'static str, String)>)| {
+    let dp = |f: &dyn Fn(&mut Attrs)| {
         let mut a = private_attrs(net, "bad");
         f(&mut a);
         resource(DP, "bad", &a)
     };
-    let sh = |f: &dyn Fn(&mut Vec<(&'static str, String)>)| {
+    let sh = |f: &dyn Fn(&mut Attrs)| {
         let mut a = shared_attrs(net, "bad");
         f(&mut a);
         resource(DP, "bad", &a)
     };
-    let app = |f: &dyn Fn(&mut Vec<(&'static str, String)>)| {
+    let app = |f: &dyn Fn(&mut Attrs)| {
         let mut a = app_attrs(net);
         f(&mut a);
         resource(APP, "bad", &a)
@@ -917,7 +944,13 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
         },
         Invalid {
             what: "shared with a control_plane block",
-            hcl: sh(&|a| set(a, "control_plane", format!("principal_arn = {}", q(CONTROL_PLANE)))),
+            hcl: sh(&|a| {
+                set(
+                    a,
+                    "control_plane",
+                    format!("principal_arn = {}", q(CONTROL_PLANE)),
+                )
+            }),
             snippet_any_of: vec!["principal_arn", "control_plane"],
             mentions: vec!["control_plane"],
         },
@@ -983,7 +1016,13 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
         },
         Invalid {
             what: "principal_arn not an IAM ARN",
-            hcl: dp(&|a| set(a, "control_plane", "principal_arn = \"arn:aws:s3:::bucket\"".into())),
+            hcl: dp(&|a| {
+                set(
+                    a,
+                    "control_plane",
+                    "principal_arn = \"arn:aws:s3:::bucket\"".into(),
+                )
+            }),
             snippet_any_of: vec!["principal_arn"],
             mentions: vec!["arn:aws:s3:::bucket"],
         },
@@ -1193,16 +1232,25 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(app.release_label(), "emr-7.8.0", "[tf {v}]");
     let nc = app.network_configuration().expect("network configuration");
     assert_eq!(nc.subnet_ids(), [net.a.clone(), net.b.clone()], "[tf {v}]");
-    assert_eq!(nc.security_group_ids(), [net.sg.clone()], "[tf {v}]");
+    assert_eq!(
+        nc.security_group_ids(),
+        std::slice::from_ref(&net.sg),
+        "[tf {v}]"
+    );
     let max = app.maximum_capacity().expect("maximum capacity");
-    assert_eq!((max.cpu(), max.memory()), ("200 vCPU", "800 GB"), "[tf {v}]");
+    assert_eq!(
+        (max.cpu(), max.memory()),
+        ("200 vCPU", "800 GB"),
+        "[tf {v}]"
+    );
     let driver = app
         .initial_capacity()
         .and_then(|m| m.get("Driver").or_else(|| m.get("DRIVER")))
         .unwrap_or_else(|| panic!("[tf {v}] no DRIVER initial capacity: {app:?}"));
     assert_eq!(driver.worker_count(), 1, "[tf {v}]");
     assert_eq!(
-        app.auto_stop_configuration().and_then(|a| a.idle_timeout_minutes()),
+        app.auto_stop_configuration()
+            .and_then(|a| a.idle_timeout_minutes()),
         Some(15),
         "[tf {v}]"
     );
@@ -1246,7 +1294,11 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let nc = app.network_configuration().expect("network configuration");
     assert_eq!(nc.subnet_ids(), [net.a2.clone(), net.b.clone()], "[tf {v}]");
     let max = app.maximum_capacity().expect("maximum capacity");
-    assert_eq!((max.cpu(), max.memory()), ("100 vCPU", "400 GB"), "[tf {v}]");
+    assert_eq!(
+        (max.cpu(), max.memory()),
+        ("100 vCPU", "400 GB"),
+        "[tf {v}]"
+    );
     let st = ws.resource_values(APP_ADDR);
     assert_eq!(st["id"], json!(id), "[tf {v}] same application");
     assert_eq!(st["state"], json!("STARTED"), "[tf {v}]");
@@ -1276,11 +1328,19 @@ fn serverless_import_and_destroy() {
 
 fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let net = aws.setup();
+    // moto stores no architecture, interactive or Identity Center settings,
+    // so an import cannot recover them from the emulator (real EMR
+    // Serverless returns them): the imported application configures only
+    // what moto echoes.
+    let mut app = app_attrs(&net);
+    for k in ["architecture", "interactive", "identity_center"] {
+        unset(&mut app, k);
+    }
     let hcl = format!(
         "{PROVIDER}\n{}\n{}\n{}",
         resource(DP, "acme", &private_attrs(&net, "acme")),
         resource(DP, "sdp", &shared_attrs(&net, "sdp")),
-        resource(APP, "spark", &app_attrs(&net))
+        resource(APP, "spark", &app)
     );
     let ws = Workspace::new(terraform, emulator, &hcl);
     let v = ws.version().to_owned();
