@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as J};
 
 use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
-use crate::resources::{env_of, split_id};
+use crate::resources::{import_parameter_stub, set_parameter_identity};
 use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
@@ -977,22 +977,7 @@ impl Resource for ClusterConfiguration {
     ) {
         diags.extend(validate_config(req.config));
         let Ok(c) = self.data.get() else { return };
-        let env = env_of(&c);
-        if let (Some(ns), Some(nm)) = (planned.str_attr("namespace"), planned.str_attr("name")) {
-            let pname =
-                metadata::parameter_name(&c.metadata_prefix, Kind::ClusterConfiguration, ns, nm);
-            planned.set_attr("id", Value::String(format!("{ns}/{nm}")));
-            planned.set_attr(
-                "parameter_arn",
-                Value::String(metadata::parameter_arn(
-                    &env.partition,
-                    &env.region,
-                    &env.account,
-                    &pname,
-                )),
-            );
-            planned.set_attr("parameter_name", Value::String(pname));
-        }
+        set_parameter_identity(&c, Kind::ClusterConfiguration, planned);
         // configurations_json: semantically equal text keeps the recorded one.
         if let (Some(p), Some(n)) = (
             req.prior.str_attr("configurations_json"),
@@ -1083,16 +1068,6 @@ impl Resource for ClusterConfiguration {
         let mut st = current.clone();
         if current.get("metadata_json").is_null() {
             st = import_state(current, &stored).map_err(|e| err("importing", &id, e))?;
-            let env = env_of(&c);
-            st.set_attr(
-                "parameter_arn",
-                Value::String(metadata::parameter_arn(
-                    &env.partition,
-                    &env.region,
-                    &env.account,
-                    &pname,
-                )),
-            );
             let own: BTreeMap<String, Value> = tags_map(st.get("tags"))
                 .into_iter()
                 .filter(|(k, v)| c.default_tags.get(k) != Some(v))
@@ -1177,22 +1152,13 @@ impl Resource for ClusterConfiguration {
 #[async_trait]
 impl Import for ClusterConfiguration {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
-        let (ns, n) = split_id(id)?;
         let c = self.data.get()?;
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(id));
-        st.set_attr("namespace", Value::string(ns));
-        st.set_attr("name", Value::string(n));
-        st.set_attr(
-            "parameter_name",
-            Value::String(metadata::parameter_name(
-                &c.metadata_prefix,
-                Kind::ClusterConfiguration,
-                ns,
-                n,
-            )),
-        );
-        Ok(st)
+        import_parameter_stub(
+            &c,
+            Kind::ClusterConfiguration,
+            schema().block.empty_value(),
+            id,
+        )
     }
 }
 

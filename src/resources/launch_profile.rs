@@ -19,7 +19,10 @@ use crate::iam::least_privilege::EC2_SERVICE;
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::metadata::{self, Kind};
 use crate::provider::{Configured, ProviderData};
-use crate::resources::{derived_name, env_of, merged_tags, split_id, strings, tags_map, Env};
+use crate::resources::{
+    derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,
+    tags_map, Env,
+};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
     PlanRequest, Resource, Schema, Type, Value,
@@ -1034,20 +1037,7 @@ impl Resource for LaunchProfile {
         }
         let Ok(c) = self.data.get() else { return };
         let env = env_of(&c);
-        if let (Some(ns), Some(nm)) = (planned.str_attr("namespace"), planned.str_attr("name")) {
-            let pname = metadata::parameter_name(&c.metadata_prefix, Kind::Profile, ns, nm);
-            planned.set_attr("id", Value::String(format!("{ns}/{nm}")));
-            planned.set_attr(
-                "parameter_arn",
-                Value::String(metadata::parameter_arn(
-                    &env.partition,
-                    &env.region,
-                    &env.account,
-                    &pname,
-                )),
-            );
-            planned.set_attr("parameter_name", Value::String(pname));
-        }
+        set_parameter_identity(&c, Kind::Profile, planned);
         // A declared instance profile's role is looked up (read-only).
         let mut declared = None;
         if let Some(p) = planned
@@ -1137,16 +1127,6 @@ impl Resource for LaunchProfile {
                 return Ok(Value::Null);
             };
             st = import_state(current, doc).map_err(|e| err("importing", &id, e))?;
-            let env = env_of(&c);
-            st.set_attr(
-                "parameter_arn",
-                Value::String(metadata::parameter_arn(
-                    &env.partition,
-                    &env.region,
-                    &env.account,
-                    &pname,
-                )),
-            );
             if let Ok(tags) = c
                 .aws
                 .ssm
@@ -1350,22 +1330,8 @@ impl Resource for LaunchProfile {
 #[async_trait]
 impl Import for LaunchProfile {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
-        let (ns, n) = split_id(id)?;
         let c = self.data.get()?;
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(id));
-        st.set_attr("namespace", Value::string(ns));
-        st.set_attr("name", Value::string(n));
-        st.set_attr(
-            "parameter_name",
-            Value::String(metadata::parameter_name(
-                &c.metadata_prefix,
-                Kind::Profile,
-                ns,
-                n,
-            )),
-        );
-        Ok(st)
+        import_parameter_stub(&c, Kind::Profile, schema().block.empty_value(), id)
     }
 }
 

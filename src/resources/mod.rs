@@ -81,6 +81,35 @@ pub fn derived_name(namespace: &str, name: &str, suffix: &str, max: usize) -> St
     format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
 }
 
+/// Sets `id` (`namespace/name`), `parameter_name` and `parameter_arn` of an
+/// SSM-backed resource; no effect while namespace or name is unknown.
+pub fn set_parameter_identity(c: &Configured, kind: metadata::Kind, st: &mut Value) {
+    let (Some(ns), Some(nm)) = (st.str_attr("namespace"), st.str_attr("name")) else {
+        return;
+    };
+    let (ns, nm) = (ns.to_string(), nm.to_string());
+    let env = env_of(c);
+    let pname = metadata::parameter_name(&c.metadata_prefix, kind, &ns, &nm);
+    let arn = metadata::parameter_arn(&env.partition, &env.region, &env.account, &pname);
+    st.set_attr("id", Value::String(format!("{ns}/{nm}")));
+    st.set_attr("parameter_arn", Value::String(arn));
+    st.set_attr("parameter_name", Value::String(pname));
+}
+
+/// The import stub of an SSM-backed resource from its `namespace/name` id.
+pub fn import_parameter_stub(
+    c: &Configured,
+    kind: metadata::Kind,
+    mut st: Value,
+    id: &str,
+) -> Result<Value, Diagnostics> {
+    let (ns, n) = split_id(id)?;
+    st.set_attr("namespace", Value::string(ns));
+    st.set_attr("name", Value::string(n));
+    set_parameter_identity(c, kind, &mut st);
+    Ok(st)
+}
+
 /// A fresh external id: 32 characters from a CSPRNG (about 190 bits).
 pub fn random_external_id() -> Result<String, String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";

@@ -702,3 +702,80 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::process
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+// ---------- IAM documents in assertions ----------
+
+pub fn is_no_such_entity<E, R>(e: &aws_sdk_iam::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .is_some_and(|c| c == "NoSuchEntity" || c == "NoSuchEntityException")
+}
+
+/// IAM returns documents URL-encoded (RFC 3986 percent-encoding).
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("URL-decoded document is UTF-8")
+}
+
+pub fn document(text: &str, what: &str) -> Value {
+    let decoded = if text.trim_start().starts_with('{') {
+        text.to_owned()
+    } else {
+        url_decode(text)
+    };
+    serde_json::from_str(&decoded).unwrap_or_else(|e| panic!("{what} is not JSON ({e}): {decoded}"))
+}
+
+/// IAM semantics for comparison: every list is unordered, and a one-element
+/// list means the same as its element ("Action": "x" == "Action": ["x"],
+/// a single Statement object == a list of one).
+pub fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalize).collect();
+            items.sort_by_key(|i| i.to_string());
+            items.dedup();
+            if items.len() == 1 {
+                items.pop().unwrap()
+            } else {
+                Value::Array(items)
+            }
+        }
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+pub fn assert_same_policy(actual: &Value, expected: &Value, what: &str) {
+    assert_eq!(
+        normalize(actual),
+        normalize(expected),
+        "{what}: policies differ\n actual: {actual:#}\n expected: {expected:#}"
+    );
+}
+
+/// A `*_json` attribute of state or plan, parsed.
+pub fn json_attr(values: &Value, attr: &str) -> Value {
+    let text = values[attr]
+        .as_str()
+        .unwrap_or_else(|| panic!("{attr} is not a string: {values:#}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{attr} is not JSON ({e}): {text}"))
+}
