@@ -806,6 +806,17 @@ impl Resource for ServerlessDataplane {
             "tags_all",
             merged_tags(&c.default_tags, planned.get("tags")),
         );
+        // Import rebuilds these lists from policy resources, which carry no
+        // order: the same members in another order are no change.
+        for k in ["subnet_ids", "security_group_ids"] {
+            let (p, n) = (req.prior.get(k), planned.get(k));
+            if p != n && p.is_wholly_known() && n.is_wholly_known() {
+                let as_set = |v: &Value| Value::set(v.as_elems().unwrap_or_default().to_vec());
+                if as_set(p) == as_set(n) {
+                    planned.set_attr(k, p.clone());
+                }
+            }
+        }
         compute(&env, planned, shared_arn.as_deref());
         for k in [
             "job_runtime_trust_policy_json",
