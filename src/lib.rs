@@ -16,6 +16,7 @@ pub mod tfplugin;
 pub mod aws;
 pub mod data_sources;
 pub mod iam;
+pub mod launch;
 pub mod metadata;
 pub mod provider;
 pub mod resources;

@@ -57,6 +57,7 @@ pub fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
             | "ResourceNotFoundException"
             | "ParameterNotFound"
             | "NotFoundException"
+            | "StateMachineDoesNotExist"
     ) {
         return true;
     }

@@ -63,6 +63,9 @@ pub struct AwsClients {
     pub ssm: aws_sdk_ssm::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub emrserverless: aws_sdk_emrserverless::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl AwsClients {
@@ -171,6 +174,14 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         emrserverless: service_client!(
             aws_sdk_emrserverless,
             "emrserverless",
+            &sdk,
+            &settings.endpoints
+        ),
+        sfn: service_client!(aws_sdk_sfn, "sfn", &sdk, &settings.endpoints),
+        lambda: service_client!(aws_sdk_lambda, "lambda", &sdk, &settings.endpoints),
+        secretsmanager: service_client!(
+            aws_sdk_secretsmanager,
+            "secretsmanager",
             &sdk,
             &settings.endpoints
         ),

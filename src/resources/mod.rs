@@ -1,6 +1,7 @@
 //! One file per resource; adding one is a new file plus a line in `all`.
 
 pub mod cluster_configuration;
+pub mod launch_function;
 pub mod launch_profile;
 pub mod runtime_role;
 pub mod security_configuration;
@@ -22,6 +23,7 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
         Arc::new(runtime_role::RuntimeRole::new(d())),
         Arc::new(launch_profile::LaunchProfile::new(d())),
         Arc::new(cluster_configuration::ClusterConfiguration::new(d())),
+        Arc::new(launch_function::LaunchFunction::new(d())),
         Arc::new(serverless_dataplane::ServerlessDataplane::new(d())),
         Arc::new(serverless_application::ServerlessApplication::new(d())),
     ]

@@ -1,0 +1,143 @@
+//! The launcher function's code: a Python handler embedded in the provider
+//! and zipped byte-for-byte reproducibly (fixed timestamp and attributes, no
+//! compression), so the same provider always uploads the same bytes and the
+//! code hash in state never changes without a reason.
+
+use base64::Engine;
+
+pub const SOURCE: &str = include_str!("launcher.py");
+pub const FILE_NAME: &str = "launcher.py";
+pub const HANDLER: &str = "launcher.handler";
+pub const RUNTIME: &str = "python3.12";
+pub const TIMEOUT_SECONDS: i32 = 60;
+pub const MEMORY_MB: i32 = 128;
+
+/// CRC-32 (IEEE 802.3), as zip requires.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for b in data {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xedb8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// 1980-01-01 00:00:00 in MS-DOS date format (the zip epoch).
+const DOS_DATE: u16 = (1 << 5) | 1;
+const VERSION: u16 = 20;
+/// Regular file, rw-r--r--.
+const UNIX_MODE: u32 = 0o100_644;
+
+/// A zip archive holding one stored (uncompressed) file.
+pub fn zip_one(name: &str, data: &[u8]) -> Vec<u8> {
+    let crc = crc32(data);
+    // Sizes fit: the handler is a few kilobytes.
+    let size = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+    let mut out = Vec::with_capacity(data.len() + 2 * name.len() + 128);
+    let u16le = |o: &mut Vec<u8>, v: u16| o.extend_from_slice(&v.to_le_bytes());
+    let u32le = |o: &mut Vec<u8>, v: u32| o.extend_from_slice(&v.to_le_bytes());
+    // Local file header.
+    u32le(&mut out, 0x0403_4b50);
+    u16le(&mut out, VERSION);
+    u16le(&mut out, 0); // flags
+    u16le(&mut out, 0); // stored
+    u16le(&mut out, 0); // time
+    u16le(&mut out, DOS_DATE);
+    u32le(&mut out, crc);
+    u32le(&mut out, size);
+    u32le(&mut out, size);
+    u16le(&mut out, name_len);
+    u16le(&mut out, 0); // extra
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(data);
+    let cd_offset = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    // Central directory entry.
+    u32le(&mut out, 0x0201_4b50);
+    u16le(&mut out, (3 << 8) | VERSION); // made by: Unix
+    u16le(&mut out, VERSION);
+    u16le(&mut out, 0);
+    u16le(&mut out, 0);
+    u16le(&mut out, 0);
+    u16le(&mut out, DOS_DATE);
+    u32le(&mut out, crc);
+    u32le(&mut out, size);
+    u32le(&mut out, size);
+    u16le(&mut out, name_len);
+    u16le(&mut out, 0); // extra
+    u16le(&mut out, 0); // comment
+    u16le(&mut out, 0); // disk
+    u16le(&mut out, 0); // internal attributes
+    u32le(&mut out, UNIX_MODE << 16);
+    u32le(&mut out, 0); // local header offset
+    out.extend_from_slice(name.as_bytes());
+    let cd_size = u32::try_from(out.len()).unwrap_or(u32::MAX) - cd_offset;
+    // End of central directory.
+    u32le(&mut out, 0x0605_4b50);
+    u16le(&mut out, 0);
+    u16le(&mut out, 0);
+    u16le(&mut out, 1);
+    u16le(&mut out, 1);
+    u32le(&mut out, cd_size);
+    u32le(&mut out, cd_offset);
+    u16le(&mut out, 0);
+    out
+}
+
+/// The deployment package.
+pub fn package() -> Vec<u8> {
+    zip_one(FILE_NAME, SOURCE.as_bytes())
+}
+
+/// Base64 SHA-256 of a package: what Lambda reports as CodeSha256.
+pub fn code_sha256(package: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, package);
+    base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn package_is_reproducible_and_well_formed() {
+        let a = package();
+        let b = package();
+        assert_eq!(a, b);
+        assert_eq!(code_sha256(&a), code_sha256(&b));
+        // Local header, then the file name and the data verbatim.
+        assert_eq!(&a[0..4], &[0x50, 0x4b, 0x03, 0x04]);
+        let name_len = usize::from(u16::from_le_bytes([a[26], a[27]]));
+        assert_eq!(&a[30..30 + name_len], FILE_NAME.as_bytes());
+        let data = &a[30 + name_len..30 + name_len + SOURCE.len()];
+        assert_eq!(data, SOURCE.as_bytes());
+        // End of central directory points back at the directory.
+        let eocd = a.len() - 22;
+        assert_eq!(&a[eocd..eocd + 4], &[0x50, 0x4b, 0x05, 0x06]);
+        let cd_offset =
+            u32::from_le_bytes([a[eocd + 16], a[eocd + 17], a[eocd + 18], a[eocd + 19]]);
+        assert_eq!(
+            &a[cd_offset as usize..cd_offset as usize + 4],
+            &[0x50, 0x4b, 0x01, 0x02]
+        );
+        let crc = u32::from_le_bytes([a[14], a[15], a[16], a[17]]);
+        assert_eq!(crc, crc32(SOURCE.as_bytes()));
+    }
+
+    #[test]
+    fn handler_never_returns_or_logs_secret_values() {
+        // The handler's only return is the cluster id and it does not print.
+        assert!(SOURCE.contains("return {\"ClusterId\": response[\"JobFlowId\"]}"));
+        assert!(!SOURCE.contains("print("));
+        assert!(!SOURCE.contains("logging"));
+    }
+}

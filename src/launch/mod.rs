@@ -1,0 +1,5 @@
+//! What a launch function runs: its state machine definition and the code
+//! of its launcher function. Pure (no AWS calls), so both are known at plan.
+
+pub mod definition;
+pub mod launcher;

@@ -1,0 +1,2325 @@
+//! emr_launch_function (seeds 000/001, "Launch Function"): a Step Functions
+//! state machine that launches exactly one cluster definition (a profile plus
+//! a cluster configuration), with an execution role that can do nothing
+//! else, and — only when secrets are involved — a dedicated launcher Lambda
+//! that alone reads them.
+//!
+//! Everything the function writes (definition, both roles' trust and
+//! permission policies, the launcher's code hash and settings, the SSM
+//! metadata) is computed at plan from what Terraform knows about the profile
+//! and configuration, never from what is read back from SSM (seed 001,
+//! threat 2: a tampered profile parameter cannot widen what is passed).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value as J};
+
+use crate::aws::errors::{describe, error_code, error_message, is_not_found};
+use crate::aws::iam_roles::{self, NewRole};
+use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
+use crate::iam::least_privilege::EC2_SERVICE;
+use crate::iam::{policy, PolicyDocument, Principal, Statement};
+use crate::launch::definition::{self, Override, ProfileKeys, Spec, ValueKind, FUNCTION_TAG};
+use crate::launch::launcher;
+use crate::metadata::{self, Kind};
+use crate::provider::{Configured, ProviderData};
+use crate::resources::cluster_configuration::resolve;
+use crate::resources::{
+    derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,
+    tags_map, Env,
+};
+use crate::tfplugin::{
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, PlanRequest,
+    Resource, Schema, Type, Value,
+};
+
+const TYPE_NAME: &str = "emr_launch_function";
+const MAX_ROLE_NAME: usize = 64;
+const MAX_STATE_MACHINE_NAME: usize = 80;
+const MAX_FUNCTION_NAME: usize = 64;
+/// Inline policy names on the roles this resource creates.
+pub const EXECUTION_POLICY: &str = "emr-launch-function";
+pub const LAUNCHER_POLICY: &str = "emr-launch-launcher";
+const EMR_SERVICE: &str = "elasticmapreduce.amazonaws.com";
+const AUTOSCALING_SERVICE: &str = "application-autoscaling.amazonaws.com";
+
+pub struct LaunchFunction {
+    data: Arc<ProviderData>,
+}
+
+impl LaunchFunction {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        LaunchFunction { data }
+    }
+}
+
+/// What is taken from an emr_launch_profile resource or data source object.
+pub fn profile_type() -> Type {
+    Type::object([
+        ("id", Type::String),
+        ("parameter_arn", Type::String),
+        ("service_role_arn", Type::String),
+        ("instance_role_arn", Type::String),
+        ("instance_profile_arn", Type::String),
+        ("autoscaling_role_arn", Type::String),
+        ("kerberos_attributes_secret_arn", Type::String),
+        ("metadata_json", Type::String),
+    ])
+}
+
+/// What is taken from an emr_cluster_configuration resource or data source object.
+pub fn configuration_type() -> Type {
+    Type::object([
+        ("id", Type::String),
+        ("parameter_arn", Type::String),
+        ("metadata_json", Type::String),
+        ("secret_arns", Type::list(Type::String)),
+    ])
+}
+
+/// Attributes shared with the data source.
+pub fn identity_attrs(b: Block) -> Block {
+    b.attr(
+        Attribute::computed("parameter_name", Type::String)
+            .keep_state()
+            .desc("The SSM parameter holding the function's metadata."),
+    )
+    .attr(
+        Attribute::computed("parameter_arn", Type::String)
+            .keep_state()
+            .desc("ARN of that parameter."),
+    )
+    .attr(
+        Attribute::computed("metadata_json", Type::String)
+            .desc("Exactly the document stored in SSM."),
+    )
+    .attr(
+        Attribute::computed("state_machine_arn", Type::String)
+            .desc("The Step Functions state machine users start."),
+    )
+    .attr(
+        Attribute::computed("invoke_policy_json", Type::String)
+            .desc("What an operator attaches to a user who may launch: states:StartExecution on this function only."),
+    )
+}
+
+pub fn schema() -> Schema {
+    let b = Block::new()
+        .desc("A launch function (EMR Launch): a Step Functions state machine that launches one profile + cluster configuration, with IAM scoped to exactly that.")
+        .attr(Attribute::computed("id", Type::String).keep_state().desc("`namespace/name`."))
+        .attr(Attribute::required("namespace", Type::String).replace().desc("Namespace (SSM path segment)."))
+        .attr(Attribute::required("name", Type::String).replace().desc("Name (SSM path segment)."))
+        .attr(Attribute::required("profile", profile_type()).desc("The emr_launch_profile resource or data source object."))
+        .attr(Attribute::required("cluster_configuration", configuration_type()).desc("The emr_cluster_configuration resource or data source object."))
+        .attr(Attribute::required("cluster_name", Type::String).desc("Default cluster name (the execution input's ClusterName replaces it)."))
+        .attr(Attribute::optional("allowed_overrides", Type::set(Type::String)).desc("Overrides of the configuration a launching user may set."))
+        .attr(Attribute::optional_computed("wait_for_cluster_start", Type::Bool).default(Value::Bool(true)).desc("Wait until the cluster is WAITING or RUNNING (default true)."))
+        .attr(Attribute::optional_computed("fail_if_cluster_running", Type::Bool).default(Value::Bool(false)).desc("Fail when an active cluster already has the name (default false)."))
+        .attr(Attribute::optional("cluster_tags", Type::map(Type::String)).desc("Tags every launched cluster gets; the execution input cannot change them."))
+        .attr(Attribute::optional("tags", Type::map(Type::String)).desc("Tags of the state machine, roles, launcher and parameter."))
+        .attr(Attribute::computed("tags_all", Type::map(Type::String)).desc("Tags including the provider's `default_tags`."))
+        .attr(Attribute::computed("state_machine_name", Type::String).keep_state().desc("Name of the state machine."))
+        .attr(Attribute::computed("role_arn", Type::String).keep_state().desc("The state machine's execution role."))
+        .attr(Attribute::computed("role_trust_policy_json", Type::String).desc("Trust policy of the execution role."))
+        .attr(Attribute::computed("role_policy_json", Type::String).desc("The execution role's only policy."))
+        .attr(Attribute::computed("definition_json", Type::String).desc("The Amazon States Language definition."))
+        .attr(Attribute::computed("launcher_function_arn", Type::String).desc("The launcher Lambda (only with secrets)."))
+        .attr(Attribute::computed("launcher_role_arn", Type::String).desc("The launcher's role (only with secrets)."))
+        .attr(Attribute::computed("launcher_role_trust_policy_json", Type::String).desc("Trust policy of the launcher's role (only with secrets)."))
+        .attr(Attribute::computed("launcher_role_policy_json", Type::String).desc("The launcher role's only policy (only with secrets)."))
+        .attr(Attribute::computed("launcher_configuration_json", Type::String).desc("The launcher's runtime, handler, role, limits and environment (secret ARNs only; only with secrets)."))
+        .attr(Attribute::computed("launcher_source_code_hash", Type::String).desc("Base64 SHA-256 of the launcher package, built reproducibly (only with secrets)."));
+    Schema::new(identity_attrs(b))
+}
+
+// ---------- names (pure) ----------
+
+pub struct Names {
+    pub state_machine: String,
+    pub role: String,
+    pub launcher: String,
+    pub launcher_role: String,
+}
+
+pub fn names(namespace: &str, name: &str) -> Names {
+    Names {
+        state_machine: derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME),
+        role: derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME),
+        launcher: derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME),
+        launcher_role: derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME),
+    }
+}
+
+pub fn state_machine_arn(env: &Env, name: &str) -> String {
+    format!(
+        "arn:{}:states:{}:{}:stateMachine:{name}",
+        env.partition, env.region, env.account
+    )
+}
+
+fn role_arn(env: &Env, name: &str) -> String {
+    format!("arn:{}:iam::{}:role/{name}", env.partition, env.account)
+}
+
+fn function_arn(env: &Env, name: &str) -> String {
+    format!(
+        "arn:{}:lambda:{}:{}:function:{name}",
+        env.partition, env.region, env.account
+    )
+}
+
+// ---------- inputs (pure) ----------
+
+/// The profile as Terraform knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileRef {
+    pub id: String,
+    pub parameter_arn: String,
+    pub service_role: String,
+    pub instance_role: String,
+    pub instance_profile: String,
+    pub autoscaling_role: Option<String>,
+    pub kerberos_secret: Option<String>,
+    pub doc: J,
+}
+
+/// The cluster configuration as Terraform knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigurationRef {
+    pub id: String,
+    pub parameter_arn: String,
+    pub doc: J,
+    /// (classification, secret ARN)
+    pub secrets: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs {
+    pub id: String,
+    pub names: Names2,
+    pub profile: ProfileRef,
+    pub configuration: ConfigurationRef,
+    pub cluster_name: String,
+    pub allowed: BTreeSet<String>,
+    pub wait: bool,
+    pub fail_if_running: bool,
+    pub cluster_tags: BTreeMap<String, String>,
+}
+
+/// Names plus ARNs, all derived from namespace and name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Names2 {
+    pub state_machine: String,
+    pub state_machine_arn: String,
+    pub role: String,
+    pub role_arn: String,
+    pub launcher: String,
+    pub launcher_arn: String,
+    pub launcher_role: String,
+    pub launcher_role_arn: String,
+}
+
+fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
+    let x = names(ns, n);
+    Names2 {
+        state_machine_arn: state_machine_arn(env, &x.state_machine),
+        role_arn: role_arn(env, &x.role),
+        launcher_arn: function_arn(env, &x.launcher),
+        launcher_role_arn: role_arn(env, &x.launcher_role),
+        state_machine: x.state_machine,
+        role: x.role,
+        launcher: x.launcher,
+        launcher_role: x.launcher_role,
+    }
+}
+
+impl Inputs {
+    pub fn has_secrets(&self) -> bool {
+        self.profile.kerberos_secret.is_some() || !self.configuration.secrets.is_empty()
+    }
+
+    pub fn secret_arns(&self) -> Vec<String> {
+        let mut v: BTreeSet<String> = self
+            .configuration
+            .secrets
+            .iter()
+            .map(|(_, a)| a.clone())
+            .collect();
+        if let Some(k) = &self.profile.kerberos_secret {
+            v.insert(k.clone());
+        }
+        v.into_iter().collect()
+    }
+
+    /// The roles a launch passes, with the service each is passed to.
+    pub fn passed_roles(&self) -> Vec<(&str, &'static str)> {
+        let mut v = vec![
+            (self.profile.service_role.as_str(), EMR_SERVICE),
+            (self.profile.instance_role.as_str(), EC2_SERVICE),
+        ];
+        if let Some(a) = &self.profile.autoscaling_role {
+            v.push((a.as_str(), AUTOSCALING_SERVICE));
+        }
+        v
+    }
+
+    /// Every override the configuration defines, by name.
+    pub fn defined_overrides(&self) -> BTreeMap<String, Override> {
+        defined_overrides(&self.configuration.doc)
+    }
+
+    /// Configuration tags overlaid by cluster_tags, plus the function tag.
+    pub fn governed_tags(&self) -> BTreeMap<String, String> {
+        let mut t: BTreeMap<String, String> = self
+            .configuration
+            .doc
+            .pointer("/RunJobFlow/Tags")
+            .and_then(J::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| {
+                        Some((
+                            x.get("Key")?.as_str()?.to_string(),
+                            x.get("Value")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        t.extend(self.cluster_tags.clone());
+        t.insert(FUNCTION_TAG.to_string(), self.id.clone());
+        t
+    }
+
+    pub fn spec(&self) -> Spec {
+        let defined = self.defined_overrides();
+        let overrides = self
+            .allowed
+            .iter()
+            .filter_map(|n| defined.get(n).cloned())
+            .collect();
+        let has = |k: &str| self.profile.doc.get(k).is_some_and(|v| !v.is_null());
+        let group = |k: &str| {
+            self.profile
+                .doc
+                .pointer(&format!("/SecurityGroups/{k}"))
+                .is_some_and(J::is_string)
+        };
+        Spec {
+            id: self.id.clone(),
+            profile_parameter: parameter_name_of(&self.profile.parameter_arn),
+            configuration_parameter: parameter_name_of(&self.configuration.parameter_arn),
+            cluster_name: self.cluster_name.clone(),
+            overrides,
+            governed_tags: self.governed_tags(),
+            profile: ProfileKeys {
+                autoscaling_role: has("AutoScalingRole"),
+                security_configuration: has("SecurityConfiguration"),
+                logs_uri: has("LogsUri"),
+                master_group: group("MasterGroup"),
+                workers_group: group("WorkersGroup"),
+                service_group: group("ServiceGroup"),
+            },
+            request_keys: self
+                .configuration
+                .doc
+                .get("RunJobFlow")
+                .and_then(J::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+            launcher_arn: self.has_secrets().then(|| self.names.launcher_arn.clone()),
+            wait_for_cluster_start: self.wait,
+            fail_if_cluster_running: self.fail_if_running,
+        }
+    }
+}
+
+/// `arn:…:parameter/a/b` → `/a/b`.
+pub fn parameter_name_of(arn: &str) -> String {
+    match arn.split_once(":parameter") {
+        Some((_, rest)) if rest.starts_with('/') => rest.to_string(),
+        Some((_, rest)) => format!("/{rest}"),
+        None => arn.to_string(),
+    }
+}
+
+pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
+    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(J::Null);
+    config_doc
+        .get("Overrides")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| {
+                    let name = o.get("Name")?.as_str()?.to_string();
+                    let path = o.get("Path")?.as_str()?.to_string();
+                    let kind = match resolve(&rjf, &path) {
+                        Some(J::String(_)) => ValueKind::String,
+                        Some(J::Bool(_)) => ValueKind::Bool,
+                        _ => ValueKind::Number,
+                    };
+                    let num = |k: &str| match o.get(k) {
+                        Some(J::Number(n)) => Some(n.clone()),
+                        _ => None,
+                    };
+                    Some((
+                        name.clone(),
+                        Override {
+                            name,
+                            path,
+                            kind,
+                            minimum: num("Minimum"),
+                            maximum: num("Maximum"),
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ssm_parameter_arn_ok(s: &str) -> Result<(), String> {
+    let a = crate::validate::parse_arn(s)
+        .filter(|a| a.service == "ssm" && a.resource.starts_with("parameter/"))
+        .ok_or_else(|| format!("{s:?} is not an SSM parameter ARN"))?;
+    if a.region.is_empty() || a.account.len() != 12 {
+        return Err(format!("{s:?} is not an SSM parameter ARN"));
+    }
+    Ok(())
+}
+
+fn secret_arn_ok(s: &str) -> Result<(), String> {
+    match crate::validate::parse_arn(s) {
+        Some(a) if a.service == "secretsmanager" && a.resource.starts_with("secret:") => Ok(()),
+        _ => Err(format!("{s:?} is not a Secrets Manager secret ARN")),
+    }
+}
+
+fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
+    match crate::validate::parse_arn(s) {
+        Some(a) if a.service == "iam" && a.resource.starts_with("instance-profile/") => Ok(()),
+        _ => Err(format!("{s:?} is not an IAM instance profile ARN")),
+    }
+}
+
+fn tag_ok(k: &str, v: &str) -> Result<(), String> {
+    if k.is_empty() || k.chars().count() > 128 {
+        return Err(format!("tag key {k:?} must be 1 to 128 characters"));
+    }
+    if k.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
+    }
+    if k == FUNCTION_TAG {
+        return Err(format!(
+            "tag key {k:?} is set by the provider to the function's id"
+        ));
+    }
+    if v.chars().count() > 256 {
+        return Err(format!(
+            "the value of tag {k:?} is longer than 256 characters"
+        ));
+    }
+    Ok(())
+}
+
+/// Static checks with attribute paths; unknown values are skipped.
+pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for k in ["namespace", "name"] {
+        if let Some(s) = cfg.str_attr(k) {
+            if let Err(m) = metadata::check_segment(k, s) {
+                d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
+            }
+        }
+    }
+    if let Some(n) = cfg.str_attr("cluster_name") {
+        let len = n.chars().count();
+        if len == 0 || len > 256 || n.chars().any(char::is_control) {
+            d.attr_error(
+                AttrPath::attr("cluster_name"),
+                "Invalid cluster name",
+                "an EMR cluster name is 1 to 256 characters without control characters.",
+            );
+        }
+    }
+    if let Some(m) = cfg.get("cluster_tags").as_attrs() {
+        for (k, v) in m {
+            if let Err(e) = tag_ok(k, v.as_str().unwrap_or_default()) {
+                d.attr_error(
+                    AttrPath::attr("cluster_tags").push_key(k),
+                    "Invalid cluster tag",
+                    e,
+                );
+            }
+        }
+    }
+    let p = cfg.get("profile");
+    let at = |a: &str| AttrPath::attr("profile").push_attr(a);
+    let mut check = |path: AttrPath,
+                     v: &Value,
+                     f: &dyn Fn(&str) -> Result<(), String>,
+                     summary: &str,
+                     required: bool| {
+        match v.as_str() {
+            Some(s) if !s.is_empty() || required => {
+                if let Err(e) = f(s) {
+                    d.attr_error(path, summary, e);
+                }
+            }
+            None if required && v.is_null() => d.attr_error(path, summary, "must be set"),
+            _ => {}
+        }
+    };
+    if p.as_attrs().is_some() {
+        check(
+            at("parameter_arn"),
+            p.get("parameter_arn"),
+            &ssm_parameter_arn_ok,
+            "Invalid profile",
+            true,
+        );
+        check(
+            at("service_role_arn"),
+            p.get("service_role_arn"),
+            &crate::validate::iam_role_arn,
+            "Invalid profile",
+            true,
+        );
+        check(
+            at("instance_role_arn"),
+            p.get("instance_role_arn"),
+            &crate::validate::iam_role_arn,
+            "Invalid profile",
+            true,
+        );
+        check(
+            at("instance_profile_arn"),
+            p.get("instance_profile_arn"),
+            &instance_profile_arn_ok,
+            "Invalid profile",
+            true,
+        );
+        check(
+            at("autoscaling_role_arn"),
+            p.get("autoscaling_role_arn"),
+            &crate::validate::iam_role_arn,
+            "Invalid profile",
+            false,
+        );
+        check(
+            at("kerberos_attributes_secret_arn"),
+            p.get("kerberos_attributes_secret_arn"),
+            &secret_arn_ok,
+            "Invalid profile",
+            false,
+        );
+        check(
+            at("metadata_json"),
+            p.get("metadata_json"),
+            &|s| json_object(s).map(|_| ()),
+            "Invalid profile",
+            true,
+        );
+    }
+    let c = cfg.get("cluster_configuration");
+    let at = |a: &str| AttrPath::attr("cluster_configuration").push_attr(a);
+    if c.as_attrs().is_some() {
+        check(
+            at("parameter_arn"),
+            c.get("parameter_arn"),
+            &ssm_parameter_arn_ok,
+            "Invalid cluster configuration",
+            true,
+        );
+        check(
+            at("metadata_json"),
+            c.get("metadata_json"),
+            &|s| {
+                let d = json_object(s)?;
+                d.get("RunJobFlow")
+                    .and_then(J::as_object)
+                    .map(|_| ())
+                    .ok_or_else(|| {
+                        "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
+                            .to_string()
+                    })
+            },
+            "Invalid cluster configuration",
+            true,
+        );
+        for (i, s) in c
+            .get("secret_arns")
+            .as_elems()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            check(
+                at("secret_arns").push_index(i),
+                s,
+                &secret_arn_ok,
+                "Invalid cluster configuration",
+                true,
+            );
+        }
+    }
+    // Parameters must be where the state machine runs.
+    if let Some(env) = env {
+        for (obj, label) in [
+            ("profile", "profile"),
+            ("cluster_configuration", "cluster configuration"),
+        ] {
+            if let Some(a) = cfg
+                .get(obj)
+                .str_attr("parameter_arn")
+                .and_then(crate::validate::parse_arn)
+            {
+                if a.region != env.region || a.account != env.account {
+                    d.attr_error(
+                        AttrPath::attr(obj).push_attr("parameter_arn"),
+                        format!("The {label} is in another account or region"),
+                        format!("the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
+                    );
+                }
+            }
+        }
+    }
+    // Allowed overrides must be defined by the configuration.
+    if let (Some(allowed), Some(doc)) = (
+        strings(cfg.get("allowed_overrides")),
+        c.str_attr("metadata_json")
+            .and_then(|s| json_object(s).ok()),
+    ) {
+        let defined = defined_overrides(&doc);
+        for a in allowed {
+            if !defined.contains_key(&a) {
+                let have = if defined.is_empty() {
+                    "it defines none".to_string()
+                } else {
+                    format!(
+                        "it defines {}",
+                        defined.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                d.attr_error(
+                    AttrPath::attr("allowed_overrides"),
+                    "Override not defined by the configuration",
+                    format!("{a:?} is not an override of the cluster configuration ({have}); add an `override` block there first."),
+                );
+            }
+        }
+    }
+    d
+}
+
+fn json_object(s: &str) -> Result<J, String> {
+    match serde_json::from_str::<J>(s) {
+        Ok(v @ J::Object(_)) => Ok(v),
+        Ok(_) => Err("is not a JSON object".into()),
+        Err(e) => Err(format!("is not JSON: {e}")),
+    }
+}
+
+/// The inputs when everything is known (None otherwise).
+pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
+    let ns = st.str_attr("namespace")?;
+    let n = st.str_attr("name")?;
+    let p = st.get("profile");
+    let c = st.get("cluster_configuration");
+    if !p.is_wholly_known()
+        || !c.is_wholly_known()
+        || !st.get("allowed_overrides").is_wholly_known()
+        || !st.get("cluster_tags").is_wholly_known()
+    {
+        return None;
+    }
+    let opt = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let profile = ProfileRef {
+        id: p.str_attr("id").unwrap_or_default().to_string(),
+        parameter_arn: p.str_attr("parameter_arn")?.to_string(),
+        service_role: p.str_attr("service_role_arn")?.to_string(),
+        instance_role: p.str_attr("instance_role_arn")?.to_string(),
+        instance_profile: p.str_attr("instance_profile_arn")?.to_string(),
+        autoscaling_role: opt(p.get("autoscaling_role_arn")),
+        kerberos_secret: opt(p.get("kerberos_attributes_secret_arn")),
+        doc: json_object(p.str_attr("metadata_json")?).ok()?,
+    };
+    let cdoc = json_object(c.str_attr("metadata_json")?).ok()?;
+    let secrets = cdoc
+        .get("SecretConfigurations")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| {
+                    Some((
+                        s.get("Classification")?.as_str()?.to_string(),
+                        s.get("SecretArn")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let configuration = ConfigurationRef {
+        id: c.str_attr("id").unwrap_or_default().to_string(),
+        parameter_arn: c.str_attr("parameter_arn")?.to_string(),
+        doc: cdoc,
+        secrets,
+    };
+    Some(Inputs {
+        id: format!("{ns}/{n}"),
+        names: names_with_arns(env, ns, n),
+        profile,
+        configuration,
+        cluster_name: st.str_attr("cluster_name")?.to_string(),
+        allowed: strings(st.get("allowed_overrides"))?.into_iter().collect(),
+        wait: st.get("wait_for_cluster_start").as_bool().unwrap_or(true),
+        fail_if_running: st.get("fail_if_cluster_running").as_bool().unwrap_or(false),
+        cluster_tags: tags_map(st.get("cluster_tags")),
+    })
+}
+
+// ---------- policies (pure) ----------
+
+fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDocument {
+    let mut s = Statement::allow(["sts:AssumeRole"])
+        .principal(Principal::service(service))
+        .condition("StringEquals", "aws:SourceAccount", [env.account.clone()]);
+    if let Some(a) = source_arn {
+        s = s.condition("ArnEquals", "aws:SourceArn", [a.to_string()]);
+    }
+    PolicyDocument::new(vec![s])
+}
+
+pub fn execution_trust(env: &Env, i: &Inputs) -> PolicyDocument {
+    service_trust(
+        env,
+        "states.amazonaws.com",
+        Some(&i.names.state_machine_arn),
+    )
+}
+
+pub fn launcher_trust(env: &Env) -> PolicyDocument {
+    service_trust(env, "lambda.amazonaws.com", None)
+}
+
+fn cluster_arn_pattern(env: &Env) -> String {
+    format!(
+        "arn:{}:elasticmapreduce:{}:{}:cluster/*",
+        env.partition, env.region, env.account
+    )
+}
+
+/// RunJobFlow (only with this function's tag), tagging on create, and
+/// passing exactly the profile's roles to exactly their services.
+fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
+    let tag_key = format!("aws:RequestTag/{FUNCTION_TAG}");
+    let mut v = vec![
+        Statement::allow(["elasticmapreduce:RunJobFlow"])
+            .sid("LaunchTaggedClusters")
+            .resource("*")
+            .condition("StringEquals", &tag_key, [i.id.clone()]),
+        Statement::allow(["elasticmapreduce:AddTags"])
+            .sid("TagOnLaunch")
+            .resource(cluster_arn_pattern(env))
+            .condition("StringEquals", &tag_key, [i.id.clone()]),
+    ];
+    let mut by_service: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (role, service) in i.passed_roles() {
+        by_service
+            .entry(service)
+            .or_default()
+            .insert(role.to_string());
+    }
+    for (service, roles) in by_service {
+        let sid = match service {
+            EMR_SERVICE => "PassServiceRole",
+            EC2_SERVICE => "PassInstanceRole",
+            _ => "PassAutoScalingRole",
+        };
+        v.push(
+            Statement::allow(["iam:PassRole"])
+                .sid(sid)
+                .resources(roles)
+                .condition("StringEquals", "iam:PassedToService", [service]),
+        );
+    }
+    v
+}
+
+pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
+    let mut v = vec![Statement::allow(["ssm:GetParameter"])
+        .sid("ReadMetadata")
+        .resources([
+            i.profile.parameter_arn.clone(),
+            i.configuration.parameter_arn.clone(),
+        ])];
+    if i.has_secrets() {
+        v.push(
+            Statement::allow(["lambda:InvokeFunction"])
+                .sid("InvokeLauncher")
+                .resource(i.names.launcher_arn.clone()),
+        );
+    } else {
+        v.extend(launch_statements(env, i));
+    }
+    if i.fail_if_running {
+        // ListClusters has no resource-level permissions.
+        v.push(
+            Statement::allow(["elasticmapreduce:ListClusters"])
+                .sid("FindActiveClusters")
+                .resource("*"),
+        );
+    }
+    if i.wait {
+        v.push(
+            Statement::allow(["elasticmapreduce:DescribeCluster"])
+                .sid("WatchLaunchedClusters")
+                .resource(cluster_arn_pattern(env))
+                .condition(
+                    "StringEquals",
+                    &format!("aws:ResourceTag/{FUNCTION_TAG}"),
+                    [i.id.clone()],
+                ),
+        );
+    }
+    PolicyDocument::new(v)
+}
+
+pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
+    let group = format!(
+        "arn:{}:logs:{}:{}:log-group:/aws/lambda/{}",
+        env.partition, env.region, env.account, i.names.launcher
+    );
+    let mut v = vec![Statement::allow(["secretsmanager:GetSecretValue"])
+        .sid("ReadLaunchSecrets")
+        .resources(i.secret_arns())];
+    v.extend(launch_statements(env, i));
+    v.push(
+        Statement::allow(["logs:CreateLogGroup"])
+            .sid("CreateOwnLogGroup")
+            .resource(group.clone()),
+    );
+    v.push(
+        Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"])
+            .sid("WriteOwnLogs")
+            .resource(format!("{group}:*")),
+    );
+    PolicyDocument::new(v)
+}
+
+/// What a user who may launch is granted: this state machine and its
+/// executions, nothing else (seed 001, threat 1).
+pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
+    let sm = state_machine_arn(env, sm_name);
+    let executions = format!(
+        "arn:{}:states:{}:{}:execution:{sm_name}:*",
+        env.partition, env.region, env.account
+    );
+    PolicyDocument::new(vec![
+        Statement::allow(["states:StartExecution"])
+            .sid("LaunchThisFunction")
+            .resource(sm),
+        Statement::allow(["states:DescribeExecution", "states:StopExecution"])
+            .sid("FollowItsExecutions")
+            .resource(executions),
+    ])
+}
+
+/// The launcher's settings as one reviewable document.
+pub fn launcher_configuration(i: &Inputs) -> J {
+    let configs: Vec<J> = i
+        .configuration
+        .secrets
+        .iter()
+        .map(|(c, a)| json!({"Classification": c, "SecretArn": a}))
+        .collect();
+    let mut vars = Map::new();
+    vars.insert(
+        "SECRET_CONFIGURATIONS".into(),
+        J::String(J::Array(configs).to_string()),
+    );
+    if let Some(k) = &i.profile.kerberos_secret {
+        vars.insert(
+            "KERBEROS_ATTRIBUTES_SECRET_ARN".into(),
+            J::String(k.clone()),
+        );
+    }
+    json!({
+        "Runtime": launcher::RUNTIME,
+        "Handler": launcher::HANDLER,
+        "Role": i.names.launcher_role_arn,
+        "Timeout": launcher::TIMEOUT_SECONDS,
+        "MemorySize": launcher::MEMORY_MB,
+        "Environment": vars
+    })
+}
+
+/// The metadata document stored in SSM.
+pub fn metadata_document(i: &Inputs) -> J {
+    let mut m = Map::new();
+    let (ns, n) = i.id.split_once('/').unwrap_or((&i.id, ""));
+    m.insert("Namespace".into(), J::from(ns));
+    m.insert("Name".into(), J::from(n));
+    m.insert(
+        "StateMachineArn".into(),
+        J::from(i.names.state_machine_arn.clone()),
+    );
+    m.insert("RoleArn".into(), J::from(i.names.role_arn.clone()));
+    m.insert(
+        "Profile".into(),
+        json!({"Id": i.profile.id, "ParameterArn": i.profile.parameter_arn}),
+    );
+    m.insert(
+        "ClusterConfiguration".into(),
+        json!({"Id": i.configuration.id, "ParameterArn": i.configuration.parameter_arn}),
+    );
+    let mut roles = Map::new();
+    roles.insert(
+        "ServiceRole".into(),
+        J::from(i.profile.service_role.clone()),
+    );
+    roles.insert(
+        "InstanceProfile".into(),
+        J::from(i.profile.instance_profile.clone()),
+    );
+    roles.insert(
+        "InstanceRole".into(),
+        J::from(i.profile.instance_role.clone()),
+    );
+    if let Some(a) = &i.profile.autoscaling_role {
+        roles.insert("AutoScalingRole".into(), J::from(a.clone()));
+    }
+    m.insert("PassRoles".into(), J::Object(roles));
+    m.insert("ClusterName".into(), J::from(i.cluster_name.clone()));
+    m.insert(
+        "AllowedOverrides".into(),
+        J::Array(i.allowed.iter().map(|s| J::from(s.clone())).collect()),
+    );
+    m.insert("WaitForClusterStart".into(), J::Bool(i.wait));
+    m.insert("FailIfClusterRunning".into(), J::Bool(i.fail_if_running));
+    if !i.cluster_tags.is_empty() {
+        m.insert("ClusterTags".into(), json!(i.cluster_tags));
+    }
+    if i.has_secrets() {
+        m.insert(
+            "LauncherFunctionArn".into(),
+            J::from(i.names.launcher_arn.clone()),
+        );
+        let mut s = Map::new();
+        if let Some(k) = &i.profile.kerberos_secret {
+            s.insert("KerberosAttributesSecretArn".into(), J::from(k.clone()));
+        }
+        s.insert(
+            "SecretConfigurations".into(),
+            J::Array(
+                i.configuration
+                    .secrets
+                    .iter()
+                    .map(|(c, a)| json!({"Classification": c, "SecretArn": a}))
+                    .collect(),
+            ),
+        );
+        m.insert("Secrets".into(), J::Object(s));
+    }
+    J::Object(m)
+}
+
+const COMPUTED_DOCS: [&str; 10] = [
+    "role_trust_policy_json",
+    "role_policy_json",
+    "definition_json",
+    "metadata_json",
+    "launcher_function_arn",
+    "launcher_role_arn",
+    "launcher_role_trust_policy_json",
+    "launcher_role_policy_json",
+    "launcher_configuration_json",
+    "launcher_source_code_hash",
+];
+
+/// Sets every computed attribute that can be known (all of them when the
+/// inputs are known).
+fn plan_documents(env: &Env, st: &mut Value) {
+    if let (Some(ns), Some(n)) = (st.str_attr("namespace"), st.str_attr("name")) {
+        let x = names_with_arns(env, ns, n);
+        st.set_attr("state_machine_name", Value::String(x.state_machine.clone()));
+        st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
+        st.set_attr("role_arn", Value::String(x.role_arn));
+        st.set_attr(
+            "invoke_policy_json",
+            Value::String(invoke_policy(env, &x.state_machine).canonical()),
+        );
+    }
+    let Some(i) = inputs(env, st) else {
+        for k in COMPUTED_DOCS {
+            st.set_attr(k, Value::Unknown);
+        }
+        return;
+    };
+    st.set_attr(
+        "role_trust_policy_json",
+        Value::String(execution_trust(env, &i).canonical()),
+    );
+    st.set_attr(
+        "role_policy_json",
+        Value::String(execution_policy(env, &i).canonical()),
+    );
+    st.set_attr(
+        "definition_json",
+        Value::String(definition::definition(&i.spec()).to_string()),
+    );
+    st.set_attr(
+        "metadata_json",
+        Value::String(metadata_document(&i).to_string()),
+    );
+    if i.has_secrets() {
+        st.set_attr(
+            "launcher_function_arn",
+            Value::String(i.names.launcher_arn.clone()),
+        );
+        st.set_attr(
+            "launcher_role_arn",
+            Value::String(i.names.launcher_role_arn.clone()),
+        );
+        st.set_attr(
+            "launcher_role_trust_policy_json",
+            Value::String(launcher_trust(env).canonical()),
+        );
+        st.set_attr(
+            "launcher_role_policy_json",
+            Value::String(launcher_policy(env, &i).canonical()),
+        );
+        st.set_attr(
+            "launcher_configuration_json",
+            Value::String(launcher_configuration(&i).to_string()),
+        );
+        st.set_attr(
+            "launcher_source_code_hash",
+            Value::String(launcher::code_sha256(&launcher::package())),
+        );
+    } else {
+        for k in &COMPUTED_DOCS[4..] {
+            st.set_attr(k, Value::Null);
+        }
+    }
+}
+
+pub fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(format!("{verb} EMR launch function ({id})"), msg.into()).into()
+}
+
+fn id_of(st: &Value) -> String {
+    format!(
+        "{}/{}",
+        st.str_attr("namespace").unwrap_or("?"),
+        st.str_attr("name").unwrap_or("?")
+    )
+}
+
+// ---------- AWS side ----------
+
+type R<T> = Result<T, String>;
+
+fn propagation<E, Resp>(e: &aws_smithy_runtime_api::client::result::SdkError<E, Resp>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    looks_like_propagation(
+        error_code(e).unwrap_or_default(),
+        error_message(e).unwrap_or_default(),
+    )
+}
+
+/// The role's policy as IAM has it: our inline policy with the statements of
+/// any other inline policy added (so the plan shows them; apply removes them).
+async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> R<Option<String>> {
+    let iam = &c.aws.iam;
+    let names = iam_roles::list_inline(iam, role).await?;
+    let mut statements: Vec<J> = Vec::new();
+    let mut found = false;
+    for n in &names {
+        let Some(doc) = iam_roles::get_inline(iam, role, n).await? else {
+            continue;
+        };
+        let doc = iam_roles::decode_document(&doc);
+        let v: J = serde_json::from_str(&doc).map_err(|e| format!("policy {n} of {role}: {e}"))?;
+        if n == ours {
+            found = true;
+        }
+        match v.get("Statement") {
+            Some(J::Array(a)) => statements.extend(a.iter().cloned()),
+            Some(s) => statements.push(s.clone()),
+            None => {}
+        }
+    }
+    if !found && statements.is_empty() {
+        return Ok(None);
+    }
+    let doc = json!({"Version": "2012-10-17", "Statement": statements});
+    Ok(Some(
+        policy::canonicalize(&doc.to_string()).unwrap_or_else(|_| doc.to_string()),
+    ))
+}
+
+/// Creates or updates a role with exactly one inline policy.
+async fn ensure_role_with_policy(
+    c: &Configured,
+    name: &str,
+    trust: &str,
+    policy_name: &str,
+    policy_doc: &str,
+    (tags_have, tags_want): (&BTreeMap<String, String>, &BTreeMap<String, String>),
+    ours: bool,
+) -> R<()> {
+    let iam = &c.aws.iam;
+    iam_roles::ensure_role(
+        iam,
+        NewRole {
+            name,
+            path: "/",
+            trust_policy: trust,
+            max_session_duration: None,
+            permissions_boundary: None,
+            description: Some("EMR launch function role managed by Terraform (emrlaunch/emr)"),
+            tags: tags_want,
+        },
+        ours,
+    )
+    .await?;
+    for p in iam_roles::list_inline(iam, name).await? {
+        if p != policy_name {
+            iam_roles::delete_inline(iam, name, &p).await?;
+        }
+    }
+    iam_roles::put_inline(iam, name, policy_name, policy_doc)
+        .await
+        .map_err(|e| format!("putting {policy_name} on {name}: {e}"))?;
+    iam_roles::sync_attached(iam, name, &BTreeSet::new()).await?;
+    if ours {
+        iam_roles::sync_tags(iam, name, tags_have, tags_want).await?;
+    }
+    Ok(())
+}
+
+fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
+    t.iter()
+        .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+async fn describe_state_machine(c: &Configured, arn: &str) -> R<Option<(String, String)>> {
+    match c
+        .aws
+        .sfn
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some((o.definition().to_string(), o.role_arn().to_string()))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+async fn sync_sfn_tags(
+    c: &Configured,
+    arn: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> R<()> {
+    let stale: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        c.aws
+            .sfn
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| format!("untagging {arn}: {}", describe(&e)))?;
+    }
+    if !want.is_empty() && have != want {
+        c.aws
+            .sfn
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sfn_tags(want)))
+            .send()
+            .await
+            .map_err(|e| format!("tagging {arn}: {}", describe(&e)))?;
+    }
+    Ok(())
+}
+
+struct RemoteLauncher {
+    code_sha256: String,
+    configuration: J,
+}
+
+async fn get_launcher(c: &Configured, name: &str) -> R<Option<RemoteLauncher>> {
+    match c.aws.lambda.get_function().function_name(name).send().await {
+        Ok(o) => {
+            let Some(cfg) = o.configuration() else {
+                return Ok(None);
+            };
+            let vars: Map<String, J> = cfg
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), J::String(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Some(RemoteLauncher {
+                code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
+                configuration: json!({
+                    "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                    "Handler": cfg.handler().unwrap_or_default(),
+                    "Role": cfg.role().unwrap_or_default(),
+                    "Timeout": cfg.timeout().unwrap_or_default(),
+                    "MemorySize": cfg.memory_size().unwrap_or_default(),
+                    "Environment": vars
+                }),
+            }))
+        }
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+fn lambda_environment(cfg: &J) -> aws_sdk_lambda::types::Environment {
+    let vars: HashMap<String, String> = cfg["Environment"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    aws_sdk_lambda::types::Environment::builder()
+        .set_variables(Some(vars))
+        .build()
+}
+
+impl LaunchFunction {
+    /// Brings everything to the planned state. `prior` is None on create
+    /// (then nothing of that name may exist yet that is not ours).
+    async fn apply(&self, ctx: &Ctx, c: &Configured, st: &Value, prior: Option<&Value>) -> R<()> {
+        let env = env_of(c);
+        let i = inputs(&env, st).ok_or("the planned inputs are unknown at apply")?;
+        let ours = prior.is_some();
+        let tags_want = tags_map(st.get("tags_all"));
+        let tags_have = prior
+            .map(|p| tags_map(p.get("tags_all")))
+            .unwrap_or_default();
+        let text = |k: &str| {
+            st.str_attr(k)
+                .map(str::to_string)
+                .ok_or(format!("{k} is unknown at apply"))
+        };
+        let backoff = Backoff::default();
+
+        // 1. The launcher, when secrets are involved (before the state
+        //    machine that invokes it); removed when no longer needed.
+        if i.has_secrets() {
+            ensure_role_with_policy(
+                c,
+                &i.names.launcher_role,
+                &text("launcher_role_trust_policy_json")?,
+                LAUNCHER_POLICY,
+                &text("launcher_role_policy_json")?,
+                (&tags_have, &tags_want),
+                ours && prior.is_some_and(|p| p.str_attr("launcher_role_arn").is_some()),
+            )
+            .await
+            .map_err(|e| format!("launcher role: {e}"))?;
+            let cfg = launcher_configuration(&i);
+            let package = launcher::package();
+            match get_launcher(c, &i.names.launcher).await? {
+                None => {
+                    let tags: HashMap<String, String> = tags_want.clone().into_iter().collect();
+                    retry_propagation(
+                        "creating the launcher function",
+                        &backoff,
+                        &ctx.cancel,
+                        propagation,
+                        || {
+                            c.aws
+                                .lambda
+                                .create_function()
+                                .function_name(&i.names.launcher)
+                                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
+                                .role(&i.names.launcher_role_arn)
+                                .handler(launcher::HANDLER)
+                                .timeout(launcher::TIMEOUT_SECONDS)
+                                .memory_size(launcher::MEMORY_MB)
+                                .description(format!(
+                                    "EMR launch function {} launcher (emrlaunch/emr)",
+                                    i.id
+                                ))
+                                .environment(lambda_environment(&cfg))
+                                .code(
+                                    aws_sdk_lambda::types::FunctionCode::builder()
+                                        .zip_file(aws_smithy_types::Blob::new(package.clone()))
+                                        .build(),
+                                )
+                                .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                                .send()
+                        },
+                    )
+                    .await
+                    .map_err(|e| {
+                        format!("creating launcher {}: {}", i.names.launcher, describe(&e))
+                    })?;
+                }
+                Some(remote) => {
+                    if remote.code_sha256 != launcher::code_sha256(&package) {
+                        c.aws
+                            .lambda
+                            .update_function_code()
+                            .function_name(&i.names.launcher)
+                            .zip_file(aws_smithy_types::Blob::new(package.clone()))
+                            .send()
+                            .await
+                            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
+                    }
+                    if remote.configuration != cfg {
+                        retry_propagation(
+                            "updating the launcher function",
+                            &backoff,
+                            &ctx.cancel,
+                            propagation,
+                            || {
+                                c.aws
+                                    .lambda
+                                    .update_function_configuration()
+                                    .function_name(&i.names.launcher)
+                                    .runtime(aws_sdk_lambda::types::Runtime::from(
+                                        launcher::RUNTIME,
+                                    ))
+                                    .role(&i.names.launcher_role_arn)
+                                    .handler(launcher::HANDLER)
+                                    .timeout(launcher::TIMEOUT_SECONDS)
+                                    .memory_size(launcher::MEMORY_MB)
+                                    .environment(lambda_environment(&cfg))
+                                    .send()
+                            },
+                        )
+                        .await
+                        .map_err(|e| {
+                            format!("updating launcher configuration: {}", describe(&e))
+                        })?;
+                    }
+                    if ours && tags_have != tags_want {
+                        let stale: Vec<String> = tags_have
+                            .keys()
+                            .filter(|k| !tags_want.contains_key(*k))
+                            .cloned()
+                            .collect();
+                        if !stale.is_empty() {
+                            c.aws
+                                .lambda
+                                .untag_resource()
+                                .resource(&i.names.launcher_arn)
+                                .set_tag_keys(Some(stale))
+                                .send()
+                                .await
+                                .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
+                        }
+                        if !tags_want.is_empty() {
+                            c.aws
+                                .lambda
+                                .tag_resource()
+                                .resource(&i.names.launcher_arn)
+                                .set_tags(Some(tags_want.clone().into_iter().collect()))
+                                .send()
+                                .await
+                                .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
+                        }
+                    }
+                }
+            }
+        }
+
+        // 2. The execution role.
+        ensure_role_with_policy(
+            c,
+            &i.names.role,
+            &text("role_trust_policy_json")?,
+            EXECUTION_POLICY,
+            &text("role_policy_json")?,
+            (&tags_have, &tags_want),
+            ours,
+        )
+        .await
+        .map_err(|e| format!("execution role: {e}"))?;
+
+        // 3. The state machine.
+        let def = text("definition_json")?;
+        match describe_state_machine(c, &i.names.state_machine_arn).await? {
+            None => {
+                retry_propagation(
+                    "creating the state machine",
+                    &backoff,
+                    &ctx.cancel,
+                    propagation,
+                    || {
+                        c.aws
+                            .sfn
+                            .create_state_machine()
+                            .name(&i.names.state_machine)
+                            .definition(&def)
+                            .role_arn(&i.names.role_arn)
+                            .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
+                            .set_tags((!tags_want.is_empty()).then(|| sfn_tags(&tags_want)))
+                            .send()
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "creating state machine {}: {}",
+                        i.names.state_machine,
+                        describe(&e)
+                    )
+                })?;
+            }
+            Some((have_def, have_role)) => {
+                if !metadata::same(&have_def, &def) || have_role != i.names.role_arn {
+                    retry_propagation(
+                        "updating the state machine",
+                        &backoff,
+                        &ctx.cancel,
+                        propagation,
+                        || {
+                            c.aws
+                                .sfn
+                                .update_state_machine()
+                                .state_machine_arn(&i.names.state_machine_arn)
+                                .definition(&def)
+                                .role_arn(&i.names.role_arn)
+                                .send()
+                        },
+                    )
+                    .await
+                    .map_err(|e| format!("updating state machine: {}", describe(&e)))?;
+                }
+                if ours {
+                    sync_sfn_tags(c, &i.names.state_machine_arn, &tags_have, &tags_want).await?;
+                }
+            }
+        }
+
+        // 4. No launcher any more: remove it (after the state machine stopped using it).
+        if !i.has_secrets() {
+            delete_launcher(c, &i.names).await?;
+        }
+
+        // 5. The metadata.
+        let pname = text("parameter_name")?;
+        let doc = text("metadata_json")?;
+        if prior.and_then(|p| p.str_attr("metadata_json")) != Some(doc.as_str())
+            || tags_have != tags_want
+            || !ours
+        {
+            metadata::put(&c.aws.ssm, &pname, &doc, "EMR launch function", &tags_want)
+                .await
+                .map_err(|e| format!("writing {pname}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+async fn delete_launcher(c: &Configured, n: &Names2) -> R<()> {
+    match c
+        .aws
+        .lambda
+        .delete_function()
+        .function_name(&n.launcher)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => {
+            return Err(format!(
+                "deleting launcher {}: {}",
+                n.launcher,
+                describe(&e)
+            ))
+        }
+    }
+    iam_roles::delete_role(&c.aws.iam, &n.launcher_role)
+        .await
+        .map_err(|e| format!("deleting role {}: {e}", n.launcher_role))
+}
+
+/// Keeps the prior text when the new one means the same.
+fn keep_equivalent(prior: &Value, planned: &mut Value, k: &str) {
+    if let (Some(p), Some(n)) = (prior.str_attr(k), planned.str_attr(k)) {
+        if p != n && (metadata::same(p, n) || policy::equivalent(p, n)) {
+            planned.set_attr(k, Value::string(p));
+        }
+    }
+}
+
+/// What read records for a remote document: the state's text when it means
+/// the same, else the remote text (the plan then shows the drift).
+fn reconcile_text(current: Option<&str>, remote: Option<String>, is_policy: bool) -> Value {
+    match (current, remote) {
+        (_, None) => Value::string(""),
+        (Some(cur), Some(r))
+            if cur == r
+                || (if is_policy {
+                    policy::equivalent(cur, &r)
+                } else {
+                    metadata::same(cur, &r)
+                }) =>
+        {
+            Value::string(cur)
+        }
+        (_, Some(r)) => Value::String(r),
+    }
+}
+
+#[async_trait]
+impl Resource for LaunchFunction {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> Schema {
+        schema()
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config, None)
+    }
+
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        let Ok(c) = self.data.get() else { return };
+        let env = env_of(&c);
+        diags.extend(validate_config(req.config, Some(&env)));
+        if diags.has_errors() {
+            return;
+        }
+        set_parameter_identity(&c, Kind::LaunchFunction, planned);
+        plan_documents(&env, planned);
+        if let Some(doc) = planned.str_attr("metadata_json") {
+            if let Err(e) = metadata::tier_for(doc) {
+                diags.error("Launch function metadata too large", e);
+            }
+        }
+        if let Some(d) = planned.str_attr("definition_json") {
+            // Step Functions accepts definitions up to 1 MiB.
+            if d.len() > 1_048_576 {
+                diags.error(
+                    "State machine definition too large",
+                    format!(
+                        "the definition is {} bytes; Step Functions accepts 1 MiB",
+                        d.len()
+                    ),
+                );
+            }
+        }
+        for k in [
+            "role_trust_policy_json",
+            "role_policy_json",
+            "definition_json",
+            "metadata_json",
+            "invoke_policy_json",
+            "launcher_role_trust_policy_json",
+            "launcher_role_policy_json",
+            "launcher_configuration_json",
+        ] {
+            keep_equivalent(req.prior, planned, k);
+        }
+        planned.set_attr(
+            "tags_all",
+            merged_tags(&c.default_tags, planned.get("tags")),
+        );
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(Value::Null, d),
+        };
+        let id = id_of(planned);
+        if let Some(pname) = planned.str_attr("parameter_name") {
+            if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+                return ApplyResult::failed(
+                    Value::Null,
+                    err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")),
+                );
+            }
+        }
+        crate::info!("creating EMR launch function", "id" => id);
+        match self.apply(ctx, &c, planned, None).await {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            // Parts may exist now: record them so Terraform taints the
+            // resource and destroy removes them.
+            Err(e) => ApplyResult::failed(planned.clone(), err("creating", &id, e)),
+        }
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let env = env_of(&c);
+        let id = id_of(current);
+        let (Some(ns), Some(n)) = (current.str_attr("namespace"), current.str_attr("name")) else {
+            return Ok(Value::Null);
+        };
+        let x = names_with_arns(&env, ns, n);
+        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
+            return Ok(Value::Null);
+        };
+        let stored = metadata::get(&c.aws.ssm, &pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let mut st = current.clone();
+        if current.get("metadata_json").is_null() {
+            // Import: rebuild the configuration from the stored metadata.
+            let Some(doc) = &stored else {
+                return Ok(Value::Null);
+            };
+            st = import_state(&c, current, doc)
+                .await
+                .map_err(|e| err("importing", &id, e))?;
+            plan_documents(&env, &mut st);
+        }
+        let sm = describe_state_machine(&c, &x.state_machine_arn)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let role = iam_roles::get_role(&c.aws.iam, &x.role)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let has_launcher = st.str_attr("launcher_role_arn").is_some();
+        let launcher = if has_launcher {
+            get_launcher(&c, &x.launcher)
+                .await
+                .map_err(|e| err("reading", &id, e))?
+        } else {
+            None
+        };
+        let launcher_role = if has_launcher {
+            iam_roles::get_role(&c.aws.iam, &x.launcher_role)
+                .await
+                .map_err(|e| err("reading", &id, e))?
+        } else {
+            None
+        };
+        if stored.is_none()
+            && sm.is_none()
+            && role.is_none()
+            && launcher.is_none()
+            && launcher_role.is_none()
+        {
+            crate::warn!("EMR launch function not found, removing from state", "id" => id);
+            return Ok(Value::Null);
+        }
+        // Whatever is missing or changed shows as drift that apply repairs.
+        let (def, sm_role) = match sm {
+            Some((d, r)) => (Some(d), Some(r)),
+            None => (None, None),
+        };
+        st.set_attr(
+            "definition_json",
+            reconcile_text(
+                current
+                    .str_attr("definition_json")
+                    .or(st.str_attr("definition_json")),
+                def,
+                false,
+            ),
+        );
+        if let Some(r) = sm_role {
+            st.set_attr("role_arn", Value::String(r));
+        }
+        let trust = role.as_ref().map(|r| {
+            let t = iam_roles::decode_document(&r.trust_policy);
+            policy::canonicalize(&t).unwrap_or(t)
+        });
+        st.set_attr(
+            "role_trust_policy_json",
+            reconcile_text(st.str_attr("role_trust_policy_json"), trust, true),
+        );
+        let pol = if role.is_some() {
+            read_role_policy(&c, &x.role, EXECUTION_POLICY)
+                .await
+                .map_err(|e| err("reading", &id, e))?
+        } else {
+            None
+        };
+        st.set_attr(
+            "role_policy_json",
+            reconcile_text(st.str_attr("role_policy_json"), pol, true),
+        );
+        if has_launcher {
+            let ltrust = launcher_role.as_ref().map(|r| {
+                let t = iam_roles::decode_document(&r.trust_policy);
+                policy::canonicalize(&t).unwrap_or(t)
+            });
+            st.set_attr(
+                "launcher_role_trust_policy_json",
+                reconcile_text(st.str_attr("launcher_role_trust_policy_json"), ltrust, true),
+            );
+            let lpol = if launcher_role.is_some() {
+                read_role_policy(&c, &x.launcher_role, LAUNCHER_POLICY)
+                    .await
+                    .map_err(|e| err("reading", &id, e))?
+            } else {
+                None
+            };
+            st.set_attr(
+                "launcher_role_policy_json",
+                reconcile_text(st.str_attr("launcher_role_policy_json"), lpol, true),
+            );
+            match launcher {
+                Some(l) => {
+                    st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
+                    st.set_attr(
+                        "launcher_configuration_json",
+                        reconcile_text(
+                            st.str_attr("launcher_configuration_json"),
+                            Some(l.configuration.to_string()),
+                            false,
+                        ),
+                    );
+                }
+                None => {
+                    st.set_attr("launcher_source_code_hash", Value::string(""));
+                    st.set_attr("launcher_configuration_json", Value::string(""));
+                }
+            }
+        }
+        match stored {
+            None => st.set_attr("metadata_json", Value::string("")),
+            Some(doc) => {
+                let text = metadata::reconcile(st.str_attr("metadata_json"), &doc);
+                st.set_attr("metadata_json", Value::String(text));
+            }
+        }
+        Ok(st)
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyResult {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        };
+        let id = id_of(planned);
+        match self.apply(ctx, &c, planned, Some(prior)).await {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            // The prior state stays; the next refresh reads what changed.
+            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+        }
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
+        let c = match self.data.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        let env = env_of(&c);
+        let id = id_of(prior);
+        let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
+            return Diagnostics::new();
+        };
+        let x = names_with_arns(&env, ns, n);
+        match c
+            .aws
+            .sfn
+            .delete_state_machine()
+            .state_machine_arn(&x.state_machine_arn)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return err("deleting", &id, format!("state machine: {}", describe(&e))),
+        }
+        if let Err(e) = delete_launcher(&c, &x).await {
+            return err("deleting", &id, e);
+        }
+        if let Err(e) = iam_roles::delete_role(&c.aws.iam, &x.role).await {
+            return err("deleting", &id, format!("role {}: {e}", x.role));
+        }
+        if let Some(p) = prior.str_attr("parameter_name") {
+            if let Err(e) = metadata::delete(&c.aws.ssm, p).await {
+                return err("deleting", &id, e);
+            }
+        }
+        Diagnostics::new()
+    }
+
+    fn importer(&self) -> Option<&dyn Import> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import for LaunchFunction {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        import_parameter_stub(&c, Kind::LaunchFunction, schema().block.empty_value(), id)
+    }
+}
+
+/// The configuration of an imported function, rebuilt from its metadata and
+/// the profile's and configuration's parameters.
+async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
+    let d: J =
+        serde_json::from_str(doc).map_err(|e| format!("stored metadata is not JSON: {e}"))?;
+    let s = |p: &str| d.pointer(p).and_then(J::as_str).map(str::to_string);
+    let mut st = current.clone();
+    let read_doc = |arn: Option<String>| async move {
+        let Some(arn) = arn else {
+            return Ok::<_, String>(None);
+        };
+        metadata::get(&c.aws.ssm, &parameter_name_of(&arn))
+            .await
+            .map(|t| t.map(|t| (arn, t)))
+    };
+    let (parn, ptext) = read_doc(s("/Profile/ParameterArn"))
+        .await?
+        .ok_or("the profile's parameter is gone")?;
+    let (carn, ctext) = read_doc(s("/ClusterConfiguration/ParameterArn"))
+        .await?
+        .ok_or("the cluster configuration's parameter is gone")?;
+    let opt = |p: &str| s(p).map(Value::String).unwrap_or(Value::Null);
+    st.set_attr(
+        "profile",
+        Value::object([
+            ("id", opt("/Profile/Id")),
+            ("parameter_arn", Value::String(parn)),
+            ("service_role_arn", opt("/PassRoles/ServiceRole")),
+            ("instance_role_arn", opt("/PassRoles/InstanceRole")),
+            ("instance_profile_arn", opt("/PassRoles/InstanceProfile")),
+            (
+                "autoscaling_role_arn",
+                Value::String(s("/PassRoles/AutoScalingRole").unwrap_or_default()),
+            ),
+            (
+                "kerberos_attributes_secret_arn",
+                opt("/Secrets/KerberosAttributesSecretArn"),
+            ),
+            ("metadata_json", Value::String(ptext)),
+        ]),
+    );
+    let secrets: Vec<Value> = d
+        .pointer("/Secrets/SecretConfigurations")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("SecretArn").and_then(J::as_str).map(Value::string))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "cluster_configuration",
+        Value::object([
+            ("id", opt("/ClusterConfiguration/Id")),
+            ("parameter_arn", Value::String(carn)),
+            ("metadata_json", Value::String(ctext)),
+            ("secret_arns", Value::List(secrets)),
+        ]),
+    );
+    st.set_attr("cluster_name", opt("/ClusterName"));
+    let allowed: Vec<Value> = d
+        .get("AllowedOverrides")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(Value::string))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "allowed_overrides",
+        if allowed.is_empty() {
+            Value::Null
+        } else {
+            Value::set(allowed)
+        },
+    );
+    st.set_attr(
+        "wait_for_cluster_start",
+        Value::Bool(
+            d.get("WaitForClusterStart")
+                .and_then(J::as_bool)
+                .unwrap_or(true),
+        ),
+    );
+    st.set_attr(
+        "fail_if_cluster_running",
+        Value::Bool(
+            d.get("FailIfClusterRunning")
+                .and_then(J::as_bool)
+                .unwrap_or(false),
+        ),
+    );
+    let ct: BTreeMap<String, Value> = d
+        .get("ClusterTags")
+        .and_then(J::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "cluster_tags",
+        if ct.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(ct)
+        },
+    );
+    // Tags: the parameter's, minus the provider's defaults.
+    let pname = st
+        .str_attr("parameter_name")
+        .unwrap_or_default()
+        .to_string();
+    if let Ok(tags) = c
+        .aws
+        .ssm
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(&pname)
+        .send()
+        .await
+    {
+        let own: BTreeMap<String, Value> = tags
+            .tag_list()
+            .iter()
+            .filter(|t| c.default_tags.get(t.key()).map(String::as_str) != Some(t.value()))
+            .map(|t| (t.key().to_string(), Value::string(t.value())))
+            .collect();
+        st.set_attr(
+            "tags",
+            if own.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(own)
+            },
+        );
+    }
+    st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+    Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::least_privilege::assert_least_privilege;
+
+    fn env() -> Env {
+        Env {
+            partition: "aws".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn profile_doc() -> J {
+        json!({
+            "Namespace": "analytics", "Name": "p",
+            "ServiceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-service",
+            "InstanceProfile": "arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance",
+            "InstanceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-instance",
+            "AutoScalingRole": "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling",
+            "SecurityConfiguration": "sc", "SecurityGroups": {"MasterGroup": "sg-1"}
+        })
+    }
+
+    fn config_doc(secrets: bool) -> J {
+        let mut d = json!({
+            "Namespace": "analytics", "Name": "c",
+            "RunJobFlow": {"Name": "c", "ReleaseLabel": "emr-7.8.0", "Instances": {"InstanceGroups": [
+                {"InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+                {"InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2}
+            ]}, "Tags": [{"Key": "team", "Value": "data"}]},
+            "Overrides": [
+                {"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10},
+                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType"}
+            ]
+        });
+        if secrets {
+            d["SecretConfigurations"] = json!([{"Classification": "hive-site", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"}]);
+        }
+        d
+    }
+
+    fn state(secrets: bool, kerberos: bool) -> Value {
+        let mut st = schema().block.empty_value();
+        st.set_attr("namespace", Value::string("analytics"));
+        st.set_attr("name", Value::string("nightly"));
+        st.set_attr("cluster_name", Value::string("nightly-etl"));
+        st.set_attr(
+            "allowed_overrides",
+            Value::set(vec![Value::string("CoreInstanceCount")]),
+        );
+        st.set_attr("wait_for_cluster_start", Value::Bool(true));
+        st.set_attr("fail_if_cluster_running", Value::Bool(true));
+        st.set_attr(
+            "profile",
+            Value::object([
+                ("id", Value::string("analytics/p")),
+                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/emr_profiles/analytics/p")),
+                ("service_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-service")),
+                ("instance_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-instance")),
+                ("instance_profile_arn", Value::string("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")),
+                ("autoscaling_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling")),
+                (
+                    "kerberos_attributes_secret_arn",
+                    if kerberos {
+                        Value::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
+                    } else {
+                        Value::Null
+                    },
+                ),
+                ("metadata_json", Value::String(profile_doc().to_string())),
+            ]),
+        );
+        st.set_attr(
+            "cluster_configuration",
+            Value::object([
+                ("id", Value::string("analytics/c")),
+                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/cluster_configurations/analytics/c")),
+                ("metadata_json", Value::String(config_doc(secrets).to_string())),
+                ("secret_arns", Value::List(vec![])),
+            ]),
+        );
+        st
+    }
+
+    #[test]
+    fn every_role_of_every_variant_is_least_privilege() {
+        for (secrets, kerberos) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut st = state(secrets, kerberos);
+            plan_documents(&env(), &mut st);
+            for k in [
+                "role_trust_policy_json",
+                "role_policy_json",
+                "invoke_policy_json",
+            ] {
+                assert_least_privilege(&PolicyDocument::parse(st.str_attr(k).unwrap()).unwrap());
+            }
+            let launcher = secrets || kerberos;
+            for k in [
+                "launcher_role_trust_policy_json",
+                "launcher_role_policy_json",
+            ] {
+                match st.str_attr(k) {
+                    Some(t) => {
+                        assert!(launcher);
+                        assert_least_privilege(&PolicyDocument::parse(t).unwrap());
+                    }
+                    None => assert!(!launcher && st.get(k).is_null()),
+                }
+            }
+        }
+    }
+
+    fn statement<'a>(doc: &'a J, sid: &str) -> Option<&'a J> {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == json!(sid))
+    }
+
+    #[test]
+    fn pass_role_lists_exactly_the_profile_roles_to_their_services() {
+        let mut st = state(false, false);
+        plan_documents(&env(), &mut st);
+        let d: J = serde_json::from_str(st.str_attr("role_policy_json").unwrap()).unwrap();
+        let mut passed = BTreeMap::new();
+        for s in d["Statement"].as_array().unwrap() {
+            let actions = s["Action"].to_string();
+            if actions.contains("iam:PassRole") {
+                let c = &s["Condition"]["StringEquals"]["iam:PassedToService"];
+                let svc = J::from(c.as_str().or_else(|| c[0].as_str()).unwrap()).to_string();
+                let res = match &s["Resource"] {
+                    J::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string())
+                        .collect::<Vec<_>>(),
+                    J::String(x) => vec![x.clone()],
+                    _ => vec![],
+                };
+                for r in res {
+                    passed.insert(r, svc.clone());
+                }
+            }
+        }
+        assert_eq!(
+            passed,
+            BTreeMap::from([
+                (
+                    "arn:aws:iam::123456789012:role/analytics-p-emr-service".to_string(),
+                    "\"elasticmapreduce.amazonaws.com\"".to_string()
+                ),
+                (
+                    "arn:aws:iam::123456789012:role/analytics-p-emr-instance".to_string(),
+                    "\"ec2.amazonaws.com\"".to_string()
+                ),
+                (
+                    "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling".to_string(),
+                    "\"application-autoscaling.amazonaws.com\"".to_string()
+                ),
+            ])
+        );
+        let read = statement(&d, "ReadMetadata").unwrap();
+        assert_eq!(read["Resource"].as_array().map(Vec::len), Some(2));
+        let trust: J =
+            serde_json::from_str(st.str_attr("role_trust_policy_json").unwrap()).unwrap();
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            json!([
+                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
+            ])
+        );
+    }
+
+    #[test]
+    fn tampered_profile_metadata_does_not_change_what_is_passed() {
+        let mut a = state(false, false);
+        plan_documents(&env(), &mut a);
+        let mut b = state(false, false);
+        let mut doc = profile_doc();
+        doc["ServiceRole"] = json!("arn:aws:iam::123456789012:role/admin");
+        doc["InstanceProfile"] = json!("arn:aws:iam::123456789012:instance-profile/admin");
+        let mut p = b.get("profile").clone();
+        p.set_attr("metadata_json", Value::String(doc.to_string()));
+        b.set_attr("profile", p);
+        plan_documents(&env(), &mut b);
+        assert_eq!(a.get("role_policy_json"), b.get("role_policy_json"));
+        assert!(!b
+            .str_attr("role_policy_json")
+            .unwrap()
+            .contains("role/admin"));
+    }
+
+    #[test]
+    fn with_secrets_only_the_launcher_reads_them_and_launches() {
+        let mut st = state(true, true);
+        plan_documents(&env(), &mut st);
+        let exec = st.str_attr("role_policy_json").unwrap();
+        assert!(!exec.contains("secretsmanager"));
+        assert!(!exec.contains("RunJobFlow"));
+        assert!(!exec.contains("iam:PassRole"));
+        assert!(exec.contains("lambda:InvokeFunction"));
+        let l: J = serde_json::from_str(st.str_attr("launcher_role_policy_json").unwrap()).unwrap();
+        assert_eq!(
+            statement(&l, "ReadLaunchSecrets").unwrap()["Resource"],
+            json!([
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf"
+            ])
+        );
+        let def = st.str_attr("definition_json").unwrap();
+        assert!(def.contains(
+            "arn:aws:lambda:us-east-1:123456789012:function:analytics-nightly-emr-launcher"
+        ));
+        assert!(!def.contains("secret:"));
+        let cfg: J =
+            serde_json::from_str(st.str_attr("launcher_configuration_json").unwrap()).unwrap();
+        assert_eq!(
+            cfg["Environment"]["KERBEROS_ATTRIBUTES_SECRET_ARN"],
+            json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
+        );
+        assert_eq!(
+            st.str_attr("launcher_source_code_hash"),
+            Some(launcher::code_sha256(&launcher::package()).as_str())
+        );
+    }
+
+    #[test]
+    fn invoke_policy_is_this_function_only() {
+        let d = invoke_policy(&env(), "analytics-nightly-emr-launch");
+        let v = d.to_value();
+        assert_eq!(
+            statement(&v, "LaunchThisFunction").unwrap()["Resource"],
+            json!([
+                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
+            ])
+        );
+        assert!(
+            !d.canonical().contains('*')
+                || d.canonical()
+                    .contains("execution:analytics-nightly-emr-launch:*")
+        );
+    }
+
+    #[test]
+    fn governed_tags_merge_configuration_function_and_provenance() {
+        let mut st = state(false, false);
+        st.set_attr(
+            "cluster_tags",
+            Value::Map(BTreeMap::from([
+                ("team".to_string(), Value::string("etl")),
+                ("cost".to_string(), Value::string("42")),
+            ])),
+        );
+        let i = inputs(&env(), &st).unwrap();
+        assert_eq!(
+            i.governed_tags(),
+            BTreeMap::from([
+                ("cost".to_string(), "42".to_string()),
+                ("team".to_string(), "etl".to_string()),
+                (FUNCTION_TAG.to_string(), "analytics/nightly".to_string()),
+            ])
+        );
+        let spec = i.spec();
+        assert_eq!(spec.overrides.len(), 1);
+        assert_eq!(
+            spec.profile_parameter,
+            "/emr-launch/emr_profiles/analytics/p"
+        );
+        assert!(
+            spec.profile.security_configuration
+                && spec.profile.master_group
+                && !spec.profile.logs_uri
+        );
+    }
+
+    #[test]
+    fn unknown_inputs_leave_documents_unknown_but_names_known() {
+        let mut st = state(false, false);
+        st.set_attr("profile", Value::Unknown);
+        plan_documents(&env(), &mut st);
+        assert!(st.get("role_policy_json").is_unknown());
+        assert_eq!(
+            st.str_attr("role_arn"),
+            Some("arn:aws:iam::123456789012:role/analytics-nightly-emr-launch-fn")
+        );
+        assert!(st.str_attr("invoke_policy_json").is_some());
+    }
+
+    #[test]
+    fn invalid_configurations_name_their_attribute() {
+        type Edit = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "namespace",
+                Box::new(|s: &mut Value| s.set_attr("namespace", Value::string("a/b"))),
+            ),
+            (
+                "name",
+                Box::new(|s: &mut Value| s.set_attr("name", Value::string(""))),
+            ),
+            (
+                "cluster_name",
+                Box::new(|s: &mut Value| s.set_attr("cluster_name", Value::string(""))),
+            ),
+            (
+                "allowed_overrides",
+                Box::new(|s: &mut Value| {
+                    s.set_attr("allowed_overrides", Value::set(vec![Value::string("Nope")]))
+                }),
+            ),
+            (
+                "cluster_tags",
+                Box::new(|s: &mut Value| {
+                    s.set_attr(
+                        "cluster_tags",
+                        Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("1"))])),
+                    )
+                }),
+            ),
+            (
+                "cluster_tags",
+                Box::new(|s: &mut Value| {
+                    s.set_attr(
+                        "cluster_tags",
+                        Value::Map(BTreeMap::from([(
+                            FUNCTION_TAG.to_string(),
+                            Value::string("1"),
+                        )])),
+                    )
+                }),
+            ),
+            (
+                "profile.service_role_arn",
+                Box::new(|s: &mut Value| {
+                    let mut p = s.get("profile").clone();
+                    p.set_attr("service_role_arn", Value::string("admin"));
+                    s.set_attr("profile", p);
+                }),
+            ),
+            (
+                "profile.parameter_arn",
+                Box::new(|s: &mut Value| {
+                    let mut p = s.get("profile").clone();
+                    p.set_attr(
+                        "parameter_arn",
+                        Value::string("arn:aws:ssm:eu-west-1:123456789012:parameter/x"),
+                    );
+                    s.set_attr("profile", p);
+                }),
+            ),
+            (
+                "profile.metadata_json",
+                Box::new(|s: &mut Value| {
+                    let mut p = s.get("profile").clone();
+                    p.set_attr("metadata_json", Value::string("["));
+                    s.set_attr("profile", p);
+                }),
+            ),
+            (
+                "cluster_configuration.metadata_json",
+                Box::new(|s: &mut Value| {
+                    let mut p = s.get("cluster_configuration").clone();
+                    p.set_attr("metadata_json", Value::string("{}"));
+                    s.set_attr("cluster_configuration", p);
+                }),
+            ),
+            (
+                "cluster_configuration.secret_arns[0]",
+                Box::new(|s: &mut Value| {
+                    let mut p = s.get("cluster_configuration").clone();
+                    p.set_attr(
+                        "secret_arns",
+                        Value::List(vec![Value::string("arn:aws:s3:::b")]),
+                    );
+                    s.set_attr("cluster_configuration", p);
+                }),
+            ),
+        ];
+        for (path, f) in cases {
+            let mut st = state(false, false);
+            f(&mut st);
+            let d = validate_config(&st, Some(&env()));
+            assert!(d.has_errors(), "{path}: no error");
+            let paths: Vec<String> = d
+                .iter()
+                .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+                .collect();
+            assert!(
+                paths.iter().any(|p| p.starts_with(path)),
+                "{path}: got {paths:?}"
+            );
+        }
+        assert!(!validate_config(&state(true, true), Some(&env())).has_errors());
+    }
+}
