@@ -327,6 +327,7 @@ async fn schema_lists_resources_with_types_and_flags() {
         names,
         [
             "emr_cluster_configuration",
+            "emr_launch_function",
             "emr_launch_profile",
             "emr_runtime_role",
             "emr_security_configuration",
@@ -341,7 +342,14 @@ async fn schema_lists_resources_with_types_and_flags() {
         .collect();
     let mut ds = ds;
     ds.sort();
-    assert_eq!(ds, ["emr_cluster_configuration", "emr_launch_profile"]);
+    assert_eq!(
+        ds,
+        [
+            "emr_cluster_configuration",
+            "emr_launch_function",
+            "emr_launch_profile"
+        ]
+    );
 
     // The test provider: composite types in cty JSON syntax.
     let mut t = connect(test_client_provider()).await;

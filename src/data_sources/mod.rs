@@ -1,6 +1,7 @@
 //! One file per data source; adding one is a new file plus a line in `all`.
 
 pub mod cluster_configuration;
+pub mod launch_function;
 pub mod launch_profile;
 
 use std::sync::Arc;
@@ -14,5 +15,6 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
         Arc::new(cluster_configuration::ClusterConfigurationData::new(
             Arc::clone(data),
         )),
+        Arc::new(launch_function::LaunchFunctionData::new(Arc::clone(data))),
     ]
 }

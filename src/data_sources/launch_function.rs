@@ -1,0 +1,135 @@
+//! Data source emr_launch_function: a launch function's metadata read from
+//! SSM, so another workspace can find its state machine and grant users the
+//! right to launch it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value as J;
+
+use crate::metadata::{self, Kind};
+use crate::provider::ProviderData;
+use crate::resources::env_of;
+use crate::resources::launch_function::{err, identity_attrs, invoke_policy};
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+};
+
+const TYPE_NAME: &str = "emr_launch_function";
+
+pub struct LaunchFunctionData {
+    data: Arc<ProviderData>,
+}
+
+impl LaunchFunctionData {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        LaunchFunctionData { data }
+    }
+}
+
+pub fn data_schema() -> Schema {
+    let b = Block::new()
+        .desc("Reads an EMR launch function's metadata from SSM, e.g. from another workspace.")
+        .attr(Attribute::computed("id", Type::String).desc("`namespace/name`."))
+        .attr(Attribute::required("namespace", Type::String).desc("Namespace."))
+        .attr(Attribute::required("name", Type::String).desc("Name."))
+        .attr(Attribute::computed("role_arn", Type::String).desc("The execution role."))
+        .attr(Attribute::computed("cluster_name", Type::String).desc("Default cluster name."))
+        .attr(
+            Attribute::computed("allowed_overrides", Type::set(Type::String))
+                .desc("Overrides a launching user may set."),
+        )
+        .attr(
+            Attribute::computed("launcher_function_arn", Type::String)
+                .desc("The launcher Lambda (null without secrets)."),
+        );
+    Schema::new(identity_attrs(b))
+}
+
+#[async_trait]
+impl DataSource for LaunchFunctionData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> Schema {
+        data_schema()
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        for k in ["namespace", "name"] {
+            if let Some(s) = config.str_attr(k) {
+                if let Err(m) = metadata::check_segment(k, s) {
+                    d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
+                }
+            }
+        }
+        d
+    }
+    async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let (Some(ns), Some(n)) = (config.str_attr("namespace"), config.str_attr("name")) else {
+            return Err(Diagnostic::error("Missing namespace or name", "").into());
+        };
+        let id = format!("{ns}/{n}");
+        let pname = metadata::parameter_name(&c.metadata_prefix, Kind::LaunchFunction, ns, n);
+        let doc = metadata::get(&c.aws.ssm, &pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?
+            .ok_or_else(|| err("reading", &id, format!("no launch function at {pname}")))?;
+        let d: J = serde_json::from_str(&doc)
+            .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
+        let s = |k: &str| {
+            d.get(k)
+                .and_then(J::as_str)
+                .map(Value::string)
+                .unwrap_or(Value::Null)
+        };
+        let env = env_of(&c);
+        let sm_arn = d
+            .get("StateMachineArn")
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let sm_name = sm_arn.rsplit(':').next().unwrap_or_default();
+        let mut st = data_schema().block.empty_value();
+        st.set_attr("id", Value::String(id));
+        st.set_attr("namespace", Value::string(ns));
+        st.set_attr("name", Value::string(n));
+        st.set_attr(
+            "parameter_arn",
+            Value::String(metadata::parameter_arn(
+                &env.partition,
+                &env.region,
+                &env.account,
+                &pname,
+            )),
+        );
+        st.set_attr("parameter_name", Value::String(pname));
+        st.set_attr("state_machine_arn", s("StateMachineArn"));
+        st.set_attr("role_arn", s("RoleArn"));
+        st.set_attr("cluster_name", s("ClusterName"));
+        st.set_attr("launcher_function_arn", s("LauncherFunctionArn"));
+        st.set_attr(
+            "allowed_overrides",
+            Value::set(
+                d.get("AllowedOverrides")
+                    .and_then(J::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(Value::string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+        );
+        st.set_attr(
+            "invoke_policy_json",
+            if sm_name.is_empty() {
+                Value::Null
+            } else {
+                Value::String(invoke_policy(&env, sm_name).canonical())
+            },
+        );
+        st.set_attr("metadata_json", Value::String(doc));
+        Ok(st)
+    }
+}
