@@ -12,7 +12,7 @@ use crate::provider::ProviderData;
 use crate::resources::cluster_configuration::computed_attrs;
 use crate::resources::env_of;
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
 
 const TYPE_NAME: &str = "emr_cluster_configuration";
@@ -55,15 +55,7 @@ impl DataSource for ClusterConfigurationData {
         data_schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut d = Diagnostics::new();
-        for k in ["namespace", "name"] {
-            if let Some(s) = config.str_attr(k) {
-                if let Err(m) = metadata::check_segment(k, s) {
-                    d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
-                }
-            }
-        }
-        d
+        crate::resources::check_namespace_and_name(config)
     }
     async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;

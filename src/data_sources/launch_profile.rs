@@ -11,7 +11,7 @@ use crate::provider::ProviderData;
 use crate::resources::env_of;
 use crate::resources::launch_profile::{computed_attrs, err};
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
 
 const TYPE_NAME: &str = "emr_launch_profile";
@@ -55,15 +55,7 @@ impl DataSource for LaunchProfileData {
         data_schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut d = Diagnostics::new();
-        for k in ["namespace", "name"] {
-            if let Some(s) = config.str_attr(k) {
-                if let Err(m) = metadata::check_segment(k, s) {
-                    d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
-                }
-            }
-        }
-        d
+        crate::resources::check_namespace_and_name(config)
     }
     async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;

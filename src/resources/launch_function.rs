@@ -426,14 +426,7 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
 
 /// Static checks with attribute paths; unknown values are skipped.
 pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    for k in ["namespace", "name"] {
-        if let Some(s) = cfg.str_attr(k) {
-            if let Err(m) = metadata::check_segment(k, s) {
-                d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
-            }
-        }
-    }
+    let mut d = crate::resources::check_namespace_and_name(cfg);
     if let Some(n) = cfg.str_attr("cluster_name") {
         let len = n.chars().count();
         if len == 0 || len > 256 || n.chars().any(char::is_control) {
@@ -1063,6 +1056,35 @@ async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> R<Option<St
     ))
 }
 
+/// Records a role's trust and permission policies in `<prefix>_trust_policy_json`
+/// and `<prefix>_policy_json` (`""` when the role is gone).
+async fn record_role(
+    c: &Configured,
+    st: &mut Value,
+    role: Option<&iam_roles::RemoteRole>,
+    name: &str,
+    policy_name: &str,
+    prefix: &str,
+) -> R<()> {
+    let trust = role.map(|r| {
+        let t = iam_roles::decode_document(&r.trust_policy);
+        policy::canonicalize(&t).unwrap_or(t)
+    });
+    let (tk, pk) = (
+        format!("{prefix}_trust_policy_json"),
+        format!("{prefix}_policy_json"),
+    );
+    let recorded = reconcile_text(st.str_attr(&tk), trust, true);
+    st.set_attr(&tk, recorded);
+    let pol = match role {
+        Some(_) => read_role_policy(c, name, policy_name).await?,
+        None => None,
+    };
+    let recorded = reconcile_text(st.str_attr(&pk), pol, true);
+    st.set_attr(&pk, recorded);
+    Ok(())
+}
+
 /// Creates or updates a role with exactly one inline policy.
 async fn ensure_role_with_policy(
     c: &Configured,
@@ -1243,7 +1265,15 @@ impl LaunchFunction {
             .map_err(|e| format!("launcher role: {e}"))?;
             let cfg = launcher_configuration(&i);
             let package = launcher::package();
+            let launcher_ours =
+                prior.is_some_and(|p| p.str_attr("launcher_function_arn").is_some());
             match get_launcher(c, &i.names.launcher).await? {
+                Some(_) if !launcher_ours => {
+                    return Err(format!(
+                        "Lambda function {} already exists and is not managed by this launch function; delete it or choose another name",
+                        i.names.launcher
+                    ));
+                }
                 None => {
                     let tags: HashMap<String, String> = tags_want.clone().into_iter().collect();
                     retry_propagation(
@@ -1365,6 +1395,12 @@ impl LaunchFunction {
         // 3. The state machine.
         let def = text("definition_json")?;
         match describe_state_machine(c, &i.names.state_machine_arn).await? {
+            Some(_) if !ours => {
+                return Err(format!(
+                    "state machine {} already exists and is not managed by this launch function; delete it or choose another name",
+                    i.names.state_machine
+                ));
+            }
             None => {
                 retry_propagation(
                     "creating the state machine",
@@ -1648,45 +1684,27 @@ impl Resource for LaunchFunction {
         if let Some(r) = sm_role {
             st.set_attr("role_arn", Value::String(r));
         }
-        let trust = role.as_ref().map(|r| {
-            let t = iam_roles::decode_document(&r.trust_policy);
-            policy::canonicalize(&t).unwrap_or(t)
-        });
-        st.set_attr(
-            "role_trust_policy_json",
-            reconcile_text(st.str_attr("role_trust_policy_json"), trust, true),
-        );
-        let pol = if role.is_some() {
-            read_role_policy(&c, &x.role, EXECUTION_POLICY)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-        } else {
-            None
-        };
-        st.set_attr(
-            "role_policy_json",
-            reconcile_text(st.str_attr("role_policy_json"), pol, true),
-        );
+        record_role(
+            &c,
+            &mut st,
+            role.as_ref(),
+            &x.role,
+            EXECUTION_POLICY,
+            "role",
+        )
+        .await
+        .map_err(|e| err("reading", &id, e))?;
         if has_launcher {
-            let ltrust = launcher_role.as_ref().map(|r| {
-                let t = iam_roles::decode_document(&r.trust_policy);
-                policy::canonicalize(&t).unwrap_or(t)
-            });
-            st.set_attr(
-                "launcher_role_trust_policy_json",
-                reconcile_text(st.str_attr("launcher_role_trust_policy_json"), ltrust, true),
-            );
-            let lpol = if launcher_role.is_some() {
-                read_role_policy(&c, &x.launcher_role, LAUNCHER_POLICY)
-                    .await
-                    .map_err(|e| err("reading", &id, e))?
-            } else {
-                None
-            };
-            st.set_attr(
-                "launcher_role_policy_json",
-                reconcile_text(st.str_attr("launcher_role_policy_json"), lpol, true),
-            );
+            record_role(
+                &c,
+                &mut st,
+                launcher_role.as_ref(),
+                &x.launcher_role,
+                LAUNCHER_POLICY,
+                "launcher_role",
+            )
+            .await
+            .map_err(|e| err("reading", &id, e))?;
             match launcher {
                 Some(l) => {
                     st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
@@ -1899,29 +1917,8 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
         .str_attr("parameter_name")
         .unwrap_or_default()
         .to_string();
-    if let Ok(tags) = c
-        .aws
-        .ssm
-        .list_tags_for_resource()
-        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-        .resource_id(&pname)
-        .send()
-        .await
-    {
-        let own: BTreeMap<String, Value> = tags
-            .tag_list()
-            .iter()
-            .filter(|t| c.default_tags.get(t.key()).map(String::as_str) != Some(t.value()))
-            .map(|t| (t.key().to_string(), Value::string(t.value())))
-            .collect();
-        st.set_attr(
-            "tags",
-            if own.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
-        );
+    if let Some(tags) = crate::resources::own_parameter_tags(c, &pname).await {
+        st.set_attr("tags", tags);
     }
     st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
     Ok(st)

@@ -1127,29 +1127,8 @@ impl Resource for LaunchProfile {
                 return Ok(Value::Null);
             };
             st = import_state(current, doc).map_err(|e| err("importing", &id, e))?;
-            if let Ok(tags) = c
-                .aws
-                .ssm
-                .list_tags_for_resource()
-                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-                .resource_id(&pname)
-                .send()
-                .await
-            {
-                let own: BTreeMap<String, Value> = tags
-                    .tag_list()
-                    .iter()
-                    .filter(|t| c.default_tags.get(t.key()).map(String::as_str) != Some(t.value()))
-                    .map(|t| (t.key().to_string(), Value::string(t.value())))
-                    .collect();
-                st.set_attr(
-                    "tags",
-                    if own.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::Map(own)
-                    },
-                );
+            if let Some(tags) = crate::resources::own_parameter_tags(&c, &pname).await {
+                st.set_attr("tags", tags);
             }
             st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
             let env = env_of(&c);

@@ -112,6 +112,50 @@ pub fn import_parameter_stub(
     Ok(st)
 }
 
+/// Namespace and name of an SSM-backed resource or data source must be path
+/// segments; diagnostics point at the attribute.
+pub fn check_namespace_and_name(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for k in ["namespace", "name"] {
+        if let Some(s) = config.str_attr(k) {
+            if let Err(m) = metadata::check_segment(k, s) {
+                d.attr_error(
+                    crate::tfplugin::AttrPath::attr(k),
+                    format!("Invalid {k}"),
+                    m,
+                );
+            }
+        }
+    }
+    d
+}
+
+/// The tags of a metadata parameter that are the resource's own (the
+/// provider's default tags left out), as the `tags` attribute; None when
+/// they cannot be read.
+pub async fn own_parameter_tags(c: &Configured, parameter: &str) -> Option<Value> {
+    let tags = c
+        .aws
+        .ssm
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(parameter)
+        .send()
+        .await
+        .ok()?;
+    let own: BTreeMap<String, Value> = tags
+        .tag_list()
+        .iter()
+        .filter(|t| c.default_tags.get(t.key()).map(String::as_str) != Some(t.value()))
+        .map(|t| (t.key().to_string(), Value::string(t.value())))
+        .collect();
+    Some(if own.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(own)
+    })
+}
+
 /// A fresh external id: 32 characters from a CSPRNG (about 190 bits).
 pub fn random_external_id() -> Result<String, String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
