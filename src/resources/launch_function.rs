@@ -457,11 +457,17 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
                      required: bool| {
         match v.as_str() {
             Some(s) if !s.is_empty() || required => {
+                // Terraform cannot point inside an object-typed attribute,
+                // so the detail names the attribute itself.
                 if let Err(e) = f(s) {
-                    d.attr_error(path, summary, e);
+                    let detail = format!("{path}: {e}");
+                    d.attr_error(path, summary, detail);
                 }
             }
-            None if required && v.is_null() => d.attr_error(path, summary, "must be set"),
+            None if required && v.is_null() => {
+                let detail = format!("{path} must be set");
+                d.attr_error(path, summary, detail)
+            }
             _ => {}
         }
     };
@@ -573,7 +579,7 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
                     d.attr_error(
                         AttrPath::attr(obj).push_attr("parameter_arn"),
                         format!("The {label} is in another account or region"),
-                        format!("the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
+                        format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
                     );
                 }
             }
@@ -583,7 +589,8 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     if let (Some(allowed), Some(doc)) = (
         strings(cfg.get("allowed_overrides")),
         c.str_attr("metadata_json")
-            .and_then(|s| json_object(s).ok()),
+            .and_then(|s| json_object(s).ok())
+            .filter(|d| d.get("RunJobFlow").is_some_and(J::is_object)),
     ) {
         let defined = defined_overrides(&doc);
         for a in allowed {
