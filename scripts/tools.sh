@@ -44,7 +44,14 @@ install_tf_from() {
   mv "$TF.tmp" "$TF"
 }
 
-tf_ok() { [[ -x "$TF" ]] && "$TF" version 2>/dev/null | head -n1 | grep -q '^Terraform v1\.0\.3$'; }
+# Read the whole output before looking at it: with pipefail, `| head -n1`
+# can kill terraform with SIGPIPE and fail the check at random.
+tf_ok() {
+  [[ -x "$TF" ]] || return 1
+  local out
+  out="$(CHECKPOINT_DISABLE=1 "$TF" version 2>/dev/null || true)"
+  [[ "${out%%$'\n'*}" == "Terraform v1.0.3" ]]
+}
 
 if ! tf_ok; then
   echo "tools: installing Terraform 1.0.3 (from $TFW_REQ)"

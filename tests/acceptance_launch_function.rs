@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::{apply_saved_plan, assert_known_at_plan, plan_code};
 use common::{
     assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
     sdk_config, terraform_binaries, Emulator, Output, Workspace,
@@ -447,44 +448,6 @@ impl Aws {
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-fn plan_code(ws: &Workspace, want: i32, why: &str) -> Output {
-    let (code, out) = ws.plan_exit_code();
-    if code != want {
-        panic!(
-            "[tf {}] {why}: plan -detailed-exitcode = {code}, want {want}\n{}",
-            ws.version(),
-            ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
-        );
-    }
-    out
-}
-
-fn apply_saved_plan(ws: &Workspace) {
-    ws.run_ok(&[
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "tfplan",
-    ]);
-}
-
-/// Attributes that must be known (not in `after_unknown`) in a planned change.
-fn assert_known_at_plan(plan: &Value, addr: &str, attrs: &[&str], v: &str) {
-    let change = &resource_change(plan, addr)["change"];
-    for attr in attrs {
-        let unknown = &change["after_unknown"][attr];
-        assert!(
-            unknown.is_null() || unknown == &json!(false),
-            "[tf {v}] {addr}.{attr} is unknown at plan: {change:#}"
-        );
-        assert!(
-            change["after"][attr].is_string(),
-            "[tf {v}] {addr}.{attr} has no planned value: {change:#}"
-        );
-    }
-}
 
 fn actions(plan: &Value, addr: &str) -> Value {
     resource_change(plan, addr)["change"]["actions"].clone()

@@ -7,9 +7,10 @@
 
 mod common;
 
+use common::{apply_saved_plan, assert_known_at_plan, plan_code};
 use common::{
     assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
-    sdk_config, terraform_binaries, Emulator, Output, Workspace,
+    sdk_config, terraform_binaries, Emulator, Workspace,
 };
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -504,47 +505,6 @@ fn no_resources_in_state(ws: &Workspace) -> bool {
     ws.state_json()["values"]["root_module"]["resources"]
         .as_array()
         .is_none_or(|r| r.is_empty())
-}
-
-fn plan_code(ws: &Workspace, want: i32, why: &str) -> Output {
-    let (code, out) = ws.plan_exit_code();
-    if code != want {
-        panic!(
-            "[tf {}] {why}: plan -detailed-exitcode = {code}, want {want}\n{}",
-            ws.version(),
-            ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
-        );
-    }
-    out
-}
-
-/// Apply the plan saved by `Workspace::plan_json`, so what is applied is
-/// exactly what was reviewed (Terraform then also checks that every value
-/// known at plan comes back unchanged from apply).
-fn apply_saved_plan(ws: &Workspace) {
-    ws.run_ok(&[
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "tfplan",
-    ]);
-}
-
-/// Attributes that must be known (not in `after_unknown`) in a planned change.
-fn assert_known_at_plan(plan: &Value, addr: &str, attrs: &[&str], v: &str) {
-    let change = &resource_change(plan, addr)["change"];
-    for attr in attrs {
-        let unknown = &change["after_unknown"][attr];
-        assert!(
-            unknown.is_null() || unknown == &json!(false),
-            "[tf {v}] {addr}.{attr} is unknown at plan: {change:#}"
-        );
-        assert!(
-            change["after"][attr].is_string() || change["after"][attr].is_array(),
-            "[tf {v}] {addr}.{attr} has no planned value: {change:#}"
-        );
-    }
 }
 
 fn actions(plan: &Value, addr: &str) -> Value {

@@ -670,6 +670,48 @@ fn find_resource<'a>(module: &'a Value, addr: &str) -> Option<&'a Value> {
 }
 
 /// The `resource_changes` entry of a saved plan for one address.
+/// `terraform plan -detailed-exitcode` must exit `want`.
+pub fn plan_code(ws: &Workspace, want: i32, why: &str) -> Output {
+    let (code, out) = ws.plan_exit_code();
+    if code != want {
+        panic!(
+            "[tf {}] {why}: plan -detailed-exitcode = {code}, want {want}\n{}",
+            ws.version(),
+            ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
+        );
+    }
+    out
+}
+
+/// Apply the plan saved by `Workspace::plan_json`, so what is applied is
+/// exactly what was reviewed (Terraform then also checks that every value
+/// known at plan comes back unchanged from apply).
+pub fn apply_saved_plan(ws: &Workspace) {
+    ws.run_ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "tfplan",
+    ]);
+}
+
+/// Attributes that must be known (not in `after_unknown`) in a planned change.
+pub fn assert_known_at_plan(plan: &Value, addr: &str, attrs: &[&str], v: &str) {
+    let change = &resource_change(plan, addr)["change"];
+    for attr in attrs {
+        let unknown = &change["after_unknown"][attr];
+        assert!(
+            unknown.is_null() || unknown == &serde_json::json!(false),
+            "[tf {v}] {addr}.{attr} is unknown at plan: {change:#}"
+        );
+        assert!(
+            change["after"][attr].is_string() || change["after"][attr].is_array(),
+            "[tf {v}] {addr}.{attr} has no planned value: {change:#}"
+        );
+    }
+}
+
 pub fn resource_change<'a>(plan: &'a Value, addr: &str) -> &'a Value {
     plan["resource_changes"]
         .as_array()
