@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{apply_saved_plan, assert_known_at_plan, plan_code};
+use common::{apply_saved_plan, assert_known_at_plan, plan_code, rejection_problems};
 use common::{
     assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
     sdk_config, terraform_binaries, Emulator, Output, Workspace,
@@ -1604,19 +1604,7 @@ fn plan_invalid_cases(
         let args = ["plan", "-input=false", "-no-color"];
         let out = ws.run(&args);
         let diagnostics = diagnostics_text(&out);
-        let mut problems = Vec::new();
-        if out.code != 1 {
-            problems.push(format!("exit code {} (want 1)", out.code));
-        }
-        for word in wanted(case) {
-            if !diagnostics.contains(word) {
-                problems.push(format!("the diagnostics do not mention {word:?}"));
-            }
-        }
-        let mutating = emulator.mutating_actions();
-        if !mutating.is_empty() {
-            problems.push(format!("emulator received mutating calls {mutating:?}"));
-        }
+        let problems = rejection_problems(emulator, &out, &diagnostics, &wanted(case));
         if !problems.is_empty() {
             failures.push(format!(
                 "== {}: {}\n{}",

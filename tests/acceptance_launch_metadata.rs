@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{apply_saved_plan, assert_known_at_plan, plan_code};
+use common::{apply_saved_plan, assert_known_at_plan, plan_code, rejection_problems};
 use common::{
     assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
     sdk_config, terraform_binaries, Emulator, Workspace,
@@ -1858,10 +1858,12 @@ fn launch_metadata_invalid_configs_fail_at_plan() {
             let args = ["plan", "-input=false", "-no-color"];
             let out = ws.run(&args);
             let all = out.all();
-            let mut problems = Vec::new();
-            if out.code != 1 {
-                problems.push(format!("exit code {} (want 1)", out.code));
-            }
+            // Search only the diagnostics, not Terraform's plan rendering.
+            let diagnostics = all
+                .split_once("Error:")
+                .map(|(_, rest)| rest)
+                .unwrap_or_default();
+            let mut problems = rejection_problems(&emulator, &out, diagnostics, case.mentions);
             if !case.snippet_any_of.is_empty()
                 && !case.snippet_any_of.iter().any(|s| shows_snippet(&all, s))
             {
@@ -1869,20 +1871,6 @@ fn launch_metadata_invalid_configs_fail_at_plan() {
                     "no diagnostic points at any of {:?}",
                     case.snippet_any_of
                 ));
-            }
-            // Search only the diagnostics, not Terraform's plan rendering.
-            let diagnostics = all
-                .split_once("Error:")
-                .map(|(_, rest)| rest)
-                .unwrap_or_default();
-            for word in case.mentions {
-                if !diagnostics.contains(word) {
-                    problems.push(format!("the diagnostics do not mention {word:?}"));
-                }
-            }
-            let mutating = emulator.mutating_actions();
-            if !mutating.is_empty() {
-                problems.push(format!("emulator received mutating calls {mutating:?}"));
             }
             if !problems.is_empty() {
                 failures.push(format!(

@@ -670,6 +670,31 @@ fn find_resource<'a>(module: &'a Value, addr: &str) -> Option<&'a Value> {
 }
 
 /// The `resource_changes` entry of a saved plan for one address.
+/// What is wrong with a plan that had to be rejected: it must exit 1, its
+/// diagnostics must mention every word, and the emulator (recording since
+/// the plan started) must have received no mutating call.
+pub fn rejection_problems(
+    emulator: &Emulator,
+    out: &Output,
+    diagnostics: &str,
+    mentions: &[&str],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if out.code != 1 {
+        problems.push(format!("exit code {} (want 1)", out.code));
+    }
+    for word in mentions {
+        if !diagnostics.contains(word) {
+            problems.push(format!("the diagnostics do not mention {word:?}"));
+        }
+    }
+    let mutating = emulator.mutating_actions();
+    if !mutating.is_empty() {
+        problems.push(format!("emulator received mutating calls {mutating:?}"));
+    }
+    problems
+}
+
 /// `terraform plan -detailed-exitcode` must exit `want`.
 pub fn plan_code(ws: &Workspace, want: i32, why: &str) -> Output {
     let (code, out) = ws.plan_exit_code();
