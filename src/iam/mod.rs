@@ -4,5 +4,6 @@
 pub mod consistency;
 pub mod least_privilege;
 pub mod policy;
+pub mod principals;
 
 pub use policy::{canonicalize, equivalent, Effect, PolicyDocument, Principal, Statement};

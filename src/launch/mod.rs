@@ -3,3 +3,4 @@
 
 pub mod definition;
 pub mod launcher;
+pub mod secret_grant;
