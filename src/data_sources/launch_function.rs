@@ -77,11 +77,34 @@ impl DataSource for LaunchFunctionData {
                 .unwrap_or(Value::Null)
         };
         let env = env_of(&c);
-        let sm_arn = d
-            .get("StateMachineArn")
-            .and_then(J::as_str)
-            .unwrap_or_default();
-        let sm_name = sm_arn.rsplit(':').next().unwrap_or_default();
+        // Everything that grants access is derived from namespace/name and
+        // the provider's account, region and partition; the stored record
+        // only has to agree (a tampered record must not redirect grants).
+        let x = crate::resources::launch_function::names_with_arns(&env, ns, n);
+        let mut expected = vec![
+            ("StateMachineArn", Some(x.state_machine_arn.clone())),
+            ("RoleArn", Some(x.role_arn.clone())),
+            ("Namespace", Some(ns.to_string())),
+            ("Name", Some(n.to_string())),
+        ];
+        if d.get("LauncherFunctionArn").is_some() {
+            expected.push(("LauncherFunctionArn", Some(x.launcher_arn.clone())));
+        }
+        for (key, want) in expected {
+            let have = d.get(key).and_then(J::as_str).map(str::to_string);
+            if have != want {
+                return Err(err(
+                    "reading",
+                    &id,
+                    format!(
+                        "the stored record at {pname} says {key} = {}, but the launch function {id} is {}; the parameter was changed outside Terraform. Re-apply the workspace that manages the function.",
+                        have.as_deref().unwrap_or("(nothing)"),
+                        want.as_deref().unwrap_or("(nothing)"),
+                    ),
+                ));
+            }
+        }
+        let sm_name = x.state_machine.clone();
         let mut st = data_schema().block.empty_value();
         st.set_attr("id", Value::String(id));
         st.set_attr("namespace", Value::string(ns));
@@ -96,8 +119,8 @@ impl DataSource for LaunchFunctionData {
             )),
         );
         st.set_attr("parameter_name", Value::String(pname));
-        st.set_attr("state_machine_arn", s("StateMachineArn"));
-        st.set_attr("role_arn", s("RoleArn"));
+        st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
+        st.set_attr("role_arn", Value::String(x.role_arn));
         st.set_attr("cluster_name", s("ClusterName"));
         st.set_attr("launcher_function_arn", s("LauncherFunctionArn"));
         st.set_attr(
@@ -115,11 +138,7 @@ impl DataSource for LaunchFunctionData {
         );
         st.set_attr(
             "invoke_policy_json",
-            if sm_name.is_empty() {
-                Value::Null
-            } else {
-                Value::String(invoke_policy(&env, sm_name).canonical())
-            },
+            Value::String(invoke_policy(&env, &sm_name).canonical()),
         );
         st.set_attr("metadata_json", Value::String(doc));
         Ok(st)

@@ -36,7 +36,13 @@ mod tests {
         assert_eq!(service("aws-cn", "states"), "states.amazonaws.com");
         assert_eq!(service("aws-us-gov", "ec2"), "ec2.amazonaws.com");
         assert_eq!(
-            arn("aws-us-gov", "states", "us-gov-west-1", "123456789012", "stateMachine:x"),
+            arn(
+                "aws-us-gov",
+                "states",
+                "us-gov-west-1",
+                "123456789012",
+                "stateMachine:x"
+            ),
             "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x"
         );
     }

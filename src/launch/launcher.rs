@@ -31,65 +31,75 @@ const VERSION: u16 = 20;
 /// Regular file, rw-r--r--.
 const UNIX_MODE: u32 = 0o100_644;
 
-/// A zip archive holding one stored (uncompressed) file.
-pub fn zip_one(name: &str, data: &[u8]) -> Vec<u8> {
-    let crc = crc32(data);
-    // Sizes fit: the handler is a few kilobytes.
-    let size = u32::try_from(data.len()).unwrap_or(u32::MAX);
-    let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
-    let mut out = Vec::with_capacity(data.len() + 2 * name.len() + 128);
+/// A zip archive of stored (uncompressed) files, in the order given.
+pub fn zip_files(files: &[(&str, &[u8])]) -> Vec<u8> {
     let u16le = |o: &mut Vec<u8>, v: u16| o.extend_from_slice(&v.to_le_bytes());
     let u32le = |o: &mut Vec<u8>, v: u32| o.extend_from_slice(&v.to_le_bytes());
-    // Local file header.
-    u32le(&mut out, 0x0403_4b50);
-    u16le(&mut out, VERSION);
-    u16le(&mut out, 0); // flags
-    u16le(&mut out, 0); // stored
-    u16le(&mut out, 0); // time
-    u16le(&mut out, DOS_DATE);
-    u32le(&mut out, crc);
-    u32le(&mut out, size);
-    u32le(&mut out, size);
-    u16le(&mut out, name_len);
-    u16le(&mut out, 0); // extra
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(data);
-    let cd_offset = u32::try_from(out.len()).unwrap_or(u32::MAX);
-    // Central directory entry.
-    u32le(&mut out, 0x0201_4b50);
-    u16le(&mut out, (3 << 8) | VERSION); // made by: Unix
-    u16le(&mut out, VERSION);
-    u16le(&mut out, 0);
-    u16le(&mut out, 0);
-    u16le(&mut out, 0);
-    u16le(&mut out, DOS_DATE);
-    u32le(&mut out, crc);
-    u32le(&mut out, size);
-    u32le(&mut out, size);
-    u16le(&mut out, name_len);
-    u16le(&mut out, 0); // extra
-    u16le(&mut out, 0); // comment
-    u16le(&mut out, 0); // disk
-    u16le(&mut out, 0); // internal attributes
-    u32le(&mut out, UNIX_MODE << 16);
-    u32le(&mut out, 0); // local header offset
-    out.extend_from_slice(name.as_bytes());
-    let cd_size = u32::try_from(out.len()).unwrap_or(u32::MAX) - cd_offset;
-    // End of central directory.
+    // Sizes fit: the handler and its launch document are kilobytes.
+    let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let len16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let mut out = Vec::new();
+    let mut offsets = Vec::with_capacity(files.len());
+    for (name, data) in files {
+        offsets.push(len32(out.len()));
+        u32le(&mut out, 0x0403_4b50);
+        u16le(&mut out, VERSION);
+        u16le(&mut out, 0); // flags
+        u16le(&mut out, 0); // stored
+        u16le(&mut out, 0); // time
+        u16le(&mut out, DOS_DATE);
+        u32le(&mut out, crc32(data));
+        u32le(&mut out, len32(data.len()));
+        u32le(&mut out, len32(data.len()));
+        u16le(&mut out, len16(name.len()));
+        u16le(&mut out, 0); // extra
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+    }
+    let cd_offset = len32(out.len());
+    for ((name, data), offset) in files.iter().zip(&offsets) {
+        u32le(&mut out, 0x0201_4b50);
+        u16le(&mut out, (3 << 8) | VERSION); // made by: Unix
+        u16le(&mut out, VERSION);
+        u16le(&mut out, 0);
+        u16le(&mut out, 0);
+        u16le(&mut out, 0);
+        u16le(&mut out, DOS_DATE);
+        u32le(&mut out, crc32(data));
+        u32le(&mut out, len32(data.len()));
+        u32le(&mut out, len32(data.len()));
+        u16le(&mut out, len16(name.len()));
+        u16le(&mut out, 0); // extra
+        u16le(&mut out, 0); // comment
+        u16le(&mut out, 0); // disk
+        u16le(&mut out, 0); // internal attributes
+        u32le(&mut out, UNIX_MODE << 16);
+        u32le(&mut out, *offset);
+        out.extend_from_slice(name.as_bytes());
+    }
+    let cd_size = len32(out.len()) - cd_offset;
     u32le(&mut out, 0x0605_4b50);
     u16le(&mut out, 0);
     u16le(&mut out, 0);
-    u16le(&mut out, 1);
-    u16le(&mut out, 1);
+    u16le(&mut out, len16(files.len()));
+    u16le(&mut out, len16(files.len()));
     u32le(&mut out, cd_size);
     u32le(&mut out, cd_offset);
     u16le(&mut out, 0);
     out
 }
 
-/// The deployment package.
-pub fn package() -> Vec<u8> {
-    zip_one(FILE_NAME, SOURCE.as_bytes())
+/// Name of the pinned launch document inside the package.
+pub const LAUNCH_FILE: &str = "launch.json";
+
+/// The deployment package: the handler and the launch it may perform,
+/// fixed at plan (so the code hash pins both).
+pub fn package(launch: &serde_json::Value) -> Vec<u8> {
+    let doc = launch.to_string();
+    zip_files(&[
+        (FILE_NAME, SOURCE.as_bytes()),
+        (LAUNCH_FILE, doc.as_bytes()),
+    ])
 }
 
 /// Base64 SHA-256 of a package: what Lambda reports as CodeSha256.
@@ -110,8 +120,13 @@ mod tests {
 
     #[test]
     fn package_is_reproducible_and_well_formed() {
-        let a = package();
-        let b = package();
+        let launch = serde_json::json!({"ClusterName": "x"});
+        let a = package(&launch);
+        let b = package(&launch);
+        assert_ne!(
+            code_sha256(&a),
+            code_sha256(&package(&serde_json::json!({"ClusterName": "y"})))
+        );
         assert_eq!(a, b);
         assert_eq!(code_sha256(&a), code_sha256(&b));
         // Local header, then the file name and the data verbatim.
@@ -125,6 +140,7 @@ mod tests {
         assert_eq!(&a[eocd..eocd + 4], &[0x50, 0x4b, 0x05, 0x06]);
         let cd_offset =
             u32::from_le_bytes([a[eocd + 16], a[eocd + 17], a[eocd + 18], a[eocd + 19]]);
+        assert_eq!(u16::from_le_bytes([a[eocd + 10], a[eocd + 11]]), 2);
         assert_eq!(
             &a[cd_offset as usize..cd_offset as usize + 4],
             &[0x50, 0x4b, 0x01, 0x02]
@@ -136,7 +152,7 @@ mod tests {
     #[test]
     fn handler_never_returns_or_logs_secret_values() {
         // The handler's only return is the cluster id and it does not print.
-        assert!(SOURCE.contains("return {\"ClusterId\": response[\"JobFlowId\"]}"));
+        assert!(SOURCE.contains("return {\"ClusterId\": cluster_id}"));
         assert!(!SOURCE.contains("print("));
         assert!(!SOURCE.contains("logging"));
     }

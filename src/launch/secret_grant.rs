@@ -34,8 +34,9 @@ pub fn is_secret_grant(doc: &PolicyDocument) -> bool {
         && arns.iter().all(|a| {
             !a.contains('*')
                 && !a.contains('?')
-                && crate::validate::parse_arn(a)
-                    .is_some_and(|x| x.service == "secretsmanager" && x.resource.starts_with("secret:"))
+                && crate::validate::parse_arn(a).is_some_and(|x| {
+                    x.service == "secretsmanager" && x.resource.starts_with("secret:")
+                })
         })
         && *s == document(&arns).statements[0]
 }
@@ -59,7 +60,8 @@ mod tests {
         let other = document(&["arn:aws:s3:::bucket".into()]);
         assert!(!is_secret_grant(&other));
         let mut two = document(&[A.to_string()]);
-        two.statements.push(Statement::allow(["iam:PassRole"]).resource("*"));
+        two.statements
+            .push(Statement::allow(["iam:PassRole"]).resource("*"));
         assert!(!is_secret_grant(&two));
     }
 }

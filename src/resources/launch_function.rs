@@ -19,10 +19,10 @@ use serde_json::{json, Map, Value as J};
 use crate::aws::errors::{describe, error_code, error_message, is_not_found};
 use crate::aws::iam_roles::{self, NewRole};
 use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
-use crate::iam::least_privilege::EC2_SERVICE;
+use crate::iam::principals;
 use crate::iam::{policy, PolicyDocument, Principal, Statement};
-use crate::launch::definition::{self, Override, ProfileKeys, Spec, ValueKind, FUNCTION_TAG};
-use crate::launch::launcher;
+use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, FUNCTION_TAG};
+use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
 use crate::provider::{Configured, ProviderData};
 use crate::resources::cluster_configuration::resolve;
@@ -31,8 +31,8 @@ use crate::resources::{
     tags_map, Env,
 };
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, PlanRequest,
-    Resource, Schema, Type, Value,
+    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
+    PlanRequest, Resource, Schema, Type, Value,
 };
 
 const TYPE_NAME: &str = "emr_launch_function";
@@ -42,8 +42,6 @@ const MAX_FUNCTION_NAME: usize = 64;
 /// Inline policy names on the roles this resource creates.
 pub const EXECUTION_POLICY: &str = "emr-launch-function";
 pub const LAUNCHER_POLICY: &str = "emr-launch-launcher";
-const EMR_SERVICE: &str = "elasticmapreduce.amazonaws.com";
-const AUTOSCALING_SERVICE: &str = "application-autoscaling.amazonaws.com";
 
 pub struct LaunchFunction {
     data: Arc<ProviderData>,
@@ -130,7 +128,17 @@ pub fn schema() -> Schema {
         .attr(Attribute::computed("launcher_role_trust_policy_json", Type::String).desc("Trust policy of the launcher's role (only with secrets)."))
         .attr(Attribute::computed("launcher_role_policy_json", Type::String).desc("The launcher role's only policy (only with secrets)."))
         .attr(Attribute::computed("launcher_configuration_json", Type::String).desc("The launcher's runtime, handler, role, limits and environment (secret ARNs only; only with secrets)."))
-        .attr(Attribute::computed("launcher_source_code_hash", Type::String).desc("Base64 SHA-256 of the launcher package, built reproducibly (only with secrets)."));
+        .attr(Attribute::computed("launcher_source_code_hash", Type::String).desc("Base64 SHA-256 of the launcher package (its code and the pinned launch), built reproducibly (only with Kerberos attributes)."))
+        .attr(Attribute::computed("launcher_launch_json", Type::String).desc("The launch the launcher may perform, fixed at plan and packaged with its code (only with Kerberos attributes)."))
+        .attr(Attribute::computed("service_role_secret_policy_json", Type::String).desc("The grant put on the profile's service role so EMR can resolve the configuration's secrets: GetSecretValue on exactly their ARNs (only with secret configurations)."))
+        .block(NestedBlock::single(
+            "notifications",
+            Block::new()
+                .desc("Publish a JSON message about each launch to an SNS topic.")
+                .attr(Attribute::required("topic_arn", Type::String).desc("The SNS topic (the execution role may publish to it only)."))
+                .attr(Attribute::optional("on_success", Type::Bool).desc("Publish when a launch succeeds (default true)."))
+                .attr(Attribute::optional("on_failure", Type::Bool).desc("Publish when a launch fails (default true).")),
+        ));
     Schema::new(identity_attrs(b))
 }
 
@@ -191,8 +199,8 @@ pub struct ConfigurationRef {
     pub id: String,
     pub parameter_arn: String,
     pub doc: J,
-    /// (classification, secret ARN)
-    pub secrets: Vec<(String, String)>,
+    /// Secret ARNs EMR resolves on the cluster (`EMR.secret@` properties).
+    pub secrets: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -206,6 +214,8 @@ pub struct Inputs {
     pub wait: bool,
     pub fail_if_running: bool,
     pub cluster_tags: BTreeMap<String, String>,
+    pub notifications: Option<Notifications>,
+    pub partition: String,
 }
 
 /// Names plus ARNs, all derived from namespace and name.
@@ -221,7 +231,7 @@ pub struct Names2 {
     pub launcher_role_arn: String,
 }
 
-fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
+pub fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
     let x = names(ns, n);
     Names2 {
         state_machine_arn: state_machine_arn(env, &x.state_machine),
@@ -236,31 +246,27 @@ fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
 }
 
 impl Inputs {
-    pub fn has_secrets(&self) -> bool {
-        self.profile.kerberos_secret.is_some() || !self.configuration.secrets.is_empty()
+    /// Only Kerberos attributes need the launcher; configuration secrets
+    /// are resolved by EMR itself.
+    pub fn has_launcher(&self) -> bool {
+        self.profile.kerberos_secret.is_some()
     }
 
+    /// The configuration's secret ARNs (sorted, distinct).
     pub fn secret_arns(&self) -> Vec<String> {
-        let mut v: BTreeSet<String> = self
-            .configuration
-            .secrets
-            .iter()
-            .map(|(_, a)| a.clone())
-            .collect();
-        if let Some(k) = &self.profile.kerberos_secret {
-            v.insert(k.clone());
-        }
+        let v: BTreeSet<String> = self.configuration.secrets.iter().cloned().collect();
         v.into_iter().collect()
     }
 
     /// The roles a launch passes, with the service each is passed to.
-    pub fn passed_roles(&self) -> Vec<(&str, &'static str)> {
+    pub fn passed_roles(&self) -> Vec<(&str, String)> {
+        let p = |s: &str| principals::service(&self.partition, s);
         let mut v = vec![
-            (self.profile.service_role.as_str(), EMR_SERVICE),
-            (self.profile.instance_role.as_str(), EC2_SERVICE),
+            (self.profile.service_role.as_str(), p("elasticmapreduce")),
+            (self.profile.instance_role.as_str(), p("ec2")),
         ];
         if let Some(a) = &self.profile.autoscaling_role {
-            v.push((a.as_str(), AUTOSCALING_SERVICE));
+            v.push((a.as_str(), p("application-autoscaling")));
         }
         v
     }
@@ -272,68 +278,136 @@ impl Inputs {
 
     /// Configuration tags overlaid by cluster_tags, plus the function tag.
     pub fn governed_tags(&self) -> BTreeMap<String, String> {
-        let mut t: BTreeMap<String, String> = self
-            .configuration
-            .doc
-            .pointer("/RunJobFlow/Tags")
-            .and_then(J::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| {
-                        Some((
-                            x.get("Key")?.as_str()?.to_string(),
-                            x.get("Value")?.as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut t = configuration_tags(&self.configuration.doc);
         t.extend(self.cluster_tags.clone());
         t.insert(FUNCTION_TAG.to_string(), self.id.clone());
         t
     }
 
-    pub fn spec(&self) -> Spec {
+    /// The allowed overrides, as the configuration defines them.
+    pub fn overrides(&self) -> Vec<Override> {
         let defined = self.defined_overrides();
-        let overrides = self
-            .allowed
+        self.allowed
             .iter()
             .filter_map(|n| defined.get(n).cloned())
-            .collect();
-        let has = |k: &str| self.profile.doc.get(k).is_some_and(|v| !v.is_null());
-        let group = |k: &str| {
-            self.profile
-                .doc
-                .pointer(&format!("/SecurityGroups/{k}"))
-                .is_some_and(J::is_string)
+            .collect()
+    }
+
+    /// The RunJobFlow request without Name and Tags: the configuration's
+    /// request with the profile's roles, security configuration, logs and
+    /// EMR-managed security groups (as Terraform knows the profile), so an
+    /// override can never replace what the profile governs.
+    pub fn request(&self) -> Map<String, J> {
+        let mut r = self
+            .configuration
+            .doc
+            .get("RunJobFlow")
+            .and_then(J::as_object)
+            .cloned()
+            .unwrap_or_default();
+        r.remove("Name");
+        r.remove("Tags");
+        let p = &self.profile;
+        r.insert("ServiceRole".into(), J::from(p.service_role.clone()));
+        r.insert("JobFlowRole".into(), J::from(p.instance_profile.clone()));
+        match &p.autoscaling_role {
+            Some(a) => r.insert("AutoScalingRole".into(), J::from(a.clone())),
+            None => r.remove("AutoScalingRole"),
         };
+        for (doc_key, key) in [
+            ("SecurityConfiguration", "SecurityConfiguration"),
+            ("LogsUri", "LogUri"),
+        ] {
+            match p.doc.get(doc_key).and_then(J::as_str) {
+                Some(v) => r.insert(key.into(), J::from(v)),
+                None => r.remove(key),
+            };
+        }
+        let mut instances = r
+            .get("Instances")
+            .and_then(J::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (doc_key, key) in [
+            ("MasterGroup", "EmrManagedMasterSecurityGroup"),
+            ("WorkersGroup", "EmrManagedSlaveSecurityGroup"),
+            ("ServiceGroup", "ServiceAccessSecurityGroup"),
+        ] {
+            if let Some(g) = p
+                .doc
+                .pointer(&format!("/SecurityGroups/{doc_key}"))
+                .and_then(J::as_str)
+            {
+                instances.insert(key.into(), J::from(g));
+            }
+        }
+        r.insert("Instances".into(), J::Object(instances));
+        r
+    }
+
+    pub fn spec(&self) -> Spec {
         Spec {
             id: self.id.clone(),
-            profile_parameter: parameter_name_of(&self.profile.parameter_arn),
-            configuration_parameter: parameter_name_of(&self.configuration.parameter_arn),
+            partition: self.partition.clone(),
             cluster_name: self.cluster_name.clone(),
-            overrides,
+            overrides: self.overrides(),
             governed_tags: self.governed_tags(),
-            profile: ProfileKeys {
-                autoscaling_role: has("AutoScalingRole"),
-                security_configuration: has("SecurityConfiguration"),
-                logs_uri: has("LogsUri"),
-                master_group: group("MasterGroup"),
-                workers_group: group("WorkersGroup"),
-                service_group: group("ServiceGroup"),
-            },
-            request_keys: self
-                .configuration
-                .doc
-                .get("RunJobFlow")
-                .and_then(J::as_object)
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default(),
-            launcher_arn: self.has_secrets().then(|| self.names.launcher_arn.clone()),
+            request: self.request(),
+            launcher_arn: self.has_launcher().then(|| self.names.launcher_arn.clone()),
             wait_for_cluster_start: self.wait,
             fail_if_cluster_running: self.fail_if_running,
+            notifications: self.notifications.clone(),
         }
     }
+
+    /// What the launcher may launch, packaged with its code.
+    pub fn launcher_launch(&self) -> J {
+        let overrides: Vec<J> = self
+            .overrides()
+            .iter()
+            .map(|o| {
+                let mut m = Map::new();
+                m.insert("Name".into(), J::from(o.name.clone()));
+                m.insert("Path".into(), J::from(o.path.clone()));
+                if o.kind == ValueKind::String {
+                    m.insert("AllowedValues".into(), json!(o.allowed_values));
+                }
+                if let Some(n) = &o.minimum {
+                    m.insert("Minimum".into(), J::Number(n.clone()));
+                }
+                if let Some(n) = &o.maximum {
+                    m.insert("Maximum".into(), J::Number(n.clone()));
+                }
+                J::Object(m)
+            })
+            .collect();
+        json!({
+            "Function": self.id,
+            "ClusterName": self.cluster_name,
+            "Request": J::Object(self.request()),
+            "Overrides": overrides,
+            "GovernedTags": self.governed_tags(),
+            "KerberosAttributesSecretArn": self.profile.kerberos_secret,
+            "FailIfClusterRunning": self.fail_if_running,
+        })
+    }
+}
+
+/// The configuration's cluster tags (its RunJobFlow Tags).
+fn configuration_tags(doc: &J) -> BTreeMap<String, String> {
+    doc.pointer("/RunJobFlow/Tags")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| {
+                    Some((
+                        x.get("Key")?.as_str()?.to_string(),
+                        x.get("Value")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `arn:…:parameter/a/b` → `/a/b`.
@@ -372,6 +446,15 @@ pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
                             kind,
                             minimum: num("Minimum"),
                             maximum: num("Maximum"),
+                            allowed_values: o
+                                .get("AllowedValues")
+                                .and_then(J::as_array)
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|v| v.as_str().map(str::to_string))
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
                         },
                     ))
                 })
@@ -411,9 +494,9 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
     if k.to_ascii_lowercase().starts_with("aws:") {
         return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
     }
-    if k == FUNCTION_TAG {
+    if k.to_ascii_lowercase().starts_with("emr-launch:") {
         return Err(format!(
-            "tag key {k:?} is set by the provider to the function's id"
+            "tag key {k:?}: the emr-launch: prefix (in any case) is reserved; {FUNCTION_TAG} is set by the provider to the function's id"
         ));
     }
     if v.chars().count() > 256 {
@@ -585,6 +668,63 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             }
         }
     }
+    // Notifications go to an SNS topic.
+    if let Some(t) = cfg.get("notifications").str_attr("topic_arn") {
+        let ok = crate::validate::parse_arn(t).is_some_and(|a| {
+            a.service == "sns"
+                && !a.region.is_empty()
+                && a.account.len() == 12
+                && !a.resource.is_empty()
+                && !a.resource.contains(['*', ':', '/'])
+        });
+        if !ok {
+            d.attr_error(
+                AttrPath::attr("notifications").push_attr("topic_arn"),
+                "Invalid topic ARN",
+                format!("{t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+            );
+        }
+    }
+    let cdoc = c
+        .str_attr("metadata_json")
+        .and_then(|s| json_object(s).ok());
+    // Governed tag keys are compared case-insensitively: a cluster tag may
+    // replace a configuration tag of the same key, never shadow it in
+    // another case.
+    if let (Some(m), Some(doc)) = (cfg.get("cluster_tags").as_attrs(), &cdoc) {
+        let config_tags = configuration_tags(doc);
+        for k in m.keys() {
+            if let Some(other) = config_tags
+                .keys()
+                .find(|c| c.eq_ignore_ascii_case(k) && *c != k)
+            {
+                d.attr_error(
+                    AttrPath::attr("cluster_tags").push_key(k),
+                    "Cluster tag differs only in case",
+                    format!("{k:?} differs only in case from the configuration's tag {other:?}; use the same key to replace it."),
+                );
+            }
+        }
+    }
+    // The service role must be in this account to be granted the secrets.
+    if let (Some(env), Some(doc)) = (env, &cdoc) {
+        let has_secrets = doc
+            .get("SecretConfigurations")
+            .and_then(J::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if let Some(a) = p
+            .str_attr("service_role_arn")
+            .and_then(crate::validate::parse_arn)
+        {
+            if has_secrets && a.account != env.account {
+                d.attr_error(
+                    AttrPath::attr("profile").push_attr("service_role_arn"),
+                    "Service role in another account",
+                    format!("profile.service_role_arn: the configuration has secrets, so this function grants the service role secretsmanager:GetSecretValue on them; the role is in account {}, this provider manages {}. Use a profile whose service role is in this account.", a.account, env.account),
+                );
+            }
+        }
+    }
     // Allowed overrides must be defined by the configuration.
     if let (Some(allowed), Some(doc)) = (
         strings(cfg.get("allowed_overrides")),
@@ -632,6 +772,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
         || !c.is_wholly_known()
         || !st.get("allowed_overrides").is_wholly_known()
         || !st.get("cluster_tags").is_wholly_known()
+        || !st.get("notifications").is_wholly_known()
     {
         return None;
     }
@@ -652,12 +793,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
         .and_then(J::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|s| {
-                    Some((
-                        s.get("Classification")?.as_str()?.to_string(),
-                        s.get("SecretArn")?.as_str()?.to_string(),
-                    ))
-                })
+                .filter_map(|s| Some(s.get("SecretArn")?.as_str()?.to_string()))
                 .collect()
         })
         .unwrap_or_default();
@@ -677,6 +813,17 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
         wait: st.get("wait_for_cluster_start").as_bool().unwrap_or(true),
         fail_if_running: st.get("fail_if_cluster_running").as_bool().unwrap_or(false),
         cluster_tags: tags_map(st.get("cluster_tags")),
+        notifications: notifications_of(st.get("notifications")),
+        partition: env.partition.clone(),
+    })
+}
+
+fn notifications_of(v: &Value) -> Option<Notifications> {
+    let topic = v.str_attr("topic_arn")?;
+    Some(Notifications {
+        topic_arn: topic.to_string(),
+        on_success: v.get("on_success").as_bool().unwrap_or(true),
+        on_failure: v.get("on_failure").as_bool().unwrap_or(true),
     })
 }
 
@@ -684,7 +831,10 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
 
 fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDocument {
     let mut s = Statement::allow(["sts:AssumeRole"])
-        .principal(Principal::service(service))
+        .principal(Principal::service(principals::service(
+            &env.partition,
+            service,
+        )))
         .condition("StringEquals", "aws:SourceAccount", [env.account.clone()]);
     if let Some(a) = source_arn {
         s = s.condition("ArnEquals", "aws:SourceArn", [a.to_string()]);
@@ -693,15 +843,11 @@ fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDo
 }
 
 pub fn execution_trust(env: &Env, i: &Inputs) -> PolicyDocument {
-    service_trust(
-        env,
-        "states.amazonaws.com",
-        Some(&i.names.state_machine_arn),
-    )
+    service_trust(env, "states", Some(&i.names.state_machine_arn))
 }
 
 pub fn launcher_trust(env: &Env) -> PolicyDocument {
-    service_trust(env, "lambda.amazonaws.com", None)
+    service_trust(env, "lambda", None)
 }
 
 fn cluster_arn_pattern(env: &Env) -> String {
@@ -725,7 +871,7 @@ fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
             .resource(cluster_arn_pattern(env))
             .condition("StringEquals", &tag_key, [i.id.clone()]),
     ];
-    let mut by_service: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut by_service: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (role, service) in i.passed_roles() {
         by_service
             .entry(service)
@@ -733,10 +879,12 @@ fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
             .insert(role.to_string());
     }
     for (service, roles) in by_service {
-        let sid = match service {
-            EMR_SERVICE => "PassServiceRole",
-            EC2_SERVICE => "PassInstanceRole",
-            _ => "PassAutoScalingRole",
+        let sid = if service.starts_with("elasticmapreduce.") {
+            "PassServiceRole"
+        } else if service.starts_with("ec2.") {
+            "PassInstanceRole"
+        } else {
+            "PassAutoScalingRole"
         };
         v.push(
             Statement::allow(["iam:PassRole"])
@@ -748,14 +896,19 @@ fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
     v
 }
 
+/// ListClusters has no resource-level permissions; it shows names, ids and
+/// states only (never configurations).
+fn list_clusters_statement() -> Statement {
+    Statement::allow(["elasticmapreduce:ListClusters"])
+        .sid("ListClusters")
+        .resource("*")
+}
+
+/// The execution role: nothing is read from SSM (the request is in the
+/// definition); it launches, or invokes the pinned launcher.
 pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
-    let mut v = vec![Statement::allow(["ssm:GetParameter"])
-        .sid("ReadMetadata")
-        .resources([
-            i.profile.parameter_arn.clone(),
-            i.configuration.parameter_arn.clone(),
-        ])];
-    if i.has_secrets() {
+    let mut v = Vec::new();
+    if i.has_launcher() {
         v.push(
             Statement::allow(["lambda:InvokeFunction"])
                 .sid("InvokeLauncher")
@@ -764,25 +917,17 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
     } else {
         v.extend(launch_statements(env, i));
     }
-    if i.fail_if_running {
-        // ListClusters has no resource-level permissions.
-        v.push(
-            Statement::allow(["elasticmapreduce:ListClusters"])
-                .sid("FindActiveClusters")
-                .resource("*"),
-        );
+    if i.fail_if_running || i.wait {
+        v.push(list_clusters_statement());
     }
-    if i.wait {
-        v.push(
-            Statement::allow(["elasticmapreduce:DescribeCluster"])
-                .sid("WatchLaunchedClusters")
-                .resource(cluster_arn_pattern(env))
-                .condition(
-                    "StringEquals",
-                    &format!("aws:ResourceTag/{FUNCTION_TAG}"),
-                    [i.id.clone()],
-                ),
-        );
+    if let Some(n) = &i.notifications {
+        if n.on_success || n.on_failure {
+            v.push(
+                Statement::allow(["sns:Publish"])
+                    .sid("NotifyLaunches")
+                    .resource(n.topic_arn.clone()),
+            );
+        }
     }
     PolicyDocument::new(v)
 }
@@ -793,9 +938,12 @@ pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
         env.partition, env.region, env.account, i.names.launcher
     );
     let mut v = vec![Statement::allow(["secretsmanager:GetSecretValue"])
-        .sid("ReadLaunchSecrets")
-        .resources(i.secret_arns())];
+        .sid("ReadKerberosAttributes")
+        .resources(i.profile.kerberos_secret.clone())];
     v.extend(launch_statements(env, i));
+    if i.fail_if_running {
+        v.push(list_clusters_statement());
+    }
     v.push(
         Statement::allow(["logs:CreateLogGroup"])
             .sid("CreateOwnLogGroup")
@@ -807,6 +955,17 @@ pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
             .resource(format!("{group}:*")),
     );
     PolicyDocument::new(v)
+}
+
+/// The grant on the profile's service role for the configuration's secrets.
+pub fn service_role_secret_policy(i: &Inputs) -> Option<PolicyDocument> {
+    let arns = i.secret_arns();
+    (!arns.is_empty()).then(|| secret_grant::document(&arns))
+}
+
+/// Name of the profile's service role (last segment of its ARN).
+fn role_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// What a user who may launch is granted: this state machine and its
@@ -827,32 +986,16 @@ pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
     ])
 }
 
-/// The launcher's settings as one reviewable document.
+/// The launcher's settings as one reviewable document (what Lambda reports
+/// back). The launch itself is in its package (`launcher_launch_json`).
 pub fn launcher_configuration(i: &Inputs) -> J {
-    let configs: Vec<J> = i
-        .configuration
-        .secrets
-        .iter()
-        .map(|(c, a)| json!({"Classification": c, "SecretArn": a}))
-        .collect();
-    let mut vars = Map::new();
-    vars.insert(
-        "SECRET_CONFIGURATIONS".into(),
-        J::String(J::Array(configs).to_string()),
-    );
-    if let Some(k) = &i.profile.kerberos_secret {
-        vars.insert(
-            "KERBEROS_ATTRIBUTES_SECRET_ARN".into(),
-            J::String(k.clone()),
-        );
-    }
     json!({
         "Runtime": launcher::RUNTIME,
         "Handler": launcher::HANDLER,
         "Role": i.names.launcher_role_arn,
         "Timeout": launcher::TIMEOUT_SECONDS,
         "MemorySize": launcher::MEMORY_MB,
-        "Environment": vars
+        "Environment": {}
     })
 }
 
@@ -902,41 +1045,42 @@ pub fn metadata_document(i: &Inputs) -> J {
     if !i.cluster_tags.is_empty() {
         m.insert("ClusterTags".into(), json!(i.cluster_tags));
     }
-    if i.has_secrets() {
+    if let Some(n) = &i.notifications {
+        m.insert(
+            "Notifications".into(),
+            json!({"TopicArn": n.topic_arn, "OnSuccess": n.on_success, "OnFailure": n.on_failure}),
+        );
+    }
+    if i.has_launcher() {
         m.insert(
             "LauncherFunctionArn".into(),
             J::from(i.names.launcher_arn.clone()),
         );
+    }
+    if i.has_launcher() || !i.configuration.secrets.is_empty() {
         let mut s = Map::new();
         if let Some(k) = &i.profile.kerberos_secret {
             s.insert("KerberosAttributesSecretArn".into(), J::from(k.clone()));
         }
-        s.insert(
-            "SecretConfigurations".into(),
-            J::Array(
-                i.configuration
-                    .secrets
-                    .iter()
-                    .map(|(c, a)| json!({"Classification": c, "SecretArn": a}))
-                    .collect(),
-            ),
-        );
+        s.insert("SecretArns".into(), json!(i.secret_arns()));
         m.insert("Secrets".into(), J::Object(s));
     }
     J::Object(m)
 }
 
-const COMPUTED_DOCS: [&str; 10] = [
+const COMPUTED_DOCS: [&str; 12] = [
     "role_trust_policy_json",
     "role_policy_json",
     "definition_json",
     "metadata_json",
+    "service_role_secret_policy_json",
     "launcher_function_arn",
     "launcher_role_arn",
     "launcher_role_trust_policy_json",
     "launcher_role_policy_json",
     "launcher_configuration_json",
     "launcher_source_code_hash",
+    "launcher_launch_json",
 ];
 
 /// Sets every computed attribute that can be known (all of them when the
@@ -958,49 +1102,49 @@ fn plan_documents(env: &Env, st: &mut Value) {
         }
         return;
     };
+    let text = |v: String| Value::String(v);
     st.set_attr(
         "role_trust_policy_json",
-        Value::String(execution_trust(env, &i).canonical()),
+        text(execution_trust(env, &i).canonical()),
     );
     st.set_attr(
         "role_policy_json",
-        Value::String(execution_policy(env, &i).canonical()),
+        text(execution_policy(env, &i).canonical()),
     );
     st.set_attr(
         "definition_json",
-        Value::String(definition::definition(&i.spec()).to_string()),
+        text(definition::definition(&i.spec()).to_string()),
     );
+    st.set_attr("metadata_json", text(metadata_document(&i).to_string()));
     st.set_attr(
-        "metadata_json",
-        Value::String(metadata_document(&i).to_string()),
+        "service_role_secret_policy_json",
+        service_role_secret_policy(&i)
+            .map(|d| text(d.canonical()))
+            .unwrap_or(Value::Null),
     );
-    if i.has_secrets() {
-        st.set_attr(
-            "launcher_function_arn",
-            Value::String(i.names.launcher_arn.clone()),
-        );
-        st.set_attr(
-            "launcher_role_arn",
-            Value::String(i.names.launcher_role_arn.clone()),
-        );
+    if i.has_launcher() {
+        let launch = i.launcher_launch();
+        st.set_attr("launcher_function_arn", text(i.names.launcher_arn.clone()));
+        st.set_attr("launcher_role_arn", text(i.names.launcher_role_arn.clone()));
         st.set_attr(
             "launcher_role_trust_policy_json",
-            Value::String(launcher_trust(env).canonical()),
+            text(launcher_trust(env).canonical()),
         );
         st.set_attr(
             "launcher_role_policy_json",
-            Value::String(launcher_policy(env, &i).canonical()),
+            text(launcher_policy(env, &i).canonical()),
         );
         st.set_attr(
             "launcher_configuration_json",
-            Value::String(launcher_configuration(&i).to_string()),
+            text(launcher_configuration(&i).to_string()),
         );
         st.set_attr(
             "launcher_source_code_hash",
-            Value::String(launcher::code_sha256(&launcher::package())),
+            text(launcher::code_sha256(&launcher::package(&launch))),
         );
+        st.set_attr("launcher_launch_json", text(launch.to_string()));
     } else {
-        for k in &COMPUTED_DOCS[4..] {
+        for k in &COMPUTED_DOCS[5..] {
             st.set_attr(k, Value::Null);
         }
     }
@@ -1256,9 +1400,9 @@ impl LaunchFunction {
         };
         let backoff = Backoff::default();
 
-        // 1. The launcher, when secrets are involved (before the state
+        // 1. The launcher, only for Kerberos attributes (before the state
         //    machine that invokes it); removed when no longer needed.
-        if i.has_secrets() {
+        if i.has_launcher() {
             ensure_role_with_policy(
                 c,
                 &i.names.launcher_role,
@@ -1271,7 +1415,7 @@ impl LaunchFunction {
             .await
             .map_err(|e| format!("launcher role: {e}"))?;
             let cfg = launcher_configuration(&i);
-            let package = launcher::package();
+            let package = launcher::package(&i.launcher_launch());
             let launcher_ours =
                 prior.is_some_and(|p| p.str_attr("launcher_function_arn").is_some());
             match get_launcher(c, &i.names.launcher).await? {
@@ -1399,7 +1543,12 @@ impl LaunchFunction {
         .await
         .map_err(|e| format!("execution role: {e}"))?;
 
-        // 3. The state machine.
+        // 3. The service role may resolve the configuration's secrets
+        //    (before the first launch can need it); a grant left on a role
+        //    the profile no longer uses is removed.
+        sync_secret_grant(c, &i, st, prior).await?;
+
+        // 4. The state machine.
         let def = text("definition_json")?;
         match describe_state_machine(c, &i.names.state_machine_arn).await? {
             Some(_) if !ours => {
@@ -1462,7 +1611,7 @@ impl LaunchFunction {
         }
 
         // 4. No launcher any more: remove it (after the state machine stopped using it).
-        if !i.has_secrets() {
+        if !i.has_launcher() {
             delete_launcher(c, &i.names).await?;
         }
 
@@ -1479,6 +1628,33 @@ impl LaunchFunction {
         }
         Ok(())
     }
+}
+
+/// The service role (name) a function state grants secrets on, if any.
+fn granted_service_role(st: &Value) -> Option<String> {
+    st.str_attr("service_role_secret_policy_json")?;
+    st.get("profile")
+        .str_attr("service_role_arn")
+        .map(|a| role_name_of(a).to_string())
+}
+
+async fn sync_secret_grant(c: &Configured, i: &Inputs, st: &Value, prior: Option<&Value>) -> R<()> {
+    let iam = &c.aws.iam;
+    let policy = secret_grant::policy_name(&i.names.role);
+    let want = granted_service_role(st);
+    if let Some(old) = prior.and_then(granted_service_role) {
+        if want.as_deref() != Some(old.as_str()) {
+            iam_roles::delete_inline(iam, &old, &policy)
+                .await
+                .map_err(|e| format!("removing the secret grant from {old}: {e}"))?;
+        }
+    }
+    if let (Some(role), Some(doc)) = (want, st.str_attr("service_role_secret_policy_json")) {
+        iam_roles::put_inline(iam, &role, &policy, doc)
+            .await
+            .map_err(|e| format!("granting the configuration's secrets to {role}: {e}"))?;
+    }
+    Ok(())
 }
 
 async fn delete_launcher(c: &Configured, n: &Names2) -> R<()> {
@@ -1701,6 +1877,20 @@ impl Resource for LaunchFunction {
         )
         .await
         .map_err(|e| err("reading", &id, e))?;
+        if let Some(role) = granted_service_role(&st) {
+            let policy = secret_grant::policy_name(&x.role);
+            let remote = iam_roles::get_inline(&c.aws.iam, &role, &policy)
+                .await
+                .map_err(|e| err("reading", &id, e))?
+                .map(|d| {
+                    let d = iam_roles::decode_document(&d);
+                    policy::canonicalize(&d).unwrap_or(d)
+                });
+            st.set_attr(
+                "service_role_secret_policy_json",
+                reconcile_text(st.str_attr("service_role_secret_policy_json"), remote, true),
+            );
+        }
         if has_launcher {
             record_role(
                 &c,
@@ -1785,6 +1975,16 @@ impl Resource for LaunchFunction {
         if let Err(e) = delete_launcher(&c, &x).await {
             return err("deleting", &id, e);
         }
+        if let Some(role) = granted_service_role(prior) {
+            let policy = secret_grant::policy_name(&x.role);
+            if let Err(e) = iam_roles::delete_inline(&c.aws.iam, &role, &policy).await {
+                return err(
+                    "deleting",
+                    &id,
+                    format!("removing the secret grant from {role}: {e}"),
+                );
+            }
+        }
         if let Err(e) = iam_roles::delete_role(&c.aws.iam, &x.role).await {
             return err("deleting", &id, format!("role {}: {e}", x.role));
         }
@@ -1806,6 +2006,14 @@ impl Import for LaunchFunction {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
         import_parameter_stub(&c, Kind::LaunchFunction, schema().block.empty_value(), id)
+    }
+}
+
+/// true is the default: recorded as null, as a configuration omitting it says.
+fn only_false(v: Option<&J>) -> Value {
+    match v.and_then(J::as_bool) {
+        Some(false) => Value::Bool(false),
+        _ => Value::Null,
     }
 }
 
@@ -1851,14 +2059,31 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
         ]),
     );
     let secrets: Vec<Value> = d
-        .pointer("/Secrets/SecretConfigurations")
+        .pointer("/Secrets/SecretArns")
         .and_then(J::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|x| x.get("SecretArn").and_then(J::as_str).map(Value::string))
+                .filter_map(|x| x.as_str().map(Value::string))
                 .collect()
         })
         .unwrap_or_default();
+    st.set_attr(
+        "notifications",
+        match d.get("Notifications") {
+            Some(n) => Value::object([
+                (
+                    "topic_arn",
+                    n.get("TopicArn")
+                        .and_then(J::as_str)
+                        .map(Value::string)
+                        .unwrap_or(Value::Null),
+                ),
+                ("on_success", only_false(n.get("OnSuccess"))),
+                ("on_failure", only_false(n.get("OnFailure"))),
+            ]),
+            None => Value::Null,
+        },
+    );
     st.set_attr(
         "cluster_configuration",
         Value::object([
@@ -1964,11 +2189,11 @@ mod tests {
             ]}, "Tags": [{"Key": "team", "Value": "data"}]},
             "Overrides": [
                 {"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10},
-                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType"}
+                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType", "AllowedValues": ["m5.xlarge", "m5.2xlarge"]}
             ]
         });
         if secrets {
-            d["SecretConfigurations"] = json!([{"Classification": "hive-site", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"}]);
+            d["SecretConfigurations"] = json!([{"Classification": "hive-site", "Property": "javax.jdo.option.ConnectionPassword", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"}]);
         }
         d
     }
@@ -2028,7 +2253,16 @@ mod tests {
             ] {
                 assert_least_privilege(&PolicyDocument::parse(st.str_attr(k).unwrap()).unwrap());
             }
-            let launcher = secrets || kerberos;
+            match st.str_attr("service_role_secret_policy_json") {
+                Some(t) => {
+                    assert!(secrets);
+                    let d = PolicyDocument::parse(t).unwrap();
+                    assert_least_privilege(&d);
+                    assert!(secret_grant::is_secret_grant(&d));
+                }
+                None => assert!(!secrets),
+            }
+            let launcher = kerberos;
             for k in [
                 "launcher_role_trust_policy_json",
                 "launcher_role_policy_json",
@@ -2093,8 +2327,9 @@ mod tests {
                 ),
             ])
         );
-        let read = statement(&d, "ReadMetadata").unwrap();
-        assert_eq!(read["Resource"].as_array().map(Vec::len), Some(2));
+        // Nothing is read from SSM at launch: the request is in the definition.
+        assert!(!st.str_attr("role_policy_json").unwrap().contains("ssm:"));
+        assert!(statement(&d, "ReadMetadata").is_none());
         let trust: J =
             serde_json::from_str(st.str_attr("role_trust_policy_json").unwrap()).unwrap();
         assert_eq!(
@@ -2122,10 +2357,11 @@ mod tests {
             .str_attr("role_policy_json")
             .unwrap()
             .contains("role/admin"));
+        assert!(!b.str_attr("definition_json").unwrap().contains("admin"));
     }
 
     #[test]
-    fn with_secrets_only_the_launcher_reads_them_and_launches() {
+    fn kerberos_only_the_pinned_launcher_reads_it_and_launches() {
         let mut st = state(true, true);
         plan_documents(&env(), &mut st);
         let exec = st.str_attr("role_policy_json").unwrap();
@@ -2134,28 +2370,93 @@ mod tests {
         assert!(!exec.contains("iam:PassRole"));
         assert!(exec.contains("lambda:InvokeFunction"));
         let l: J = serde_json::from_str(st.str_attr("launcher_role_policy_json").unwrap()).unwrap();
+        // The launcher reads the Kerberos secret only; EMR resolves the
+        // configuration's secrets with the service role's grant.
         assert_eq!(
-            statement(&l, "ReadLaunchSecrets").unwrap()["Resource"],
-            json!([
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf",
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf"
-            ])
+            statement(&l, "ReadKerberosAttributes").unwrap()["Resource"],
+            json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf"])
         );
         let def = st.str_attr("definition_json").unwrap();
         assert!(def.contains(
             "arn:aws:lambda:us-east-1:123456789012:function:analytics-nightly-emr-launcher"
         ));
-        assert!(!def.contains("secret:"));
-        let cfg: J =
-            serde_json::from_str(st.str_attr("launcher_configuration_json").unwrap()).unwrap();
+        assert!(!def.contains("secret:krb"));
+        let launch: J = serde_json::from_str(st.str_attr("launcher_launch_json").unwrap()).unwrap();
         assert_eq!(
-            cfg["Environment"]["KERBEROS_ATTRIBUTES_SECRET_ARN"],
+            launch["KerberosAttributesSecretArn"],
             json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
         );
         assert_eq!(
-            st.str_attr("launcher_source_code_hash"),
-            Some(launcher::code_sha256(&launcher::package()).as_str())
+            launch["Overrides"],
+            json!([{"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10}])
         );
+        assert_eq!(
+            launch["Request"]["ServiceRole"],
+            json!("arn:aws:iam::123456789012:role/analytics-p-emr-service")
+        );
+        assert!(launch["Request"].get("Name").is_none());
+        // The code hash pins code and launch together.
+        assert_eq!(
+            st.str_attr("launcher_source_code_hash"),
+            Some(launcher::code_sha256(&launcher::package(&launch)).as_str())
+        );
+        let cfg: J =
+            serde_json::from_str(st.str_attr("launcher_configuration_json").unwrap()).unwrap();
+        assert_eq!(cfg["Environment"], json!({}));
+    }
+
+    #[test]
+    fn configuration_secrets_are_granted_to_the_service_role_only() {
+        let mut st = state(true, false);
+        plan_documents(&env(), &mut st);
+        assert!(st.get("launcher_function_arn").is_null());
+        let exec = st.str_attr("role_policy_json").unwrap();
+        assert!(!exec.contains("secretsmanager"));
+        assert!(exec.contains("RunJobFlow"));
+        let g =
+            PolicyDocument::parse(st.str_attr("service_role_secret_policy_json").unwrap()).unwrap();
+        assert_eq!(
+            g.statements[0]
+                .resources
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>(),
+            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"]
+        );
+        assert_eq!(
+            g.all_actions().collect::<Vec<_>>(),
+            ["secretsmanager:GetSecretValue"]
+        );
+    }
+
+    #[test]
+    fn partitions_render_principals_and_arns() {
+        for (partition, ec2, states) in [
+            ("aws-cn", "ec2.amazonaws.com.cn", "states.amazonaws.com"),
+            ("aws-us-gov", "ec2.amazonaws.com", "states.amazonaws.com"),
+        ] {
+            let e = Env {
+                partition: partition.into(),
+                account: "123456789012".into(),
+                region: "r-1".into(),
+            };
+            let mut st = state(false, false);
+            plan_documents(&e, &mut st);
+            let pol = st.str_attr("role_policy_json").unwrap();
+            assert!(pol.contains(&format!("\"{ec2}\"")), "{pol}");
+            let trust = st.str_attr("role_trust_policy_json").unwrap();
+            assert!(trust.contains(&format!("\"{states}\"")));
+            assert!(trust.contains(&format!(
+                "arn:{partition}:states:r-1:123456789012:stateMachine:"
+            )));
+            let def = st.str_attr("definition_json").unwrap();
+            assert!(def.contains(&format!("arn:{partition}:states:::aws-sdk:emr:runJobFlow")));
+            assert!(!def.contains("arn:aws:states"));
+            assert!(st
+                .str_attr("invoke_policy_json")
+                .unwrap()
+                .contains(&format!("arn:{partition}:states:")));
+        }
     }
 
     #[test]
@@ -2196,14 +2497,17 @@ mod tests {
         );
         let spec = i.spec();
         assert_eq!(spec.overrides.len(), 1);
+        // The profile's settings as Terraform knows them, on top of the request.
+        assert_eq!(spec.request["SecurityConfiguration"], json!("sc"));
         assert_eq!(
-            spec.profile_parameter,
-            "/emr-launch/emr_profiles/analytics/p"
+            spec.request["Instances"]["EmrManagedMasterSecurityGroup"],
+            json!("sg-1")
         );
-        assert!(
-            spec.profile.security_configuration
-                && spec.profile.master_group
-                && !spec.profile.logs_uri
+        assert!(spec.request.get("LogUri").is_none());
+        assert!(spec.request.get("Tags").is_none() && spec.request.get("Name").is_none());
+        assert_eq!(
+            spec.request["JobFlowRole"],
+            json!("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")
         );
     }
 
