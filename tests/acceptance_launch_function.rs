@@ -78,6 +78,11 @@ resource "emr_cluster_configuration" "c" {
     minimum = 1
     maximum = 10
   }
+  override {
+    name           = "CoreInstanceType"
+    path           = "Instances.InstanceGroups[1].InstanceType"
+    allowed_values = ["m5.xlarge", "m5.2xlarge"]
+  }
   tags = { team = "data" }
 }
 "#;
@@ -89,7 +94,7 @@ resource "emr_launch_function" "f" {
   profile                 = emr_launch_profile.p
   cluster_configuration   = emr_cluster_configuration.c
   cluster_name            = "nightly-etl"
-  allowed_overrides       = ["CoreInstanceCount"]
+  allowed_overrides       = ["CoreInstanceCount", "CoreInstanceType"]
   fail_if_cluster_running = true
   cluster_tags            = { cost = "42" }
 }
@@ -414,6 +419,35 @@ impl Aws {
     // -- Lambda / Secrets Manager -------------------------------------------------
 
     /// The function's configuration; `None` when it does not exist.
+    fn instance_types(&self, id: &str) -> BTreeMap<String, String> {
+        let out = self
+            .rt
+            .block_on(self.emr.list_instance_groups().cluster_id(id).send())
+            .unwrap_or_else(|e| panic!("ListInstanceGroups({id}): {e:?}"));
+        out.instance_groups()
+            .iter()
+            .map(|g| {
+                (
+                    g.instance_group_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    g.instance_type().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn bootstrap_actions(&self, id: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(self.emr.list_bootstrap_actions().cluster_id(id).send())
+            .unwrap_or_else(|e| panic!("ListBootstrapActions({id}): {e:?}"));
+        out.bootstrap_actions()
+            .iter()
+            .map(|b| b.script_path().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     fn lambda_function(&self, name: &str) -> Option<aws_sdk_lambda::types::FunctionConfiguration> {
         match self
             .rt
@@ -545,23 +579,29 @@ fn assert_function_matches_emulator(aws: &Aws, state: &Value, v: &str) {
     );
 }
 
-/// Run the launcher's handler (src/launch/launcher.py) with the venv's
-/// Python against the emulator, with the environment Terraform gave the
-/// launcher. Returns the handler's result and what the process printed.
-fn run_launcher(
-    emulator: &Emulator,
-    environment: &BTreeMap<String, String>,
-    request: &Value,
-) -> (Value, Output) {
+/// Run the launcher's handler from a deployment package (the zip bytes) with
+/// the venv's Python against the emulator. Returns `{"Result": ...}` or
+/// `{"LaunchError": "..."}` and what the process printed; anything else the
+/// handler raises fails the test.
+fn run_launcher(emulator: &Emulator, package: &[u8], event: &Value) -> (Value, Output) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".tools/venv/bin/python");
     assert!(python.is_file(), "{} not found", python.display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zip = dir.path().join("launcher.zip");
+    std::fs::write(&zip, package).expect("write package");
     let script = r#"
-import json, os, sys
-sys.path.insert(0, os.environ["EMR_TEST_LAUNCHER_DIR"])
+import json, os, sys, zipfile
+d = os.path.join(os.environ["EMR_TEST_DIR"], "code")
+zipfile.ZipFile(os.environ["EMR_TEST_PACKAGE"]).extractall(d)
+sys.path.insert(0, d)
 import launcher
-result = launcher.handler({"Request": json.loads(os.environ["EMR_TEST_REQUEST"])}, None)
-print(json.dumps(result))
+try:
+    result = launcher.handler(json.loads(os.environ["EMR_TEST_EVENT"]), None)
+except launcher.LaunchError as e:
+    print(json.dumps({"LaunchError": str(e)}))
+    sys.exit(0)
+print(json.dumps({"Result": result}))
 "#;
     let mut cmd = Command::new(python);
     cmd.env_clear()
@@ -569,11 +609,9 @@ print(json.dumps(result))
         .arg(script)
         .env("PATH", "/usr/bin:/bin")
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env(
-            "EMR_TEST_LAUNCHER_DIR",
-            root.join("src/launch").to_string_lossy().as_ref(),
-        )
-        .env("EMR_TEST_REQUEST", request.to_string())
+        .env("EMR_TEST_DIR", dir.path())
+        .env("EMR_TEST_PACKAGE", &zip)
+        .env("EMR_TEST_EVENT", event.to_string())
         .env("AWS_ENDPOINT_URL", emulator.endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -585,19 +623,42 @@ print(json.dumps(result))
             "/nonexistent/aws-credentials",
         )
         .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, val) in environment {
-        cmd.env(k, val);
-    }
     let out = cmd.output().expect("run python");
     let out = Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    assert_eq!(out.code, 0, "launcher handler failed:\n{}", out.all());
+    assert_eq!(out.code, 0, "launcher handler crashed:\n{}", out.all());
     let result = serde_json::from_str(out.stdout.trim())
         .unwrap_or_else(|e| panic!("launcher printed non-JSON ({e}):\n{}", out.all()));
     (result, out)
+}
+
+/// Runs a Python snippet with the venv's boto3 against the emulator and
+/// returns what it printed (for services the tests have no Rust SDK for).
+fn boto3(emulator: &Emulator, script: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(root.join(".tools/venv/bin/python"))
+        .env_clear()
+        .arg("-c")
+        .arg(format!("import boto3, json\n{script}"))
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "boto3 script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -687,7 +748,7 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     );
     let exe = aws.execute(
         &arn,
-        &json!({"Overrides": {"CoreInstanceCount": 3}, "Tags": [{"Key": "ticket", "Value": "OPS-1"}]}),
+        &json!({"Overrides": {"CoreInstanceCount": 3, "CoreInstanceType": "m5.2xlarge"}, "Tags": [{"Key": "ticket", "Value": "OPS-1"}]}),
     );
     assert_eq!(
         exe.status,
@@ -749,6 +810,12 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         Some(&3),
         "[tf {v}] CORE count: {counts:?}"
     );
+    let types = aws.instance_types(&cluster_id);
+    assert_eq!(
+        types.get("CORE").map(String::as_str),
+        Some("m5.2xlarge"),
+        "[tf {v}] CORE type (an allowed value): {types:?}"
+    );
     assert_eq!(
         counts.get("MASTER"),
         Some(&1),
@@ -757,7 +824,29 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 
     // Invalid launches fail before RunJobFlow.
     let before = aws.cluster_ids();
-    let cases: [(Value, &str, &[&str]); 6] = [
+    let cases: [(Value, &str, &[&str]); 10] = [
+        (
+            json!({"ClusterName": "x", "Overrides": {"CoreInstanceType": "x1.32xlarge"}}),
+            "InvalidOverride",
+            &["CoreInstanceType", "x1.32xlarge", "allowed values"],
+        ),
+        (
+            json!({"Request": {"Name": "x", "ReleaseLabel": "emr-7.8.0", "BootstrapActions": [
+                {"Name": "evil", "ScriptBootstrapAction": {"Path": "s3://attacker-bucket/evil.sh"}}]}}),
+            "InvalidInput",
+            &["ClusterName, Overrides and Tags"],
+        ),
+        (
+            json!({"ClusterName": "x", "BootstrapActions": [
+                {"Name": "evil", "ScriptBootstrapAction": {"Path": "s3://attacker-bucket/evil.sh"}}]}),
+            "InvalidInput",
+            &["ClusterName, Overrides and Tags"],
+        ),
+        (
+            json!({"ClusterName": "x", "Overrides": {"Instances.InstanceGroups[0].InstanceType": "x1.32xlarge"}}),
+            "UnknownOverride",
+            &["allowed: CoreInstanceCount, CoreInstanceType"],
+        ),
         (
             json!({"ClusterName": "x", "Overrides": {"Bogus": 3}}),
             "UnknownOverride",
@@ -844,7 +933,7 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 }
 
 // ---------------------------------------------------------------------------
-// 2. Secrets never leave the launcher
+// 2. Configuration secrets are resolved by EMR; only ARNs are handled
 // ---------------------------------------------------------------------------
 
 fn secret_hcl(secret_arn: &str) -> String {
@@ -873,6 +962,7 @@ resource "emr_cluster_configuration" "cs" {{
   }}])
   secret_configuration {{
     classification = "hive-site"
+    property       = "{SECRET_PROPERTY}"
     secret_arn     = "{secret_arn}"
   }}
 }}
@@ -883,29 +973,26 @@ resource "emr_launch_function" "s" {{
   profile                = emr_launch_profile.p
   cluster_configuration  = emr_cluster_configuration.cs
   cluster_name           = "secret-etl"
-  wait_for_cluster_start = false
+  wait_for_cluster_start = true
 }}
 "#
     )
 }
 
 #[test]
-fn secrets_never_leave_the_launcher() {
+fn configuration_secrets_are_resolved_by_emr() {
     let emulator = Emulator::start();
     let aws = Aws::new(&emulator);
     for terraform in terraform_binaries() {
         emulator.reset();
-        secrets(&terraform, &emulator, &aws);
+        configuration_secrets(&terraform, &emulator, &aws);
     }
 }
 
-fn secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+fn configuration_secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     const ADDR: &str = "emr_launch_function.s";
-    const LAUNCHER: &str = "analytics-secret-emr-launcher";
-    let secret_arn = aws.create_secret(
-        "hive-metastore",
-        &json!({SECRET_PROPERTY: SECRET_VALUE}).to_string(),
-    );
+    const GRANT: &str = "emr-launch-secrets-analytics-secret-emr-launch-fn";
+    let secret_arn = aws.create_secret("hive-metastore", SECRET_VALUE);
     let ws = Workspace::new(
         terraform,
         emulator,
@@ -915,236 +1002,99 @@ fn secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 
     let (plan, plan_out) = ws.plan_json();
     assert_known_at_plan(&plan, ADDR, &KNOWN_AT_PLAN, &v);
-    assert_known_at_plan(&plan, ADDR, &LAUNCHER_ATTRS, &v);
-    let plan_text = serde_json::to_string(&plan).unwrap();
-    apply_saved_plan(&ws);
-
-    let state = ws.resource_values(ADDR);
-    assert_function_matches_emulator(aws, &state, &v);
-    let launcher_arn = str_attr(&state, "launcher_function_arn").to_owned();
-    assert_eq!(
-        launcher_arn,
-        format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{LAUNCHER}"),
-        "[tf {v}]"
-    );
-    let function = aws
-        .lambda_function(LAUNCHER)
-        .unwrap_or_else(|| panic!("[tf {v}] Lambda has no function {LAUNCHER}"));
-    assert_eq!(
-        function.function_arn(),
-        Some(launcher_arn.as_str()),
-        "[tf {v}]"
-    );
-    assert_eq!(
-        function.code_sha256(),
-        Some(str_attr(&state, "launcher_source_code_hash")),
-        "[tf {v}] CodeSha256 vs launcher_source_code_hash"
-    );
-    assert_eq!(
-        function.role(),
-        Some(str_attr(&state, "launcher_role_arn")),
-        "[tf {v}] the launcher runs as launcher_role_arn"
-    );
-    let lambda_env: BTreeMap<String, String> = function
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    let configuration = json_attr(&state, "launcher_configuration_json");
-    let env_json = configuration["Environment"]
-        .get("Variables")
-        .unwrap_or(&configuration["Environment"]);
-    let environment: BTreeMap<String, String> = env_json
-        .as_object()
-        .unwrap_or_else(|| panic!("[tf {v}] no Environment in {configuration:#}"))
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect();
-    assert_eq!(
-        lambda_env, environment,
-        "[tf {v}] Lambda environment vs launcher_configuration_json"
-    );
-    let secret_configs: Value = serde_json::from_str(&environment["SECRET_CONFIGURATIONS"])
-        .unwrap_or_else(|e| panic!("[tf {v}] SECRET_CONFIGURATIONS ({e}): {environment:?}"));
-    assert_eq!(
-        secret_configs,
-        json!([{"Classification": "hive-site", "SecretArn": secret_arn}]),
-        "[tf {v}] SECRET_CONFIGURATIONS"
-    );
-
-    // The launcher role may read exactly that secret.
-    let launcher_role = str_attr(&state, "launcher_role_arn")
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert_eq!(launcher_role, LAUNCHER, "[tf {v}]");
-    let (_, trust) = aws.role(&launcher_role);
-    assert_same_policy(
-        &trust,
-        &json_attr(&state, "launcher_role_trust_policy_json"),
-        &format!("[tf {v}] trust of {launcher_role}"),
-    );
-    let inline = aws.inline_policies(&launcher_role);
-    assert_eq!(
-        inline.keys().collect::<Vec<_>>(),
-        vec!["emr-launch-launcher"],
-        "[tf {v}]"
-    );
-    let launcher_policy = json_attr(&state, "launcher_role_policy_json");
-    assert_same_policy(
-        &inline["emr-launch-launcher"],
-        &launcher_policy,
-        &format!("[tf {v}] emr-launch-launcher vs launcher_role_policy_json"),
-    );
-    let reads = statements_with_action(&launcher_policy, "secretsmanager:GetSecretValue");
-    assert_eq!(reads.len(), 1, "[tf {v}] {launcher_policy:#}");
-    assert_eq!(
-        normalize(&reads[0]["Resource"]),
-        json!(secret_arn),
-        "[tf {v}] the launcher may read exactly the secret: {launcher_policy:#}"
-    );
-    let all_secret_actions: Vec<&Value> = ["secretsmanager:*", "*"]
-        .iter()
-        .flat_map(|a| statements_with_action(&launcher_policy, a))
-        .collect();
-    assert!(
-        all_secret_actions.is_empty(),
-        "[tf {v}] wildcard actions: {launcher_policy:#}"
-    );
-
-    // The execution role may only invoke the launcher.
-    let role_policy_text = str_attr(&state, "role_policy_json");
-    for forbidden in ["secretsmanager", "RunJobFlow", "PassRole"] {
+    assert_known_at_plan(&plan, ADDR, &["service_role_secret_policy_json"], &v);
+    let planned = resource_change(&plan, ADDR)["change"]["after"].clone();
+    for attr in LAUNCHER_ATTRS {
         assert!(
-            !role_policy_text.contains(forbidden),
-            "[tf {v}] the execution role's policy mentions {forbidden}: {role_policy_text}"
+            planned[attr].is_null(),
+            "[tf {v}] no launcher for configuration secrets: {attr}"
         );
     }
-    let invoke = statements_with_action(
-        &json_attr(&state, "role_policy_json"),
-        "lambda:InvokeFunction",
-    )
-    .into_iter()
-    .map(|s| normalize(&s["Resource"]))
-    .collect::<Vec<_>>();
-    assert_eq!(
-        invoke,
-        vec![json!(launcher_arn)],
-        "[tf {v}] {role_policy_text}"
-    );
+    let plan_text = serde_json::to_string(&plan).unwrap();
+    apply_saved_plan(&ws);
+    let state = ws.resource_values(ADDR);
+    assert_function_matches_emulator(aws, &state, &v);
 
-    // An execution: moto's Lambda cannot run the code, so take the payload
-    // the state machine sent the launcher from the history, and run the
-    // handler with it.
+    // The service role may read exactly the configuration's secret; that is
+    // the only grant the function adds to it.
+    let grant = json_attr(&state, "service_role_secret_policy_json");
+    let inline = aws.inline_policies("analytics-p-emr-service");
+    assert!(
+        inline.contains_key(GRANT),
+        "[tf {v}] no {GRANT} on the service role: {inline:#?}"
+    );
+    assert_same_policy(&inline[GRANT], &grant, &format!("[tf {v}] {GRANT}"));
+    let reads = statements_with_action(&grant, "secretsmanager:GetSecretValue");
+    assert_eq!(reads.len(), 1, "[tf {v}] {grant:#}");
+    assert_eq!(normalize(&reads[0]["Resource"]), json!(secret_arn), "[tf {v}]");
+    assert_eq!(
+        grant["Statement"].as_array().map(Vec::len),
+        Some(1),
+        "[tf {v}] {grant:#}"
+    );
+    let role_policy_text = str_attr(&state, "role_policy_json");
+    assert!(
+        !role_policy_text.contains("secretsmanager"),
+        "[tf {v}] the execution role reads secrets: {role_policy_text}"
+    );
+    // No fight between the profile's drift check and the function's grant.
+    plan_code(&ws, 0, "re-plan after apply (profile and function agree)");
+
+    // A launch that waits for the cluster: EMR gets the ARN, never the value.
     let sm = str_attr(&state, "state_machine_arn").to_owned();
     let exe = aws.execute(&sm, &json!({"Tags": [{"Key": "ticket", "Value": "OPS-2"}]}));
-    let (events, history_text) = aws.execution_record(&exe.arn);
-    let scheduled: Vec<Value> = events
-        .iter()
-        .filter_map(|e| e.task_scheduled_event_details())
-        .filter(|d| d.resource_type() == "lambda")
-        .map(|d| {
-            serde_json::from_str(d.parameters())
-                .unwrap_or_else(|e| panic!("TaskScheduled parameters ({e}): {}", d.parameters()))
-        })
-        .collect();
     assert_eq!(
-        scheduled.len(),
-        1,
-        "[tf {v}] one lambda task must be scheduled; history:\n{history_text}\nmoto log:\n{}",
+        exe.status,
+        "SUCCEEDED",
+        "[tf {v}] {exe:#?}\nmoto log:\n{}",
         emulator.log()
     );
-    assert_eq!(
-        scheduled[0]["FunctionName"],
-        json!(launcher_arn),
-        "[tf {v}]"
-    );
-    let payload = &scheduled[0]["Payload"];
-    let payload_keys: Vec<&String> = payload
-        .as_object()
-        .expect("Payload object")
-        .keys()
-        .collect();
-    assert_eq!(payload_keys, ["Request"], "[tf {v}] payload {payload}");
-    let request = payload["Request"].clone();
-    assert!(
-        !request.to_string().contains("secretsmanager"),
-        "[tf {v}] the state machine passed a secret ARN to the launcher: {request}"
-    );
-    assert_eq!(request["Name"], json!("secret-etl"), "[tf {v}] {request}");
-
-    let clusters_before = aws.cluster_ids();
-    let (result, printed) = run_launcher(emulator, &environment, &request);
-    let result_keys: Vec<&String> = result.as_object().expect("result object").keys().collect();
-    assert_eq!(
-        result_keys,
-        ["ClusterId"],
-        "[tf {v}] launcher result {result}"
-    );
-    assert!(
-        !printed.all().contains(SECRET_VALUE),
-        "[tf {v}] the launcher printed the secret:\n{}",
-        printed.all()
-    );
-    let cluster_id = result["ClusterId"].as_str().unwrap().to_owned();
-    assert!(!clusters_before.contains(&cluster_id), "[tf {v}]");
+    let cluster_id = exe.output.as_ref().unwrap()["ClusterId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let cluster = aws.cluster(&cluster_id);
     let hive: Vec<_> = cluster
         .configurations()
         .iter()
         .filter(|c| c.classification() == Some("hive-site"))
         .collect();
-    assert_eq!(
-        hive.len(),
-        1,
-        "[tf {v}] hive-site entries: {:?}",
-        cluster.configurations()
-    );
+    assert_eq!(hive.len(), 1, "[tf {v}] {:?}", cluster.configurations());
     let props = hive[0].properties().cloned().unwrap_or_default();
     assert_eq!(
-        props.get(SECRET_PROPERTY).map(String::as_str),
-        Some(SECRET_VALUE),
-        "[tf {v}] the secret was merged into hive-site: {props:?}"
+        props
+            .get(&format!("EMR.secret@{SECRET_PROPERTY}"))
+            .map(String::as_str),
+        Some(secret_arn.as_str()),
+        "[tf {v}] the cluster's configuration names the secret ARN: {props:?}"
     );
     assert_eq!(
         props
             .get("hive.metastore.client.factory.class")
             .map(String::as_str),
         Some("x"),
-        "[tf {v}] the configuration's own hive-site property is kept: {props:?}"
+        "[tf {v}] {props:?}"
     );
-    let tags = tags_of(&cluster);
-    assert_eq!(
-        tags.get("emr-launch:function").map(String::as_str),
-        Some("analytics/secret"),
-        "[tf {v}] {tags:?}"
-    );
-    assert_eq!(
-        tags.get("ticket").map(String::as_str),
-        Some("OPS-2"),
-        "[tf {v}] {tags:?}"
+    let (_, history_text) = aws.execution_record(&exe.arn);
+    assert!(
+        !history_text.contains("Configurations") && !history_text.contains("KerberosAttributes"),
+        "[tf {v}] the execution history holds the cluster's configuration:\n{history_text}"
     );
 
-    // The value appears nowhere Terraform or Step Functions keep things.
+    // The value appears nowhere Terraform, Step Functions or EMR show things.
     let shown = ws.run_ok(&["show", "-json"]).stdout;
     let pulled = ws.run_ok(&["state", "pull"]).stdout;
-    let replan = ws.run_ok(&["plan", "-input=false", "-no-color"]).all();
-    let places: [(&str, String); 8] = [
+    let places: [(&str, String); 7] = [
         ("terraform show -json", shown),
         ("terraform state pull", pulled),
         ("the plan before apply (show -json)", plan_text),
         ("the plan before apply (text)", plan_out.all()),
-        ("terraform plan after apply", replan),
         (
             "definition_json",
             str_attr(&state, "definition_json").to_owned(),
         ),
         ("the execution's history and description", history_text),
-        (
-            "the launcher's Lambda configuration",
-            format!("{function:?}"),
-        ),
+        ("DescribeCluster", format!("{cluster:?}")),
     ];
     for (place, text) in &places {
         assert!(!text.is_empty(), "[tf {v}] {place} is empty");
@@ -1154,29 +1104,223 @@ fn secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         );
     }
 
-    // Destroy removes the launcher and its role too.
-    ws.destroy();
+    // Destroy removes the grant and leaves the profile's own policies.
+    ws.run_ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-target",
+        ADDR,
+    ]);
+    let inline = aws.inline_policies("analytics-p-emr-service");
     assert!(
-        aws.state_machine(&sm).is_none(),
-        "[tf {v}] state machine survived"
+        !inline.contains_key(GRANT),
+        "[tf {v}] the secret grant survived destroy"
     );
+    assert!(!inline.is_empty(), "[tf {v}] the profile's policy is gone");
+    ws.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// 2b. The Kerberos launcher launches nothing the state machine could not
+// ---------------------------------------------------------------------------
+
+fn kerberos_hcl(secret_arn: &str) -> String {
+    format!(
+        r#"
+resource "emr_launch_profile" "pk" {{
+  namespace                      = "analytics"
+  name                           = "pk"
+  security_configuration         = emr_security_configuration.sc.name
+  kerberos_attributes_secret_arn = "{secret_arn}"
+}}
+
+resource "emr_launch_function" "k" {{
+  namespace               = "analytics"
+  name                    = "krb"
+  profile                 = emr_launch_profile.pk
+  cluster_configuration   = emr_cluster_configuration.c
+  cluster_name            = "krb-etl"
+  allowed_overrides       = ["CoreInstanceCount", "CoreInstanceType"]
+  fail_if_cluster_running = true
+  wait_for_cluster_start  = false
+}}
+"#
+    )
+}
+
+#[test]
+fn launcher_refuses_crafted_events() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        crafted_events(&terraform, &emulator, &aws);
+    }
+}
+
+fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const ADDR: &str = "emr_launch_function.k";
+    const LAUNCHER: &str = "analytics-krb-emr-launcher";
+    let secret_arn = aws.create_secret(
+        "kerberos",
+        &json!({"Realm": "EC2.INTERNAL", "KdcAdminPassword": SECRET_VALUE}).to_string(),
+    );
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!("{PROVIDER}{BASE}{}", kerberos_hcl(&secret_arn)),
+    );
+    let v = ws.version().to_owned();
+    let (plan, _) = ws.plan_json();
+    assert_known_at_plan(&plan, ADDR, &KNOWN_AT_PLAN, &v);
+    assert_known_at_plan(&plan, ADDR, &LAUNCHER_ATTRS, &v);
+    apply_saved_plan(&ws);
+    let state = ws.resource_values(ADDR);
+    assert_function_matches_emulator(aws, &state, &v);
+
+    // The package the provider uploaded: rebuilt from the launch in state,
+    // it has exactly the code hash Lambda reports.
+    let launch = json_attr(&state, "launcher_launch_json");
+    let package = terraform_provider_emr::launch::launcher::package(&launch);
+    let function = aws
+        .lambda_function(LAUNCHER)
+        .unwrap_or_else(|| panic!("[tf {v}] Lambda has no function {LAUNCHER}"));
+    assert_eq!(
+        function.code_sha256(),
+        Some(terraform_provider_emr::launch::launcher::code_sha256(&package).as_str()),
+        "[tf {v}] the uploaded package is the one rebuilt from launcher_launch_json"
+    );
+    assert_eq!(
+        function.code_sha256(),
+        Some(str_attr(&state, "launcher_source_code_hash")),
+        "[tf {v}]"
+    );
+    assert!(
+        !format!("{function:?}").contains("secretsmanager"),
+        "[tf {v}] secret ARNs in the Lambda environment: {function:?}"
+    );
+    // The launcher role reads exactly the Kerberos secret.
+    let launcher_policy = json_attr(&state, "launcher_role_policy_json");
+    let reads = statements_with_action(&launcher_policy, "secretsmanager:GetSecretValue");
+    assert_eq!(reads.len(), 1, "[tf {v}] {launcher_policy:#}");
+    assert_eq!(normalize(&reads[0]["Resource"]), json!(secret_arn), "[tf {v}]");
+
+    // Crafted events, as someone with lambda:InvokeFunction would send them.
+    let evil = json!([{"Name": "evil", "ScriptBootstrapAction": {"Path": "s3://attacker-bucket/evil.sh", "Args": []}}]);
+    let full_request = json!({
+        "Name": "pwn", "ReleaseLabel": "emr-7.8.0",
+        "Instances": {"MasterInstanceType": "x1.32xlarge", "InstanceCount": 1, "KeepJobFlowAliveWhenNoSteps": true},
+        "BootstrapActions": evil,
+        "JobFlowRole": format!("arn:aws:iam::{ACCOUNT}:instance-profile/analytics-pk-emr-instance"),
+        "ServiceRole": role_arn("analytics-pk-emr-service"),
+        "Tags": [{"Key": "emr-launch:function", "Value": "analytics/krb"}]
+    });
+    let crafted: [(Value, &str); 9] = [
+        (full_request.clone(), "InvalidInput"),
+        (json!({"Request": full_request}), "InvalidInput"),
+        (json!({"ClusterName": "x", "BootstrapActions": evil}), "InvalidInput"),
+        (json!({"Overrides": {"CoreInstanceCount": 30}}), "InvalidOverride"),
+        (json!({"Overrides": {"CoreInstanceType": "x1.32xlarge"}}), "InvalidOverride"),
+        (json!({"Overrides": {"MasterInstanceType": "x1.32xlarge"}}), "UnknownOverride"),
+        (
+            json!({"Overrides": {"Instances.InstanceGroups[0].InstanceType": "x1.32xlarge"}}),
+            "UnknownOverride",
+        ),
+        (
+            json!({"Tags": [{"Key": "EMR-LAUNCH:FUNCTION", "Value": "analytics/other"}]}),
+            "GovernedTag",
+        ),
+        (json!(["ClusterName"]), "InvalidInput"),
+    ];
+    let before = aws.cluster_ids();
+    for (event, error) in &crafted {
+        let (out, printed) = run_launcher(emulator, &package, event);
+        let message = out["LaunchError"].as_str().unwrap_or_else(|| {
+            panic!("[tf {v}] the launcher accepted {event}: {out}\n{}", printed.all())
+        });
+        assert!(
+            message.starts_with(error),
+            "[tf {v}] event {event}: expected {error}, got {message}"
+        );
+        assert!(!printed.all().contains(SECRET_VALUE), "[tf {v}]");
+        assert_eq!(
+            aws.cluster_ids(),
+            before,
+            "[tf {v}] the crafted event {event} launched a cluster"
+        );
+    }
+
+    // A real launch: the state machine hands the launcher only the user's
+    // choices (moto's Lambda cannot run code, so the payload is taken from
+    // the execution history and run through the package).
+    let sm = str_attr(&state, "state_machine_arn").to_owned();
+    let exe = aws.execute(
+        &sm,
+        &json!({"Overrides": {"CoreInstanceCount": 4}, "Tags": [{"Key": "ticket", "Value": "OPS-3"}]}),
+    );
+    let (events, history_text) = aws.execution_record(&exe.arn);
+    let scheduled: Vec<Value> = events
+        .iter()
+        .filter_map(|e| e.task_scheduled_event_details())
+        .filter(|d| d.resource_type() == "lambda")
+        .map(|d| serde_json::from_str(d.parameters()).unwrap())
+        .collect();
+    assert_eq!(
+        scheduled.len(),
+        1,
+        "[tf {v}] one lambda task; history:\n{history_text}"
+    );
+    let payload = scheduled[0]["Payload"].clone();
+    assert_eq!(
+        payload,
+        json!({"ClusterName": "krb-etl", "Overrides": {"CoreInstanceCount": 4}, "Tags": [{"Key": "ticket", "Value": "OPS-3"}]}),
+        "[tf {v}] the state machine passes the user's choices only"
+    );
+    let (out, printed) = run_launcher(emulator, &package, &payload);
+    let result = out["Result"]
+        .as_object()
+        .unwrap_or_else(|| panic!("[tf {v}] launch failed: {out}\n{}", printed.all()));
+    assert_eq!(
+        result.keys().collect::<Vec<_>>(),
+        ["ClusterId"],
+        "[tf {v}] {out}"
+    );
+    let id = result["ClusterId"].as_str().unwrap().to_owned();
+    let cluster = aws.cluster(&id);
+    assert_eq!(cluster.name(), Some("krb-etl"), "[tf {v}]");
+    assert_eq!(aws.instance_counts(&id).get("CORE"), Some(&4), "[tf {v}]");
+    assert!(aws.bootstrap_actions(&id).is_empty(), "[tf {v}]");
+    assert_eq!(
+        tags_of(&cluster).get("emr-launch:function").map(String::as_str),
+        Some("analytics/krb"),
+        "[tf {v}]"
+    );
+    for (place, text) in [
+        ("the launcher's output", printed.all()),
+        ("the execution history", history_text),
+        ("state", ws.run_ok(&["state", "pull"]).stdout),
+    ] {
+        assert!(
+            !text.contains(SECRET_VALUE),
+            "[tf {v}] the Kerberos secret appears in {place}"
+        );
+    }
+    // fail_if_cluster_running holds for direct invocation too.
+    let (out, _) = run_launcher(emulator, &package, &json!({}));
+    assert!(
+        out["LaunchError"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("ClusterAlreadyRunning")),
+        "[tf {v}] {out}"
+    );
+
+    ws.destroy();
     assert!(
         aws.lambda_function(LAUNCHER).is_none(),
         "[tf {v}] launcher survived"
     );
-    assert!(
-        !aws.role_exists(LAUNCHER),
-        "[tf {v}] launcher role survived"
-    );
-    assert!(
-        !aws.role_exists("analytics-secret-emr-launch-fn"),
-        "[tf {v}] execution role survived"
-    );
-    assert!(
-        aws.parameter("/emr_launch/emr_launch_functions/analytics/secret")
-            .is_none(),
-        "[tf {v}] parameter survived"
-    );
+    assert!(!aws.role_exists(LAUNCHER), "[tf {v}] launcher role survived");
 }
 
 // ---------------------------------------------------------------------------
