@@ -46,6 +46,8 @@ const S3_READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const HIVE_SECRET: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf";
+const SPARK_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:spark-auth-AbCdEf";
+const HIVE_PASSWORD: &str = "javax.jdo.option.ConnectionPassword";
 const KERBEROS_SECRET: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:kerberos-AbCdEf";
 
@@ -126,13 +128,24 @@ resource "emr_cluster_configuration" "small" {
   }
   secret_configuration {
     classification = "hive-site"
+    property       = "javax.jdo.option.ConnectionPassword"
     secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf"
+  }
+  secret_configuration {
+    classification = "spark-defaults"
+    property       = "spark.authenticate.secret"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:spark-auth-AbCdEf"
   }
   override {
     name    = "CoreInstanceCount"
     path    = "Instances.InstanceGroups[1].InstanceCount"
     minimum = 1
     maximum = 10
+  }
+  override {
+    name           = "CoreInstanceType"
+    path           = "Instances.InstanceGroups[1].InstanceType"
+    allowed_values = ["m5.xlarge", "m5.2xlarge"]
   }
   tags = { cost-center = "42" }
 }
@@ -773,10 +786,16 @@ fn assert_small_metadata(state: &Value, v: &str) {
         }]}),
         "[tf {v}] {rjf:#}"
     );
+    // Secrets through EMR's Secrets Manager integration: the ARN under
+    // "EMR.secret@<property>", merged into an existing classification or in
+    // a new entry for it.
     assert_eq!(
         rjf["Configurations"],
         json!([{"Classification": "spark-defaults",
-                "Properties": {"spark.executor.memory": "4g"}}]),
+                "Properties": {"spark.executor.memory": "4g",
+                               "EMR.secret@spark.authenticate.secret": SPARK_SECRET}},
+               {"Classification": "hive-site",
+                "Properties": {"EMR.secret@javax.jdo.option.ConnectionPassword": HIVE_SECRET}}]),
         "[tf {v}] {rjf:#}"
     );
     assert_eq!(
@@ -805,20 +824,26 @@ fn assert_small_metadata(state: &Value, v: &str) {
     );
     assert_eq!(
         doc["SecretConfigurations"],
-        json!([{"Classification": "hive-site", "SecretArn": HIVE_SECRET}]),
+        json!([{"Classification": "hive-site", "Property": HIVE_PASSWORD,
+                "SecretArn": HIVE_SECRET},
+               {"Classification": "spark-defaults", "Property": "spark.authenticate.secret",
+                "SecretArn": SPARK_SECRET}]),
         "[tf {v}] {doc:#}"
     );
     assert_eq!(
         doc["Overrides"],
         json!([{"Name": "CoreInstanceCount",
                 "Path": "Instances.InstanceGroups[1].InstanceCount",
-                "Minimum": 1, "Maximum": 10}]),
+                "Minimum": 1, "Maximum": 10},
+               {"Name": "CoreInstanceType",
+                "Path": "Instances.InstanceGroups[1].InstanceType",
+                "AllowedValues": ["m5.xlarge", "m5.2xlarge"]}]),
         "[tf {v}] {doc:#}"
     );
     assert_eq!(
         state["secret_arns"],
-        json!([HIVE_SECRET]),
-        "[tf {v}] secret_arns"
+        json!([HIVE_SECRET, SPARK_SECRET]),
+        "[tf {v}] secret_arns: distinct, sorted"
     );
     let text = state["metadata_json"].as_str().unwrap_or_default();
     assert!(
@@ -1597,12 +1622,14 @@ const INVALID: &[Invalid] = &[
             groups!(),
             r#"
   override {
-    name = "TaskCount"
-    path = "Instances.InstanceGroups[7].InstanceCount"
+    name    = "TaskCount"
+    path    = "Instances.InstanceGroups[7].InstanceCount"
+    minimum = 0
+    maximum = 4
   }"#
         )),
-        snippet_any_of: &[r#"path = "Instances.InstanceGroups[7].InstanceCount""#],
-        mentions: &["path"],
+        snippet_any_of: &[r#"path    = "Instances.InstanceGroups[7].InstanceCount""#],
+        mentions: &["path", "not found"],
     },
     Invalid {
         what: "override minimum > maximum",
@@ -1627,12 +1654,13 @@ const INVALID: &[Invalid] = &[
             groups!(),
             r#"
   override {
-    name    = "MasterType"
-    path    = "Instances.InstanceGroups[0].InstanceType"
-    minimum = 1
+    name           = "MasterType"
+    path           = "Instances.InstanceGroups[0].InstanceType"
+    allowed_values = ["m5.xlarge"]
+    minimum        = 1
   }"#
         )),
-        snippet_any_of: &["minimum = 1"],
+        snippet_any_of: &["minimum        = 1"],
         mentions: &["minimum"],
     },
     Invalid {
@@ -1642,15 +1670,19 @@ const INVALID: &[Invalid] = &[
             groups!(),
             r#"
   override {
-    name = "Count"
-    path = "Instances.InstanceGroups[1].InstanceCount"
+    name    = "Count"
+    path    = "Instances.InstanceGroups[1].InstanceCount"
+    minimum = 1
+    maximum = 4
   }
   override {
-    name = "Count"
-    path = "Instances.InstanceGroups[0].InstanceCount"
+    name    = "Count"
+    path    = "Instances.InstanceGroups[0].InstanceCount"
+    minimum = 1
+    maximum = 1
   }"#
         )),
-        snippet_any_of: &[r#"name = "Count""#],
+        snippet_any_of: &[r#"name    = "Count""#],
         mentions: &["name", "Count"],
     },
     Invalid {
@@ -1770,11 +1802,210 @@ const INVALID: &[Invalid] = &[
             r#"
   secret_configuration {
     classification = "hive-site"
+    property       = "javax.jdo.option.ConnectionPassword"
     secret_arn     = "arn:aws:s3:::secrets/hive"
   }"#
         )),
         snippet_any_of: &[r#"secret_arn     = "arn:aws:s3:::secrets/hive""#],
         mentions: &["secret_arn"],
+    },
+    Invalid {
+        what: "numeric override without maximum (unbounded)",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name    = "CoreInstanceCount"
+    path    = "Instances.InstanceGroups[1].InstanceCount"
+    minimum = 1
+  }"#
+        )),
+        snippet_any_of: &["override {"],
+        mentions: &["maximum", "Unbounded override"],
+    },
+    Invalid {
+        what: "numeric override with a fractional bound",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name    = "CoreInstanceCount"
+    path    = "Instances.InstanceGroups[1].InstanceCount"
+    minimum = 1
+    maximum = 2.5
+  }"#
+        )),
+        snippet_any_of: &["maximum = 2.5"],
+        mentions: &["maximum", "Invalid bound"],
+    },
+    Invalid {
+        what: "instance type override without allowed_values",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name = "CoreInstanceType"
+    path = "Instances.InstanceGroups[1].InstanceType"
+  }"#
+        )),
+        snippet_any_of: &["override {"],
+        mentions: &["allowed_values"],
+    },
+    Invalid {
+        what: "allowed_values on a numeric override",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name           = "CoreInstanceCount"
+    path           = "Instances.InstanceGroups[1].InstanceCount"
+    minimum        = 1
+    maximum        = 4
+    allowed_values = ["2", "4"]
+  }"#
+        )),
+        snippet_any_of: &[r#"allowed_values = ["2", "4"]"#],
+        mentions: &["allowed_values"],
+    },
+    Invalid {
+        what: "override path under BootstrapActions",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  bootstrap_action {
+    name = "setup"
+    path = "s3://acme-emr/artifacts/bootstrap.sh"
+  }
+  override {
+    name    = "Script"
+    path    = "BootstrapActions[0].ScriptBootstrapAction.Path"
+    minimum = 1
+    maximum = 2
+  }"#
+        )),
+        snippet_any_of: &[r#"path    = "BootstrapActions[0].ScriptBootstrapAction.Path""#],
+        mentions: &["path", "Override path not allowed"],
+    },
+    Invalid {
+        what: "override path under Configurations",
+        hcl: cc!(concat!(
+            r#"  release_label       = "emr-7.8.0"
+  configurations_json = jsonencode([{ Classification = "spark-defaults", Properties = { "spark.executor.instances" = "2" } }])"#,
+            groups!(),
+            r#"
+  override {
+    name    = "Executors"
+    path    = "Configurations[0].Properties.spark.executor.instances"
+    minimum = 1
+    maximum = 8
+  }"#
+        )),
+        snippet_any_of: &[r#"path    = "Configurations[0].Properties.spark.executor.instances""#],
+        mentions: &["path", "Override path not allowed"],
+    },
+    Invalid {
+        what: "override path Instances.Ec2SubnetId (networking)",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0"
+  subnet_ids    = ["subnet-0abc1234"]"#,
+            groups!(),
+            r#"
+  override {
+    name           = "Subnet"
+    path           = "Instances.Ec2SubnetId"
+    allowed_values = ["subnet-0def5678"]
+  }"#
+        )),
+        snippet_any_of: &[r#"path           = "Instances.Ec2SubnetId""#],
+        mentions: &["path", "Override path not allowed"],
+    },
+    Invalid {
+        what: "override path Instances.KeepJobFlowAliveWhenNoSteps",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name    = "KeepAlive"
+    path    = "Instances.KeepJobFlowAliveWhenNoSteps"
+    minimum = 0
+    maximum = 1
+  }"#
+        )),
+        snippet_any_of: &[r#"path    = "Instances.KeepJobFlowAliveWhenNoSteps""#],
+        mentions: &["path", "Override path not allowed"],
+    },
+    Invalid {
+        what: "override path under Steps",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  override {
+    name    = "StepJar"
+    path    = "Steps[0].HadoopJarStep.Jar"
+    minimum = 0
+    maximum = 1
+  }"#
+        )),
+        snippet_any_of: &[r#"path    = "Steps[0].HadoopJarStep.Jar""#],
+        mentions: &["path", "Override path not allowed"],
+    },
+    Invalid {
+        what: "the same secret property twice",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  secret_configuration {
+    classification = "hive-site"
+    property       = "javax.jdo.option.ConnectionPassword"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf"
+  }
+  secret_configuration {
+    classification = "hive-site"
+    property       = "javax.jdo.option.ConnectionPassword"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf"
+  }"#
+        )),
+        snippet_any_of: &[r#"property       = "javax.jdo.option.ConnectionPassword""#],
+        mentions: &["property", "Duplicate secret property"],
+    },
+    Invalid {
+        what: "secret property also set by configurations_json",
+        hcl: cc!(concat!(
+            r#"  release_label       = "emr-7.8.0"
+  configurations_json = jsonencode([{ Classification = "hive-site", Properties = { "javax.jdo.option.ConnectionPassword" = "hunter2" } }])"#,
+            groups!(),
+            r#"
+  secret_configuration {
+    classification = "hive-site"
+    property       = "javax.jdo.option.ConnectionPassword"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf"
+  }"#
+        )),
+        snippet_any_of: &[r#"property       = "javax.jdo.option.ConnectionPassword""#],
+        mentions: &["property", "configurations_json"],
+    },
+    Invalid {
+        what: "secret property with a space",
+        hcl: cc!(concat!(
+            r#"  release_label = "emr-7.8.0""#,
+            groups!(),
+            r#"
+  secret_configuration {
+    classification = "hive-site"
+    property       = "connection password"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf"
+  }"#
+        )),
+        snippet_any_of: &[r#"property       = "connection password""#],
+        mentions: &["property"],
     },
 ];
 
@@ -1827,9 +2058,42 @@ fn shows_snippet(output: &str, source: &str) -> bool {
     })
 }
 
+/// A secret whose "EMR.secret@<property>" key plus ARN is one character over
+/// EMR's 1024 (built here: the property is too long to write out).
+fn annotation_too_long() -> Invalid {
+    let property = "p".repeat(1024 + 1 - "EMR.secret@".len() - HIVE_SECRET.len());
+    let line = format!(r#"property       = "{property}""#);
+    let hcl = format!(
+        r#"
+resource "emr_cluster_configuration" "bad" {{
+  namespace     = "analytics"
+  name          = "bad"
+  release_label = "emr-7.8.0"
+  instance_group {{
+    role           = "MASTER"
+    instance_type  = "m5.xlarge"
+    instance_count = 1
+  }}
+  secret_configuration {{
+    classification = "hive-site"
+    {line}
+    secret_arn     = "{HIVE_SECRET}"
+  }}
+}}
+"#
+    );
+    Invalid {
+        what: "secret annotation over EMR's 1024 characters",
+        hcl: hcl.leak(),
+        snippet_any_of: Box::leak(vec![&*line.leak()].into_boxed_slice()),
+        mentions: &["property", "1024", "1025"],
+    }
+}
+
 #[test]
 fn launch_metadata_invalid_configs_fail_at_plan() {
     assert!(INVALID.len() >= 15);
+    let built = [annotation_too_long()];
     let emulator = Emulator::start();
     let aws = Aws::new(&emulator);
     for terraform in terraform_binaries() {
@@ -1852,7 +2116,7 @@ fn launch_metadata_invalid_configs_fail_at_plan() {
         );
 
         let mut failures = Vec::new();
-        for case in INVALID {
+        for case in INVALID.iter().chain(&built) {
             ws.write(&format!("{PROVIDER}{}", case.hcl));
             emulator.start_recording();
             let args = ["plan", "-input=false", "-no-color"];
@@ -1886,7 +2150,7 @@ fn launch_metadata_invalid_configs_fail_at_plan() {
             failures.is_empty(),
             "[tf {v}] {} of {} invalid configurations were not rejected properly:\n{}",
             failures.len(),
-            INVALID.len(),
+            INVALID.len() + built.len(),
             failures.join("\n\n")
         );
         assert!(

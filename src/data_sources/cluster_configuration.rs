@@ -2,6 +2,7 @@
 //! attributes read from its SSM metadata, so another workspace (or a launch
 //! function) can bind to it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -111,16 +112,20 @@ impl DataSource for ClusterConfigurationData {
                 .map(|r| Value::String(r.to_string()))
                 .unwrap_or(Value::Null),
         );
-        let secrets: Vec<Value> = d
+        // Distinct and sorted, as the resource computes them.
+        let secrets: BTreeSet<&str> = d
             .get("SecretConfigurations")
             .and_then(J::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|s| s.get("SecretArn").and_then(J::as_str).map(Value::string))
+                    .filter_map(|s| s.get("SecretArn").and_then(J::as_str))
                     .collect()
             })
             .unwrap_or_default();
-        st.set_attr("secret_arns", Value::List(secrets));
+        st.set_attr(
+            "secret_arns",
+            Value::List(secrets.into_iter().map(Value::string).collect()),
+        );
         st.set_attr("metadata_json", Value::String(doc));
         Ok(st)
     }

@@ -145,8 +145,10 @@ pub fn schema() -> Schema {
                 .desc("Upper bound of core node units."),
         );
     let secret = Block::new()
-        .attr(Attribute::required("classification", Type::String).desc("Configuration classification the secret's key/values are merged into, e.g. `hive-site`."))
-        .attr(Attribute::required("secret_arn", Type::String).desc("Secrets Manager ARN (the value is read only at launch)."));
+        .desc("One configuration property whose value EMR reads from Secrets Manager on the cluster: the request carries `\"EMR.secret@<property>\": \"<secret_arn>\"` in the classification's Properties.")
+        .attr(Attribute::required("classification", Type::String).desc("Top-level configuration classification of the property, e.g. `hive-site`."))
+        .attr(Attribute::required("property", Type::String).desc("The property EMR sets from the secret, e.g. `javax.jdo.option.ConnectionPassword`."))
+        .attr(Attribute::required("secret_arn", Type::String).desc("ARN of a plaintext Secrets Manager secret (only the ARN is ever handled)."));
     let ovr = Block::new()
         .attr(Attribute::required("name", Type::String).desc("Name a launch uses in `Overrides`."))
         .attr(Attribute::required("path", Type::String).desc(
@@ -154,11 +156,15 @@ pub fn schema() -> Schema {
         ))
         .attr(
             Attribute::optional("minimum", Type::Number)
-                .desc("Smallest value allowed (numeric values only)."),
+                .desc("Smallest value allowed (numeric fields: required, a whole number)."),
         )
         .attr(
             Attribute::optional("maximum", Type::Number)
-                .desc("Largest value allowed (numeric values only)."),
+                .desc("Largest value allowed (numeric fields: required, a whole number)."),
+        )
+        .attr(
+            Attribute::optional("allowed_values", Type::list(Type::String))
+                .desc("The values a launch may choose (instance types: required)."),
         );
     let b = Block::new()
         .desc("An EMR Launch cluster configuration, stored in SSM Parameter Store.")
@@ -218,6 +224,128 @@ fn ebs_json(ebs: &Value) -> Option<J> {
     Some(json!({"EbsBlockDeviceConfigs": cfgs}))
 }
 
+/// A `secret_configuration` block: EMR sets `property` of the top-level
+/// configuration `classification` from the secret, on the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretProperty {
+    pub classification: String,
+    pub property: String,
+    pub secret_arn: String,
+}
+
+impl SecretProperty {
+    /// The Properties key that tells EMR to resolve the value from Secrets
+    /// Manager.
+    pub fn key(&self) -> String {
+        secret_key(&self.property)
+    }
+}
+
+pub const SECRET_PREFIX: &str = "EMR.secret@";
+
+/// `EMR.secret@<property>`.
+pub fn secret_key(property: &str) -> String {
+    format!("{SECRET_PREFIX}{property}")
+}
+
+/// EMR's limit on an annotated property: key plus value, in characters.
+pub const SECRET_ANNOTATION_MAX: usize = 1024;
+
+fn secrets_of(cfg: &Value) -> Vec<SecretProperty> {
+    cfg.get("secret_configuration")
+        .as_elems()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| SecretProperty {
+            classification: s.str_attr("classification").unwrap_or_default().into(),
+            property: s.str_attr("property").unwrap_or_default().into(),
+            secret_arn: s.str_attr("secret_arn").unwrap_or_default().into(),
+        })
+        .collect()
+}
+
+/// The Configurations of the request: `configurations_json` with each
+/// secret's `"EMR.secret@<property>": "<secret_arn>"` in the Properties of
+/// the first top-level entry of its classification (a new entry
+/// `{Classification, Properties}` at the end when there is none).
+pub fn with_secret_annotations(configurations: Option<J>, secrets: &[SecretProperty]) -> Option<J> {
+    if secrets.is_empty() {
+        return configurations;
+    }
+    let mut items = match configurations {
+        None => Vec::new(),
+        Some(J::Array(items)) => items,
+        // Not a list: validation rejects it; leave it as written.
+        Some(other) => return Some(other),
+    };
+    for s in secrets {
+        let entry = items.iter_mut().find(|i| {
+            i.get("Classification").and_then(J::as_str) == Some(s.classification.as_str())
+        });
+        let entry = match entry {
+            Some(e) => e,
+            None => {
+                items.push(json!({"Classification": s.classification, "Properties": {}}));
+                let last = items.len() - 1;
+                &mut items[last]
+            }
+        };
+        let Some(obj) = entry.as_object_mut() else {
+            continue;
+        };
+        let props = obj
+            .entry("Properties")
+            .or_insert_with(|| J::Object(Map::new()));
+        if !props.is_object() {
+            *props = J::Object(Map::new());
+        }
+        if let Some(p) = props.as_object_mut() {
+            p.insert(s.key(), J::String(s.secret_arn.clone()));
+        }
+    }
+    Some(J::Array(items))
+}
+
+/// The inverse of [`with_secret_annotations`], for import: the request's
+/// Configurations without the secrets' annotations (and without the entries
+/// that held nothing else). None when nothing is left.
+pub fn without_secret_annotations(configurations: &J, secrets: &[SecretProperty]) -> Option<J> {
+    let J::Array(items) = configurations else {
+        return Some(configurations.clone());
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let mut item = item.clone();
+        let class = item
+            .get("Classification")
+            .and_then(J::as_str)
+            .map(str::to_string);
+        let mine: Vec<&SecretProperty> = secrets
+            .iter()
+            .filter(|s| Some(&s.classification) == class.as_ref())
+            .collect();
+        if let (false, Some(obj)) = (mine.is_empty(), item.as_object_mut()) {
+            let mut emptied = false;
+            if let Some(props) = obj.get_mut("Properties").and_then(J::as_object_mut) {
+                for s in &mine {
+                    if props.get(&s.key()).and_then(J::as_str) == Some(s.secret_arn.as_str()) {
+                        props.remove(&s.key());
+                        emptied = props.is_empty();
+                    }
+                }
+            }
+            if emptied {
+                obj.remove("Properties");
+                if obj.len() == 1 {
+                    continue;
+                }
+            }
+        }
+        out.push(item);
+    }
+    (!out.is_empty()).then_some(J::Array(out))
+}
+
 /// The RunJobFlow request of a (wholly known) configuration.
 pub fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
     let mut rjf = Map::new();
@@ -232,10 +360,10 @@ pub fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
             J::Array(apps.into_iter().map(|a| json!({"Name": a})).collect()),
         );
     }
-    if let Some(c) = cfg
+    let configurations = cfg
         .str_attr("configurations_json")
-        .and_then(|s| serde_json::from_str::<J>(s).ok())
-    {
+        .and_then(|s| serde_json::from_str::<J>(s).ok());
+    if let Some(c) = with_secret_annotations(configurations, &secrets_of(cfg)) {
         rjf.insert("Configurations".into(), c);
     }
     let mut inst = Map::new();
@@ -445,12 +573,12 @@ pub fn metadata_document(cfg: &Value, rjf: &J) -> J {
         m.insert("Description".into(), J::String(d.into()));
     }
     m.insert("RunJobFlow".into(), rjf.clone());
-    let secrets: Vec<J> = cfg
-        .get("secret_configuration")
-        .as_elems()
-        .unwrap_or_default()
-        .iter()
-        .map(|s| json!({"Classification": s.str_attr("classification").unwrap_or_default(), "SecretArn": s.str_attr("secret_arn").unwrap_or_default()}))
+    let secrets: Vec<J> = secrets_of(cfg)
+        .into_iter()
+        .map(|s| {
+            json!({"Classification": s.classification, "Property": s.property,
+                   "SecretArn": s.secret_arn})
+        })
         .collect();
     if !secrets.is_empty() {
         m.insert("SecretConfigurations".into(), J::Array(secrets));
@@ -475,6 +603,14 @@ pub fn metadata_document(cfg: &Value, rjf: &J) -> J {
             }
             if let Some(n) = num(o.get("maximum")) {
                 x.insert("Maximum".into(), n);
+            }
+            if let Some(v) =
+                strings(o.get("allowed_values")).filter(|_| !o.get("allowed_values").is_null())
+            {
+                x.insert(
+                    "AllowedValues".into(),
+                    J::Array(v.into_iter().map(J::String).collect()),
+                );
             }
             J::Object(x)
         })
@@ -789,7 +925,26 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             d.attr_error(p("managed_scaling.minimum_capacity_units"), "Invalid capacity bounds", format!("minimum_capacity_units ({lo}) must be at least 1 and at most maximum_capacity_units ({hi})."));
         }
     }
-    let mut classifications = BTreeSet::new();
+    // Properties configurations_json already sets, per top-level classification.
+    let written: Option<BTreeMap<String, BTreeSet<String>>> = cfg
+        .str_attr("configurations_json")
+        .and_then(|c| serde_json::from_str::<J>(c).ok())
+        .and_then(|c| c.as_array().cloned())
+        .map(|items| {
+            let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for i in items {
+                if let Some(c) = i.get("Classification").and_then(J::as_str) {
+                    let keys = i
+                        .get("Properties")
+                        .and_then(J::as_object)
+                        .map(|p| p.keys().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default();
+                    m.entry(c.to_string()).or_default().extend(keys);
+                }
+            }
+            m
+        });
+    let mut pairs: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, s) in cfg
         .get("secret_configuration")
         .as_elems()
@@ -798,7 +953,8 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
         .enumerate()
     {
         let at = AttrPath::attr("secret_configuration").push_index(i);
-        if let Some(a) = s.str_attr("secret_arn") {
+        let arn = s.str_attr("secret_arn");
+        if let Some(a) = arn {
             let ok = validate::parse_arn(a).is_some_and(|x| {
                 x.service == "secretsmanager" && x.resource.starts_with("secret:")
             });
@@ -806,12 +962,51 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
                 d.attr_error(at.push_attr("secret_arn"), "Invalid secret ARN", format!("{a:?} is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)."));
             }
         }
-        if let Some(c) = s.str_attr("classification") {
-            if c.trim().is_empty() || !classifications.insert(c.to_string()) {
+        let class = s.str_attr("classification");
+        if class.is_some_and(|c| c.trim().is_empty()) {
+            d.attr_error(
+                at.push_attr("classification"),
+                "Invalid classification",
+                "classification must be a configuration classification such as hive-site.",
+            );
+        }
+        let Some(prop) = s.str_attr("property") else {
+            continue;
+        };
+        if prop.is_empty() || prop.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            d.attr_error(
+                at.push_attr("property"),
+                "Invalid property",
+                format!("property must be a non-empty configuration property name without spaces or control characters, got {prop:?}."),
+            );
+            continue;
+        }
+        if let Some(a) = arn {
+            let len = secret_key(prop).chars().count() + a.chars().count();
+            if len > SECRET_ANNOTATION_MAX {
                 d.attr_error(
-                    at.push_attr("classification"),
-                    "Invalid classification",
-                    "classification must be non-empty and appear once.",
+                    at.push_attr("property"),
+                    "Secret annotation too long",
+                    format!("EMR allows at most {SECRET_ANNOTATION_MAX} characters for the key \"{SECRET_PREFIX}<property>\" plus the secret ARN; \"{}\" and this secret_arn make {len}.", secret_key(prop)),
+                );
+            }
+        }
+        let Some(c) = class.filter(|c| !c.trim().is_empty()) else {
+            continue;
+        };
+        if let Some(first) = pairs.insert((c.to_string(), prop.to_string()), i) {
+            d.attr_error(
+                at.push_attr("property"),
+                "Duplicate secret property",
+                format!("secret_configuration {first} already sets {prop:?} of {c:?}; a property can come from one secret only."),
+            );
+        }
+        if let Some(keys) = written.as_ref().and_then(|w| w.get(c)) {
+            if keys.contains(prop) || keys.contains(&secret_key(prop)) {
+                d.attr_error(
+                    at.push_attr("property"),
+                    "Conflicting secret property",
+                    format!("configurations_json already sets {prop:?} in {c:?}; set it either there or from the secret, not both."),
                 );
             }
         }
@@ -819,8 +1014,76 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
     d
 }
 
-/// Checks overrides against the RunJobFlow request they apply to.
-pub fn validate_overrides(cfg: &Value, rjf: &J) -> Diagnostics {
+/// What kind of value an overridable request field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A whole number: overrides need `minimum` and `maximum`.
+    Integer,
+    /// An EC2 instance type: overrides need `allowed_values`.
+    InstanceType,
+}
+
+/// The sizing and timing fields a launch may override: the path (indices as
+/// `[i]`, `[j]`, `[k]` in order), its kind, and the range EMR accepts for an
+/// integer (inclusive; None: no upper limit).
+const OVERRIDABLE: [(&str, FieldKind, i64, Option<i64>); 16] = [
+    ("Instances.InstanceGroups[i].InstanceCount", FieldKind::Integer, 0, Some(500)),
+    ("Instances.InstanceGroups[i].InstanceType", FieldKind::InstanceType, 0, None),
+    ("Instances.InstanceGroups[i].EbsConfiguration.EbsBlockDeviceConfigs[j].VolumeSpecification.SizeInGB", FieldKind::Integer, 1, Some(16384)),
+    ("Instances.InstanceGroups[i].EbsConfiguration.EbsBlockDeviceConfigs[j].VolumesPerInstance", FieldKind::Integer, 1, None),
+    ("Instances.InstanceFleets[i].TargetOnDemandCapacity", FieldKind::Integer, 0, None),
+    ("Instances.InstanceFleets[i].TargetSpotCapacity", FieldKind::Integer, 0, None),
+    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].InstanceType", FieldKind::InstanceType, 0, None),
+    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].WeightedCapacity", FieldKind::Integer, 1, None),
+    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].EbsConfiguration.EbsBlockDeviceConfigs[k].VolumeSpecification.SizeInGB", FieldKind::Integer, 1, Some(16384)),
+    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].EbsConfiguration.EbsBlockDeviceConfigs[k].VolumesPerInstance", FieldKind::Integer, 1, None),
+    ("ManagedScalingPolicy.ComputeLimits.MinimumCapacityUnits", FieldKind::Integer, 1, None),
+    ("ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits", FieldKind::Integer, 1, None),
+    ("ManagedScalingPolicy.ComputeLimits.MaximumOnDemandCapacityUnits", FieldKind::Integer, 0, None),
+    ("ManagedScalingPolicy.ComputeLimits.MaximumCoreCapacityUnits", FieldKind::Integer, 0, None),
+    ("StepConcurrencyLevel", FieldKind::Integer, 1, Some(256)),
+    ("AutoTerminationPolicy.IdleTimeout", FieldKind::Integer, 60, Some(604_800)),
+];
+
+/// `path` with its indices replaced by `[i]`, `[j]`, `[k]` in order; None
+/// when it is not a path or has more than three indices.
+fn normalized_path(path: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut letters = ['i', 'j', 'k'].into_iter();
+    for (name, idx) in path_steps(path)? {
+        let mut seg = name;
+        for _ in idx {
+            seg.push('[');
+            seg.push(letters.next()?);
+            seg.push(']');
+        }
+        out.push(seg);
+    }
+    Some(out.join("."))
+}
+
+fn overridable(path: &str) -> Option<&'static (&'static str, FieldKind, i64, Option<i64>)> {
+    let n = normalized_path(path)?;
+    OVERRIDABLE.iter().find(|o| o.0 == n)
+}
+
+/// The kind of a request field a launch may override, or None when the path
+/// is not one of the sizing and timing fields.
+pub fn override_field(path: &str) -> Option<FieldKind> {
+    overridable(path).map(|o| o.1)
+}
+
+fn overridable_list() -> String {
+    OVERRIDABLE
+        .iter()
+        .map(|o| o.0)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks overrides; against the RunJobFlow request they apply to when it is
+/// known.
+pub fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
     let mut d = Diagnostics::new();
     let mut names = BTreeSet::new();
     for (i, o) in cfg
@@ -846,34 +1109,132 @@ pub fn validate_overrides(cfg: &Value, rjf: &J) -> Diagnostics {
                 );
             }
         }
-        let (lo, hi) = (o.get("minimum"), o.get("maximum"));
-        if let (Some(a), Some(b)) = (lo.as_number(), hi.as_number()) {
-            if num_lt(b, a) {
-                d.attr_error(
-                    at.push_attr("minimum"),
-                    "Invalid bounds",
-                    format!("minimum ({a}) is greater than maximum ({b})."),
-                );
-            }
+        let Some(path) = o.str_attr("path") else {
+            continue;
+        };
+        let leaf = rjf.and_then(|r| resolve(r, path));
+        if let Some(J::Object(_) | J::Array(_)) = leaf {
+            d.attr_error(
+                at.push_attr("path"),
+                "Override path names a structure",
+                format!("{path:?} names a whole object or list; overrides replace single values."),
+            );
+            continue;
         }
-        if let Some(path) = o.str_attr("path") {
-            match resolve(rjf, path) {
-                None => d.attr_error(
-                    at.push_attr("path"),
-                    "Override path not found",
-                    format!("{path:?} names nothing in this configuration's RunJobFlow request (see run_job_flow_json); use a path like Instances.InstanceGroups[1].InstanceCount."),
-                ),
-                Some(leaf) if !leaf.is_number() && (!lo.is_null() || !hi.is_null()) => d.attr_error(
-                    at.push_attr("minimum"),
-                    "Bounds on a non-numeric value",
-                    format!("{path:?} is not a number in the request; minimum and maximum apply to numbers only."),
-                ),
-                Some(J::Object(_)) | Some(J::Array(_)) => d.attr_error(
-                    at.push_attr("path"),
-                    "Override path names a structure",
-                    format!("{path:?} names a whole object or list; overrides replace single values."),
-                ),
-                Some(_) => {}
+        let Some(&(_, kind, floor, ceiling)) = overridable(path) else {
+            d.attr_error(
+                at.push_attr("path"),
+                "Override path not allowed",
+                format!("{path:?} is not a field a launch may override. Overrides may only change sizing and timing: {} (indices as numbers, e.g. Instances.InstanceGroups[1].InstanceCount).", overridable_list()),
+            );
+            continue;
+        };
+        if rjf.is_some() && leaf.is_none() {
+            d.attr_error(
+                at.push_attr("path"),
+                "Override path not found",
+                format!("{path:?} names nothing in this configuration's RunJobFlow request (see run_job_flow_json); use a path like Instances.InstanceGroups[1].InstanceCount."),
+            );
+        }
+        let (lo, hi, allowed) = (o.get("minimum"), o.get("maximum"), o.get("allowed_values"));
+        match kind {
+            FieldKind::Integer => {
+                if !allowed.is_null() {
+                    d.attr_error(
+                        at.push_attr("allowed_values"),
+                        "Allowed values on a number",
+                        format!("{path:?} is a number; bound it with minimum and maximum, not allowed_values."),
+                    );
+                }
+                let mut bounds = Vec::new();
+                for (attr, v) in [("minimum", lo), ("maximum", hi)] {
+                    if v.is_null() {
+                        d.attr_error(
+                            at.push_attr(attr),
+                            "Unbounded override",
+                            format!("{path:?} is a number: set both minimum and maximum (an override without {attr} would let a launch pick any value)."),
+                        );
+                    } else if let Some(n) = v.as_number() {
+                        match n.to_i64() {
+                            None => d.attr_error(
+                                at.push_attr(attr),
+                                "Invalid bound",
+                                format!("{attr} must be a whole number ({path:?} is an integer in the EMR API), got {n}."),
+                            ),
+                            Some(x) if x < floor => d.attr_error(
+                                at.push_attr(attr),
+                                "Invalid bound",
+                                format!("{attr} ({x}) is below {floor}, the smallest value EMR accepts for {path:?}."),
+                            ),
+                            Some(x) if ceiling.is_some_and(|c| x > c) => d.attr_error(
+                                at.push_attr(attr),
+                                "Invalid bound",
+                                format!("{attr} ({x}) is above {}, the largest value EMR accepts for {path:?}.", ceiling.unwrap_or_default()),
+                            ),
+                            Some(x) => bounds.push(x),
+                        }
+                    }
+                }
+                if let [a, b] = bounds[..] {
+                    if a > b {
+                        d.attr_error(
+                            at.push_attr("minimum"),
+                            "Invalid bounds",
+                            format!("minimum ({a}) is greater than maximum ({b})."),
+                        );
+                    }
+                } else if let (Some(a), Some(b)) = (lo.as_number(), hi.as_number()) {
+                    if num_lt(b, a) {
+                        d.attr_error(
+                            at.push_attr("minimum"),
+                            "Invalid bounds",
+                            format!("minimum ({a}) is greater than maximum ({b})."),
+                        );
+                    }
+                }
+            }
+            FieldKind::InstanceType => {
+                for (attr, v) in [("minimum", lo), ("maximum", hi)] {
+                    if !v.is_null() {
+                        d.attr_error(
+                            at.push_attr(attr),
+                            "Bounds on a non-numeric value",
+                            format!("{path:?} is an instance type, not a number; list the choices in allowed_values instead of {attr}."),
+                        );
+                    }
+                }
+                match allowed.as_elems() {
+                    None if allowed.is_null() => d.attr_error(
+                        at.push_attr("allowed_values"),
+                        "Missing allowed values",
+                        format!("{path:?} is an instance type: set allowed_values to the instance types a launch may choose."),
+                    ),
+                    Some([]) => d.attr_error(
+                        at.push_attr("allowed_values"),
+                        "Missing allowed values",
+                        "allowed_values must list at least one instance type.",
+                    ),
+                    Some(vals) => {
+                        let mut seen = BTreeSet::new();
+                        for (j, v) in vals.iter().enumerate() {
+                            let Some(t) = v.as_str() else { continue };
+                            if !instance_type_ok(t) {
+                                d.attr_error(
+                                    at.push_attr("allowed_values").push_index(j),
+                                    "Invalid instance type",
+                                    format!("{t:?} is not an EC2 instance type like m5.xlarge."),
+                                );
+                            } else if !seen.insert(t) {
+                                d.attr_error(
+                                    at.push_attr("allowed_values").push_index(j),
+                                    "Duplicate allowed value",
+                                    format!("{t:?} is listed twice in allowed_values."),
+                                );
+                            }
+                        }
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -934,7 +1295,10 @@ fn plan_documents(st: &mut Value) -> Option<J> {
             v.as_elems()
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|s| s.str_attr("secret_arn").map(Value::string))
+                .filter_map(|s| s.str_attr("secret_arn"))
+                .collect::<BTreeSet<&str>>()
+                .into_iter()
+                .map(Value::string)
                 .collect(),
         ),
         _ => Value::Unknown,
@@ -991,9 +1355,8 @@ impl Resource for ClusterConfiguration {
             "tags_all",
             merged_tags(&c.default_tags, planned.get("tags")),
         );
-        if let Some(rjf) = plan_documents(planned) {
-            diags.extend(validate_overrides(planned, &rjf));
-        }
+        let rjf = plan_documents(planned);
+        diags.extend(validate_overrides(planned, rjf.as_ref()));
         if let Some(doc) = planned.str_attr("metadata_json") {
             if let Err(e) = metadata::tier_for(doc) {
                 diags.attr_error(
@@ -1216,7 +1579,35 @@ fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
             Value::set(apps.iter().map(|a| jstr(a.get("Name"))).collect()),
         );
     }
-    if let Some(c) = rjf.get("Configurations") {
+    let secrets: Vec<SecretProperty> = d
+        .get("SecretConfigurations")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|x| SecretProperty {
+                    classification: x
+                        .get("Classification")
+                        .and_then(J::as_str)
+                        .unwrap_or_default()
+                        .into(),
+                    property: x
+                        .get("Property")
+                        .and_then(J::as_str)
+                        .unwrap_or_default()
+                        .into(),
+                    secret_arn: x
+                        .get("SecretArn")
+                        .and_then(J::as_str)
+                        .unwrap_or_default()
+                        .into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(c) = rjf
+        .get("Configurations")
+        .and_then(|c| without_secret_annotations(c, &secrets))
+    {
         st.set_attr("configurations_json", Value::String(c.to_string()));
     }
     let inst = rjf.get("Instances").cloned().unwrap_or(json!({}));
@@ -1390,6 +1781,7 @@ fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
                     .map(|x| {
                         Value::object([
                             ("classification", jstr(x.get("Classification"))),
+                            ("property", jstr(x.get("Property"))),
                             ("secret_arn", jstr(x.get("SecretArn"))),
                         ])
                     })
@@ -1408,6 +1800,13 @@ fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
                             ("path", jstr(x.get("Path"))),
                             ("minimum", jnum(x.get("Minimum"))),
                             ("maximum", jnum(x.get("Maximum"))),
+                            (
+                                "allowed_values",
+                                x.get("AllowedValues")
+                                    .and_then(J::as_array)
+                                    .map(|a| Value::List(a.iter().map(|v| jstr(Some(v))).collect()))
+                                    .unwrap_or(Value::Null),
+                            ),
                         ])
                     })
                     .collect(),
@@ -1455,7 +1854,37 @@ mod tests {
             ("path", Value::string(path)),
             ("minimum", lo),
             ("maximum", hi),
+            ("allowed_values", Value::Null),
         ])
+    }
+
+    fn ovr_values(name: &str, path: &str, values: &[&str]) -> Value {
+        Value::object([
+            ("name", Value::string(name)),
+            ("path", Value::string(path)),
+            ("minimum", Value::Null),
+            ("maximum", Value::Null),
+            (
+                "allowed_values",
+                Value::List(values.iter().map(|v| Value::string(*v)).collect()),
+            ),
+        ])
+    }
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCd";
+
+    fn secret(class: &str, prop: &str, arn: &str) -> Value {
+        Value::object([
+            ("classification", Value::string(class)),
+            ("property", Value::string(prop)),
+            ("secret_arn", Value::string(arn)),
+        ])
+    }
+
+    fn errors_at(d: &Diagnostics) -> Vec<String> {
+        d.iter()
+            .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+            .collect()
     }
 
     #[test]
@@ -1492,7 +1921,7 @@ mod tests {
                 Value::number(10),
             )]),
         );
-        assert!(validate_overrides(&cfg, &rjf).is_empty());
+        assert!(validate_overrides(&cfg, Some(&rjf)).is_empty());
     }
 
     #[test]
@@ -1528,22 +1957,26 @@ mod tests {
         );
         cfg.set_attr(
             "secret_configuration",
-            Value::List(vec![Value::object([
-                ("classification", Value::string("hive-site")),
-                (
-                    "secret_arn",
-                    Value::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCd"),
-                ),
-            ])]),
+            Value::List(vec![
+                secret("hive-site", "javax.jdo.option.ConnectionPassword", ARN),
+                secret("spark-defaults", "spark.authenticate.secret", ARN),
+            ]),
         );
         cfg.set_attr(
             "override",
-            Value::List(vec![ovr(
-                "CoreInstanceCount",
-                "Instances.InstanceGroups[1].InstanceCount",
-                Value::number(1),
-                Value::number(10),
-            )]),
+            Value::List(vec![
+                ovr(
+                    "CoreInstanceCount",
+                    "Instances.InstanceGroups[1].InstanceCount",
+                    Value::number(1),
+                    Value::number(10),
+                ),
+                ovr_values(
+                    "CoreInstanceType",
+                    "Instances.InstanceGroups[1].InstanceType",
+                    &["m5.xlarge", "m5.2xlarge"],
+                ),
+            ]),
         );
         cfg.set_attr(
             "tags",
@@ -1556,6 +1989,19 @@ mod tests {
         let mut planned = cfg.clone();
         let rjf = plan_documents(&mut planned).unwrap();
         let doc = metadata_document(&planned, &rjf).to_string();
+        assert_eq!(
+            rjf["Configurations"],
+            json!([
+                {"Classification": "spark-defaults",
+                 "Properties": {"a": "b", "EMR.secret@spark.authenticate.secret": ARN}},
+                {"Classification": "hive-site",
+                 "Properties": {"EMR.secret@javax.jdo.option.ConnectionPassword": ARN}},
+            ])
+        );
+        assert_eq!(
+            planned.get("secret_arns"),
+            &Value::List(vec![Value::string(ARN)])
+        );
         let back = import_state(&planned, &doc).unwrap();
         for k in [
             "release_label",
@@ -1642,10 +2088,7 @@ mod tests {
                 "secret_configuration[0].secret_arn",
                 with(
                     "secret_configuration",
-                    Value::List(vec![Value::object([
-                        ("classification", Value::string("hive-site")),
-                        ("secret_arn", Value::string("arn:aws:s3:::b")),
-                    ])]),
+                    Value::List(vec![secret("hive-site", "p", "arn:aws:s3:::b")]),
                 ),
             ),
         ];
@@ -1669,8 +2112,8 @@ mod tests {
                 ovr(
                     "X",
                     "Instances.InstanceGroups[7].InstanceCount",
-                    Value::Null,
-                    Value::Null,
+                    Value::number(1),
+                    Value::number(10),
                 ),
             ),
             (
@@ -1697,12 +2140,17 @@ mod tests {
             ),
             (
                 "override[0].name",
-                ovr("bad name", "ReleaseLabel", Value::Null, Value::Null),
+                ovr(
+                    "bad name",
+                    "StepConcurrencyLevel",
+                    Value::number(1),
+                    Value::number(2),
+                ),
             ),
         ];
         for (path, o) in ocases {
             let cfg = with("override", Value::List(vec![o]));
-            let d = validate_overrides(&cfg, &rjf);
+            let d = validate_overrides(&cfg, Some(&rjf));
             assert!(
                 d.iter()
                     .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
@@ -1712,12 +2160,487 @@ mod tests {
         let dup = with(
             "override",
             Value::List(vec![
-                ovr("A", "ReleaseLabel", Value::Null, Value::Null),
-                ovr("A", "ReleaseLabel", Value::Null, Value::Null),
+                ovr(
+                    "A",
+                    "Instances.InstanceGroups[0].InstanceCount",
+                    Value::number(1),
+                    Value::number(1),
+                ),
+                ovr(
+                    "A",
+                    "Instances.InstanceGroups[1].InstanceCount",
+                    Value::number(1),
+                    Value::number(3),
+                ),
             ]),
         );
-        assert!(validate_overrides(&dup, &rjf)
+        assert!(validate_overrides(&dup, Some(&rjf))
             .iter()
             .any(|x| x.summary == "Duplicate override"));
+    }
+
+    #[test]
+    fn secrets_render_as_emr_secret_annotations() {
+        // No configurations_json: a new entry for the classification.
+        let mut cfg = base();
+        cfg.set_attr(
+            "secret_configuration",
+            Value::List(vec![
+                secret("hive-site", "javax.jdo.option.ConnectionPassword", ARN),
+                secret("hive-site", "hive.metastore.password", ARN),
+            ]),
+        );
+        let rjf = run_job_flow(&cfg, &BTreeMap::new());
+        assert_eq!(
+            rjf["Configurations"],
+            json!([{"Classification": "hive-site", "Properties": {
+                "EMR.secret@javax.jdo.option.ConnectionPassword": ARN,
+                "EMR.secret@hive.metastore.password": ARN}}])
+        );
+        // An existing entry of that classification: merged, everything else kept.
+        cfg.set_attr(
+            "configurations_json",
+            Value::string(
+                r#"[{"Classification":"spark-defaults","Properties":{"x":"1"}},
+                    {"Classification":"hive-site","Properties":{"hive.a":"b"},
+                     "Configurations":[{"Classification":"export","Properties":{}}]}]"#,
+            ),
+        );
+        cfg.set_attr(
+            "secret_configuration",
+            Value::List(vec![secret(
+                "hive-site",
+                "javax.jdo.option.ConnectionPassword",
+                ARN,
+            )]),
+        );
+        let rjf = run_job_flow(&cfg, &BTreeMap::new());
+        assert_eq!(
+            rjf["Configurations"],
+            json!([
+                {"Classification": "spark-defaults", "Properties": {"x": "1"}},
+                {"Classification": "hive-site",
+                 "Properties": {"hive.a": "b",
+                                "EMR.secret@javax.jdo.option.ConnectionPassword": ARN},
+                 "Configurations": [{"Classification": "export", "Properties": {}}]},
+            ])
+        );
+        // Import takes the annotations out again.
+        let secrets = secrets_of(&cfg);
+        assert_eq!(
+            without_secret_annotations(&rjf["Configurations"], &secrets),
+            serde_json::from_str::<J>(cfg.str_attr("configurations_json").unwrap()).ok()
+        );
+        assert_eq!(
+            without_secret_annotations(&with_secret_annotations(None, &secrets).unwrap(), &secrets),
+            None
+        );
+        // The metadata lists each secret with its property.
+        let doc = metadata_document(&cfg, &rjf);
+        assert_eq!(
+            doc["SecretConfigurations"],
+            json!([{"Classification": "hive-site",
+                    "Property": "javax.jdo.option.ConnectionPassword", "SecretArn": ARN}])
+        );
+        assert!(
+            !validate_config(&cfg).has_errors(),
+            "{}",
+            validate_config(&cfg)
+        );
+    }
+
+    #[test]
+    fn secret_arns_are_distinct_and_sorted() {
+        let other = "arn:aws:secretsmanager:us-east-1:123456789012:secret:aaa-XyZw";
+        let mut cfg = base();
+        cfg.set_attr(
+            "secret_configuration",
+            Value::List(vec![
+                secret("hive-site", "a", ARN),
+                secret("hive-site", "b", other),
+                secret("spark-defaults", "c", ARN),
+            ]),
+        );
+        cfg.set_attr("tags_all", Value::Null);
+        plan_documents(&mut cfg);
+        assert_eq!(
+            cfg.get("secret_arns"),
+            &Value::List(vec![Value::string(other), Value::string(ARN)])
+        );
+    }
+
+    #[test]
+    fn secret_configuration_rules() {
+        let check = |secrets: Vec<Value>, conf: Option<&str>| {
+            let mut cfg = base();
+            cfg.set_attr("secret_configuration", Value::List(secrets));
+            if let Some(c) = conf {
+                cfg.set_attr("configurations_json", Value::string(c));
+            }
+            errors_at(&validate_config(&cfg))
+        };
+        // Several properties of one classification are fine.
+        assert!(check(
+            vec![secret("hive-site", "a", ARN), secret("hive-site", "b", ARN)],
+            None
+        )
+        .is_empty());
+        // The same property of another classification too.
+        assert!(check(
+            vec![secret("hive-site", "a", ARN), secret("core-site", "a", ARN)],
+            None
+        )
+        .is_empty());
+        // Duplicate (classification, property).
+        assert_eq!(
+            check(
+                vec![secret("hive-site", "a", ARN), secret("hive-site", "a", ARN)],
+                None
+            ),
+            ["secret_configuration[1].property"]
+        );
+        // Whitespace, control characters, empty.
+        for bad in ["", "a b", "a\tb", "a\u{7}b"] {
+            assert_eq!(
+                check(vec![secret("hive-site", bad, ARN)], None),
+                ["secret_configuration[0].property"],
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            check(vec![secret(" ", "a", ARN)], None),
+            ["secret_configuration[0].classification"]
+        );
+        assert_eq!(
+            check(vec![secret("hive-site", "a", "arn:aws:s3:::b")], None),
+            ["secret_configuration[0].secret_arn"]
+        );
+        // Set by configurations_json as well (plain or already annotated).
+        let conf = r#"[{"Classification":"hive-site","Properties":{"a":"x","EMR.secret@b":"y"}}]"#;
+        assert_eq!(
+            check(vec![secret("hive-site", "a", ARN)], Some(conf)),
+            ["secret_configuration[0].property"]
+        );
+        assert_eq!(
+            check(vec![secret("hive-site", "b", ARN)], Some(conf)),
+            ["secret_configuration[0].property"]
+        );
+        assert!(check(vec![secret("hive-site", "c", ARN)], Some(conf)).is_empty());
+        assert!(check(vec![secret("core-site", "a", ARN)], Some(conf)).is_empty());
+        // EMR's 1024-character limit on "EMR.secret@<property>" + ARN.
+        let room = SECRET_ANNOTATION_MAX - SECRET_PREFIX.len() - ARN.len();
+        assert!(check(vec![secret("hive-site", &"p".repeat(room), ARN)], None).is_empty());
+        let mut cfg = base();
+        cfg.set_attr(
+            "secret_configuration",
+            Value::List(vec![secret("hive-site", &"p".repeat(room + 1), ARN)]),
+        );
+        let d = validate_config(&cfg);
+        assert_eq!(errors_at(&d), ["secret_configuration[0].property"]);
+        assert!(
+            d.iter()
+                .any(|x| x.detail.contains("1024") && x.detail.contains("1025")),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn override_fields_are_sizing_and_timing_only() {
+        use FieldKind::{InstanceType, Integer};
+        for (path, kind) in [
+            ("Instances.InstanceGroups[1].InstanceCount", Integer),
+            ("Instances.InstanceGroups[12].InstanceType", InstanceType),
+            ("Instances.InstanceGroups[1].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.SizeInGB", Integer),
+            ("Instances.InstanceGroups[1].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumesPerInstance", Integer),
+            ("Instances.InstanceFleets[0].TargetOnDemandCapacity", Integer),
+            ("Instances.InstanceFleets[1].TargetSpotCapacity", Integer),
+            ("Instances.InstanceFleets[1].InstanceTypeConfigs[2].InstanceType", InstanceType),
+            ("Instances.InstanceFleets[1].InstanceTypeConfigs[2].WeightedCapacity", Integer),
+            ("Instances.InstanceFleets[1].InstanceTypeConfigs[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.SizeInGB", Integer),
+            ("Instances.InstanceFleets[1].InstanceTypeConfigs[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumesPerInstance", Integer),
+            ("ManagedScalingPolicy.ComputeLimits.MinimumCapacityUnits", Integer),
+            ("ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits", Integer),
+            ("ManagedScalingPolicy.ComputeLimits.MaximumOnDemandCapacityUnits", Integer),
+            ("ManagedScalingPolicy.ComputeLimits.MaximumCoreCapacityUnits", Integer),
+            ("StepConcurrencyLevel", Integer),
+            ("AutoTerminationPolicy.IdleTimeout", Integer),
+        ] {
+            assert_eq!(override_field(path), Some(kind), "{path}");
+        }
+        for path in [
+            "ReleaseLabel",
+            "Applications[0].Name",
+            "BootstrapActions[0].ScriptBootstrapAction.Path",
+            "BootstrapActions[0].ScriptBootstrapAction.Args[0]",
+            "Steps[0].HadoopJarStep.Jar",
+            "Configurations[0].Properties.x",
+            "Instances.Ec2SubnetId",
+            "Instances.Ec2SubnetIds[0]",
+            "Instances.KeepJobFlowAliveWhenNoSteps",
+            "Instances.InstanceGroups[0].Market",
+            "Instances.InstanceGroups[0].BidPrice",
+            "Instances.InstanceGroups[0].InstanceRole",
+            "Instances.InstanceGroups[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.VolumeType",
+            "Instances.InstanceFleets[0].InstanceTypeConfigs[0].BidPriceAsPercentageOfOnDemandPrice",
+            "ManagedScalingPolicy.ComputeLimits.UnitType",
+            "ServiceRole",
+            "JobFlowRole",
+            "SecurityConfiguration",
+            "LogUri",
+            "Tags[0].Value",
+            "VisibleToAllUsers",
+            "Instances.InstanceGroups.InstanceCount",
+            "Instances.InstanceGroups[0][1].InstanceCount",
+            "Instances.InstanceGroups[x].InstanceCount",
+            "Instances.InstanceGroups",
+            "StepConcurrencyLevel[0]",
+            "",
+        ] {
+            assert_eq!(override_field(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn override_rules() {
+        let mut cfg = base();
+        cfg.set_attr("step_concurrency_level", Value::number(1));
+        cfg.set_attr("idle_timeout_seconds", Value::number(3600));
+        let rjf = run_job_flow(&cfg, &BTreeMap::new());
+        let check = |o: Value| {
+            let mut c = cfg.clone();
+            c.set_attr("override", Value::List(vec![o]));
+            let d = validate_overrides(&c, Some(&rjf));
+            (errors_at(&d), d)
+        };
+        let count = "Instances.InstanceGroups[1].InstanceCount";
+        let itype = "Instances.InstanceGroups[1].InstanceType";
+        let n = Value::number;
+        let dec = |s: &str| Value::Number(Number::parse(s).unwrap());
+        // Accepted.
+        for o in [
+            ovr("A", count, n(1), n(10)),
+            ovr("A", count, n(3), n(3)),
+            ovr("A", count, dec("2.0"), n(4)),
+            ovr("A", "StepConcurrencyLevel", n(1), n(256)),
+            ovr("A", "AutoTerminationPolicy.IdleTimeout", n(60), n(604_800)),
+            ovr_values("A", itype, &["m5.xlarge", "r5.2xlarge"]),
+        ] {
+            let (at, d) = check(o.clone());
+            assert!(at.is_empty(), "{o:?}: {d}");
+        }
+        // Rejected, at the attribute that is wrong.
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (
+                ovr("A", count, n(1), Value::Null),
+                "override[0].maximum",
+                "Unbounded override",
+            ),
+            (
+                ovr("A", count, Value::Null, n(5)),
+                "override[0].minimum",
+                "Unbounded override",
+            ),
+            (
+                ovr("A", count, n(1), dec("2.5")),
+                "override[0].maximum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", count, n(5), n(2)),
+                "override[0].minimum",
+                "Invalid bounds",
+            ),
+            (
+                ovr("A", count, n(-1), n(2)),
+                "override[0].minimum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", count, n(1), n(501)),
+                "override[0].maximum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", "StepConcurrencyLevel", n(0), n(2)),
+                "override[0].minimum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", "StepConcurrencyLevel", n(1), n(257)),
+                "override[0].maximum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", "AutoTerminationPolicy.IdleTimeout", n(59), n(600)),
+                "override[0].minimum",
+                "Invalid bound",
+            ),
+            (
+                ovr("A", "AutoTerminationPolicy.IdleTimeout", n(60), n(604_801)),
+                "override[0].maximum",
+                "Invalid bound",
+            ),
+            (
+                {
+                    let mut o = ovr("A", count, n(1), n(2));
+                    o.set_attr("allowed_values", Value::List(vec![Value::string("3")]));
+                    o
+                },
+                "override[0].allowed_values",
+                "Allowed values on a number",
+            ),
+            (
+                ovr("A", itype, Value::Null, Value::Null),
+                "override[0].allowed_values",
+                "Missing allowed values",
+            ),
+            (
+                ovr_values("A", itype, &[]),
+                "override[0].allowed_values",
+                "Missing allowed values",
+            ),
+            (
+                ovr_values("A", itype, &["m5.xlarge", "m5.xlarge"]),
+                "override[0].allowed_values[1]",
+                "Duplicate allowed value",
+            ),
+            (
+                ovr_values("A", itype, &["m5.xlarge", "huge"]),
+                "override[0].allowed_values[1]",
+                "Invalid instance type",
+            ),
+            (
+                {
+                    let mut o = ovr_values("A", itype, &["m5.xlarge"]);
+                    o.set_attr("maximum", n(3));
+                    o
+                },
+                "override[0].maximum",
+                "Bounds on a non-numeric value",
+            ),
+            (
+                ovr(
+                    "A",
+                    "BootstrapActions[0].ScriptBootstrapAction.Path",
+                    n(1),
+                    n(2),
+                ),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Configurations[0].Properties.x", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Steps[0].ActionOnFailure", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Instances.Ec2SubnetId", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Instances.KeepJobFlowAliveWhenNoSteps", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "ReleaseLabel", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Instances.InstanceGroups[0].Market", n(1), n(2)),
+                "override[0].path",
+                "Override path not allowed",
+            ),
+            (
+                ovr("A", "Instances.InstanceGroups[2].InstanceCount", n(1), n(2)),
+                "override[0].path",
+                "Override path not found",
+            ),
+            (
+                ovr(
+                    "A",
+                    "ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits",
+                    n(1),
+                    n(2),
+                ),
+                "override[0].path",
+                "Override path not found",
+            ),
+            (
+                ovr("A", "Instances.InstanceGroups[1]", n(1), n(2)),
+                "override[0].path",
+                "Override path names a structure",
+            ),
+        ];
+        for (o, at, summary) in cases {
+            let (paths, d) = check(o.clone());
+            assert!(
+                d.iter().any(|x| x.summary == summary
+                    && x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(at)),
+                "{o:?}: expected {summary:?} at {at}, got {d}"
+            );
+            assert!(
+                paths.iter().all(|p| p.starts_with("override[0].")),
+                "{paths:?}"
+            );
+        }
+        // The message lists what may be overridden.
+        let (_, d) = check(ovr("A", "Instances.Ec2SubnetId", n(1), n(2)));
+        assert!(
+            d.iter()
+                .any(|x| x.detail.contains("AutoTerminationPolicy.IdleTimeout")
+                    && x.detail
+                        .contains("Instances.InstanceGroups[i].InstanceCount")),
+            "{d}"
+        );
+        // Without the request (unknown at plan), the rules that need no
+        // request still apply.
+        let mut c = cfg.clone();
+        c.set_attr(
+            "override",
+            Value::List(vec![ovr("A", count, n(1), Value::Null)]),
+        );
+        assert_eq!(
+            errors_at(&validate_overrides(&c, None)),
+            ["override[0].maximum"]
+        );
+    }
+
+    #[test]
+    fn metadata_overrides_carry_bounds_or_allowed_values() {
+        let mut cfg = base();
+        cfg.set_attr(
+            "override",
+            Value::List(vec![
+                ovr(
+                    "CoreInstanceCount",
+                    "Instances.InstanceGroups[1].InstanceCount",
+                    Value::number(1),
+                    Value::number(10),
+                ),
+                ovr_values(
+                    "CoreInstanceType",
+                    "Instances.InstanceGroups[1].InstanceType",
+                    &["m5.xlarge", "m5.2xlarge"],
+                ),
+            ]),
+        );
+        let rjf = run_job_flow(&cfg, &BTreeMap::new());
+        assert_eq!(
+            metadata_document(&cfg, &rjf)["Overrides"],
+            json!([
+                {"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount",
+                 "Minimum": 1, "Maximum": 10},
+                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType",
+                 "AllowedValues": ["m5.xlarge", "m5.2xlarge"]},
+            ])
+        );
     }
 }
