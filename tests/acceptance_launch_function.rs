@@ -649,7 +649,10 @@ fn boto3(emulator: &Emulator, script: &str) -> String {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
         .output()
         .expect("run python");
     assert!(
@@ -1026,7 +1029,11 @@ fn configuration_secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_same_policy(&inline[GRANT], &grant, &format!("[tf {v}] {GRANT}"));
     let reads = statements_with_action(&grant, "secretsmanager:GetSecretValue");
     assert_eq!(reads.len(), 1, "[tf {v}] {grant:#}");
-    assert_eq!(normalize(&reads[0]["Resource"]), json!(secret_arn), "[tf {v}]");
+    assert_eq!(
+        normalize(&reads[0]["Resource"]),
+        json!(secret_arn),
+        "[tf {v}]"
+    );
     assert_eq!(
         grant["Statement"].as_array().map(Vec::len),
         Some(1),
@@ -1105,13 +1112,7 @@ fn configuration_secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     }
 
     // Destroy removes the grant and leaves the profile's own policies.
-    ws.run_ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-target",
-        ADDR,
-    ]);
+    ws.run_ok(&["destroy", "-auto-approve", "-input=false", "-target", ADDR]);
     let inline = aws.inline_policies("analytics-p-emr-service");
     assert!(
         !inline.contains_key(GRANT),
@@ -1204,7 +1205,11 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let launcher_policy = json_attr(&state, "launcher_role_policy_json");
     let reads = statements_with_action(&launcher_policy, "secretsmanager:GetSecretValue");
     assert_eq!(reads.len(), 1, "[tf {v}] {launcher_policy:#}");
-    assert_eq!(normalize(&reads[0]["Resource"]), json!(secret_arn), "[tf {v}]");
+    assert_eq!(
+        normalize(&reads[0]["Resource"]),
+        json!(secret_arn),
+        "[tf {v}]"
+    );
 
     // Crafted events, as someone with lambda:InvokeFunction would send them.
     let evil = json!([{"Name": "evil", "ScriptBootstrapAction": {"Path": "s3://attacker-bucket/evil.sh", "Args": []}}]);
@@ -1219,10 +1224,22 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let crafted: [(Value, &str); 9] = [
         (full_request.clone(), "InvalidInput"),
         (json!({"Request": full_request}), "InvalidInput"),
-        (json!({"ClusterName": "x", "BootstrapActions": evil}), "InvalidInput"),
-        (json!({"Overrides": {"CoreInstanceCount": 30}}), "InvalidOverride"),
-        (json!({"Overrides": {"CoreInstanceType": "x1.32xlarge"}}), "InvalidOverride"),
-        (json!({"Overrides": {"MasterInstanceType": "x1.32xlarge"}}), "UnknownOverride"),
+        (
+            json!({"ClusterName": "x", "BootstrapActions": evil}),
+            "InvalidInput",
+        ),
+        (
+            json!({"Overrides": {"CoreInstanceCount": 30}}),
+            "InvalidOverride",
+        ),
+        (
+            json!({"Overrides": {"CoreInstanceType": "x1.32xlarge"}}),
+            "InvalidOverride",
+        ),
+        (
+            json!({"Overrides": {"MasterInstanceType": "x1.32xlarge"}}),
+            "UnknownOverride",
+        ),
         (
             json!({"Overrides": {"Instances.InstanceGroups[0].InstanceType": "x1.32xlarge"}}),
             "UnknownOverride",
@@ -1237,7 +1254,10 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     for (event, error) in &crafted {
         let (out, printed) = run_launcher(emulator, &package, event);
         let message = out["LaunchError"].as_str().unwrap_or_else(|| {
-            panic!("[tf {v}] the launcher accepted {event}: {out}\n{}", printed.all())
+            panic!(
+                "[tf {v}] the launcher accepted {event}: {out}\n{}",
+                printed.all()
+            )
         });
         assert!(
             message.starts_with(error),
@@ -1292,7 +1312,9 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(aws.instance_counts(&id).get("CORE"), Some(&4), "[tf {v}]");
     assert!(aws.bootstrap_actions(&id).is_empty(), "[tf {v}]");
     assert_eq!(
-        tags_of(&cluster).get("emr-launch:function").map(String::as_str),
+        tags_of(&cluster)
+            .get("emr-launch:function")
+            .map(String::as_str),
         Some("analytics/krb"),
         "[tf {v}]"
     );
@@ -1320,7 +1342,131 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         aws.lambda_function(LAUNCHER).is_none(),
         "[tf {v}] launcher survived"
     );
-    assert!(!aws.role_exists(LAUNCHER), "[tf {v}] launcher role survived");
+    assert!(
+        !aws.role_exists(LAUNCHER),
+        "[tf {v}] launcher role survived"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2c. Notifications: one message per launch, success or failure
+// ---------------------------------------------------------------------------
+
+#[test]
+fn notifications_on_success_and_failure() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        notifications(&terraform, &emulator, &aws);
+    }
+}
+
+fn notifications(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const ADDR: &str = "emr_launch_function.n";
+    let created = boto3(
+        emulator,
+        r#"
+sns = boto3.client("sns"); sqs = boto3.client("sqs")
+topic = sns.create_topic(Name="emr-launches")["TopicArn"]
+url = sqs.create_queue(QueueName="emr-launches")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+print(json.dumps({"topic": topic, "queue": url}))
+"#,
+    );
+    let created: Value = serde_json::from_str(created.trim()).unwrap();
+    let topic = created["topic"].as_str().unwrap().to_owned();
+    let queue = created["queue"].as_str().unwrap().to_owned();
+    let hcl = format!(
+        r#"
+resource "emr_launch_function" "n" {{
+  namespace              = "analytics"
+  name                   = "notified"
+  profile                = emr_launch_profile.p
+  cluster_configuration  = emr_cluster_configuration.c
+  cluster_name           = "notified-etl"
+  allowed_overrides      = ["CoreInstanceCount"]
+  wait_for_cluster_start = false
+  notifications {{
+    topic_arn = "{topic}"
+  }}
+}}
+"#
+    );
+    let ws = Workspace::new(terraform, emulator, &format!("{PROVIDER}{BASE}{hcl}"));
+    let v = ws.version().to_owned();
+    ws.apply();
+    let state = ws.resource_values(ADDR);
+    let policy = json_attr(&state, "role_policy_json");
+    let publish = statements_with_action(&policy, "sns:Publish");
+    assert_eq!(publish.len(), 1, "[tf {v}] {policy:#}");
+    assert_eq!(normalize(&publish[0]["Resource"]), json!(topic), "[tf {v}]");
+    plan_code(&ws, 0, "re-plan with notifications");
+
+    let sm = str_attr(&state, "state_machine_arn").to_owned();
+    let ok = aws.execute(&sm, &json!({"Overrides": {"CoreInstanceCount": 2}}));
+    assert_eq!(
+        ok.status,
+        "SUCCEEDED",
+        "[tf {v}] {ok:#?}\n{}",
+        emulator.log()
+    );
+    let bad = aws.execute(&sm, &json!({"Overrides": {"CoreInstanceCount": 99}}));
+    assert_failed(&bad, "InvalidOverride", &["99"], &v);
+
+    let received = boto3(
+        emulator,
+        &format!(
+            r#"
+sqs = boto3.client("sqs")
+out = []
+for _ in range(5):
+    r = sqs.receive_message(QueueUrl="{queue}", MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    out += [json.loads(m["Body"]) for m in r.get("Messages", [])]
+print(json.dumps(out))
+"#
+        ),
+    );
+    let messages: Vec<Value> = serde_json::from_str(received.trim()).unwrap();
+    assert_eq!(
+        messages.len(),
+        2,
+        "[tf {v}] one message per launch: {messages:#?}"
+    );
+    let by_status = |status: &str| {
+        messages
+            .iter()
+            .find(|m| m["Status"] == json!(status))
+            .unwrap_or_else(|| panic!("[tf {v}] no {status} message: {messages:#?}"))
+    };
+    let success = by_status("SUCCEEDED");
+    assert_eq!(success["Function"], json!("analytics/notified"), "[tf {v}]");
+    assert_eq!(success["ExecutionArn"], json!(ok.arn), "[tf {v}]");
+    assert_eq!(
+        success["ClusterId"],
+        ok.output.as_ref().unwrap()["ClusterId"],
+        "[tf {v}]"
+    );
+    assert_eq!(success["ClusterName"], json!("notified-etl"), "[tf {v}]");
+    assert_eq!(
+        success["Overrides"],
+        json!({"CoreInstanceCount": 2}),
+        "[tf {v}]"
+    );
+    let failure = by_status("FAILED");
+    assert_eq!(failure["ExecutionArn"], json!(bad.arn), "[tf {v}]");
+    assert_eq!(failure["Error"], json!("InvalidOverride"), "[tf {v}]");
+    assert!(
+        failure["Cause"].as_str().unwrap_or_default().contains("99"),
+        "[tf {v}] {failure:#}"
+    );
+    assert_eq!(
+        failure["Input"],
+        json!({"Overrides": {"CoreInstanceCount": 99}}),
+        "[tf {v}]"
+    );
+    ws.destroy();
 }
 
 // ---------------------------------------------------------------------------
@@ -1328,7 +1474,7 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn tampered_profile_does_not_widen_pass_role() {
+fn tampered_metadata_never_reaches_run_job_flow() {
     let emulator = Emulator::start();
     let aws = Aws::new(&emulator);
     for terraform in terraform_binaries() {
@@ -1389,7 +1535,49 @@ fn tampered(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     };
     check_iam("after the tampering");
 
+    // Tamper the configuration too, then launch: the launch uses the request
+    // fixed in the definition, never the tampered parameters.
+    let configuration = ws.resource_values(CONFIGURATION);
+    let cparam = str_attr(&configuration, "parameter_name").to_owned();
+    let coriginal = aws.parameter(&cparam).expect("configuration parameter");
+    let mut cdoc: Value = serde_json::from_str(&coriginal).unwrap();
+    cdoc["RunJobFlow"]["BootstrapActions"] = json!([{"Name": "evil", "ScriptBootstrapAction": {"Path": "s3://attacker-bucket/evil.sh", "Args": []}}]);
+    cdoc["RunJobFlow"]["Instances"]["InstanceGroups"][0]["InstanceType"] = json!("x1.32xlarge");
+    aws.put_parameter(&cparam, &cdoc.to_string());
+    let exe = aws.execute(str_attr(&function, "state_machine_arn"), &json!({}));
+    assert_eq!(exe.status, "SUCCEEDED", "[tf {v}] {exe:#?}");
+    let id = exe.output.as_ref().unwrap()["ClusterId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        aws.bootstrap_actions(&id).is_empty(),
+        "[tf {v}] the tampered bootstrap action reached RunJobFlow"
+    );
+    assert_eq!(
+        aws.instance_types(&id).get("MASTER").map(String::as_str),
+        Some("m5.xlarge"),
+        "[tf {v}] the tampered instance type reached RunJobFlow"
+    );
+    assert_eq!(
+        aws.cluster(&id).service_role(),
+        Some(role_arn("analytics-p-emr-service").as_str()),
+        "[tf {v}] the tampered service role reached RunJobFlow"
+    );
+    let (plan, out) = ws.plan_json();
+    assert_eq!(
+        actions(&plan, CONFIGURATION),
+        json!(["update"]),
+        "[tf {v}] the configuration repairs its parameter\n{}",
+        out.stdout
+    );
+
     apply_saved_plan(&ws);
+    assert_eq!(
+        serde_json::from_str::<Value>(&aws.parameter(&cparam).unwrap()).unwrap(),
+        serde_json::from_str::<Value>(&coriginal).unwrap(),
+        "[tf {v}] apply restores the configuration parameter"
+    );
     let repaired: Value = serde_json::from_str(&aws.parameter(&param).unwrap()).unwrap();
     assert_eq!(
         repaired["ServiceRole"],
@@ -1426,7 +1614,7 @@ resource "emr_launch_function" "g" {
   profile                 = data.emr_launch_profile.p
   cluster_configuration   = data.emr_cluster_configuration.c
   cluster_name            = "nightly-etl"
-  allowed_overrides       = ["CoreInstanceCount"]
+  allowed_overrides       = ["CoreInstanceCount", "CoreInstanceType"]
   fail_if_cluster_running = true
   cluster_tags            = { cost = "42" }
 }
@@ -1516,6 +1704,34 @@ fn data_sources(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}]"
     );
 
+    // A tampered function record cannot redirect the invoke policy: the
+    // data source refuses it (seed 001: users launch only what they were
+    // granted).
+    let other = sm_arn("someone-elses-state-machine");
+    let original = aws.parameter(FUNCTION_PARAM).expect("function record");
+    let mut record: Value = serde_json::from_str(&original).unwrap();
+    record["StateMachineArn"] = json!(other);
+    aws.put_parameter(FUNCTION_PARAM, &record.to_string());
+    let out = team.run(&["plan", "-input=false", "-no-color"]);
+    assert_ne!(
+        out.code,
+        0,
+        "[tf {v}] a tampered record planned:\n{}",
+        out.all()
+    );
+    let text = diagnostics_text(&out);
+    assert!(
+        text.contains("StateMachineArn") && text.contains("someone-elses-state-machine"),
+        "[tf {v}] the refusal names the tampered field: {text}"
+    );
+    let shown = team.run(&["show", "-json"]).stdout;
+    assert!(
+        !shown.contains("someone-elses-state-machine"),
+        "[tf {v}] the tampered ARN reached state"
+    );
+    aws.put_parameter(FUNCTION_PARAM, &original);
+    plan_code(&team, 0, "re-plan after the record is restored");
+
     team.destroy();
     platform.destroy();
 }
@@ -1556,6 +1772,7 @@ locals {
       Name      = "c"
       Namespace = "analytics"
       Overrides = [{ Maximum = 10, Minimum = 1, Name = "CoreInstanceCount", Path = "Instances.InstanceGroups[1].InstanceCount" }]
+      SecretConfigurations = [{ Classification = "hive-site", Property = "javax.jdo.option.ConnectionPassword", SecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf" }]
       RunJobFlow = {
         Applications = [{ Name = "Spark" }]
         Instances = {
@@ -1601,6 +1818,39 @@ struct Invalid {
 }
 
 const INVALID: &[Invalid] = &[
+    Invalid {
+        what: "notifications to something that is not an SNS topic",
+        from: r#"  cluster_tags            = { cost = "42" }
+}"#,
+        to: r#"  cluster_tags            = { cost = "42" }
+  notifications {
+    topic_arn = "arn:aws:sqs:us-east-1:123456789012:queue"
+  }
+}"#,
+        mentions: &["notifications", "SNS topic ARN"],
+        nested: "",
+    },
+    Invalid {
+        what: "a cluster tag that differs from a configuration tag only in case",
+        from: r#"cluster_tags            = { cost = "42" }"#,
+        to: r#"cluster_tags            = { cost = "42", Team = "other" }"#,
+        mentions: &["Team", "differs only in case", "team"],
+        nested: "",
+    },
+    Invalid {
+        what: "a cluster tag in the reserved emr-launch: namespace, in another case",
+        from: r#"cluster_tags            = { cost = "42" }"#,
+        to: r#"cluster_tags            = { cost = "42", "EMR-Launch:Function" = "x" }"#,
+        mentions: &["EMR-Launch:Function", "reserved"],
+        nested: "",
+    },
+    Invalid {
+        what: "configuration secrets with a service role in another account",
+        from: r#"    service_role_arn               = "arn:aws:iam::123456789012:role/analytics-p-emr-service""#,
+        to: r#"    service_role_arn               = "arn:aws:iam::999999999999:role/analytics-p-emr-service""#,
+        mentions: &["service_role_arn", "another account"],
+        nested: "",
+    },
     Invalid {
         what: "allowed_overrides names an override the configuration does not define",
         from: r#"allowed_overrides       = ["CoreInstanceCount"]"#,

@@ -681,7 +681,7 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             d.attr_error(
                 AttrPath::attr("notifications").push_attr("topic_arn"),
                 "Invalid topic ARN",
-                format!("{t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+                format!("notifications.topic_arn: {t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
             );
         }
     }
