@@ -58,7 +58,8 @@ resource "emr_launch_profile" "batch" {
 }
 
 # Spark on instance groups. A launch may set the number of core nodes (the
-# second instance_group) between 1 and 10.
+# second instance_group) between 1 and 10, and their instance type to one of
+# two memory-optimized types.
 resource "emr_cluster_configuration" "nightly" {
   namespace     = "analytics"
   name          = "nightly-spark"
@@ -93,14 +94,21 @@ resource "emr_cluster_configuration" "nightly" {
     maximum = 10
   }
 
+  override {
+    name           = "CoreInstanceType"
+    path           = "Instances.InstanceGroups[1].InstanceType"
+    allowed_values = ["r5.2xlarge", "r6i.2xlarge"]
+  }
+
   tags = {
     team = "analytics"
   }
 }
 
-# Spark and Hive with an external Hive metastore. Its credentials stay in
-# Secrets Manager: at launch, the function's launcher reads the secret and
-# merges its keys into hive-site. Terraform only sees the ARN.
+# Spark and Hive with an external Hive metastore. The password stays in
+# Secrets Manager: the request names the secret's ARN with EMR's
+# "EMR.secret@" annotation, and EMR reads the value when it configures the
+# nodes. Terraform, the state machine and its history only see the ARN.
 resource "emr_cluster_configuration" "metastore" {
   namespace     = "analytics"
   name          = "spark-metastore"
@@ -127,6 +135,7 @@ resource "emr_cluster_configuration" "metastore" {
       Properties = {
         "javax.jdo.option.ConnectionURL"        = "jdbc:mysql://metastore.internal:3306/hive"
         "javax.jdo.option.ConnectionDriverName" = "org.mariadb.jdbc.Driver"
+        "javax.jdo.option.ConnectionUserName"   = "hive"
       }
     },
   ])
@@ -135,7 +144,8 @@ resource "emr_cluster_configuration" "metastore" {
 
   secret_configuration {
     classification = "hive-site"
-    secret_arn     = var.hive_metastore_secret_arn
+    property       = "javax.jdo.option.ConnectionPassword"
+    secret_arn     = var.hive_metastore_password_secret_arn
   }
 
   tags = {
@@ -144,7 +154,8 @@ resource "emr_cluster_configuration" "metastore" {
 }
 
 # Launches nightly-spark clusters with the batch profile, straight from Step
-# Functions (no secrets, so no Lambda function).
+# Functions (no Kerberos, so no Lambda function). The whole RunJobFlow
+# request is written into the state machine at plan time.
 resource "emr_launch_function" "nightly" {
   namespace             = "analytics"
   name                  = "nightly"
@@ -152,8 +163,13 @@ resource "emr_launch_function" "nightly" {
   cluster_configuration = emr_cluster_configuration.nightly
   cluster_name          = "nightly-etl"
 
-  allowed_overrides       = ["CoreInstanceCount"]
+  allowed_overrides       = ["CoreInstanceCount", "CoreInstanceType"]
   fail_if_cluster_running = true
+
+  # One JSON message per launch, successful or failed, to an existing topic.
+  notifications {
+    topic_arn = var.launch_notifications_topic_arn
+  }
 
   # Over the configuration's tags; a launch cannot change these keys.
   cluster_tags = {
@@ -166,9 +182,11 @@ resource "emr_launch_function" "nightly" {
 }
 
 # Launches spark-metastore clusters with the same profile. The configuration
-# has a secret, so the provider also creates a dedicated launcher function
-# whose role alone may read var.hive_metastore_secret_arn. No override is
-# allowed: a launch may choose only the cluster name and extra tags.
+# has a secret, so the function puts an inline policy on the profile's
+# service role (analytics-batch-emr-service) that lets EMR read exactly
+# var.hive_metastore_password_secret_arn. There is no launcher function:
+# only Kerberos needs one. No override is allowed: a launch may choose only
+# the cluster name and extra tags.
 resource "emr_launch_function" "with_secrets" {
   namespace             = "analytics"
   name                  = "with-secrets"

@@ -18,7 +18,12 @@ output "with_secrets_invoke_policy_json" {
   value       = emr_launch_function.with_secrets.invoke_policy_json
 }
 
-output "with_secrets_launcher_role_arn" {
-  description = "The only role that reads the metastore secret; allow it kms:Decrypt if the secret uses a customer managed key."
-  value       = emr_launch_function.with_secrets.launcher_role_arn
+output "with_secrets_service_role_secret_policy_json" {
+  description = "The inline policy put on the profile's service role: EMR may read exactly the metastore password secret. If the secret uses a customer managed KMS key, the key policy must let that role decrypt."
+  value       = emr_launch_function.with_secrets.service_role_secret_policy_json
+}
+
+output "nightly_definition_json" {
+  description = "The state machine definition, with the complete RunJobFlow request every nightly launch starts from."
+  value       = emr_launch_function.nightly.definition_json
 }

@@ -129,7 +129,7 @@ resource "emr_cluster_configuration" "small" {
 }
 
 # A larger cluster on instance fleets, spread over three subnets, with managed
-# scaling and a Hive metastore whose credentials stay in Secrets Manager.
+# scaling and a Hive metastore whose password stays in Secrets Manager.
 resource "emr_cluster_configuration" "large" {
   namespace     = "analytics"
   name          = "large-spark"
@@ -195,18 +195,40 @@ resource "emr_cluster_configuration" "large" {
   step_concurrency_level = 4
   idle_timeout_seconds   = 1800
 
-  # The launcher reads this secret when a cluster is launched and merges its
-  # keys into the hive-site classification. Terraform only sees the ARN.
+  configurations_json = jsonencode([
+    {
+      Classification = "hive-site"
+      Properties = {
+        "javax.jdo.option.ConnectionURL"      = "jdbc:mysql://metastore.internal:3306/hive"
+        "javax.jdo.option.ConnectionUserName" = "hive"
+      }
+    },
+  ])
+
+  # The request carries only the ARN, as
+  # "EMR.secret@javax.jdo.option.ConnectionPassword"; EMR reads the
+  # plaintext secret when it configures the nodes. A launch function for
+  # this configuration lets the profile's service role read exactly it.
   secret_configuration {
     classification = "hive-site"
-    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:analytics/hive-metastore-AbCdEf"
+    property       = "javax.jdo.option.ConnectionPassword"
+    secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:analytics/hive-metastore-password-AbCdEf"
   }
 
+  # Bounded: a launch may choose the core fleet's Spot capacity from 0 to 48
+  # units, and the idle timeout from 10 minutes to 2 hours.
   override {
     name    = "CoreSpotCapacity"
     path    = "Instances.InstanceFleets[1].TargetSpotCapacity"
     minimum = 0
     maximum = 48
+  }
+
+  override {
+    name    = "IdleTimeout"
+    path    = "AutoTerminationPolicy.IdleTimeout"
+    minimum = 600
+    maximum = 7200
   }
 
   tags = {

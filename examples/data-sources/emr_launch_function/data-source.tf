@@ -10,8 +10,9 @@ provider "emr" {
   region = "us-east-1"
 }
 
-# A launch function managed by the platform team's workspace, read from SSM
-# Parameter Store.
+# A launch function managed by the platform team's workspace. Its ARNs are
+# derived from namespace and name; the record in SSM Parameter Store must
+# agree with them, or the plan fails.
 data "emr_launch_function" "nightly" {
   namespace = "analytics"
   name      = "nightly"
@@ -26,8 +27,9 @@ output "allowed_overrides" {
   value = data.emr_launch_function.nightly.allowed_overrides
 }
 
-# states:StartExecution on this function only: attach it to the users and
-# roles of this workspace that may launch nightly clusters.
+# states:StartExecution on this function only, built from the derived state
+# machine ARN: attach it to the users and roles of this workspace that may
+# launch nightly clusters.
 output "invoke_policy_json" {
   value = data.emr_launch_function.nightly.invoke_policy_json
 }

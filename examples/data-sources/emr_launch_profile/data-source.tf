@@ -11,7 +11,8 @@ provider "emr" {
 }
 
 # The platform team's workspace manages the profile; this workspace only
-# reads it from SSM Parameter Store.
+# reads it from SSM Parameter Store. Role ARNs are checked: created roles
+# against their derived names, declared ones against the instance profile.
 data "emr_launch_profile" "analytics" {
   namespace = "analytics"
   name      = "default"

@@ -55,12 +55,19 @@ resource "emr_cluster_configuration" "small" {
   idle_timeout_seconds = 3600
 
   # A launch may set the number of core nodes (the second instance_group
-  # above) to anything from 1 to 10, and may change nothing else.
+  # above) to anything from 1 to 10, and their instance type to one of two,
+  # and may change nothing else.
   override {
     name    = "CoreInstanceCount"
     path    = "Instances.InstanceGroups[1].InstanceCount"
     minimum = 1
     maximum = 10
+  }
+
+  override {
+    name           = "CoreInstanceType"
+    path           = "Instances.InstanceGroups[1].InstanceType"
+    allowed_values = ["m5.2xlarge", "r5.2xlarge"]
   }
 
   tags = {

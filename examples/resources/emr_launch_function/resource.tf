@@ -10,6 +10,12 @@ provider "emr" {
   region = "us-east-1"
 }
 
+# An existing SNS topic that hears about every launch.
+variable "launch_topic_arn" {
+  type    = string
+  default = "arn:aws:sns:us-east-1:123456789012:emr-launches"
+}
+
 # Who clusters run as and where (see the emr_launch_profile page).
 resource "emr_launch_profile" "analytics" {
   namespace = "analytics"
@@ -51,6 +57,12 @@ resource "emr_cluster_configuration" "small" {
     minimum = 1
     maximum = 10
   }
+
+  override {
+    name           = "CoreInstanceType"
+    path           = "Instances.InstanceGroups[1].InstanceType"
+    allowed_values = ["m5.2xlarge", "r5.2xlarge"]
+  }
 }
 
 # A Step Functions state machine that launches analytics/small-spark clusters
@@ -63,12 +75,17 @@ resource "emr_launch_function" "nightly" {
   cluster_configuration = emr_cluster_configuration.small
   cluster_name          = "nightly-etl"
 
-  # A launch may set the number of core nodes, within the configuration's
-  # bounds (1 to 10), and nothing else.
-  allowed_overrides = ["CoreInstanceCount"]
+  # A launch may set the number of core nodes (1 to 10) and their instance
+  # type (one of the configuration's allowed values), and nothing else.
+  allowed_overrides = ["CoreInstanceCount", "CoreInstanceType"]
 
   # Fail the execution while an active cluster has the requested name.
   fail_if_cluster_running = true
+
+  # One message per launch, successful or not.
+  notifications {
+    topic_arn = var.launch_topic_arn
+  }
 
   # Set on every launched cluster; a launch cannot change these keys.
   cluster_tags = {
@@ -87,4 +104,10 @@ output "state_machine_arn" {
 # Attach this to the users and roles that may launch nightly clusters.
 output "invoke_policy_json" {
   value = emr_launch_function.nightly.invoke_policy_json
+}
+
+# The complete RunJobFlow request every launch starts from, shown in full by
+# `terraform plan`.
+output "definition_json" {
+  value = emr_launch_function.nightly.definition_json
 }
