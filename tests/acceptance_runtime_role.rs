@@ -1308,6 +1308,55 @@ const INVALID: &[Invalid] = &[
         mentions: &["source_identities", "propagate_source_identity"],
     },
     Invalid {
+        what: "lake_formation_session_tag empty",
+        body: r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn          = "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole"
+    lake_formation             = true
+    lake_formation_session_tag = ""
+  }"#,
+        snippet_any_of: &[r#"lake_formation_session_tag = """#],
+        mentions: &["lake_formation_session_tag", "256"],
+    },
+    Invalid {
+        what: "lake_formation_session_tag longer than 256 characters",
+        body: r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn          = "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole"
+    lake_formation             = true
+    lake_formation_session_tag = "${join("", [for i in range(26) : "0123456789"])}"
+  }"#,
+        snippet_any_of: &["lake_formation_session_tag = \"${join("],
+        mentions: &["lake_formation_session_tag", "256"],
+    },
+    Invalid {
+        what: "grant_instance_role for an instance role in another account",
+        body: r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn   = "arn:aws:iam::999988887777:role/EMR_EC2_DefaultRole"
+    grant_instance_role = true
+  }"#,
+        snippet_any_of: &["grant_instance_role = true"],
+        mentions: &[
+            "grant_instance_role = false",
+            "999988887777",
+            "123456789012",
+        ],
+    },
+    Invalid {
+        what: "grant_instance_role by default for an instance role in another account",
+        body: r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn = "arn:aws:iam::999988887777:role/EMR_EC2_DefaultRole"
+  }"#,
+        snippet_any_of: &[],
+        mentions: &["grant_instance_role = false", "999988887777"],
+    },
+    Invalid {
         what: "s3_read without s3://",
         body: concat!(
             r#"
@@ -1409,6 +1458,29 @@ const INVALID: &[Invalid] = &[
     },
 ];
 
+/// Valid configurations next to invalid cases (each must plan a create).
+const VALID: &[(&str, &str)] = &[
+    (
+        "a custom lake_formation_session_tag",
+        r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn          = "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole"
+    lake_formation             = true
+    lake_formation_session_tag = "Acme EMR"
+  }"#,
+    ),
+    (
+        "an instance role in another account with grant_instance_role = false",
+        r#"
+  name = "emr-rt"
+  emr_on_ec2 {
+    instance_role_arn   = "arn:aws:iam::999988887777:role/EMR_EC2_DefaultRole"
+    grant_instance_role = false
+  }"#,
+    ),
+];
+
 fn resource_hcl(body: &str) -> String {
     format!("{PROVIDER}\nresource \"emr_runtime_role\" \"bad\" {{{body}\n}}\n")
 }
@@ -1453,6 +1525,18 @@ fn runtime_role_invalid_configs_fail_at_plan() {
             Vec::<String>::new(),
             "[tf {v}] planning must not change anything; recorded {recorded:?}"
         );
+
+        // Valid neighbours of the cases below plan a create too.
+        for (what, body) in VALID {
+            ws.write(&resource_hcl(body));
+            emulator.start_recording();
+            plan_code(&ws, 2, what);
+            assert_eq!(
+                emulator.mutating_actions(),
+                Vec::<String>::new(),
+                "[tf {v}] {what}: planning must not change anything"
+            );
+        }
 
         let mut failures = Vec::new();
         for case in INVALID {

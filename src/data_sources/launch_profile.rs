@@ -1,15 +1,24 @@
 //! Data source emr_launch_profile: a profile's computed attributes read from
 //! its SSM metadata, so another workspace can bind to it.
+//!
+//! The role ARNs are what a launch passes to EMR, so they are not taken from
+//! SSM on trust (seed 001 threat 2): with created roles they are derived from
+//! namespace/name exactly as the resource names them, and the stored record
+//! must agree; with declared roles the instance profile must hold the stored
+//! instance role. A disagreement fails the read, naming both values.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value as J;
 
+use crate::aws::iam_roles;
 use crate::metadata::{self, Kind};
-use crate::provider::ProviderData;
-use crate::resources::env_of;
-use crate::resources::launch_profile::{computed_attrs, err};
+use crate::provider::{Configured, ProviderData};
+use crate::resources::launch_profile::{
+    computed_attrs, err, instance_profile_arn, role_arn, role_names,
+};
+use crate::resources::{env_of, Env};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
@@ -77,6 +86,9 @@ impl DataSource for LaunchProfileData {
                 .unwrap_or(Value::Null)
         };
         let env = env_of(&c);
+        let roles = checked_roles(&c, &env, ns, n, &d)
+            .await
+            .map_err(|e| err("reading", &id, format!("{e} (parameter {pname})")))?;
         let mut st = data_schema().block.empty_value();
         st.set_attr("id", Value::String(id));
         st.set_attr("namespace", Value::string(ns));
@@ -99,17 +111,223 @@ impl DataSource for LaunchProfileData {
             "kerberos_attributes_secret_arn",
             s("KerberosAttributesSecretArn"),
         );
-        st.set_attr("service_role_arn", s("ServiceRole"));
-        st.set_attr("instance_role_arn", s("InstanceRole"));
-        st.set_attr("instance_profile_arn", s("InstanceProfile"));
+        st.set_attr("service_role_arn", Value::String(roles.service));
+        st.set_attr("instance_role_arn", Value::String(roles.instance));
         st.set_attr(
-            "autoscaling_role_arn",
-            d.get("AutoScalingRole")
-                .and_then(J::as_str)
-                .map(Value::string)
-                .unwrap_or(Value::string("")),
+            "instance_profile_arn",
+            Value::String(roles.instance_profile),
         );
+        st.set_attr("autoscaling_role_arn", Value::String(roles.autoscaling));
         st.set_attr("metadata_json", Value::String(doc));
         Ok(st)
+    }
+}
+
+/// The role ARNs a profile's metadata may be trusted with.
+#[derive(Debug, PartialEq)]
+pub struct Roles {
+    pub service: String,
+    pub instance: String,
+    pub instance_profile: String,
+    pub autoscaling: String,
+}
+
+fn stored<'a>(d: &'a J, key: &str) -> &'a str {
+    d.get(key).and_then(J::as_str).unwrap_or_default()
+}
+
+const TAMPERED: &str = "the stored metadata was changed outside Terraform; re-apply the profile's workspace to restore it";
+
+/// Why `arn` is not an ARN of the provider's partition and account, if it is not.
+fn foreign(env: &Env, arn: &str) -> Option<String> {
+    match crate::validate::parse_arn(arn) {
+        Some(a) if a.partition == env.partition && a.account == env.account => None,
+        Some(a) => Some(format!(
+            "it is in partition {} account {}, not the provider's {} account {}",
+            a.partition, a.account, env.partition, env.account
+        )),
+        None => Some("it is not an ARN".to_string()),
+    }
+}
+
+/// With created roles (RolesCreated = true): the ARNs the resource derives
+/// from namespace/name, or why the stored record disagrees.
+pub fn created_roles(env: &Env, namespace: &str, name: &str, d: &J) -> Result<Roles, String> {
+    let names = role_names(namespace, name);
+    let want = Roles {
+        service: role_arn(env, &names.service),
+        instance: role_arn(env, &names.instance),
+        instance_profile: instance_profile_arn(env, &names.instance),
+        autoscaling: role_arn(env, &names.autoscaling),
+    };
+    for (key, expected) in [
+        ("ServiceRole", &want.service),
+        ("InstanceRole", &want.instance),
+        ("InstanceProfile", &want.instance_profile),
+        ("AutoScalingRole", &want.autoscaling),
+    ] {
+        let got = stored(d, key);
+        if got != expected {
+            let why = foreign(env, got)
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            return Err(format!(
+                "the profile {namespace}/{name} creates its roles, so {key} must be {expected:?}, but the stored record says {got:?}{why}; {TAMPERED}"
+            ));
+        }
+    }
+    Ok(want)
+}
+
+/// The stored role ARNs, checked against IAM and the profile's own names.
+async fn checked_roles(
+    c: &Configured,
+    env: &Env,
+    namespace: &str,
+    name: &str,
+    d: &J,
+) -> Result<Roles, String> {
+    match d.get("RolesCreated").and_then(J::as_bool) {
+        Some(true) => created_roles(env, namespace, name, d),
+        Some(false) => declared_roles(c, env, namespace, name, d).await,
+        None => Err(format!(
+            "the stored record has no RolesCreated flag, so its roles cannot be checked; {TAMPERED}"
+        )),
+    }
+}
+
+/// With declared roles: the stored instance profile must exist and hold the
+/// stored instance role; and the profile's created roles must not exist (a
+/// record turned from created to declared roles would otherwise pass).
+async fn declared_roles(
+    c: &Configured,
+    env: &Env,
+    namespace: &str,
+    name: &str,
+    d: &J,
+) -> Result<Roles, String> {
+    let iam = &c.aws.iam;
+    let roles = Roles {
+        service: stored(d, "ServiceRole").to_string(),
+        instance: stored(d, "InstanceRole").to_string(),
+        instance_profile: stored(d, "InstanceProfile").to_string(),
+        autoscaling: stored(d, "AutoScalingRole").to_string(),
+    };
+    let names = role_names(namespace, name);
+    if iam_roles::get_role(iam, &names.service).await?.is_some()
+        && iam_roles::get_role(iam, &names.instance).await?.is_some()
+    {
+        return Err(format!(
+            "the stored record says the profile {namespace}/{name} uses declared roles (RolesCreated = false), but the roles it creates ({} and {}) exist; {TAMPERED}",
+            names.service, names.instance
+        ));
+    }
+    if let Some(why) = foreign(env, &roles.instance_profile) {
+        return Err(format!(
+            "the stored InstanceProfile {:?} cannot be checked: {why}; EMR uses instance profiles of the cluster's account",
+            roles.instance_profile
+        ));
+    }
+    let profile_name = roles
+        .instance_profile
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let out = iam
+        .get_instance_profile()
+        .instance_profile_name(profile_name)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading the stored InstanceProfile {}: {}",
+                roles.instance_profile,
+                crate::aws::errors::describe(&e)
+            )
+        })?;
+    let profile = out.instance_profile();
+    let actual_profile = profile.map(|p| p.arn()).unwrap_or_default();
+    if actual_profile != roles.instance_profile {
+        return Err(format!(
+            "the stored InstanceProfile is {:?}, but IAM's instance profile {profile_name} is {actual_profile:?}; {TAMPERED}",
+            roles.instance_profile
+        ));
+    }
+    let held: Vec<&str> = profile
+        .map(|p| p.roles().iter().map(|r| r.arn()).collect())
+        .unwrap_or_default();
+    if held != [roles.instance.as_str()] {
+        return Err(format!(
+            "the stored InstanceRole is {:?}, but instance profile {} holds {}; {TAMPERED}",
+            roles.instance,
+            roles.instance_profile,
+            if held.is_empty() {
+                "no role".to_string()
+            } else {
+                format!("{held:?}")
+            }
+        ));
+    }
+    Ok(roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(partition: &str) -> Env {
+        Env {
+            partition: partition.into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn record(partition: &str) -> J {
+        let arn = |r: &str| format!("arn:{partition}:iam::123456789012:{r}");
+        json!({
+            "Namespace": "analytics", "Name": "default", "RolesCreated": true,
+            "ServiceRole": arn("role/analytics-default-emr-service"),
+            "InstanceRole": arn("role/analytics-default-emr-instance"),
+            "InstanceProfile": arn("instance-profile/analytics-default-emr-instance"),
+            "AutoScalingRole": arn("role/analytics-default-emr-autoscaling"),
+        })
+    }
+
+    #[test]
+    fn created_roles_are_derived_not_read() {
+        for p in ["aws", "aws-cn", "aws-us-gov"] {
+            let r = created_roles(&env(p), "analytics", "default", &record(p)).unwrap();
+            assert_eq!(r.service, stored(&record(p), "ServiceRole"));
+            assert_eq!(r.instance_profile, stored(&record(p), "InstanceProfile"));
+        }
+        let cases = [
+            (
+                "ServiceRole",
+                "arn:aws:iam::123456789012:role/admin",
+                "role/admin",
+            ),
+            (
+                "InstanceRole",
+                "arn:aws:iam::999988887777:role/analytics-default-emr-instance",
+                "account 999988887777",
+            ),
+            (
+                "InstanceProfile",
+                "arn:aws-cn:iam::123456789012:instance-profile/analytics-default-emr-instance",
+                "partition aws-cn",
+            ),
+            ("AutoScalingRole", "", "AutoScalingRole"),
+        ];
+        for (key, value, mention) in cases {
+            let mut d = record("aws");
+            d[key] = json!(value);
+            let e = created_roles(&env("aws"), "analytics", "default", &d).unwrap_err();
+            assert!(e.contains(key) && e.contains(mention), "{key}: {e}");
+            assert!(e.contains("outside Terraform"), "{e}");
+        }
+        // Another profile's roles are not this one's.
+        assert!(created_roles(&env("aws"), "analytics", "other", &record("aws")).is_err());
     }
 }

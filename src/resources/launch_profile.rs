@@ -14,11 +14,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
-use crate::aws::iam_roles::{self, NewRole};
-use crate::iam::least_privilege::EC2_SERVICE;
-use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::iam::{principals, PolicyDocument, Principal, Statement};
+use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
 use crate::provider::{Configured, ProviderData};
+use crate::resources::runtime_role;
 use crate::resources::{
     derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,
     tags_map, Env,
@@ -134,11 +135,11 @@ pub fn role_names(namespace: &str, name: &str) -> RoleNames {
     }
 }
 
-fn role_arn(env: &Env, name: &str) -> String {
+pub(crate) fn role_arn(env: &Env, name: &str) -> String {
     format!("arn:{}:iam::{}:role/{name}", env.partition, env.account)
 }
 
-fn instance_profile_arn(env: &Env, name: &str) -> String {
+pub(crate) fn instance_profile_arn(env: &Env, name: &str) -> String {
     format!(
         "arn:{}:iam::{}:instance-profile/{name}",
         env.partition, env.account
@@ -149,11 +150,16 @@ fn managed(env: &Env, name: &str) -> String {
     format!("arn:{}:iam::aws:policy/service-role/{name}", env.partition)
 }
 
+/// Trust of these services (short names, e.g. "elasticmapreduce"), with
+/// the principals of the provider's partition.
 fn service_trust(env: &Env, services: &[&str]) -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"])
         .principal(Principal::Typed(BTreeMap::from([(
             "Service".to_string(),
-            services.iter().map(|s| s.to_string()).collect(),
+            services
+                .iter()
+                .map(|s| principals::service(&env.partition, s))
+                .collect(),
         )])))
         .condition("StringEquals", "aws:SourceAccount", [env.account.clone()])])
 }
@@ -250,19 +256,20 @@ pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> 
 
 /// The service role may pass exactly the profile's instance and autoscaling
 /// roles (AmazonEMRServicePolicy_v2 only covers the EMR default role names).
-pub fn service_policy(instance_role: &str, autoscaling_role: &str) -> PolicyDocument {
+pub fn service_policy(env: &Env, instance_role: &str, autoscaling_role: &str) -> PolicyDocument {
+    let service = |s: &str| principals::service(&env.partition, s);
     PolicyDocument::new(vec![
         Statement::allow(["iam:PassRole"])
             .sid("PassInstanceRole")
             .resource(instance_role)
-            .condition("StringEquals", "iam:PassedToService", [EC2_SERVICE]),
+            .condition("StringEquals", "iam:PassedToService", [service("ec2")]),
         Statement::allow(["iam:PassRole"])
             .sid("PassAutoScalingRole")
             .resource(autoscaling_role)
             .condition(
                 "StringEquals",
                 "iam:PassedToService",
-                ["application-autoscaling.amazonaws.com"],
+                [service("application-autoscaling")],
             ),
     ])
 }
@@ -277,9 +284,9 @@ pub fn created_roles(
 ) -> J {
     let instance_arn = role_arn(env, &names.instance);
     let autoscaling_arn = role_arn(env, &names.autoscaling);
-    let ec2_trust = PolicyDocument::new(vec![
-        Statement::allow(["sts:AssumeRole"]).principal(Principal::service(EC2_SERVICE))
-    ]);
+    let ec2_trust = PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"]).principal(
+        Principal::service(principals::service(&env.partition, "ec2")),
+    )]);
     let mut instance_inline = Map::new();
     if let Some(p) = instance_policy(env, grants) {
         instance_inline.insert(INSTANCE_POLICY.into(), p.to_value());
@@ -290,8 +297,8 @@ pub fn created_roles(
         "service": {
             "name": names.service,
             "arn": role_arn(env, &names.service),
-            "trust_policy": service_trust(env, &["elasticmapreduce.amazonaws.com"]).to_value(),
-            "inline_policies": {SERVICE_POLICY: service_policy(&instance_arn, &autoscaling_arn).to_value()},
+            "trust_policy": service_trust(env, &["elasticmapreduce"]).to_value(),
+            "inline_policies": {SERVICE_POLICY: service_policy(env, &instance_arn, &autoscaling_arn).to_value()},
             "managed_policy_arns": [managed(env, "AmazonEMRServicePolicy_v2")],
             "permissions_boundary": boundary,
         },
@@ -307,7 +314,7 @@ pub fn created_roles(
         "autoscaling": {
             "name": names.autoscaling,
             "arn": autoscaling_arn,
-            "trust_policy": service_trust(env, &["application-autoscaling.amazonaws.com", "elasticmapreduce.amazonaws.com"]).to_value(),
+            "trust_policy": service_trust(env, &["application-autoscaling", "elasticmapreduce"]).to_value(),
             "inline_policies": {},
             "managed_policy_arns": [managed(env, "AmazonElasticMapReduceforAutoScalingRole")],
             "permissions_boundary": boundary,
@@ -707,8 +714,35 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
     }
 }
 
+/// An inline policy on a created role that is not the profile's own but is
+/// left alone (neither drift nor removed): exactly a grant another resource
+/// of this provider writes there, recognised by its statements.
+/// - instance role: emr_runtime_role's grant to assume one runtime role of
+///   the provider's account, under the name emr_runtime_role gives it;
+/// - service role: a launch function's GetSecretValue on exact secret ARNs.
+pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> bool {
+    let Ok(d) = PolicyDocument::parse(doc) else {
+        return false;
+    };
+    match kind {
+        "instance" => {
+            runtime_role::is_instance_role_grant(&d)
+                && runtime_role::instance_role_grant_target(&d).is_some_and(|arn| {
+                    validate::parse_arn(arn)
+                        .is_some_and(|a| a.partition == env.partition && a.account == env.account)
+                        && role_name_from_arn(arn)
+                            .is_some_and(|n| runtime_role::instance_grant_policy_name(n) == policy)
+                })
+        }
+        "service" => {
+            policy.starts_with(secret_grant::POLICY_PREFIX) && secret_grant::is_secret_grant(&d)
+        }
+        _ => false,
+    }
+}
+
 /// The role inside a declared instance profile (a read-only lookup).
-async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, String> {
+pub(crate) async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, String> {
     let name = profile_arn.rsplit('/').next().unwrap_or_default();
     let out = c
         .aws
@@ -732,6 +766,7 @@ async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, S
 /// Reads back the created roles in the shape of roles_json.
 async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, String> {
     let iam = &c.aws.iam;
+    let env = env_of(c);
     let mut out = Map::new();
     let mut any = false;
     for kind in ["service", "instance", "autoscaling"] {
@@ -745,13 +780,16 @@ async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, S
             continue;
         };
         any = true;
+        let own = expected.pointer(&format!("/{kind}/inline_policies"));
         let mut inline = Map::new();
         for p in iam_roles::list_inline(iam, name).await? {
-            // emr_runtime_role puts its grants on the instance role: not ours.
-            if p.starts_with(crate::resources::runtime_role::GRANT_PREFIX) {
-                continue;
-            }
             if let Some(doc) = iam_roles::get_inline(iam, name, &p).await? {
+                // Another resource's exact grant is not ours; anything else
+                // under any name is drift.
+                let is_own = own.and_then(|o| o.get(&p)).is_some();
+                if !is_own && is_tolerated_grant(&env, kind, &p, &doc) {
+                    continue;
+                }
                 let v = PolicyDocument::parse(&doc)
                     .map(|d| d.to_value())
                     .unwrap_or(J::String(doc));
@@ -800,6 +838,7 @@ impl LaunchProfile {
         prior_roles: Option<&J>,
     ) -> Result<(), String> {
         let iam = &c.aws.iam;
+        let env = env_of(c);
         let Some(doc) = st
             .str_attr("roles_json")
             .and_then(|s| serde_json::from_str::<J>(s).ok())
@@ -856,12 +895,17 @@ impl LaunchProfile {
                 .cloned()
                 .unwrap_or_default();
             let have_names = iam_roles::list_inline(iam, name).await?;
-            let foreign = |p: &str| p.starts_with(crate::resources::runtime_role::GRANT_PREFIX);
-            for p in have_names
-                .iter()
-                .filter(|p| !want_inline.contains_key(*p) && !foreign(p))
-            {
-                iam_roles::delete_inline(iam, name, p).await?;
+            for p in have_names.iter().filter(|p| !want_inline.contains_key(*p)) {
+                let tolerated = match iam_roles::get_inline(iam, name, p).await? {
+                    Some(d) => is_tolerated_grant(&env, kind, p, &d),
+                    None => continue,
+                };
+                if !tolerated {
+                    crate::info!("removing an inline policy the profile does not grant", "role" => name, "policy" => p);
+                    iam_roles::delete_inline(iam, name, p)
+                        .await
+                        .map_err(|e| format!("removing inline policy {p} from {name}: {e}"))?;
+                }
             }
             for (p, d) in &want_inline {
                 if have.and_then(|h| h["inline_policies"].get(p)) != Some(d) {
@@ -1441,10 +1485,187 @@ mod tests {
         assert_eq!(sids.len(), 4, "{inst}");
         assert!(inst.to_string().contains("arn:aws:s3:::acme-emr/logs/*"));
         let pass = service_policy(
+            &env(),
             "arn:aws:iam::123456789012:role/i",
             "arn:aws:iam::123456789012:role/a",
         );
         assert_least_privilege(&pass);
+    }
+
+    fn no_grants() -> InstanceGrants {
+        InstanceGrants {
+            logs_uri: Some("s3://acme-emr/logs/".into()),
+            artifacts_uri: None,
+            s3_read: vec![],
+            s3_write: vec![],
+            kms_key_arns: vec![],
+        }
+    }
+
+    #[test]
+    fn created_roles_follow_the_partition() {
+        let names = role_names("analytics", "default");
+        for (partition, region, ec2, emr, autoscaling) in [
+            (
+                "aws",
+                "us-east-1",
+                "ec2.amazonaws.com",
+                "elasticmapreduce.amazonaws.com",
+                "application-autoscaling.amazonaws.com",
+            ),
+            (
+                "aws-cn",
+                "cn-north-1",
+                "ec2.amazonaws.com.cn",
+                "elasticmapreduce.amazonaws.com.cn",
+                "application-autoscaling.amazonaws.com.cn",
+            ),
+            (
+                "aws-us-gov",
+                "us-gov-west-1",
+                "ec2.amazonaws.com",
+                "elasticmapreduce.amazonaws.com",
+                "application-autoscaling.amazonaws.com",
+            ),
+        ] {
+            let env = Env {
+                partition: partition.into(),
+                account: "123456789012".into(),
+                region: region.into(),
+            };
+            let doc = created_roles(&env, &names, &no_grants(), &[], None);
+            let services = |kind: &str| {
+                doc[kind]["trust_policy"]["Statement"][0]["Principal"]["Service"].clone()
+            };
+            assert_eq!(services("instance"), json!([ec2]), "{partition}");
+            assert_eq!(services("service"), json!([emr]), "{partition}");
+            assert_eq!(
+                services("autoscaling"),
+                json!([autoscaling, emr]),
+                "{partition}"
+            );
+            let pass = &doc["service"]["inline_policies"][SERVICE_POLICY]["Statement"];
+            let passed: Vec<&J> = pass
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| &s["Condition"]["StringEquals"]["iam:PassedToService"][0])
+                .collect();
+            assert_eq!(passed, [&json!(autoscaling), &json!(ec2)], "{partition}");
+            let prefix = format!("arn:{partition}:");
+            assert_eq!(
+                doc["instance"]["arn"],
+                json!(format!(
+                    "{prefix}iam::123456789012:role/analytics-default-emr-instance"
+                ))
+            );
+            assert_eq!(
+                doc["instance"]["instance_profile_arn"],
+                json!(format!(
+                    "{prefix}iam::123456789012:instance-profile/analytics-default-emr-instance"
+                ))
+            );
+            assert_eq!(
+                doc["service"]["managed_policy_arns"],
+                json!([format!(
+                    "{prefix}iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"
+                )])
+            );
+            assert!(doc
+                .to_string()
+                .contains(&format!("{prefix}s3:::acme-emr/logs/*")));
+            if partition != "aws" {
+                assert!(!doc.to_string().contains("arn:aws:"), "{partition}: {doc}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_exact_provider_grants_are_left_alone() {
+        use crate::resources::runtime_role::{
+            instance_grant_policy_name, instance_role_policy, Ec2Trust,
+        };
+        let env = env();
+        let rt = "arn:aws:iam::123456789012:role/emr/emr-rt-analyst";
+        let grant = |arn: &str, propagate: bool| {
+            instance_role_policy(
+                arn,
+                &Ec2Trust {
+                    propagate_source_identity: propagate,
+                    source_identities: if propagate {
+                        vec!["alice".into()]
+                    } else {
+                        vec![]
+                    },
+                    ..Ec2Trust::default()
+                },
+            )
+            .canonical()
+        };
+        let name = instance_grant_policy_name("emr-rt-analyst");
+        assert!(is_tolerated_grant(
+            &env,
+            "instance",
+            &name,
+            &grant(rt, false)
+        ));
+        assert!(is_tolerated_grant(
+            &env,
+            "instance",
+            &name,
+            &grant(rt, true)
+        ));
+        // Under another name (e.g. emr-runtime-role-evil), on another role kind,
+        // for a role of another account: not a grant emr_runtime_role writes.
+        assert!(!is_tolerated_grant(
+            &env,
+            "instance",
+            "emr-runtime-role-evil",
+            &grant(rt, false)
+        ));
+        assert!(!is_tolerated_grant(
+            &env,
+            "service",
+            &name,
+            &grant(rt, false)
+        ));
+        assert!(!is_tolerated_grant(
+            &env,
+            "autoscaling",
+            &name,
+            &grant(rt, false)
+        ));
+        let foreign = "arn:aws:iam::999988887777:role/emr-rt-analyst";
+        assert!(!is_tolerated_grant(
+            &env,
+            "instance",
+            &name,
+            &grant(foreign, false)
+        ));
+        let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        assert!(!is_tolerated_grant(
+            &env,
+            "instance",
+            "emr-runtime-role-evil",
+            admin
+        ));
+        assert!(!is_tolerated_grant(&env, "instance", &name, admin));
+        assert!(!is_tolerated_grant(&env, "instance", &name, "not json"));
+        let wider = grant(rt, false).replace("sts:TagSession", "sts:*");
+        assert!(!is_tolerated_grant(&env, "instance", &name, &wider));
+
+        let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf";
+        let sg = secret_grant::document(&[secret.to_string()]).canonical();
+        let sname = secret_grant::policy_name("emr-launch-analytics-nightly");
+        assert!(is_tolerated_grant(&env, "service", &sname, &sg));
+        assert!(!is_tolerated_grant(&env, "service", "other-name", &sg));
+        assert!(!is_tolerated_grant(&env, "instance", &sname, &sg));
+        assert!(!is_tolerated_grant(&env, "service", &sname, admin));
+        let star = secret_grant::document(&[
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:*".into(),
+        ])
+        .canonical();
+        assert!(!is_tolerated_grant(&env, "service", &sname, &star));
     }
 
     #[test]

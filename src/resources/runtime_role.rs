@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
-use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::provider::{Configured, ProviderData};
 use crate::resources::{
     env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
@@ -28,8 +28,11 @@ const TYPE_NAME: &str = "emr_runtime_role";
 /// Inline policy names on the runtime role.
 pub const PERMISSIONS_POLICY: &str = "emr-runtime-role-permissions";
 pub const CUSTOM_POLICY: &str = "emr-runtime-role-custom";
-/// The Lake Formation session tag EMR sets on runtime-role sessions.
+/// The Lake Formation session tag EMR sets on runtime-role sessions (the
+/// default of `emr_on_ec2.lake_formation_session_tag`).
 pub const LF_SESSION_TAG: &str = "Amazon EMR";
+/// STS session tag values are at most 256 characters.
+const MAX_SESSION_TAG: usize = 256;
 const MAX_ROLE_NAME: usize = 64;
 
 /// Prefix of the inline policies runtime roles put on instance roles.
@@ -58,8 +61,9 @@ pub fn schema() -> Schema {
         .attr(Attribute::optional("external_id", Type::String).desc("Required `sts:ExternalId`, e.g. the security configuration's `external_id` (`\"\"` means none)."))
         .attr(Attribute::optional("propagate_source_identity", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:SetSourceIdentity` (the security configuration propagates source identity)."))
         .attr(Attribute::optional("source_identities", set()).desc("Only these source identities (`sts:SourceIdentity` condition). Needs `propagate_source_identity`."))
-        .attr(Attribute::optional("lake_formation", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:TagSession` only with the Lake Formation session tag `LakeFormationAuthorizedCaller = Amazon EMR`."))
-        .attr(Attribute::optional("grant_instance_role", Type::Bool).default(Value::Bool(true)).desc("Manage an inline policy on the instance role that allows it to assume exactly this role."));
+        .attr(Attribute::optional("lake_formation", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:TagSession` only with the Lake Formation session tag `LakeFormationAuthorizedCaller = <lake_formation_session_tag>`."))
+        .attr(Attribute::optional("lake_formation_session_tag", Type::String).default(Value::string(LF_SESSION_TAG)).desc("Value of the `LakeFormationAuthorizedCaller` session tag the trust requires with `lake_formation` (the security configuration's `lake_formation_authorized_session_tag`; 1 to 256 characters)."))
+        .attr(Attribute::optional("grant_instance_role", Type::Bool).default(Value::Bool(true)).desc("Manage an inline policy on the instance role that allows it to assume exactly this role. Only for an instance role in the provider's account; for another account set it to false and grant there."));
     let serverless = Block::new()
         .desc("Trust of `emr-serverless.amazonaws.com` in this account: EMR Serverless jobs run as this role.")
         .attr(Attribute::optional("trusted_identity_propagation", Type::Bool).default(Value::Bool(false)).desc("Trust `sts:SetContext` for Identity Center trusted identity propagation (seed 004)."))
@@ -94,14 +98,29 @@ pub fn schema() -> Schema {
 
 // ---------- policy generation (pure) ----------
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Ec2Trust {
     pub instance_role_arn: String,
     pub external_id: Option<String>,
     pub propagate_source_identity: bool,
     pub source_identities: Vec<String>,
     pub lake_formation: bool,
+    pub lake_formation_session_tag: String,
     pub grant_instance_role: bool,
+}
+
+impl Default for Ec2Trust {
+    fn default() -> Self {
+        Ec2Trust {
+            instance_role_arn: String::new(),
+            external_id: None,
+            propagate_source_identity: false,
+            source_identities: Vec::new(),
+            lake_formation: false,
+            lake_formation_session_tag: LF_SESSION_TAG.to_string(),
+            grant_instance_role: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -141,7 +160,7 @@ pub fn trust_policy(
                     .condition(
                         "StringEquals",
                         "aws:RequestTag/LakeFormationAuthorizedCaller",
-                        [LF_SESSION_TAG],
+                        [e.lake_formation_session_tag.clone()],
                     ),
             ));
         }
@@ -166,7 +185,10 @@ pub fn trust_policy(
         }
         let mut stmt = Statement::allow(actions)
             .sid("EmrServerlessAssume")
-            .principal(Principal::service("emr-serverless.amazonaws.com"))
+            .principal(Principal::service(principals::service(
+                &env.partition,
+                "emr-serverless",
+            )))
             .condition("StringEquals", "aws:SourceAccount", [env.account.clone()]);
         if !s.application_arns.is_empty() {
             stmt = stmt.condition("ArnLike", "aws:SourceArn", s.application_arns.clone());
@@ -267,6 +289,47 @@ pub fn instance_role_policy(role_arn: &str, ec2: &Ec2Trust) -> PolicyDocument {
     PolicyDocument::new(st)
 }
 
+/// The runtime role ARN a grant written by `instance_role_policy` is about:
+/// the one Resource all its statements share (`None` when there is not
+/// exactly one, or it is not a plain role ARN).
+pub fn instance_role_grant_target(doc: &PolicyDocument) -> Option<&str> {
+    let arns: BTreeSet<&str> = doc
+        .statements
+        .iter()
+        .flat_map(|s| s.resources.iter().map(String::as_str))
+        .collect();
+    let mut it = arns.into_iter();
+    match (it.next(), it.next()) {
+        (Some(arn), None) if validate::iam_role_arn(arn).is_ok() => Some(arn),
+        _ => None,
+    }
+}
+
+/// True when `doc` is exactly what emr_runtime_role puts on an instance
+/// role (`instance_role_policy`) for some runtime role: the grant is
+/// generated again from the role ARN in its Resource and the options its
+/// statements show, and must be equal. Anything extra (another action,
+/// statement, resource, condition or a wildcard) makes it something else.
+pub fn is_instance_role_grant(doc: &PolicyDocument) -> bool {
+    let Some(arn) = instance_role_grant_target(doc) else {
+        return false;
+    };
+    let source = doc
+        .statements
+        .iter()
+        .find(|s| s.actions.contains("sts:SetSourceIdentity"));
+    let ec2 = Ec2Trust {
+        propagate_source_identity: source.is_some(),
+        source_identities: source
+            .and_then(|s| s.conditions.get("StringEquals"))
+            .and_then(|m| m.get("sts:SourceIdentity"))
+            .map(|v| v.iter().cloned().collect())
+            .unwrap_or_default(),
+        ..Ec2Trust::default()
+    };
+    instance_role_policy(arn, &ec2).canonical() == doc.canonical()
+}
+
 /// What a caller needs to run work as this role only (seed 002 "Control
 /// access"; for serverless, StartJobRun plus PassRole of this role).
 pub fn caller_policy(
@@ -315,7 +378,7 @@ pub fn caller_policy(
                 .condition(
                     "StringEquals",
                     "iam:PassedToService",
-                    ["emr-serverless.amazonaws.com"],
+                    [principals::service(&env.partition, "emr-serverless")],
                 ),
         );
     }
@@ -344,6 +407,10 @@ fn ec2_from(v: &Value) -> Option<Option<Ec2Trust>> {
             .unwrap_or(false),
         source_identities: strings(v.get("source_identities"))?,
         lake_formation: v.get("lake_formation").as_bool().unwrap_or(false),
+        lake_formation_session_tag: v
+            .str_attr("lake_formation_session_tag")
+            .unwrap_or(LF_SESSION_TAG)
+            .to_string(),
         grant_instance_role: v.get("grant_instance_role").as_bool().unwrap_or(true),
     }))
 }
@@ -483,6 +550,46 @@ fn application_arn(s: &str) -> Result<(), String> {
     }
 }
 
+/// An STS session tag value: 1 to 256 characters of letters, digits, spaces
+/// and `_.:/=+-@` (what the `LakeFormationAuthorizedCaller` tag may carry).
+fn session_tag_value(s: &str) -> Result<(), String> {
+    let n = s.chars().count();
+    let chars_ok = s
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c));
+    if (1..=MAX_SESSION_TAG).contains(&n) && chars_ok {
+        Ok(())
+    } else {
+        Err(format!("lake_formation_session_tag must be 1 to {MAX_SESSION_TAG} characters of letters, digits, spaces and _.:/=+-@ (got {n} characters); it must equal the security configuration's lake_formation_authorized_session_tag (EMR's default is \"{LF_SESSION_TAG}\")."))
+    }
+}
+
+/// Checks that need the provider's account: the instance-role grant is put
+/// on a role found by name in this account, so an instance role in another
+/// account (or partition) would have a same-named local role edited instead.
+pub fn plan_checks(env: &Env, config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let ec2 = config.get("emr_on_ec2");
+    let grant = ec2.get("grant_instance_role");
+    // null = the default, true.
+    if grant.is_unknown() || grant.as_bool() == Some(false) {
+        return d;
+    }
+    let Some(arn) = ec2.str_attr("instance_role_arn") else {
+        return d;
+    };
+    if let Some(a) = validate::parse_arn(arn) {
+        if a.account != env.account || a.partition != env.partition {
+            d.attr_error(
+                AttrPath::parse_dotted("emr_on_ec2.grant_instance_role"),
+                "Instance role in another account",
+                format!("instance_role_arn {arn:?} is in account {} ({}), not the provider's account {} ({}). With grant_instance_role = true the provider would edit the role named {:?} in its own account, not that role. Set grant_instance_role = false and, in that account, grant the instance role sts:AssumeRole and sts:TagSession on this runtime role.", a.account, a.partition, env.account, env.partition, role_name_from_arn(arn).unwrap_or(arn)),
+            );
+        }
+    }
+    d
+}
+
 pub fn validate_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
     let name = config.get("name");
@@ -549,6 +656,15 @@ pub fn validate_config(config: &Value) -> Diagnostics {
             d.attr_error(
                 AttrPath::parse_dotted("emr_on_ec2.external_id"),
                 "Invalid external id",
+                msg,
+            );
+        }
+    }
+    if let Some(t) = ec2.get("lake_formation_session_tag").as_str() {
+        if let Err(msg) = session_tag_value(t) {
+            d.attr_error(
+                AttrPath::parse_dotted("emr_on_ec2.lake_formation_session_tag"),
+                "Invalid Lake Formation session tag",
                 msg,
             );
         }
@@ -734,6 +850,14 @@ impl RuntimeRole {
             }
         }
         if let (Some(inst), false) = (new_instance, want_grant.is_empty()) {
+            // Plan refuses this; never edit a same-named role of this account.
+            let arn = st
+                .get("emr_on_ec2")
+                .str_attr("instance_role_arn")
+                .unwrap_or_default();
+            if plan_checks(&env_of(c), st).has_errors() {
+                return Err(format!("instance role {arn} is not in the provider's account; set grant_instance_role = false"));
+            }
             let changed = prior
                 .str_attr("instance_role_policy_json")
                 .unwrap_or_default()
@@ -773,6 +897,7 @@ impl Resource for RuntimeRole {
         diags.extend(validate_config(req.config));
         let Ok(c) = self.data.get() else { return };
         let env = env_of(&c);
+        diags.extend(plan_checks(&env, req.config));
         if req.prior.is_null() {
             if let Some(n) = req.config.str_attr("name") {
                 planned.set_attr("id", Value::string(n));
@@ -896,6 +1021,18 @@ impl Resource for RuntimeRole {
                 if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
                     m.insert("grant_instance_role".into(), Value::Bool(has));
                 }
+            }
+        }
+        // State written before lake_formation_session_tag existed holds null
+        // there: record what the trust uses, so no diff appears from nothing.
+        if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
+            if m.get("lake_formation_session_tag")
+                .is_none_or(Value::is_null)
+            {
+                let tag = PolicyDocument::parse(&role.trust_policy)
+                    .map(|d| lf_session_tag_of(&d))
+                    .unwrap_or_else(|_| LF_SESSION_TAG.to_string());
+                m.insert("lake_formation_session_tag".into(), Value::String(tag));
             }
         }
         st.set_attr("id", Value::string(&role.name));
@@ -1134,6 +1271,19 @@ impl Import for RuntimeRole {
     }
 }
 
+/// The Lake Formation session tag a trust policy requires (the default
+/// when it has no such statement).
+fn lf_session_tag_of(trust: &PolicyDocument) -> String {
+    trust
+        .statements
+        .iter()
+        .find(|s| s.sid.as_deref() == Some("EmrLakeFormationTagSession"))
+        .and_then(|s| s.conditions.get("StringEquals"))
+        .and_then(|m| m.get("aws:RequestTag/LakeFormationAuthorizedCaller"))
+        .and_then(|v| v.iter().next().cloned())
+        .unwrap_or_else(|| LF_SESSION_TAG.to_string())
+}
+
 /// Rebuilds the configuration-side attributes from what IAM holds, using the
 /// statement ids this provider writes.
 fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Value {
@@ -1189,6 +1339,10 @@ fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Valu
                     (
                         "lake_formation",
                         Value::Bool(by_sid("EmrLakeFormationTagSession").is_some()),
+                    ),
+                    (
+                        "lake_formation_session_tag",
+                        Value::String(lf_session_tag_of(&doc)),
                     ),
                     ("grant_instance_role", Value::Bool(true)),
                 ]),
@@ -1468,6 +1622,257 @@ mod tests {
     }
 
     #[test]
+    fn lake_formation_session_tag_is_the_trusted_tag_value() {
+        let e = Ec2Trust {
+            lake_formation: true,
+            lake_formation_session_tag: "Acme EMR".into(),
+            ..ec2()
+        };
+        let d = trust_policy(&env(), Some(&e), None).to_value();
+        let want = json!([
+            {"Sid":"EmrInstanceRoleAssume","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:AssumeRole"]},
+            {"Sid":"EmrLakeFormationTagSession","Effect":"Allow","Principal":{"AWS":[INSTANCE]},"Action":["sts:TagSession"],
+             "Condition":{"StringEquals":{"aws:RequestTag/LakeFormationAuthorizedCaller":["Acme EMR"]}}}
+        ]);
+        let want =
+            PolicyDocument::parse(&json!({"Version":"2012-10-17","Statement":want}).to_string())
+                .unwrap()
+                .to_value();
+        assert_eq!(d, want);
+        // Import reads it back from the trust policy.
+        let role = iam_roles::RemoteRole {
+            path: "/".into(),
+            trust_policy: trust_policy(&env(), Some(&e), None).canonical(),
+            ..Default::default()
+        };
+        let st = import_state(&role, None);
+        assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
+        // Omitted in a configuration: the default.
+        let v = Value::object([("instance_role_arn", Value::string(INSTANCE))]);
+        assert_eq!(
+            ec2_from(&v).flatten().map(|e| e.lake_formation_session_tag),
+            Some(LF_SESSION_TAG.to_string())
+        );
+    }
+
+    #[test]
+    fn instance_role_grant_is_recognised_exactly() {
+        let roles = [
+            ROLE,
+            "arn:aws:iam::123456789012:role/emr-rt",
+            "arn:aws-cn:iam::123456789012:role/x/y/emr-rt",
+        ];
+        let flags: [(bool, &[&str]); 4] = [
+            (false, &[]),
+            (true, &[]),
+            (true, &["alice"]),
+            (true, &["alice", "bob"]),
+        ];
+        for role in roles {
+            for (propagate, ids) in flags {
+                let e = Ec2Trust {
+                    propagate_source_identity: propagate,
+                    source_identities: ids.iter().map(|s| s.to_string()).collect(),
+                    ..ec2()
+                };
+                let g = instance_role_policy(role, &e);
+                assert!(is_instance_role_grant(&g), "{}", g.canonical());
+                // As IAM hands it back: any JSON form of the same document.
+                let reparsed = PolicyDocument::parse(&g.canonical()).unwrap();
+                assert!(is_instance_role_grant(&reparsed));
+                assert_eq!(instance_role_grant_target(&g), Some(role));
+            }
+        }
+        let refused = |what: &str, doc: serde_json::Value| {
+            let d = PolicyDocument::parse(&doc.to_string()).unwrap();
+            assert!(!is_instance_role_grant(&d), "{what} was accepted: {doc}");
+        };
+        let assume = |extra: serde_json::Value| {
+            let mut s = json!({"Sid":"AssumeRuntimeRole","Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":[ROLE]});
+            if let (Some(m), Some(x)) = (s.as_object_mut(), extra.as_object()) {
+                for (k, v) in x {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+            s
+        };
+        let doc = |st: serde_json::Value| json!({"Version":"2012-10-17","Statement":st});
+        refused(
+            "iam:PassRole added",
+            doc(json!([assume(
+                json!({"Action":["sts:AssumeRole","sts:TagSession","iam:PassRole"]})
+            )])),
+        );
+        refused(
+            "an extra action",
+            doc(json!([assume(
+                json!({"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]})
+            )])),
+        );
+        refused("Resource *", doc(json!([assume(json!({"Resource":"*"}))])));
+        refused(
+            "a role wildcard",
+            doc(json!([assume(
+                json!({"Resource":"arn:aws:iam::123456789012:role/*"})
+            )])),
+        );
+        refused(
+            "two roles",
+            doc(json!([assume(json!({"Resource":[ROLE, INSTANCE]}))])),
+        );
+        refused(
+            "action wildcard",
+            doc(json!([assume(json!({"Action":"sts:*"}))])),
+        );
+        refused(
+            "admin",
+            doc(json!([{"Effect":"Allow","Action":"*","Resource":"*"}])),
+        );
+        refused(
+            "NotAction",
+            doc(json!([assume(json!({"NotAction":["iam:*"]}))])),
+        );
+        refused(
+            "a Deny turned around",
+            doc(json!([assume(json!({"Effect":"Deny"}))])),
+        );
+        refused("another sid", doc(json!([assume(json!({"Sid":"Other"}))])));
+        refused(
+            "an extra condition",
+            doc(json!([assume(
+                json!({"Condition":{"StringEquals":{"aws:RequestTag/x":["y"]}}})
+            )])),
+        );
+        refused(
+            "an extra statement",
+            doc(
+                json!([assume(json!({})), {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]),
+            ),
+        );
+        refused(
+            "an extra statement on the same role",
+            doc(
+                json!([assume(json!({})), {"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":ROLE}]),
+            ),
+        );
+        refused(
+            "source identity without its sid",
+            doc(
+                json!([assume(json!({})), {"Effect":"Allow","Action":"sts:SetSourceIdentity","Resource":ROLE}]),
+            ),
+        );
+        refused(
+            "an Id",
+            json!({"Version":"2012-10-17","Id":"x","Statement":[assume(json!({}))]}),
+        );
+        refused(
+            "a user, not a role",
+            doc(json!([assume(
+                json!({"Resource":"arn:aws:iam::123456789012:user/x"})
+            )])),
+        );
+        // The control: the same builder yields an accepted document.
+        let ok = PolicyDocument::parse(&doc(json!([assume(json!({}))])).to_string()).unwrap();
+        assert!(is_instance_role_grant(&ok));
+    }
+
+    fn env_in(partition: &str, region: &str) -> Env {
+        Env {
+            partition: partition.into(),
+            account: ACCT.into(),
+            region: region.into(),
+        }
+    }
+
+    #[test]
+    fn policies_follow_the_partition() {
+        for (partition, region) in [("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")] {
+            let env = env_in(partition, region);
+            let role = format!("arn:{partition}:iam::{ACCT}:role/emr-rt");
+            let inst = format!("arn:{partition}:iam::{ACCT}:role/EMR_EC2_DefaultRole");
+            let e = Ec2Trust {
+                instance_role_arn: inst.clone(),
+                ..ec2()
+            };
+            let sls = ServerlessTrust::default();
+            let trust = trust_policy(&env, Some(&e), Some(&sls));
+            let serverless = principals::service(partition, "emr-serverless");
+            let s = trust
+                .statements
+                .iter()
+                .find(|s| s.sid.as_deref() == Some("EmrServerlessAssume"))
+                .unwrap();
+            assert_eq!(
+                s.principal,
+                Some(Principal::service(serverless.clone())),
+                "{partition}"
+            );
+            let caller = caller_policy(&env, &role, Some(&e), Some(&sls));
+            let text = caller.canonical();
+            assert!(!text.contains("arn:aws:"), "{partition}: {text}");
+            assert!(
+                text.contains(&format!(
+                    "arn:{partition}:elasticmapreduce:{region}:{ACCT}:cluster/*"
+                )),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!(
+                    "arn:{partition}:emr-serverless:{region}:{ACCT}:/applications/*"
+                )),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!("\"iam:PassedToService\":[\"{serverless}\"]")),
+                "{text}"
+            );
+            let perms = permissions_policy(&env, &["s3://datalake/p/".into()], &[], &[]).unwrap();
+            assert!(perms
+                .canonical()
+                .contains(&format!("arn:{partition}:s3:::datalake/p/*")));
+            assert!(!perms.canonical().contains("arn:aws:"));
+            assert_eq!(role_arn(&env, "/", "emr-rt"), role);
+        }
+    }
+
+    #[test]
+    fn grant_to_an_instance_role_in_another_account_is_refused_at_plan() {
+        let cfg = |arn: &str, grant: Value| {
+            let mut v = schema().block.empty_value();
+            v.set_attr(
+                "emr_on_ec2",
+                Value::object([
+                    ("instance_role_arn", Value::string(arn)),
+                    ("grant_instance_role", grant),
+                ]),
+            );
+            v
+        };
+        let other = "arn:aws:iam::999988887777:role/EMR_EC2_DefaultRole";
+        for grant in [Value::Bool(true), Value::Null] {
+            let d = plan_checks(&env(), &cfg(other, grant));
+            let e = d.iter().next().expect("an error");
+            assert_eq!(
+                e.path.as_ref().map(|p| p.to_string()).as_deref(),
+                Some("emr_on_ec2.grant_instance_role")
+            );
+            let text = format!("{d}");
+            assert!(
+                text.contains("grant_instance_role = false") && text.contains("999988887777"),
+                "{text}"
+            );
+        }
+        let gov = "arn:aws-us-gov:iam::123456789012:role/EMR_EC2_DefaultRole";
+        assert!(plan_checks(&env(), &cfg(gov, Value::Bool(true))).has_errors());
+        assert!(!plan_checks(&env(), &cfg(other, Value::Bool(false))).has_errors());
+        assert!(!plan_checks(&env(), &cfg(other, Value::Unknown)).has_errors());
+        assert!(!plan_checks(&env(), &cfg(INSTANCE, Value::Bool(true))).has_errors());
+        let mut serverless_only = schema().block.empty_value();
+        serverless_only.set_attr("emr_serverless", Value::object([]));
+        assert!(!plan_checks(&env(), &serverless_only).has_errors());
+    }
+
+    #[test]
     fn invalid_configurations_name_their_attribute() {
         let base = || {
             let mut v = schema().block.empty_value();
@@ -1480,6 +1885,7 @@ mod tests {
                     ("propagate_source_identity", Value::Bool(false)),
                     ("source_identities", Value::Null),
                     ("lake_formation", Value::Bool(false)),
+                    ("lake_formation_session_tag", Value::string(LF_SESSION_TAG)),
                     ("grant_instance_role", Value::Bool(true)),
                 ]),
             );
@@ -1538,6 +1944,21 @@ mod tests {
                 }
                 b
             }),
+            (
+                "emr_on_ec2.lake_formation_session_tag",
+                ec2_with("lake_formation_session_tag", Value::string("")),
+            ),
+            (
+                "emr_on_ec2.lake_formation_session_tag",
+                ec2_with("lake_formation_session_tag", Value::string("x".repeat(257))),
+            ),
+            (
+                "emr_on_ec2.lake_formation_session_tag",
+                ec2_with(
+                    "lake_formation_session_tag",
+                    Value::string("Amazon EMR;drop"),
+                ),
+            ),
             ("s3_read", with("s3_read", sset(&["datalake/curated/"]))),
             (
                 "s3_write",
@@ -1584,6 +2005,14 @@ mod tests {
             "{}",
             validate_config(&base())
         );
+        for tag in ["Acme EMR", "emr:analytics/prod@team_1", &"x".repeat(256)] {
+            let cfg = ec2_with("lake_formation_session_tag", Value::string(tag));
+            assert!(
+                !validate_config(&cfg).has_errors(),
+                "{tag}: {}",
+                validate_config(&cfg)
+            );
+        }
         for (path, cfg) in cases {
             let d = validate_config(&cfg);
             assert!(

@@ -1,0 +1,430 @@
+//! Acceptance tests (every Terraform from `common::terraform_binaries()`,
+//! against moto) for what guards a launch profile's roles (issue #10):
+//!
+//! - an inline policy on a created role is left alone only when it is
+//!   exactly a grant the provider writes there (emr_runtime_role's grant on
+//!   the instance role, a launch function's secret grant on the service
+//!   role); anything else, whatever its name, is drift that apply removes;
+//! - the emr_launch_profile data source does not hand out role ARNs that a
+//!   tampered SSM record points elsewhere.
+
+mod common;
+
+use common::{plan_code, sdk_config, terraform_binaries, Emulator, Workspace};
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+const PROVIDER: &str = r#"terraform {
+  required_providers {
+    emr = { source = "emrlaunch/emr" }
+  }
+}
+
+provider "emr" {
+  region = "us-east-1"
+}
+"#;
+
+const PROFILE_PARAM: &str = "/emr_launch/emr_profiles/analytics/guarded";
+const INSTANCE_ROLE: &str = "analytics-guarded-emr-instance";
+const SERVICE_ROLE: &str = "analytics-guarded-emr-service";
+const RUNTIME_GRANT: &str = "emr-runtime-role-emr-rt-guarded";
+const EVIL: &str = "emr-runtime-role-evil";
+const SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-sfn";
+const WIDE_SECRET_GRANT: &str = "emr-launch-secrets-wide";
+const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf";
+
+/// A profile with created roles and a runtime role whose grant goes on the
+/// profile's instance role.
+const PROFILE_AND_RUNTIME_ROLE: &str = r#"
+resource "emr_launch_profile" "guarded" {
+  namespace = "analytics"
+  name      = "guarded"
+  logs_uri  = "s3://acme-emr/logs/"
+}
+
+resource "emr_runtime_role" "rt" {
+  name = "emr-rt-guarded"
+  emr_on_ec2 {
+    instance_role_arn         = emr_launch_profile.guarded.instance_role_arn
+    propagate_source_identity = true
+  }
+  s3_read = ["s3://datalake/curated/"]
+}
+"#;
+
+const READER: &str = r#"
+data "emr_launch_profile" "p" {
+  namespace = "analytics"
+  name      = "guarded"
+}
+
+output "service_role_arn" {
+  value = data.emr_launch_profile.p.service_role_arn
+}
+"#;
+
+struct Aws {
+    rt: tokio::runtime::Runtime,
+    iam: aws_sdk_iam::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Aws {
+    fn new(emulator: &Emulator) -> Aws {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = sdk_config(emulator);
+        Aws {
+            rt,
+            iam: aws_sdk_iam::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+        }
+    }
+
+    fn put_inline(&self, role: &str, policy: &str, doc: &Value) {
+        self.rt
+            .block_on(
+                self.iam
+                    .put_role_policy()
+                    .role_name(role)
+                    .policy_name(policy)
+                    .policy_document(doc.to_string())
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("PutRolePolicy({role}, {policy}): {e:?}"));
+    }
+
+    fn inline_names(&self, role: &str) -> BTreeSet<String> {
+        self.rt
+            .block_on(self.iam.list_role_policies().role_name(role).send())
+            .unwrap_or_else(|e| panic!("ListRolePolicies({role}): {e:?}"))
+            .policy_names()
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    fn create_role(&self, name: &str) {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]});
+        self.rt
+            .block_on(
+                self.iam
+                    .create_role()
+                    .role_name(name)
+                    .assume_role_policy_document(trust.to_string())
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("CreateRole({name}): {e:?}"));
+    }
+
+    fn stored(&self, name: &str) -> Value {
+        let out = self
+            .rt
+            .block_on(self.ssm.get_parameter().name(name).send())
+            .unwrap_or_else(|e| panic!("GetParameter({name}): {e:?}"));
+        let text = out
+            .parameter()
+            .and_then(|p| p.value())
+            .unwrap_or_default()
+            .to_owned();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON ({e}): {text}"))
+    }
+
+    fn put_parameter(&self, name: &str, value: &Value) {
+        self.rt
+            .block_on(
+                self.ssm
+                    .put_parameter()
+                    .name(name)
+                    .value(value.to_string())
+                    .r#type(aws_sdk_ssm::types::ParameterType::String)
+                    .overwrite(true)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("PutParameter({name}): {e:?}"));
+    }
+}
+
+fn admin_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    ]})
+}
+
+/// Exactly what a launch function writes on the service role.
+fn secret_grant() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ResolveConfigurationSecrets",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": SECRET
+    }]})
+}
+
+/// The same shape, widened.
+fn wide_secret_grant() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ResolveConfigurationSecrets",
+        "Effect": "Allow",
+        "Action": "secretsmanager:*",
+        "Resource": SECRET
+    }]})
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// 1. Inline policies on created roles: exact provider grants only
+// ---------------------------------------------------------------------------
+
+#[test]
+fn profile_keeps_only_exact_provider_grants() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        exact_grants(&terraform, &emulator, &aws);
+    }
+}
+
+fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!("{PROVIDER}{PROFILE_AND_RUNTIME_ROLE}"),
+    );
+    let v = ws.version().to_owned();
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        set(&["emr-launch-instance", RUNTIME_GRANT]),
+        "[tf {v}] the instance role carries the profile's policy and the runtime role's grant"
+    );
+    // The runtime role's grant on the profile's role is no drift.
+    plan_code(
+        &ws,
+        0,
+        "the runtime role's grant is not drift of the profile",
+    );
+
+    // A real secret grant on the service role is left alone too.
+    aws.put_inline(SERVICE_ROLE, SECRET_GRANT, &secret_grant());
+    plan_code(
+        &ws,
+        0,
+        "a launch function's exact secret grant is not drift",
+    );
+
+    // An admin grant hidden under the runtime-role grant name, and a widened
+    // secret grant under the secret-grant name: both drift.
+    aws.put_inline(INSTANCE_ROLE, EVIL, &admin_policy());
+    aws.put_inline(SERVICE_ROLE, WIDE_SECRET_GRANT, &wide_secret_grant());
+    let out = plan_code(&ws, 2, "foreign inline policies must show as drift");
+    let all = out.all();
+    for word in [EVIL, WIDE_SECRET_GRANT, "emr_launch_profile.guarded"] {
+        assert!(
+            all.contains(word),
+            "[tf {v}] the plan does not show {word:?}:\n{all}"
+        );
+    }
+    assert!(
+        !all.contains("emr_runtime_role.rt will be"),
+        "[tf {v}] the runtime role is unchanged:\n{all}"
+    );
+
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        set(&["emr-launch-instance", RUNTIME_GRANT]),
+        "[tf {v}] apply removes {EVIL} and keeps the runtime role's grant"
+    );
+    assert_eq!(
+        aws.inline_names(SERVICE_ROLE),
+        set(&["emr-launch-pass-roles", SECRET_GRANT]),
+        "[tf {v}] apply removes the widened secret grant and keeps the exact one"
+    );
+    plan_code(&ws, 0, "after the repair the plan is empty");
+
+    // The exact runtime-role grant under a name that is not its own is drift.
+    let grant = aws.rt.block_on(
+        aws.iam
+            .get_role_policy()
+            .role_name(INSTANCE_ROLE)
+            .policy_name(RUNTIME_GRANT)
+            .send(),
+    );
+    let doc = common::document(
+        grant
+            .expect("GetRolePolicy runtime grant")
+            .policy_document(),
+        "runtime grant",
+    );
+    aws.put_inline(INSTANCE_ROLE, "emr-runtime-role-copy", &doc);
+    plan_code(&ws, 2, "a copied grant under another name is drift");
+    ws.apply();
+    assert!(
+        !aws.inline_names(INSTANCE_ROLE)
+            .contains("emr-runtime-role-copy"),
+        "[tf {v}] apply removes the copy"
+    );
+
+    // Cleanup: the secret grant is not the profile's, remove it so destroy
+    // can delete the service role.
+    aws.rt
+        .block_on(
+            aws.iam
+                .delete_role_policy()
+                .role_name(SERVICE_ROLE)
+                .policy_name(SECRET_GRANT)
+                .send(),
+        )
+        .expect("DeleteRolePolicy secret grant");
+    ws.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// 2. The data source cannot be redirected by a tampered record
+// ---------------------------------------------------------------------------
+
+#[test]
+fn profile_data_source_refuses_a_tampered_record() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        tampered_record(&terraform, &emulator, &aws);
+    }
+}
+
+fn reader_fails(reader: &Workspace, mentions: &[&str], why: &str) {
+    let v = reader.version();
+    let args = ["plan", "-input=false", "-no-color"];
+    let out = reader.run(&args);
+    let all = out.all();
+    let missing: Vec<&&str> = mentions.iter().filter(|m| !all.contains(**m)).collect();
+    assert!(
+        out.code == 1 && missing.is_empty(),
+        "[tf {v}] {why}: want exit 1 mentioning {mentions:?} (missing {missing:?})\n{}",
+        reader.describe_failure(&args, &out)
+    );
+}
+
+fn tampered_record(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!(
+            "{PROVIDER}{}",
+            r#"
+resource "emr_launch_profile" "guarded" {
+  namespace = "analytics"
+  name      = "guarded"
+}
+"#
+        ),
+    );
+    let v = ws.version().to_owned();
+    ws.apply();
+    let reader = Workspace::new(terraform, emulator, &format!("{PROVIDER}{READER}"));
+    reader.apply();
+    plan_code(&reader, 0, "an intact record reads cleanly");
+
+    let good = aws.stored(PROFILE_PARAM);
+    let admin = "arn:aws:iam::123456789012:role/admin";
+    let mut bad = good.clone();
+    bad["ServiceRole"] = json!(admin);
+    aws.put_parameter(PROFILE_PARAM, &bad);
+    reader_fails(
+        &reader,
+        &["ServiceRole", admin, SERVICE_ROLE, "outside Terraform"],
+        "a ServiceRole pointed at role/admin",
+    );
+
+    let mut bad = good.clone();
+    bad["InstanceRole"] = json!(format!("arn:aws:iam::999988887777:role/{INSTANCE_ROLE}"));
+    aws.put_parameter(PROFILE_PARAM, &bad);
+    reader_fails(
+        &reader,
+        &["InstanceRole", "999988887777"],
+        "an InstanceRole in another account",
+    );
+
+    // Flipped to "declared roles" while the created roles exist.
+    let mut bad = good.clone();
+    bad["RolesCreated"] = json!(false);
+    bad["ServiceRole"] = json!(admin);
+    aws.put_parameter(PROFILE_PARAM, &bad);
+    reader_fails(
+        &reader,
+        &["RolesCreated", SERVICE_ROLE],
+        "a record flipped to declared roles",
+    );
+
+    // Restored: the reader works again, the profile re-plans empty.
+    aws.put_parameter(PROFILE_PARAM, &good);
+    plan_code(&reader, 0, "the restored record reads cleanly");
+    plan_code(&ws, 0, "the restored record is no drift");
+    ws.destroy();
+
+    // Declared roles: the instance profile must hold the stored instance role.
+    aws.create_role("acme-emr-ec2");
+    aws.create_role("acme-emr-other");
+    aws.create_role("acme-emr-service");
+    aws.rt.block_on(async {
+        aws.iam
+            .create_instance_profile()
+            .instance_profile_name("acme-emr-ec2-profile")
+            .send()
+            .await
+            .expect("CreateInstanceProfile");
+        aws.iam
+            .add_role_to_instance_profile()
+            .instance_profile_name("acme-emr-ec2-profile")
+            .role_name("acme-emr-ec2")
+            .send()
+            .await
+            .expect("AddRoleToInstanceProfile");
+    });
+    ws.write(&format!(
+        "{PROVIDER}{}",
+        r#"
+resource "emr_launch_profile" "guarded" {
+  namespace = "analytics"
+  name      = "guarded"
+  roles {
+    service_role_arn     = "arn:aws:iam::123456789012:role/acme-emr-service"
+    instance_profile_arn = "arn:aws:iam::123456789012:instance-profile/acme-emr-ec2-profile"
+  }
+}
+"#
+    ));
+    ws.apply();
+    reader.apply();
+    plan_code(&reader, 0, "a declared profile reads cleanly");
+    let good = aws.stored(PROFILE_PARAM);
+    let mut bad = good.clone();
+    let other = "arn:aws:iam::123456789012:role/acme-emr-other";
+    bad["InstanceRole"] = json!(other);
+    aws.put_parameter(PROFILE_PARAM, &bad);
+    reader_fails(
+        &reader,
+        &["InstanceRole", other, "acme-emr-ec2"],
+        "a declared InstanceRole that is not in the instance profile",
+    );
+    aws.put_parameter(PROFILE_PARAM, &good);
+    plan_code(&reader, 0, "the restored declared record reads cleanly");
+    ws.destroy();
+    let _ = v;
+}
