@@ -900,7 +900,7 @@ fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
 /// states only (never configurations).
 fn list_clusters_statement() -> Statement {
     Statement::allow(["elasticmapreduce:ListClusters"])
-        .sid("ListClusters")
+        .sid("FindActiveClusters")
         .resource("*")
 }
 
@@ -924,7 +924,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
         if n.on_success || n.on_failure {
             v.push(
                 Statement::allow(["sns:Publish"])
-                    .sid("NotifyLaunches")
+                    .sid("PublishNotifications")
                     .resource(n.topic_arn.clone()),
             );
         }
