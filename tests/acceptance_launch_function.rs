@@ -579,14 +579,44 @@ fn assert_function_matches_emulator(aws: &Aws, state: &Value, v: &str) {
     );
 }
 
+/// Runs `check` once per Terraform version, each against a fresh emulator state.
+fn on_every_terraform(check: fn(&Path, &Emulator, &Aws)) {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        check(&terraform, &emulator, &aws);
+    }
+}
+
+/// The venv's Python, talking to the emulator only.
+fn python(emulator: &Emulator) -> Command {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".tools/venv/bin/python");
+    assert!(python.is_file(), "{} not found", python.display());
+    let mut cmd = Command::new(python);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
 /// Run the launcher's handler from a deployment package (the zip bytes) with
 /// the venv's Python against the emulator. Returns `{"Result": ...}` or
 /// `{"LaunchError": "..."}` and what the process printed; anything else the
 /// handler raises fails the test.
 fn run_launcher(emulator: &Emulator, package: &[u8], event: &Value) -> (Value, Output) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".tools/venv/bin/python");
-    assert!(python.is_file(), "{} not found", python.display());
     let dir = tempfile::tempdir().expect("temp dir");
     let zip = dir.path().join("launcher.zip");
     std::fs::write(&zip, package).expect("write package");
@@ -603,26 +633,12 @@ except launcher.LaunchError as e:
     sys.exit(0)
 print(json.dumps({"Result": result}))
 "#;
-    let mut cmd = Command::new(python);
-    cmd.env_clear()
-        .arg("-c")
+    let mut cmd = python(emulator);
+    cmd.arg("-c")
         .arg(script)
-        .env("PATH", "/usr/bin:/bin")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("EMR_TEST_DIR", dir.path())
         .env("EMR_TEST_PACKAGE", &zip)
-        .env("EMR_TEST_EVENT", event.to_string())
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .env("EMR_TEST_EVENT", event.to_string());
     let out = cmd.output().expect("run python");
     let out = Output {
         code: out.status.code().unwrap_or(-1),
@@ -638,21 +654,9 @@ print(json.dumps({"Result": result}))
 /// Runs a Python snippet with the venv's boto3 against the emulator and
 /// returns what it printed (for services the tests have no Rust SDK for).
 fn boto3(emulator: &Emulator, script: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(root.join(".tools/venv/bin/python"))
-        .env_clear()
+    let out = python(emulator)
         .arg("-c")
         .arg(format!("import boto3, json\n{script}"))
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
         .output()
         .expect("run python");
     assert!(
@@ -670,12 +674,7 @@ fn boto3(emulator: &Emulator, script: &str) -> String {
 
 #[test]
 fn lifecycle_and_executions() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        lifecycle(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(lifecycle);
 }
 
 fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
@@ -984,12 +983,7 @@ resource "emr_launch_function" "s" {{
 
 #[test]
 fn configuration_secrets_are_resolved_by_emr() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        configuration_secrets(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(configuration_secrets);
 }
 
 fn configuration_secrets(terraform: &Path, emulator: &Emulator, aws: &Aws) {
@@ -1152,12 +1146,7 @@ resource "emr_launch_function" "k" {{
 
 #[test]
 fn launcher_refuses_crafted_events() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        crafted_events(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(crafted_events);
 }
 
 fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
@@ -1354,12 +1343,7 @@ fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 
 #[test]
 fn notifications_on_success_and_failure() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        notifications(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(notifications);
 }
 
 fn notifications(terraform: &Path, emulator: &Emulator, aws: &Aws) {
@@ -1475,12 +1459,7 @@ print(json.dumps(out))
 
 #[test]
 fn tampered_metadata_never_reaches_run_job_flow() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        tampered(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(tampered);
 }
 
 fn tampered(terraform: &Path, emulator: &Emulator, aws: &Aws) {
@@ -1627,12 +1606,7 @@ data "emr_launch_function" "f" {
 
 #[test]
 fn data_source_objects_work() {
-    let emulator = Emulator::start();
-    let aws = Aws::new(&emulator);
-    for terraform in terraform_binaries() {
-        emulator.reset();
-        data_sources(&terraform, &emulator, &aws);
-    }
+    on_every_terraform(data_sources);
 }
 
 /// A function's document for `analytics/viads` with the names of
