@@ -10,8 +10,8 @@ mod common;
 
 use common::{apply_saved_plan, assert_known_at_plan, plan_code, rejection_problems};
 use common::{
-    assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
-    sdk_config, terraform_binaries, Emulator, Output, Workspace,
+    assert_same_policy, blocking_sdk, document, is_no_such_entity, json_attr, normalize,
+    resource_change, terraform_binaries, Emulator, Output, Workspace,
 };
 
 use std::cell::Cell;
@@ -171,11 +171,7 @@ struct Execution {
 
 impl Aws {
     fn new(emulator: &Emulator) -> Aws {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(emulator);
+        let (rt, config) = blocking_sdk(emulator);
         Aws {
             rt,
             iam: aws_sdk_iam::Client::new(&config),

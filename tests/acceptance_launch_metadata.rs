@@ -9,8 +9,8 @@ mod common;
 
 use common::{apply_saved_plan, assert_known_at_plan, plan_code, rejection_problems};
 use common::{
-    assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
-    sdk_config, terraform_binaries, Emulator, Workspace,
+    assert_same_policy, blocking_sdk, document, is_no_such_entity, json_attr, normalize,
+    resource_change, terraform_binaries, Emulator, Workspace,
 };
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -264,11 +264,7 @@ fn trust_doc(service: &str) -> Value {
 
 impl Aws {
     fn new(emulator: &Emulator) -> Aws {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(emulator);
+        let (rt, config) = blocking_sdk(emulator);
         Aws {
             rt,
             iam: aws_sdk_iam::Client::new(&config),

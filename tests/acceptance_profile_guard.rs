@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{plan_code, sdk_config, terraform_binaries, Emulator, Workspace};
+use common::{blocking_sdk, plan_code, terraform_binaries, Emulator, Workspace};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -75,11 +75,7 @@ struct Aws {
 
 impl Aws {
     fn new(emulator: &Emulator) -> Aws {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(emulator);
+        let (rt, config) = blocking_sdk(emulator);
         Aws {
             rt,
             iam: aws_sdk_iam::Client::new(&config),

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    assert_same_policy, document, is_no_such_entity, json_attr, normalize, resource_change,
-    sdk_config, terraform_binaries, Emulator, Workspace,
+    assert_same_policy, blocking_sdk, document, is_no_such_entity, json_attr, normalize,
+    resource_change, terraform_binaries, Emulator, Workspace,
 };
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,11 +61,7 @@ struct Aws {
 
 impl Aws {
     fn new(emulator: &Emulator) -> Aws {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(emulator);
+        let (rt, config) = blocking_sdk(emulator);
         Aws {
             rt,
             iam: aws_sdk_iam::Client::new(&config),

@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{resource_change, sdk_config, terraform_binaries, Emulator, Output, Workspace};
+use common::{
+    blocking_sdk, resource_change, sdk_config, terraform_binaries, Emulator, Output, Workspace,
+};
 use serde_json::{json, Value};
 
 const HEADER: &str = r#"terraform {
@@ -58,11 +60,8 @@ struct Stored {
 
 impl Emr {
     fn new(emulator: &Emulator) -> Emr {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let client = aws_sdk_emr::Client::new(&sdk_config(emulator));
+        let (rt, config) = blocking_sdk(emulator);
+        let client = aws_sdk_emr::Client::new(&config);
         Emr { rt, client }
     }
 

@@ -10,7 +10,7 @@
 mod common;
 
 use common::{
-    assert_same_policy, document, is_no_such_entity, json_attr, resource_change, sdk_config,
+    assert_same_policy, blocking_sdk, document, is_no_such_entity, json_attr, resource_change,
     terraform_binaries, Emulator, Workspace,
 };
 
@@ -83,11 +83,7 @@ fn shared_role_own_policy() -> Value {
 
 impl Aws {
     fn new(emulator: &Emulator) -> Aws {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(emulator);
+        let (rt, config) = blocking_sdk(emulator);
         Aws {
             rt,
             iam: aws_sdk_iam::Client::new(&config),

@@ -1871,6 +1871,23 @@ mod tests {
         ])
     }
 
+    /// A bounded count and an instance type with allowed values, on CORE.
+    fn core_overrides() -> Value {
+        Value::List(vec![
+            ovr(
+                "CoreInstanceCount",
+                "Instances.InstanceGroups[1].InstanceCount",
+                Value::number(1),
+                Value::number(10),
+            ),
+            ovr_values(
+                "CoreInstanceType",
+                "Instances.InstanceGroups[1].InstanceType",
+                &["m5.xlarge", "m5.2xlarge"],
+            ),
+        ])
+    }
+
     const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCd";
 
     fn secret(class: &str, prop: &str, arn: &str) -> Value {
@@ -1962,22 +1979,7 @@ mod tests {
                 secret("spark-defaults", "spark.authenticate.secret", ARN),
             ]),
         );
-        cfg.set_attr(
-            "override",
-            Value::List(vec![
-                ovr(
-                    "CoreInstanceCount",
-                    "Instances.InstanceGroups[1].InstanceCount",
-                    Value::number(1),
-                    Value::number(10),
-                ),
-                ovr_values(
-                    "CoreInstanceType",
-                    "Instances.InstanceGroups[1].InstanceType",
-                    &["m5.xlarge", "m5.2xlarge"],
-                ),
-            ]),
-        );
+        cfg.set_attr("override", core_overrides());
         cfg.set_attr(
             "tags",
             Value::Map(BTreeMap::from([(
@@ -2616,22 +2618,7 @@ mod tests {
     #[test]
     fn metadata_overrides_carry_bounds_or_allowed_values() {
         let mut cfg = base();
-        cfg.set_attr(
-            "override",
-            Value::List(vec![
-                ovr(
-                    "CoreInstanceCount",
-                    "Instances.InstanceGroups[1].InstanceCount",
-                    Value::number(1),
-                    Value::number(10),
-                ),
-                ovr_values(
-                    "CoreInstanceType",
-                    "Instances.InstanceGroups[1].InstanceType",
-                    &["m5.xlarge", "m5.2xlarge"],
-                ),
-            ]),
-        );
+        cfg.set_attr("override", core_overrides());
         let rjf = run_job_flow(&cfg, &BTreeMap::new());
         assert_eq!(
             metadata_document(&cfg, &rjf)["Overrides"],

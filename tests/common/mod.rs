@@ -364,6 +364,16 @@ fn is_mutating(action: &str) -> bool {
 /// AWS SDK configuration that talks to the emulator with static test
 /// credentials. Built by hand rather than loaded, so no profile file or
 /// environment variable of the machine running the tests can leak in.
+/// A current-thread runtime and the SDK configuration for the emulator: what
+/// every suite's blocking AWS helper is built from.
+pub fn blocking_sdk(emulator: &Emulator) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    (rt, sdk_config(emulator))
+}
+
 pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
     use aws_config::{BehaviorVersion, Region};
     use aws_credential_types::provider::SharedCredentialsProvider;
