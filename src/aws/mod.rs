@@ -6,6 +6,7 @@
 mod assume_role;
 pub mod errors;
 pub mod iam_roles;
+pub mod managed_role;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,897 @@
+//! One IAM role the provider owns, as desired state: `read` what IAM has,
+//! `diff` it against what the resource wants, `reconcile` (create / update)
+//! and `delete`. Ownership is a tag the provider writes at creation
+//! ([`OWNER_TAG`]), so a half-created role is adopted by the next apply and a
+//! foreign role of the same name is refused, whatever the prior state says.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_iam::types::Tag;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::errors::{describe, error_code, error_message, is_not_found};
+use super::iam_roles::decode_document;
+
+pub type IamResult<T> = Result<T, String>;
+
+/// The provenance tag: `<resource type>/<id>` of the resource that made the role.
+pub const OWNER_TAG: &str = "emr-launch:managed-by";
+
+pub const DEFAULT_PATH: &str = "/";
+pub const DEFAULT_MAX_SESSION: i32 = 3600;
+
+/// Inline policies on an owned role that another resource of this provider
+/// wrote (name, document) and that the owner must leave in place.
+pub type Tolerated = fn(&str, &str) -> bool;
+
+/// What one owned role must look like. Built from known values only.
+#[derive(Clone, Debug)]
+pub struct DesiredRole {
+    pub name: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub trust: String,
+    /// Inline policies the role owns: name → document. Others are removed
+    /// unless `tolerated` accepts them.
+    pub inline: BTreeMap<String, String>,
+    /// The exact set of attached managed policies.
+    pub managed: BTreeSet<String>,
+    pub boundary: Option<String>,
+    pub max_session: i32,
+    /// Tags without the owner tag.
+    pub tags: BTreeMap<String, String>,
+    /// `<resource type>/<id>`, written as [`OWNER_TAG`].
+    pub owner: String,
+    /// An instance profile of this name holding exactly this role.
+    pub instance_profile: Option<String>,
+    pub tolerated: Option<Tolerated>,
+}
+
+impl DesiredRole {
+    pub fn new(name: &str, owner: &str, trust: String) -> DesiredRole {
+        DesiredRole {
+            name: name.to_string(),
+            path: DEFAULT_PATH.to_string(),
+            description: None,
+            trust,
+            inline: BTreeMap::new(),
+            managed: BTreeSet::new(),
+            boundary: None,
+            max_session: DEFAULT_MAX_SESSION,
+            tags: BTreeMap::new(),
+            owner: owner.to_string(),
+            instance_profile: None,
+            tolerated: None,
+        }
+    }
+
+    fn all_tags(&self) -> BTreeMap<String, String> {
+        let mut t = self.tags.clone();
+        t.insert(OWNER_TAG.to_string(), self.owner.clone());
+        t
+    }
+
+    fn tolerates(&self, name: &str, doc: &str) -> bool {
+        self.tolerated.is_some_and(|f| f(name, doc))
+    }
+}
+
+/// What IAM holds for a role.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedRole {
+    pub name: String,
+    pub arn: String,
+    pub unique_id: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub trust: String,
+    pub inline: BTreeMap<String, String>,
+    pub managed: BTreeSet<String>,
+    pub boundary: Option<String>,
+    pub max_session: i32,
+    /// Every tag, the owner tag included.
+    pub tags: BTreeMap<String, String>,
+    /// The roles in the desired instance profile; None when it does not exist
+    /// or none was asked for.
+    pub instance_profile_roles: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    Ours,
+    /// No owner tag, or another owner's.
+    Foreign(Option<String>),
+}
+
+impl ObservedRole {
+    pub fn ownership(&self, owner: &str) -> Ownership {
+        match self.tags.get(OWNER_TAG) {
+            Some(o) if o == owner => Ownership::Ours,
+            other => Ownership::Foreign(other.cloned()),
+        }
+    }
+
+    /// The tags a user sees (`tags_all`): the owner tag left out.
+    pub fn user_tags(&self) -> BTreeMap<String, String> {
+        let mut t = self.tags.clone();
+        t.remove(OWNER_TAG);
+        t
+    }
+
+    /// Inline policies that are not the role's own and not tolerated.
+    pub fn foreign_inline<'a>(&'a self, want: &'a DesiredRole) -> Vec<&'a str> {
+        self.inline
+            .iter()
+            .filter(|(n, d)| !want.inline.contains_key(*n) && !want.tolerates(n, d))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
+/// One write that brings a role closer to its desired state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleChange {
+    Create,
+    Trust,
+    /// Max session duration and/or description.
+    Settings,
+    SetBoundary(String),
+    RemoveBoundary,
+    PutInline(String),
+    DeleteInline(String),
+    Attach(String),
+    Detach(String),
+    Tag(BTreeMap<String, String>),
+    Untag(Vec<String>),
+    /// Create the instance profile, then put the role in it.
+    CreateInstanceProfile(String),
+    AddToInstanceProfile(String),
+    RemoveFromInstanceProfile(String, String),
+}
+
+/// The writes that turn `have` into `want`; pure.
+pub fn diff(want: &DesiredRole, have: Option<&ObservedRole>) -> Vec<RoleChange> {
+    let Some(have) = have else {
+        // CreateRole sets path, trust, settings, boundary and tags at once.
+        let mut out = vec![RoleChange::Create];
+        out.extend(want.inline.keys().cloned().map(RoleChange::PutInline));
+        out.extend(want.managed.iter().cloned().map(RoleChange::Attach));
+        if let Some(p) = &want.instance_profile {
+            out.push(RoleChange::CreateInstanceProfile(p.clone()));
+        }
+        return out;
+    };
+    let mut out = Vec::new();
+    if !crate::iam::equivalent(&want.trust, &have.trust) {
+        out.push(RoleChange::Trust);
+    }
+    let desc_differs = want.description.is_some() && want.description != have.description;
+    if want.max_session != have.max_session || desc_differs {
+        out.push(RoleChange::Settings);
+    }
+    match (&want.boundary, &have.boundary) {
+        (Some(w), h) if Some(w) != h.as_ref() => out.push(RoleChange::SetBoundary(w.clone())),
+        (None, Some(_)) => out.push(RoleChange::RemoveBoundary),
+        _ => {}
+    }
+    for (name, doc) in &want.inline {
+        match have.inline.get(name) {
+            Some(h) if crate::iam::equivalent(doc, h) => {}
+            _ => out.push(RoleChange::PutInline(name.clone())),
+        }
+    }
+    out.extend(
+        have.foreign_inline(want)
+            .into_iter()
+            .map(|n| RoleChange::DeleteInline(n.to_string())),
+    );
+    out.extend(
+        have.managed
+            .difference(&want.managed)
+            .cloned()
+            .map(RoleChange::Detach),
+    );
+    out.extend(
+        want.managed
+            .difference(&have.managed)
+            .cloned()
+            .map(RoleChange::Attach),
+    );
+    let want_tags = want.all_tags();
+    let untag: Vec<String> = have
+        .tags
+        .keys()
+        .filter(|k| !want_tags.contains_key(*k))
+        .cloned()
+        .collect();
+    if !untag.is_empty() {
+        out.push(RoleChange::Untag(untag));
+    }
+    let tag: BTreeMap<String, String> = want_tags
+        .into_iter()
+        .filter(|(k, v)| have.tags.get(k) != Some(v))
+        .collect();
+    if !tag.is_empty() {
+        out.push(RoleChange::Tag(tag));
+    }
+    if let Some(p) = &want.instance_profile {
+        match &have.instance_profile_roles {
+            None => out.push(RoleChange::CreateInstanceProfile(p.clone())),
+            Some(roles) => {
+                for r in roles.iter().filter(|r| **r != want.name) {
+                    out.push(RoleChange::RemoveFromInstanceProfile(p.clone(), r.clone()));
+                }
+                if !roles.contains(&want.name) {
+                    out.push(RoleChange::AddToInstanceProfile(p.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The result of a reconcile that succeeded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Unchanged,
+    Created,
+    Updated,
+}
+
+#[derive(Clone, Debug)]
+pub struct Reconciled {
+    pub outcome: Outcome,
+    pub arn: String,
+    pub unique_id: String,
+}
+
+/// A reconcile that stopped part way: what was done before the failure.
+#[derive(Clone, Debug)]
+pub struct ReconcileError {
+    /// The role exists (it did before, or it was created before the failure).
+    pub exists: bool,
+    pub arn: Option<String>,
+    pub unique_id: Option<String>,
+    pub done: Vec<RoleChange>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ReconcileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// IAM's eventual consistency: errors worth a retry right after a related write.
+fn transient<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, not_found_too: bool) -> bool {
+    let code = error_code(e).unwrap_or_default();
+    let msg = error_message(e).unwrap_or_default();
+    code == "ConcurrentModification"
+        || (code == "MalformedPolicyDocument" && msg.contains("Invalid principal"))
+        || (not_found_too && is_not_found(e))
+}
+
+/// Runs `op`, retrying only IAM propagation errors, with backoff (~15 s in all).
+async fn retrying<T, E, R, F, Fut>(what: &str, not_found_too: bool, mut op: F) -> IamResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Debug + 'static,
+{
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < 6 && transient(&e, not_found_too) => {
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2);
+                attempt += 1;
+            }
+            Err(e) => return Err(format!("{what}: {}", describe(&e))),
+        }
+    }
+}
+
+fn iam_tags(t: &BTreeMap<String, String>) -> IamResult<Vec<Tag>> {
+    t.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// The single finder: what IAM has for the role (None when it does not exist).
+/// GetRole carries the tags; inline documents and attachments are paginated.
+pub async fn read(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    instance_profile: Option<&str>,
+) -> IamResult<Option<ObservedRole>> {
+    let out = match iam.get_role().role_name(name).send().await {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(format!("reading role {name}: {}", describe(&e))),
+    };
+    let Some(role) = out.role() else {
+        return Ok(None);
+    };
+    let mut observed = ObservedRole {
+        name: role.role_name().to_string(),
+        arn: role.arn().to_string(),
+        unique_id: role.role_id().to_string(),
+        path: role.path().to_string(),
+        description: role.description().map(str::to_string),
+        trust: role
+            .assume_role_policy_document()
+            .map(decode_document)
+            .unwrap_or_default(),
+        boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string),
+        max_session: role.max_session_duration().unwrap_or(DEFAULT_MAX_SESSION),
+        tags: role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    for policy in list_inline(iam, name).await? {
+        if let Some(doc) = get_inline(iam, name, &policy).await? {
+            observed.inline.insert(policy, doc);
+        }
+    }
+    observed.managed = list_attached(iam, name).await?;
+    if let Some(p) = instance_profile {
+        observed.instance_profile_roles = instance_profile_roles(iam, p).await?;
+    }
+    Ok(Some(observed))
+}
+
+async fn list_inline(iam: &aws_sdk_iam::Client, role: &str) -> IamResult<Vec<String>> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = match iam
+            .list_role_policies()
+            .role_name(role)
+            .set_marker(marker)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if is_not_found(&e) => return Ok(names),
+            Err(e) => {
+                return Err(format!(
+                    "listing inline policies of {role}: {}",
+                    describe(&e)
+                ))
+            }
+        };
+        names.extend(out.policy_names().iter().cloned());
+        match out.marker().filter(|_| out.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => return Ok(names),
+        }
+    }
+}
+
+/// An inline policy's document; None when it (or the role) is gone.
+pub async fn get_inline(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    policy: &str,
+) -> IamResult<Option<String>> {
+    match iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(decode_document(o.policy_document()))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(format!(
+            "reading inline policy {policy} of {role}: {}",
+            describe(&e)
+        )),
+    }
+}
+
+async fn list_attached(iam: &aws_sdk_iam::Client, role: &str) -> IamResult<BTreeSet<String>> {
+    let mut arns = BTreeSet::new();
+    let mut marker = None;
+    loop {
+        let out = match iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if is_not_found(&e) => return Ok(arns),
+            Err(e) => {
+                return Err(format!(
+                    "listing attached policies of {role}: {}",
+                    describe(&e)
+                ))
+            }
+        };
+        arns.extend(
+            out.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        );
+        match out.marker().filter(|_| out.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => return Ok(arns),
+        }
+    }
+}
+
+async fn instance_profile_roles(
+    iam: &aws_sdk_iam::Client,
+    profile: &str,
+) -> IamResult<Option<Vec<String>>> {
+    match iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(
+            o.instance_profile()
+                .map(|p| {
+                    p.roles()
+                        .iter()
+                        .map(|r| r.role_name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(format!(
+            "reading instance profile {profile}: {}",
+            describe(&e)
+        )),
+    }
+}
+
+/// Makes the role look like `want`. `adopt` lets an existing untagged role
+/// be taken over (it is recorded in Terraform state, or being imported);
+/// a role tagged for another owner is always refused.
+pub async fn reconcile(
+    iam: &aws_sdk_iam::Client,
+    want: &DesiredRole,
+    adopt: bool,
+) -> Result<Reconciled, ReconcileError> {
+    let fail =
+        |exists: bool, have: Option<&ObservedRole>, done: Vec<RoleChange>, message: String| {
+            ReconcileError {
+                exists,
+                arn: have.map(|h| h.arn.clone()),
+                unique_id: have.map(|h| h.unique_id.clone()),
+                done,
+                message,
+            }
+        };
+    let have = read(iam, &want.name, want.instance_profile.as_deref())
+        .await
+        .map_err(|m| fail(false, None, vec![], m))?;
+    if let Some(h) = &have {
+        if let Ownership::Foreign(owner) = h.ownership(&want.owner) {
+            if owner.is_some() || !adopt {
+                let who = owner.map_or("not managed by this resource".to_string(), |o| {
+                    format!("managed by {o}")
+                });
+                return Err(fail(
+                    true,
+                    have.as_ref(),
+                    vec![],
+                    format!(
+                        "role {} already exists and is {who}; choose another name or delete that role",
+                        want.name
+                    ),
+                ));
+            }
+        }
+    }
+    let changes = diff(want, have.as_ref());
+    if changes.is_empty() {
+        let h = have.unwrap_or_default();
+        return Ok(Reconciled {
+            outcome: Outcome::Unchanged,
+            arn: h.arn,
+            unique_id: h.unique_id,
+        });
+    }
+    let mut ids = have.as_ref().map(|h| (h.arn.clone(), h.unique_id.clone()));
+    let created = have.is_none();
+    let mut done = Vec::new();
+    for change in changes {
+        match apply(iam, want, &change, created).await {
+            Ok(Some(new_ids)) => ids = Some(new_ids),
+            Ok(None) => {}
+            Err(message) => {
+                return Err(ReconcileError {
+                    exists: ids.is_some(),
+                    arn: ids.as_ref().map(|i| i.0.clone()),
+                    unique_id: ids.map(|i| i.1),
+                    done,
+                    message,
+                })
+            }
+        }
+        done.push(change);
+    }
+    let (arn, unique_id) = ids.unwrap_or_default();
+    Ok(Reconciled {
+        outcome: if created {
+            Outcome::Created
+        } else {
+            Outcome::Updated
+        },
+        arn,
+        unique_id,
+    })
+}
+
+/// One change; returns (arn, unique id) when it created the role.
+async fn apply(
+    iam: &aws_sdk_iam::Client,
+    want: &DesiredRole,
+    change: &RoleChange,
+    just_created: bool,
+) -> IamResult<Option<(String, String)>> {
+    let role = want.name.as_str();
+    match change {
+        RoleChange::Create => {
+            let tags = iam_tags(&want.all_tags())?;
+            let out = retrying(&format!("creating role {role}"), false, || {
+                iam.create_role()
+                    .role_name(role)
+                    .path(&want.path)
+                    .assume_role_policy_document(&want.trust)
+                    .max_session_duration(want.max_session)
+                    .set_permissions_boundary(want.boundary.clone())
+                    .set_description(want.description.clone())
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
+            let r = out.role();
+            return Ok(Some((
+                r.map(|r| r.arn().to_string()).unwrap_or_default(),
+                r.map(|r| r.role_id().to_string()).unwrap_or_default(),
+            )));
+        }
+        RoleChange::Trust => {
+            retrying(
+                &format!("updating the trust policy of {role}"),
+                just_created,
+                || {
+                    iam.update_assume_role_policy()
+                        .role_name(role)
+                        .policy_document(&want.trust)
+                        .send()
+                },
+            )
+            .await?;
+        }
+        RoleChange::Settings => {
+            retrying(&format!("updating role {role}"), just_created, || {
+                iam.update_role()
+                    .role_name(role)
+                    .max_session_duration(want.max_session)
+                    .set_description(want.description.clone())
+                    .send()
+            })
+            .await?;
+        }
+        RoleChange::SetBoundary(b) => {
+            retrying(
+                &format!("setting the permissions boundary of {role}"),
+                just_created,
+                || {
+                    iam.put_role_permissions_boundary()
+                        .role_name(role)
+                        .permissions_boundary(b)
+                        .send()
+                },
+            )
+            .await?;
+        }
+        RoleChange::RemoveBoundary => {
+            retrying(
+                &format!("removing the permissions boundary of {role}"),
+                false,
+                || {
+                    iam.delete_role_permissions_boundary()
+                        .role_name(role)
+                        .send()
+                },
+            )
+            .await?;
+        }
+        RoleChange::PutInline(p) => {
+            let doc = want.inline.get(p).map(String::as_str).unwrap_or_default();
+            retrying(
+                &format!("putting inline policy {p} on {role}"),
+                just_created,
+                || {
+                    iam.put_role_policy()
+                        .role_name(role)
+                        .policy_name(p)
+                        .policy_document(doc)
+                        .send()
+                },
+            )
+            .await?;
+        }
+        RoleChange::DeleteInline(p) => delete_inline(iam, role, p).await?,
+        RoleChange::Attach(arn) => {
+            retrying(&format!("attaching {arn} to {role}"), just_created, || {
+                iam.attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send()
+            })
+            .await?;
+        }
+        RoleChange::Detach(arn) => detach(iam, role, arn).await?,
+        RoleChange::Tag(t) => {
+            let tags = iam_tags(t)?;
+            retrying(&format!("tagging {role}"), just_created, || {
+                iam.tag_role()
+                    .role_name(role)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
+        }
+        RoleChange::Untag(keys) => {
+            retrying(&format!("untagging {role}"), false, || {
+                iam.untag_role()
+                    .role_name(role)
+                    .set_tag_keys(Some(keys.clone()))
+                    .send()
+            })
+            .await?;
+        }
+        RoleChange::CreateInstanceProfile(p) => {
+            let tags = iam_tags(&want.all_tags())?;
+            retrying(&format!("creating instance profile {p}"), false, || {
+                iam.create_instance_profile()
+                    .instance_profile_name(p)
+                    .path(&want.path)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
+            add_to_profile(iam, p, role).await?;
+        }
+        RoleChange::AddToInstanceProfile(p) => add_to_profile(iam, p, role).await?,
+        RoleChange::RemoveFromInstanceProfile(p, other) => {
+            remove_from_profile(iam, p, other).await?
+        }
+    }
+    Ok(None)
+}
+
+async fn add_to_profile(iam: &aws_sdk_iam::Client, profile: &str, role: &str) -> IamResult<()> {
+    retrying(
+        &format!("adding {role} to instance profile {profile}"),
+        true,
+        || {
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(role)
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn remove_from_profile(
+    iam: &aws_sdk_iam::Client,
+    profile: &str,
+    role: &str,
+) -> IamResult<()> {
+    match iam
+        .remove_role_from_instance_profile()
+        .instance_profile_name(profile)
+        .role_name(role)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "removing {role} from instance profile {profile}: {}",
+            describe(&e)
+        )),
+    }
+}
+
+/// Deletes an inline policy; absent is fine.
+pub async fn delete_inline(iam: &aws_sdk_iam::Client, role: &str, policy: &str) -> IamResult<()> {
+    match iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "removing inline policy {policy} from {role}: {}",
+            describe(&e)
+        )),
+    }
+}
+
+async fn detach(iam: &aws_sdk_iam::Client, role: &str, arn: &str) -> IamResult<()> {
+    match iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!("detaching {arn} from {role}: {}", describe(&e))),
+    }
+}
+
+/// Deletes the role if it is ours (or untagged and `adopt`), with everything
+/// IAM wants gone first; absent is success. A role owned by someone else is
+/// left alone and reported.
+pub async fn delete(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    owner: &str,
+    instance_profile: Option<&str>,
+    adopt: bool,
+) -> IamResult<()> {
+    let Some(have) = read(iam, name, instance_profile).await? else {
+        if let Some(p) = instance_profile {
+            delete_instance_profile(iam, p).await?;
+        }
+        return Ok(());
+    };
+    if let Ownership::Foreign(o) = have.ownership(owner) {
+        if o.is_some() || !adopt {
+            return Err(format!(
+                "role {name} is not managed by {owner} (owner tag: {}); left in place",
+                o.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    if let (Some(p), Some(roles)) = (instance_profile, &have.instance_profile_roles) {
+        for r in roles {
+            remove_from_profile(iam, p, r).await?;
+        }
+        delete_instance_profile(iam, p).await?;
+    }
+    for p in have.inline.keys() {
+        delete_inline(iam, name, p).await?;
+    }
+    for arn in &have.managed {
+        detach(iam, name, arn).await?;
+    }
+    match iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!("deleting role {name}: {}", describe(&e))),
+    }
+}
+
+async fn delete_instance_profile(iam: &aws_sdk_iam::Client, profile: &str) -> IamResult<()> {
+    match iam
+        .delete_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "deleting instance profile {profile}: {}",
+            describe(&e)
+        )),
+    }
+}
+
+/// An inline policy the provider writes on a role it does not own (the
+/// instance-role grant, the shared launch role's grant, the service role's
+/// secret grant). Its identity is (role, policy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleGrant {
+    pub role: String,
+    pub policy: String,
+    pub document: String,
+}
+
+impl RoleGrant {
+    pub fn new(role: &str, policy: &str, document: String) -> RoleGrant {
+        RoleGrant {
+            role: role.to_string(),
+            policy: policy.to_string(),
+            document,
+        }
+    }
+
+    fn same_target(&self, other: &RoleGrant) -> bool {
+        self.role == other.role && self.policy == other.policy
+    }
+}
+
+/// The grant's document as IAM has it; None when absent.
+pub async fn read_grant(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    policy: &str,
+) -> IamResult<Option<String>> {
+    get_inline(iam, role, policy).await
+}
+
+/// Moves a grant from where it was (`prior`) to where it should be (`want`):
+/// the old target loses it first, then the new one gets it (only written when
+/// its document differs). Never touches anything else on either role.
+/// Returns the grant in place afterwards; on failure, with the error, the
+/// grant in place at that moment, so state stays true.
+pub async fn reconcile_grant(
+    iam: &aws_sdk_iam::Client,
+    prior: Option<&RoleGrant>,
+    want: Option<&RoleGrant>,
+) -> Result<Option<RoleGrant>, (Option<RoleGrant>, String)> {
+    if let Some(old) = prior {
+        if !want.is_some_and(|w| w.same_target(old)) {
+            delete_inline(iam, &old.role, &old.policy)
+                .await
+                .map_err(|e| (Some(old.clone()), e))?;
+        }
+    }
+    let Some(w) = want else {
+        return Ok(None);
+    };
+    let in_place = prior.filter(|p| p.same_target(w)).cloned();
+    let current = get_inline(iam, &w.role, &w.policy)
+        .await
+        .map_err(|e| (in_place.clone(), e))?;
+    if current.is_some_and(|c| crate::iam::equivalent(&c, &w.document)) {
+        return Ok(Some(w.clone()));
+    }
+    retrying(
+        &format!("granting {} on role {}", w.policy, w.role),
+        true,
+        || {
+            iam.put_role_policy()
+                .role_name(&w.role)
+                .policy_name(&w.policy)
+                .policy_document(&w.document)
+                .send()
+        },
+    )
+    .await
+    .map_err(|e| (in_place, e))?;
+    Ok(Some(w.clone()))
+}
+
+#[cfg(test)]
+mod tests;
