@@ -122,6 +122,23 @@ impl ObservedRole {
         t
     }
 
+    /// What is on the role that `want` does not have: foreign inline policies
+    /// by name, attachments by ARN, as `<role>/<policy>`. Empty when in sync.
+    pub fn unmanaged(&self, want: &DesiredRole) -> Vec<String> {
+        self.foreign_inline(want)
+            .into_iter()
+            .map(str::to_string)
+            .chain(self.managed.difference(&want.managed).cloned())
+            .map(|p| format!("{}/{p}", self.name))
+            .collect()
+    }
+
+    /// An untagged role written by a provider version before owner tags:
+    /// it holds the inline policy only this provider names so.
+    pub fn is_legacy_ours(&self, owner: &str, policy: &str) -> bool {
+        self.ownership(owner) == Ownership::Foreign(None) && self.inline.contains_key(policy)
+    }
+
     /// Inline policies that are not the role's own and not tolerated.
     pub fn foreign_inline<'a>(&'a self, want: &'a DesiredRole) -> Vec<&'a str> {
         self.inline
@@ -254,6 +271,8 @@ pub struct Reconciled {
 pub struct ReconcileError {
     /// The role exists (it did before, or it was created before the failure).
     pub exists: bool,
+    /// Refused: the role of that name belongs to someone else; nothing was written.
+    pub foreign: bool,
     pub arn: Option<String>,
     pub unique_id: Option<String>,
     pub done: Vec<RoleChange>,
@@ -481,6 +500,7 @@ pub async fn reconcile(
         |exists: bool, have: Option<&ObservedRole>, done: Vec<RoleChange>, message: String| {
             ReconcileError {
                 exists,
+                foreign: false,
                 arn: have.map(|h| h.arn.clone()),
                 unique_id: have.map(|h| h.unique_id.clone()),
                 done,
@@ -496,7 +516,7 @@ pub async fn reconcile(
                 let who = owner.map_or("not managed by this resource".to_string(), |o| {
                     format!("managed by {o}")
                 });
-                return Err(fail(
+                let mut e = fail(
                     true,
                     have.as_ref(),
                     vec![],
@@ -504,7 +524,9 @@ pub async fn reconcile(
                         "role {} already exists and is {who}; choose another name or delete that role",
                         want.name
                     ),
-                ));
+                );
+                e.foreign = true;
+                return Err(e);
             }
         }
     }
@@ -527,6 +549,7 @@ pub async fn reconcile(
             Err(message) => {
                 return Err(ReconcileError {
                     exists: ids.is_some(),
+                    foreign: false,
                     arn: ids.as_ref().map(|i| i.0.clone()),
                     unique_id: ids.map(|i| i.1),
                     done,

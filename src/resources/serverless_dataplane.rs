@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
-use crate::aws::iam_roles::{self, NewRole};
+use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::provider::{Configured, ProviderData};
 use crate::resources::{
@@ -28,6 +28,7 @@ pub const JOB_RUNTIME_POLICY: &str = "emr-serverless-job-runtime";
 pub const LAUNCH_POLICY: &str = "emr-serverless-launch";
 const SERVERLESS: &str = "emr-serverless.amazonaws.com";
 const SERVERLESS_OPS: &str = "ops.emr-serverless.amazonaws.com";
+const ROLE_DESCRIPTION: &str = "EMR Serverless data plane role managed by Terraform (emrlaunch/emr)";
 
 pub struct ServerlessDataplane {
     data: Arc<ProviderData>,
@@ -78,6 +79,7 @@ pub fn schema() -> Schema {
             .attr(Attribute::computed("launch_trust_policy_json", Type::String).desc("Private mode: the launch role's trust policy (`\"\"` in shared mode)."))
             .attr(Attribute::computed("launch_policy_json", Type::String).desc("The launch permissions."))
             .attr(Attribute::computed("external_id", Type::String).sensitive().keep_state().desc("Private mode: the external id the launch role requires (`\"\"` in shared mode)."))
+            .attr(Attribute::computed("unmanaged_policies", Type::set(Type::String)).desc("Policies found on the created roles that this data plane did not write (`<role>/<policy name or ARN>`); apply removes them."))
             .attr(Attribute::computed("control_plane_metadata", Type::String).sensitive().desc("The control plane configuration message of seed 003 (sensitive: it carries the external id)."))
             .block(NestedBlock::single("control_plane", cp)),
     )
@@ -656,11 +658,12 @@ fn err(verb: &str, name: &str, msg: impl Into<String>) -> Diagnostics {
 }
 
 async fn shared_role_arn(c: &Configured, role: &str) -> Result<String, String> {
-    match iam_roles::get_role(&c.aws.iam, role).await? {
-        Some(r) => Ok(r.arn),
-        None => Err(format!(
+    match c.aws.iam.get_role().role_name(role).send().await {
+        Ok(o) => Ok(o.role().map(|r| r.arn().to_string()).unwrap_or_default()),
+        Err(e) if crate::aws::is_not_found(&e) => Err(format!(
             "role {role} does not exist; shared mode grants an existing role"
         )),
+        Err(e) => Err(crate::aws::errors::describe(&e)),
     }
 }
 
@@ -668,83 +671,109 @@ fn shared_policy_name(name: &str) -> String {
     format!("{LAUNCH_POLICY}-{name}")
 }
 
-impl ServerlessDataplane {
-    async fn put_all(&self, c: &Configured, st: &Value, prior: &Value) -> Result<(), String> {
-        let iam = &c.aws.iam;
-        let name = st.str_attr("name").unwrap_or_default();
-        let (job_name, launch_name) = role_names(name);
-        let tags = tags_map(st.get("tags_all"));
-        let boundary = st.str_attr("permissions_boundary");
-        let ours = !prior.is_null();
-        let base = NewRole {
-            name: "",
-            path: "/",
-            trust_policy: "",
-            max_session_duration: None,
-            permissions_boundary: boundary,
-            description: Some(
-                "EMR Serverless data plane role managed by Terraform (emrlaunch/emr)",
-            ),
-            tags: &tags,
-        };
-        let trust = st
-            .str_attr("job_runtime_trust_policy_json")
-            .unwrap_or_default()
-            .to_string();
-        if prior.str_attr("job_runtime_trust_policy_json") != Some(trust.as_str()) {
-            iam_roles::ensure_role(
-                iam,
-                NewRole {
-                    name: &job_name,
-                    trust_policy: &trust,
-                    ..base
-                },
-                ours,
+fn owner(name: &str) -> String {
+    format!("{TYPE_NAME}/{name}")
+}
+
+/// The roles a data plane owns and the grant it writes on a shared role.
+struct DataplaneRoles {
+    job: DesiredRole,
+    launch: Option<DesiredRole>,
+    grant: Option<RoleGrant>,
+}
+
+/// What IAM must hold for a state whose documents are known.
+fn desired_roles(st: &Value) -> DataplaneRoles {
+    let name = st.str_attr("name").unwrap_or_default();
+    let (job_name, launch_name) = role_names(name);
+    let owner = owner(name);
+    let text = |k: &str| st.str_attr(k).unwrap_or_default().to_string();
+    let role = |role: &str, trust: String, policy: &str, doc: String| {
+        let mut r = DesiredRole::new(role, &owner, trust);
+        r.description = Some(ROLE_DESCRIPTION.to_string());
+        r.boundary = st.str_attr("permissions_boundary").map(str::to_string);
+        r.tags = tags_map(st.get("tags_all"));
+        r.inline.insert(policy.to_string(), doc);
+        r
+    };
+    let private = st.str_attr("mode") == Some("private");
+    DataplaneRoles {
+        job: role(
+            &job_name,
+            text("job_runtime_trust_policy_json"),
+            JOB_RUNTIME_POLICY,
+            text("job_runtime_policy_json"),
+        ),
+        launch: private.then(|| {
+            role(
+                &launch_name,
+                text("launch_trust_policy_json"),
+                LAUNCH_POLICY,
+                text("launch_policy_json"),
             )
-            .await?;
-        }
-        let jp = st.str_attr("job_runtime_policy_json").unwrap_or_default();
-        if prior.str_attr("job_runtime_policy_json") != Some(jp) {
-            iam_roles::put_inline(iam, &job_name, JOB_RUNTIME_POLICY, jp).await?;
-        }
-        let lp = st.str_attr("launch_policy_json").unwrap_or_default();
-        if st.str_attr("mode") == Some("private") {
-            let lt = st
-                .str_attr("launch_trust_policy_json")
-                .unwrap_or_default()
-                .to_string();
-            if prior.str_attr("launch_trust_policy_json") != Some(lt.as_str()) {
-                iam_roles::ensure_role(
-                    iam,
-                    NewRole {
-                        name: &launch_name,
-                        trust_policy: &lt,
-                        ..base
-                    },
-                    ours,
-                )
-                .await?;
-            }
-            if prior.str_attr("launch_policy_json") != Some(lp) {
-                iam_roles::put_inline(iam, &launch_name, LAUNCH_POLICY, lp).await?;
-            }
-        } else if let Some(shared) = st.str_attr("shared_launch_role_name") {
-            if prior.str_attr("launch_policy_json") != Some(lp) {
-                iam_roles::put_inline(iam, shared, &shared_policy_name(name), lp)
-                    .await
-                    .map_err(|e| format!("granting {shared}: {e}"))?;
-            }
-        }
-        if !prior.is_null() && prior.get("tags_all") != st.get("tags_all") {
-            let have = tags_map(prior.get("tags_all"));
-            for r in [&job_name, &launch_name] {
-                if iam_roles::get_role(iam, r).await?.is_some() {
-                    iam_roles::sync_tags(iam, r, &have, &tags_map(st.get("tags_all"))).await?;
-                }
-            }
-        }
-        Ok(())
+        }),
+        grant: st
+            .str_attr("shared_launch_role_name")
+            .filter(|_| !private)
+            .map(|r| RoleGrant::new(r, &shared_policy_name(name), text("launch_policy_json"))),
     }
+}
+
+/// Why an apply stopped: the message, and whether nothing of ours exists.
+struct PutError {
+    message: String,
+    nothing_created: bool,
+    /// The shared role that still holds the grant when a move failed half way.
+    grant_left_on: Option<String>,
+}
+
+async fn put_all(c: &Configured, st: &Value, prior: &Value) -> Result<(), PutError> {
+    let iam = &c.aws.iam;
+    let want = desired_roles(st);
+    let adopt = !prior.is_null();
+    let role_failed = |e: managed_role::ReconcileError, first: bool| PutError {
+        nothing_created: first && !(e.exists && !e.foreign),
+        message: e.message,
+        grant_left_on: None,
+    };
+    managed_role::reconcile(iam, &want.job, adopt)
+        .await
+        .map_err(|e| role_failed(e, true))?;
+    if let Some(l) = &want.launch {
+        managed_role::reconcile(iam, l, adopt)
+            .await
+            .map_err(|e| role_failed(e, false))?;
+    }
+    let prior_grant = if prior.is_null() {
+        None
+    } else {
+        desired_roles(prior).grant
+    };
+    managed_role::reconcile_grant(iam, prior_grant.as_ref(), want.grant.as_ref())
+        .await
+        .map_err(|(in_place, e)| PutError {
+            message: e,
+            nothing_created: false,
+            grant_left_on: in_place.map(|g| g.role),
+        })?;
+    Ok(())
+}
+
+/// Out-of-band policies on the roles the data plane owns, as `<role>/<policy>`.
+fn unmanaged_policies(
+    want: &DataplaneRoles,
+    job: &ObservedRole,
+    launch: Option<&ObservedRole>,
+) -> Value {
+    let mut found = job.unmanaged(&want.job);
+    if let (Some(w), Some(l)) = (&want.launch, launch) {
+        found.extend(l.unmanaged(w));
+        if l.boundary != w.boundary {
+            let b = l.boundary.as_deref().unwrap_or("none");
+            found.push(format!("{}/permissions boundary {b}", l.name));
+        }
+    }
+    Value::set(found.into_iter().map(Value::String).collect())
 }
 
 #[async_trait]
@@ -806,6 +835,8 @@ impl Resource for ServerlessDataplane {
             "tags_all",
             merged_tags(&c.default_tags, planned.get("tags")),
         );
+        // Apply removes whatever was attached or put out of band.
+        planned.set_attr("unmanaged_policies", Value::set(vec![]));
         // Import rebuilds these lists from policy resources, which carry no
         // order: the same members in another order are no change.
         for k in ["subnet_ids", "security_group_ids"] {
@@ -852,11 +883,15 @@ impl Resource for ServerlessDataplane {
         let shared = st.str_attr("launch_role_arn").map(str::to_string);
         compute(&env, &mut st, shared.as_deref());
         crate::info!("creating EMR Serverless data plane", "name" => name, "mode" => st.str_attr("mode").unwrap_or_default());
-        if let Err(e) = self.put_all(&c, &st, &Value::Null).await {
-            // Roles may exist now: record the data plane (tainted) so destroy cleans up.
-            return ApplyResult::failed(st, err("creating", &name, e));
+        match put_all(&c, &st, &Value::Null).await {
+            Ok(()) => ApplyResult::ok(st),
+            // Nothing of ours exists (e.g. a foreign role of that name): no state.
+            Err(e) if e.nothing_created => {
+                ApplyResult::failed(Value::Null, err("creating", &name, e.message))
+            }
+            // Roles exist now: record the data plane (tainted) so destroy cleans up.
+            Err(e) => ApplyResult::failed(st, err("creating", &name, e.message)),
         }
-        ApplyResult::ok(st)
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
@@ -867,78 +902,60 @@ impl Resource for ServerlessDataplane {
         let e = |m: String| err("reading", &name, m);
         let iam = &c.aws.iam;
         let (job_name, launch_name) = role_names(&name);
-        let Some(job) = iam_roles::get_role(iam, &job_name).await.map_err(e)? else {
+        let Some(job) = managed_role::read(iam, &job_name, None).await.map_err(e)? else {
             crate::warn!("EMR Serverless data plane not found, removing from state", "name" => name);
             return Ok(Value::Null);
         };
-        let mut st = current.clone();
-        let importing = current.get("job_runtime_policy_json").is_null();
-        let launch = iam_roles::get_role(iam, &launch_name).await.map_err(e)?;
-        if importing {
-            st = import_state(current, &c, &job, launch.as_ref())
+        let launch = managed_role::read(iam, &launch_name, None)
+            .await
+            .map_err(e)?;
+        let mut st = if current.get("job_runtime_policy_json").is_null() {
+            import_state(current, &c, &job, launch.as_ref())
                 .await
-                .map_err(e)?;
-        }
-        let recorded = |k: &str, remote: Option<String>| -> Value {
+                .map_err(e)?
+        } else {
+            current.clone()
+        };
+        let recorded = |k: &str, remote: Option<&String>| -> Value {
             match remote {
                 None => Value::string(""),
                 Some(r) => match current.str_attr(k) {
-                    Some(p) if crate::iam::equivalent(p, &r) => Value::string(p),
-                    _ => Value::String(crate::iam::canonicalize(&r).unwrap_or(r)),
+                    Some(p) if crate::iam::equivalent(p, r) => Value::string(p),
+                    _ => Value::String(crate::iam::canonicalize(r).unwrap_or(r.clone())),
                 },
             }
         };
         st.set_attr("job_runtime_role_arn", Value::string(&job.arn));
+        let trust = recorded("job_runtime_trust_policy_json", Some(&job.trust));
+        st.set_attr("job_runtime_trust_policy_json", trust);
+        let policy = recorded("job_runtime_policy_json", job.inline.get(JOB_RUNTIME_POLICY));
+        st.set_attr("job_runtime_policy_json", policy);
         st.set_attr(
-            "job_runtime_trust_policy_json",
-            recorded(
-                "job_runtime_trust_policy_json",
-                Some(job.trust_policy.clone()),
-            ),
+            "permissions_boundary",
+            job.boundary.clone().map(Value::String).unwrap_or(Value::Null),
         );
-        st.set_attr(
-            "job_runtime_policy_json",
-            recorded(
-                "job_runtime_policy_json",
-                iam_roles::get_inline(iam, &job_name, JOB_RUNTIME_POLICY)
-                    .await
-                    .map_err(e)?,
-            ),
-        );
-        if st.str_attr("mode") == Some("private") {
-            match &launch {
-                Some(l) => {
-                    st.set_attr(
-                        "launch_trust_policy_json",
-                        recorded("launch_trust_policy_json", Some(l.trust_policy.clone())),
-                    );
-                    st.set_attr(
-                        "launch_policy_json",
-                        recorded(
-                            "launch_policy_json",
-                            iam_roles::get_inline(iam, &launch_name, LAUNCH_POLICY)
-                                .await
-                                .map_err(e)?,
-                        ),
-                    );
-                }
-                None => {
-                    st.set_attr("launch_trust_policy_json", Value::string(""));
-                    st.set_attr("launch_policy_json", Value::string(""));
-                }
-            }
+        let private = st.str_attr("mode") == Some("private");
+        let launch = launch.filter(|_| private);
+        if private {
+            let (trust, policy) = match &launch {
+                Some(l) => (
+                    recorded("launch_trust_policy_json", Some(&l.trust)),
+                    recorded("launch_policy_json", l.inline.get(LAUNCH_POLICY)),
+                ),
+                None => (Value::string(""), Value::string("")),
+            };
+            st.set_attr("launch_trust_policy_json", trust);
+            st.set_attr("launch_policy_json", policy);
         } else if let Some(shared) = st.str_attr("shared_launch_role_name").map(str::to_string) {
-            let remote = iam_roles::get_inline(iam, &shared, &shared_policy_name(&name))
+            let remote = managed_role::read_grant(iam, &shared, &shared_policy_name(&name))
                 .await
                 .map_err(e)?;
-            st.set_attr("launch_policy_json", recorded("launch_policy_json", remote));
+            st.set_attr("launch_policy_json", recorded("launch_policy_json", remote.as_ref()));
         }
-        let tags: BTreeMap<String, Value> = job
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        st.set_attr("tags_all", Value::Map(tags));
+        let unmanaged = unmanaged_policies(&desired_roles(&st), &job, launch.as_ref());
+        st.set_attr("unmanaged_policies", unmanaged);
+        let tags = job.user_tags().into_iter().map(|(k, v)| (k, Value::String(v)));
+        st.set_attr("tags_all", Value::Map(tags.collect()));
         Ok(st)
     }
 
@@ -961,9 +978,17 @@ impl Resource for ServerlessDataplane {
         }
         let shared = st.str_attr("launch_role_arn").map(str::to_string);
         compute(&env, &mut st, shared.as_deref());
-        match self.put_all(&c, &st, prior).await {
+        match put_all(&c, &st, prior).await {
             Ok(()) => ApplyResult::ok(st),
-            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &name, e)),
+            Err(e) => {
+                // State names where the grant really is, so the next apply
+                // (or destroy) finds it; the rest is re-read on refresh.
+                if let Some(left) = e.grant_left_on {
+                    st.set_attr("shared_launch_role_name", Value::String(left));
+                    st.set_attr("launch_role_arn", prior.get("launch_role_arn").clone());
+                }
+                ApplyResult::failed(st, err("updating", &name, e.message))
+            }
         }
     }
 
@@ -973,22 +998,22 @@ impl Resource for ServerlessDataplane {
             Err(d) => return d,
         };
         let name = prior.str_attr("name").unwrap_or_default().to_string();
-        let (job_name, launch_name) = role_names(&name);
+        let iam = &c.aws.iam;
+        let want = desired_roles(prior);
         // Shared mode: remove our grant, leave the customer's role alone.
-        if let Some(shared) = prior.str_attr("shared_launch_role_name") {
-            if let Err(e) =
-                iam_roles::delete_inline(&c.aws.iam, shared, &shared_policy_name(&name)).await
-            {
-                return err(
-                    "deleting",
-                    &name,
-                    format!("removing the grant from {shared}: {e}"),
-                );
-            }
+        if let Err((_, e)) = managed_role::reconcile_grant(iam, want.grant.as_ref(), None).await {
+            return err("deleting", &name, e);
         }
-        for r in [launch_name, job_name] {
-            if let Err(e) = iam_roles::delete_role(&c.aws.iam, &r).await {
-                return err("deleting", &name, format!("deleting role {r}: {e}"));
+        let (job_name, launch_name) = role_names(&name);
+        let owner = owner(&name);
+        for (role, policy) in [(launch_name, LAUNCH_POLICY), (job_name, JOB_RUNTIME_POLICY)] {
+            let legacy = match managed_role::read(iam, &role, None).await {
+                Ok(Some(have)) => have.is_legacy_ours(&owner, policy),
+                Ok(None) => continue,
+                Err(e) => return err("deleting", &name, e),
+            };
+            if let Err(e) = managed_role::delete(iam, &role, &owner, None, legacy).await {
+                return err("deleting", &name, e);
             }
         }
         Diagnostics::new()
@@ -1037,12 +1062,10 @@ impl Import for ServerlessDataplane {
 async fn import_state(
     current: &Value,
     c: &Configured,
-    job: &iam_roles::RemoteRole,
-    launch: Option<&iam_roles::RemoteRole>,
+    job: &ObservedRole,
+    launch: Option<&ObservedRole>,
 ) -> Result<Value, String> {
-    let iam = &c.aws.iam;
     let name = current.str_attr("name").unwrap_or_default().to_string();
-    let (job_name, launch_name) = role_names(&name);
     let mut st = schema().block.empty_value();
     for k in ["id", "name", "mode", "shared_launch_role_name"] {
         st.set_attr(k, current.get(k).clone());
@@ -1052,16 +1075,14 @@ async fn import_state(
         "mode",
         Value::string(if private { "private" } else { "shared" }),
     );
-    let launch_doc = if private {
-        iam_roles::get_inline(iam, &launch_name, LAUNCH_POLICY).await?
-    } else if let Some(shared) = current.str_attr("shared_launch_role_name") {
-        iam_roles::get_inline(iam, shared, &shared_policy_name(&name)).await?
-    } else {
-        None
+    let launch_doc = match (private, launch, current.str_attr("shared_launch_role_name")) {
+        (true, Some(l), _) => l.inline.get(LAUNCH_POLICY).cloned(),
+        (false, _, Some(shared)) => {
+            managed_role::read_grant(&c.aws.iam, shared, &shared_policy_name(&name)).await?
+        }
+        _ => None,
     };
-    let job_doc = iam_roles::get_inline(iam, &job_name, JOB_RUNTIME_POLICY)
-        .await?
-        .unwrap_or_default();
+    let job_doc = job.inline.get(JOB_RUNTIME_POLICY).cloned().unwrap_or_default();
     let jd = PolicyDocument::parse(&job_doc)
         .map_err(|e| format!("the job runtime policy cannot be read: {e}"))?;
     let by_sid = |d: &PolicyDocument, sid: &str| {
@@ -1120,7 +1141,7 @@ async fn import_state(
             .map(|s| s.resources.into_iter().collect())
             .unwrap_or_default()),
     );
-    let trust = PolicyDocument::parse(&job.trust_policy).ok();
+    let trust = PolicyDocument::parse(&job.trust).ok();
     let tip = trust
         .as_ref()
         .and_then(|t| by_sid(t, "EmrServerlessAssume"))
@@ -1128,7 +1149,7 @@ async fn import_state(
     st.set_attr("trusted_identity_propagation", Value::Bool(tip));
     st.set_attr(
         "permissions_boundary",
-        job.permissions_boundary
+        job.boundary
             .clone()
             .map(Value::String)
             .unwrap_or(Value::Null),
@@ -1152,7 +1173,7 @@ async fn import_state(
         }
     }
     if let (true, Some(l)) = (private, launch) {
-        if let Ok(t) = PolicyDocument::parse(&l.trust_policy) {
+        if let Ok(t) = PolicyDocument::parse(&l.trust) {
             if let Some(s) = by_sid(&t, "ControlPlaneAssume") {
                 let principal = match &s.principal {
                     Some(Principal::Typed(m)) => {
@@ -1181,7 +1202,7 @@ async fn import_state(
         }
     }
     let own: BTreeMap<String, Value> = job
-        .tags
+        .user_tags()
         .iter()
         .filter(|(k, v)| c.default_tags.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), Value::string(v)))
