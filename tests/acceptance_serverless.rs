@@ -1324,3 +1324,229 @@ fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}]"
     );
 }
+
+// ---------------------------------------------------------------------------
+// 6. Role updates neither lose nor leak grants (issue #11)
+// ---------------------------------------------------------------------------
+
+/// A second existing role shared mode can be switched to.
+const OTHER_SHARED_ROLE: &str = "role_trusted_user_b";
+const BOUNDARY_1: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
+const BOUNDARY_2: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+impl Aws {
+    fn boundary(&self, role: &str) -> Option<String> {
+        self.role(role)
+            .unwrap_or_else(|| panic!("role {role} does not exist"))
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned)
+    }
+
+    fn attached(&self, role: &str) -> BTreeSet<String> {
+        self.rt
+            .block_on(
+                self.iam
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect()
+    }
+
+    fn tags(&self, role: &str) -> BTreeMap<String, String> {
+        self.rt
+            .block_on(self.iam.list_role_tags().role_name(role).send())
+            .unwrap_or_else(|e| panic!("ListRoleTags({role}): {e:?}"))
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+}
+
+#[test]
+fn serverless_dataplane_role_updates_keep_grants_exact() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        role_updates(&terraform, &emulator, &aws);
+    }
+}
+
+fn role_updates(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let net = aws.setup();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"
+    }]});
+    aws.rt
+        .block_on(
+            aws.iam
+                .create_role()
+                .role_name(OTHER_SHARED_ROLE)
+                .assume_role_policy_document(trust.to_string())
+                .send(),
+        )
+        .expect("CreateRole (second shared role)");
+    let config = |boundary: &str, shared: &str| {
+        let mut private = private_attrs(&net, "acme");
+        set(&mut private, "permissions_boundary", q(boundary));
+        let mut sh = shared_attrs(&net, "sdp");
+        set(&mut sh, "shared_launch_role_name", q(shared));
+        format!(
+            "{PROVIDER}\n{}\n{}",
+            resource(DP, "acme", &private),
+            resource(DP, "sdp", &sh)
+        )
+    };
+    let ws = Workspace::new(terraform, emulator, &config(BOUNDARY_1, SHARED_ROLE));
+    let v = ws.version().to_owned();
+    ws.apply();
+    let grant = format!("{LAUNCH_POLICY}-sdp");
+    for r in [job_role("acme"), launch_role("acme")] {
+        assert_eq!(
+            aws.boundary(&r).as_deref(),
+            Some(BOUNDARY_1),
+            "[tf {v}] {r}"
+        );
+        let tags = aws.tags(&r);
+        assert_eq!(
+            tags.get("emr-launch:managed-by").map(String::as_str),
+            Some("emr_serverless_dataplane/acme"),
+            "[tf {v}] provenance tag of {r}"
+        );
+    }
+    let acme = ws.resource_values("emr_serverless_dataplane.acme");
+    assert!(
+        acme["tags_all"].get("emr-launch:managed-by").is_none(),
+        "[tf {v}] the owner tag is not a user tag: {}",
+        acme["tags_all"]
+    );
+
+    // A refresh reads every policy but never ListRoleTags (GetRole has the tags).
+    emulator.start_recording();
+    plan_code(&ws, 0, "re-plan after apply");
+    emulator.stop_recording();
+    let actions = emulator.recorded_actions();
+    assert!(
+        !actions.iter().any(|a| a == "ListRoleTags"),
+        "[tf {v}] refresh called ListRoleTags: {actions:?}"
+    );
+    for a in [
+        "ListRolePolicies",
+        "ListAttachedRolePolicies",
+        "GetRolePolicy",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "[tf {v}] refresh did not call {a}: {actions:?}"
+        );
+    }
+
+    // The boundary change reaches both roles; re-plan is empty.
+    ws.write(&config(BOUNDARY_2, SHARED_ROLE));
+    ws.apply();
+    for r in [job_role("acme"), launch_role("acme")] {
+        assert_eq!(
+            aws.boundary(&r).as_deref(),
+            Some(BOUNDARY_2),
+            "[tf {v}] {r}"
+        );
+    }
+    plan_code(&ws, 0, "re-plan after the boundary change");
+
+    // Out of band: boundary removed, AdministratorAccess attached, a policy put.
+    aws.rt.block_on(async {
+        aws.iam
+            .delete_role_permissions_boundary()
+            .role_name(job_role("acme"))
+            .send()
+            .await
+            .expect("DeleteRolePermissionsBoundary");
+        aws.iam
+            .attach_role_policy()
+            .role_name(launch_role("acme"))
+            .policy_arn(ADMIN)
+            .send()
+            .await
+            .expect("AttachRolePolicy");
+        aws.iam
+            .put_role_policy()
+            .role_name(job_role("acme"))
+            .policy_name("backdoor")
+            .policy_document(shared_role_own_policy().to_string())
+            .send()
+            .await
+            .expect("PutRolePolicy");
+    });
+    let out = plan_code_output(&ws, 2, "out-of-band changes show in plan");
+    for shown in ["permissions_boundary", "AdministratorAccess", "backdoor"] {
+        assert!(
+            out.contains(shown),
+            "[tf {v}] plan does not show {shown}:\n{out}"
+        );
+    }
+    ws.apply();
+    assert_eq!(
+        aws.boundary(&job_role("acme")).as_deref(),
+        Some(BOUNDARY_2),
+        "[tf {v}]"
+    );
+    assert!(
+        aws.attached(&launch_role("acme")).is_empty(),
+        "[tf {v}] admin left attached"
+    );
+    assert_eq!(
+        aws.inline_names(&job_role("acme")),
+        Some(BTreeSet::from([JOB_RUNTIME_POLICY.to_owned()])),
+        "[tf {v}] inline policies of the job runtime role"
+    );
+    plan_code(&ws, 0, "re-plan after repairing drift");
+
+    // Switching the shared role moves the grant.
+    ws.write(&config(BOUNDARY_2, OTHER_SHARED_ROLE));
+    ws.apply();
+    assert!(
+        aws.inline(OTHER_SHARED_ROLE, &grant).is_some(),
+        "[tf {v}] new role lacks the grant"
+    );
+    assert_shared_role_intact(aws, &[], &v);
+    let sdp = ws.resource_values("emr_serverless_dataplane.sdp");
+    assert_eq!(
+        sdp["launch_role_arn"],
+        json!(format!("arn:aws:iam::{ACCOUNT}:role/{OTHER_SHARED_ROLE}")),
+        "[tf {v}]"
+    );
+    plan_code(&ws, 0, "re-plan after the switch");
+
+    ws.destroy();
+    assert_eq!(
+        aws.inline_names(OTHER_SHARED_ROLE),
+        Some(BTreeSet::new()),
+        "[tf {v}] grant left behind"
+    );
+    assert_shared_role_intact(aws, &[], &v);
+    for r in [job_role("acme"), launch_role("acme"), job_role("sdp")] {
+        assert!(aws.role(&r).is_none(), "[tf {v}] {r} survived destroy");
+    }
+}
+
+/// `plan -detailed-exitcode` must answer `want`; returns what plan printed.
+fn plan_code_output(ws: &Workspace, want: i32, why: &str) -> String {
+    let (code, out) = ws.plan_exit_code();
+    let text = out.stdout.clone();
+    if code != want {
+        panic!(
+            "[tf {}] {why}: plan -detailed-exitcode = {code}, want {want}\n{}",
+            ws.version(),
+            ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
+        );
+    }
+    text
+}

@@ -28,7 +28,8 @@ pub const JOB_RUNTIME_POLICY: &str = "emr-serverless-job-runtime";
 pub const LAUNCH_POLICY: &str = "emr-serverless-launch";
 const SERVERLESS: &str = "emr-serverless.amazonaws.com";
 const SERVERLESS_OPS: &str = "ops.emr-serverless.amazonaws.com";
-const ROLE_DESCRIPTION: &str = "EMR Serverless data plane role managed by Terraform (emrlaunch/emr)";
+const ROLE_DESCRIPTION: &str =
+    "EMR Serverless data plane role managed by Terraform (emrlaunch/emr)";
 
 pub struct ServerlessDataplane {
     data: Arc<ProviderData>,
@@ -928,11 +929,17 @@ impl Resource for ServerlessDataplane {
         st.set_attr("job_runtime_role_arn", Value::string(&job.arn));
         let trust = recorded("job_runtime_trust_policy_json", Some(&job.trust));
         st.set_attr("job_runtime_trust_policy_json", trust);
-        let policy = recorded("job_runtime_policy_json", job.inline.get(JOB_RUNTIME_POLICY));
+        let policy = recorded(
+            "job_runtime_policy_json",
+            job.inline.get(JOB_RUNTIME_POLICY),
+        );
         st.set_attr("job_runtime_policy_json", policy);
         st.set_attr(
             "permissions_boundary",
-            job.boundary.clone().map(Value::String).unwrap_or(Value::Null),
+            job.boundary
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Null),
         );
         let private = st.str_attr("mode") == Some("private");
         let launch = launch.filter(|_| private);
@@ -950,11 +957,17 @@ impl Resource for ServerlessDataplane {
             let remote = managed_role::read_grant(iam, &shared, &shared_policy_name(&name))
                 .await
                 .map_err(e)?;
-            st.set_attr("launch_policy_json", recorded("launch_policy_json", remote.as_ref()));
+            st.set_attr(
+                "launch_policy_json",
+                recorded("launch_policy_json", remote.as_ref()),
+            );
         }
         let unmanaged = unmanaged_policies(&desired_roles(&st), &job, launch.as_ref());
         st.set_attr("unmanaged_policies", unmanaged);
-        let tags = job.user_tags().into_iter().map(|(k, v)| (k, Value::String(v)));
+        let tags = job
+            .user_tags()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)));
         st.set_attr("tags_all", Value::Map(tags.collect()));
         Ok(st)
     }
@@ -1082,7 +1095,11 @@ async fn import_state(
         }
         _ => None,
     };
-    let job_doc = job.inline.get(JOB_RUNTIME_POLICY).cloned().unwrap_or_default();
+    let job_doc = job
+        .inline
+        .get(JOB_RUNTIME_POLICY)
+        .cloned()
+        .unwrap_or_default();
     let jd = PolicyDocument::parse(&job_doc)
         .map_err(|e| format!("the job runtime policy cannot be read: {e}"))?;
     let by_sid = |d: &PolicyDocument, sid: &str| {
