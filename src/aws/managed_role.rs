@@ -580,119 +580,11 @@ async fn apply(
 ) -> IamResult<Option<(String, String)>> {
     let role = want.name.as_str();
     match change {
-        RoleChange::Create => {
-            let tags = iam_tags(&want.all_tags())?;
-            let out = retrying(&format!("creating role {role}"), false, || {
-                iam.create_role()
-                    .role_name(role)
-                    .path(&want.path)
-                    .assume_role_policy_document(&want.trust)
-                    .max_session_duration(want.max_session)
-                    .set_permissions_boundary(want.boundary.clone())
-                    .set_description(want.description.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await?;
-            let r = out.role();
-            return Ok(Some((
-                r.map(|r| r.arn().to_string()).unwrap_or_default(),
-                r.map(|r| r.role_id().to_string()).unwrap_or_default(),
-            )));
-        }
-        RoleChange::Trust => {
-            retrying(
-                &format!("updating the trust policy of {role}"),
-                just_created,
-                || {
-                    iam.update_assume_role_policy()
-                        .role_name(role)
-                        .policy_document(&want.trust)
-                        .send()
-                },
-            )
-            .await?;
-        }
-        RoleChange::Settings => {
-            retrying(&format!("updating role {role}"), just_created, || {
-                iam.update_role()
-                    .role_name(role)
-                    .max_session_duration(want.max_session)
-                    .set_description(want.description.clone())
-                    .send()
-            })
-            .await?;
-        }
-        RoleChange::SetBoundary(b) => {
-            retrying(
-                &format!("setting the permissions boundary of {role}"),
-                just_created,
-                || {
-                    iam.put_role_permissions_boundary()
-                        .role_name(role)
-                        .permissions_boundary(b)
-                        .send()
-                },
-            )
-            .await?;
-        }
-        RoleChange::RemoveBoundary => {
-            retrying(
-                &format!("removing the permissions boundary of {role}"),
-                false,
-                || {
-                    iam.delete_role_permissions_boundary()
-                        .role_name(role)
-                        .send()
-                },
-            )
-            .await?;
-        }
-        RoleChange::PutInline(p) => {
-            let doc = want.inline.get(p).map(String::as_str).unwrap_or_default();
-            retrying(
-                &format!("putting inline policy {p} on {role}"),
-                just_created,
-                || {
-                    iam.put_role_policy()
-                        .role_name(role)
-                        .policy_name(p)
-                        .policy_document(doc)
-                        .send()
-                },
-            )
-            .await?;
-        }
-        RoleChange::DeleteInline(p) => delete_inline(iam, role, p).await?,
-        RoleChange::Attach(arn) => {
-            retrying(&format!("attaching {arn} to {role}"), just_created, || {
-                iam.attach_role_policy()
-                    .role_name(role)
-                    .policy_arn(arn)
-                    .send()
-            })
-            .await?;
-        }
-        RoleChange::Detach(arn) => detach(iam, role, arn).await?,
-        RoleChange::Tag(t) => {
-            let tags = iam_tags(t)?;
-            retrying(&format!("tagging {role}"), just_created, || {
-                iam.tag_role()
-                    .role_name(role)
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await?;
-        }
-        RoleChange::Untag(keys) => {
-            retrying(&format!("untagging {role}"), false, || {
-                iam.untag_role()
-                    .role_name(role)
-                    .set_tag_keys(Some(keys.clone()))
-                    .send()
-            })
-            .await?;
-        }
+        RoleChange::Create => return create(iam, want).await.map(Some),
+        RoleChange::PutInline(_)
+        | RoleChange::DeleteInline(_)
+        | RoleChange::Attach(_)
+        | RoleChange::Detach(_) => apply_policy(iam, want, change, just_created).await?,
         RoleChange::CreateInstanceProfile(p) => {
             let tags = iam_tags(&want.all_tags())?;
             retrying(&format!("creating instance profile {p}"), false, || {
@@ -709,8 +601,138 @@ async fn apply(
         RoleChange::RemoveFromInstanceProfile(p, other) => {
             remove_from_profile(iam, p, other).await?
         }
+        _ => apply_setting(iam, want, change, just_created).await?,
     }
     Ok(None)
+}
+
+async fn create(iam: &aws_sdk_iam::Client, want: &DesiredRole) -> IamResult<(String, String)> {
+    let tags = iam_tags(&want.all_tags())?;
+    let out = retrying(&format!("creating role {}", want.name), false, || {
+        iam.create_role()
+            .role_name(&want.name)
+            .path(&want.path)
+            .assume_role_policy_document(&want.trust)
+            .max_session_duration(want.max_session)
+            .set_permissions_boundary(want.boundary.clone())
+            .set_description(want.description.clone())
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await?;
+    let r = out.role();
+    Ok((
+        r.map(|r| r.arn().to_string()).unwrap_or_default(),
+        r.map(|r| r.role_id().to_string()).unwrap_or_default(),
+    ))
+}
+
+/// Trust, settings, boundary and tags.
+async fn apply_setting(
+    iam: &aws_sdk_iam::Client,
+    want: &DesiredRole,
+    change: &RoleChange,
+    fresh: bool,
+) -> IamResult<()> {
+    let role = want.name.as_str();
+    let what = |w: &str| format!("{w} of {role}");
+    match change {
+        RoleChange::Trust => retrying(&what("updating the trust policy"), fresh, || {
+            iam.update_assume_role_policy()
+                .role_name(role)
+                .policy_document(&want.trust)
+                .send()
+        })
+        .await
+        .map(drop),
+        RoleChange::Settings => retrying(&what("updating the settings"), fresh, || {
+            iam.update_role()
+                .role_name(role)
+                .max_session_duration(want.max_session)
+                .set_description(want.description.clone())
+                .send()
+        })
+        .await
+        .map(drop),
+        RoleChange::SetBoundary(b) => {
+            retrying(&what("setting the permissions boundary"), fresh, || {
+                iam.put_role_permissions_boundary()
+                    .role_name(role)
+                    .permissions_boundary(b)
+                    .send()
+            })
+            .await
+            .map(drop)
+        }
+        RoleChange::RemoveBoundary => {
+            retrying(&what("removing the permissions boundary"), false, || {
+                iam.delete_role_permissions_boundary()
+                    .role_name(role)
+                    .send()
+            })
+            .await
+            .map(drop)
+        }
+        RoleChange::Tag(t) => {
+            let tags = iam_tags(t)?;
+            retrying(&what("tagging"), fresh, || {
+                iam.tag_role()
+                    .role_name(role)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await
+            .map(drop)
+        }
+        RoleChange::Untag(keys) => retrying(&what("untagging"), false, || {
+            iam.untag_role()
+                .role_name(role)
+                .set_tag_keys(Some(keys.clone()))
+                .send()
+        })
+        .await
+        .map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// Inline policies and attachments.
+async fn apply_policy(
+    iam: &aws_sdk_iam::Client,
+    want: &DesiredRole,
+    change: &RoleChange,
+    fresh: bool,
+) -> IamResult<()> {
+    let role = want.name.as_str();
+    match change {
+        RoleChange::PutInline(p) => {
+            let doc = want.inline.get(p).map(String::as_str).unwrap_or_default();
+            retrying(
+                &format!("putting inline policy {p} on {role}"),
+                fresh,
+                || {
+                    iam.put_role_policy()
+                        .role_name(role)
+                        .policy_name(p)
+                        .policy_document(doc)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
+        }
+        RoleChange::DeleteInline(p) => delete_inline(iam, role, p).await,
+        RoleChange::Attach(arn) => retrying(&format!("attaching {arn} to {role}"), fresh, || {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+        })
+        .await
+        .map(drop),
+        RoleChange::Detach(arn) => detach(iam, role, arn).await,
+        _ => Ok(()),
+    }
 }
 
 async fn add_to_profile(iam: &aws_sdk_iam::Client, profile: &str, role: &str) -> IamResult<()> {

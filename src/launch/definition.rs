@@ -414,73 +414,78 @@ impl Machine<'_> {
             } else {
                 after.to_string()
             };
-            let var = member("$.Overrides", &o.name);
-            self.add(
-                &format!("Override{i}Given"),
-                json!({"Type": "Choice", "Choices": [
-                    {"Not": {"Variable": var, "IsPresent": true}, "Next": next}
-                ], "Default": format!("Override{i}Check")}),
-            );
-            let (type_test, type_name) = match o.kind {
-                ValueKind::Number => ("IsNumeric", "a number"),
-                ValueKind::String => ("IsString", "a string"),
-                ValueKind::Bool => ("IsBoolean", "true or false"),
-            };
-            let mut rules = vec![
-                json!({"Not": {"Variable": var, type_test: true}, "Next": format!("Override{i}WrongType")}),
-            ];
-            self.fail(
-                &format!("Override{i}WrongType"),
+            self.check_override(i, o, &next);
+        }
+    }
+
+    /// One given override: of its type, within its bounds, among its values.
+    fn check_override(&mut self, i: usize, o: &Override, next: &str) {
+        let var = member("$.Overrides", &o.name);
+        self.add(
+            &format!("Override{i}Given"),
+            json!({"Type": "Choice", "Choices": [
+                {"Not": {"Variable": var, "IsPresent": true}, "Next": next}
+            ], "Default": format!("Override{i}Check")}),
+        );
+        let (type_test, type_name) = match o.kind {
+            ValueKind::Number => ("IsNumeric", "a number"),
+            ValueKind::String => ("IsString", "a string"),
+            ValueKind::Bool => ("IsBoolean", "true or false"),
+        };
+        let mut rules = vec![
+            json!({"Not": {"Variable": var, type_test: true}, "Next": format!("Override{i}WrongType")}),
+        ];
+        self.fail(
+            &format!("Override{i}WrongType"),
+            "InvalidOverride",
+            &format!("override {} must be {type_name}", o.name),
+        );
+        if let Some(min) = &o.minimum {
+            rules.push(json!({"Variable": var, "NumericLessThan": min, "Next": format!("Override{i}BelowMinimum")}));
+            self.fail_format(
+                &format!("Override{i}BelowMinimum"),
                 "InvalidOverride",
-                &format!("override {} must be {type_name}", o.name),
-            );
-            if let Some(min) = &o.minimum {
-                rules.push(json!({"Variable": var, "NumericLessThan": min, "Next": format!("Override{i}BelowMinimum")}));
-                self.fail_format(
-                    &format!("Override{i}BelowMinimum"),
-                    "InvalidOverride",
-                    &format!("override {} = {{}} is below its minimum {min}", o.name),
-                    &[&var],
-                );
-            }
-            if let Some(max) = &o.maximum {
-                rules.push(json!({"Variable": var, "NumericGreaterThan": max, "Next": format!("Override{i}AboveMaximum")}));
-                self.fail_format(
-                    &format!("Override{i}AboveMaximum"),
-                    "InvalidOverride",
-                    &format!("override {} = {{}} is above its maximum {max}", o.name),
-                    &[&var],
-                );
-            }
-            if o.kind == ValueKind::String {
-                let any: Vec<J> = o
-                    .allowed_values
-                    .iter()
-                    .map(|v| json!({"Variable": var, "StringEquals": v}))
-                    .collect();
-                // No allowed value means nothing may be chosen.
-                let rule = if any.is_empty() {
-                    json!({"Variable": var, "IsString": true, "Next": format!("Override{i}NotAllowed")})
-                } else {
-                    json!({"Not": {"Or": any}, "Next": format!("Override{i}NotAllowed")})
-                };
-                rules.push(rule);
-                self.fail_format(
-                    &format!("Override{i}NotAllowed"),
-                    "InvalidOverride",
-                    &format!(
-                        "override {} = {{}} is not one of its allowed values ({})",
-                        o.name,
-                        o.allowed_values.join(", ")
-                    ),
-                    &[&var],
-                );
-            }
-            self.add(
-                &format!("Override{i}Check"),
-                json!({"Type": "Choice", "Choices": rules, "Default": next}),
+                &format!("override {} = {{}} is below its minimum {min}", o.name),
+                &[&var],
             );
         }
+        if let Some(max) = &o.maximum {
+            rules.push(json!({"Variable": var, "NumericGreaterThan": max, "Next": format!("Override{i}AboveMaximum")}));
+            self.fail_format(
+                &format!("Override{i}AboveMaximum"),
+                "InvalidOverride",
+                &format!("override {} = {{}} is above its maximum {max}", o.name),
+                &[&var],
+            );
+        }
+        if o.kind == ValueKind::String {
+            let any: Vec<J> = o
+                .allowed_values
+                .iter()
+                .map(|v| json!({"Variable": var, "StringEquals": v}))
+                .collect();
+            // No allowed value means nothing may be chosen.
+            let rule = if any.is_empty() {
+                json!({"Variable": var, "IsString": true, "Next": format!("Override{i}NotAllowed")})
+            } else {
+                json!({"Not": {"Or": any}, "Next": format!("Override{i}NotAllowed")})
+            };
+            rules.push(rule);
+            self.fail_format(
+                &format!("Override{i}NotAllowed"),
+                "InvalidOverride",
+                &format!(
+                    "override {} = {{}} is not one of its allowed values ({})",
+                    o.name,
+                    o.allowed_values.join(", ")
+                ),
+                &[&var],
+            );
+        }
+        self.add(
+            &format!("Override{i}Check"),
+            json!({"Type": "Choice", "Choices": rules, "Default": next}),
+        );
     }
 
     /// The literal request, the overrides, then the name and the tags.
