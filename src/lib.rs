@@ -14,6 +14,7 @@ pub mod proto {
 #[macro_use]
 pub mod tfplugin;
 pub mod aws;
+pub mod canonical;
 pub mod data_sources;
 pub mod iam;
 pub mod launch;

@@ -195,7 +195,7 @@ impl PolicyDocument {
 
     pub fn to_value(&self) -> J {
         let mut stmts: Vec<J> = self.statements.iter().map(Statement::to_json).collect();
-        stmts.sort_by_key(|s| s.to_string());
+        stmts.sort_by_key(crate::canonical::text);
         let mut m = Map::new();
         m.insert("Version".into(), J::String(self.version.clone()));
         if let Some(id) = &self.id {
@@ -207,7 +207,7 @@ impl PolicyDocument {
 
     /// The canonical JSON text.
     pub fn canonical(&self) -> String {
-        self.to_value().to_string()
+        crate::canonical::text(&self.to_value())
     }
 
     /// Parses any valid IAM JSON form (single statement object or list;

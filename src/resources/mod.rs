@@ -236,7 +236,7 @@ pub const UNIQUE_SUFFIX_LEN: usize = 26;
 /// no whitespace).
 pub fn canonical_json(s: &str) -> Result<String, String> {
     let v: serde_json::Value = serde_json::from_str(s).map_err(|e| e.to_string())?;
-    Ok(v.to_string())
+    Ok(crate::canonical::text(&v))
 }
 
 #[cfg(test)]

@@ -482,7 +482,7 @@ impl Resource for SecurityConfiguration {
                 req.config.get("runtime_roles"),
                 req.config.get("encryption"),
             ) {
-                Some(doc) => Value::String(doc.to_string()),
+                Some(doc) => Value::String(crate::canonical::text(&doc)),
                 None => Value::Unknown,
             }
         };
@@ -691,7 +691,7 @@ mod tests {
             )
         );
         let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
-            .map(|d| d.to_string());
+            .map(|d| crate::canonical::text(&d));
         assert_eq!(
             doc.as_deref(),
             Some(

@@ -365,12 +365,12 @@ fn compute(env: &Env, st: &mut Value, shared_role_arn: Option<&str>) {
         },
     );
     let md = match (&inputs, &job_arn, &launch_arn, ext.as_str()) {
-        (Some(i), Some(j), Some(l), Some(e)) => Value::String(
-            control_plane_metadata(env, i, j, private.then_some((l.as_str(), e))).to_string(),
-        ),
-        (Some(i), Some(j), _, _) if !private => {
-            Value::String(control_plane_metadata(env, i, j, None).to_string())
-        }
+        (Some(i), Some(j), Some(l), Some(e)) => Value::String(crate::canonical::text(
+            &control_plane_metadata(env, i, j, private.then_some((l.as_str(), e))),
+        )),
+        (Some(i), Some(j), _, _) if !private => Value::String(crate::canonical::text(
+            &control_plane_metadata(env, i, j, None),
+        )),
         _ => Value::Unknown,
     };
     st.set_attr("control_plane_metadata", md);
@@ -1320,7 +1320,8 @@ mod tests {
             j,
             Some(("arn:aws:iam::123456789012:role/l", "ext")),
         );
-        let keys: Vec<&String> = private.as_object().unwrap().keys().collect();
+        let mut keys: Vec<&String> = private.as_object().unwrap().keys().collect();
+        keys.sort();
         assert_eq!(
             keys,
             [
@@ -1334,7 +1335,8 @@ mod tests {
             ]
         );
         let shared = control_plane_metadata(&env(), &inputs(), j, None);
-        let keys: Vec<&String> = shared.as_object().unwrap().keys().collect();
+        let mut keys: Vec<&String> = shared.as_object().unwrap().keys().collect();
+        keys.sort();
         assert_eq!(
             keys,
             [
