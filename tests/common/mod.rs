@@ -826,7 +826,7 @@ pub fn normalize(v: &Value) -> Value {
     match v {
         Value::Array(items) => {
             let mut items: Vec<Value> = items.iter().map(normalize).collect();
-            items.sort_by_key(|i| i.to_string());
+            items.sort_by_key(terraform_provider_emr::canonical::text);
             items.dedup();
             if items.len() == 1 {
                 items.pop().unwrap()
