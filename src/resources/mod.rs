@@ -243,6 +243,40 @@ pub fn canonical_json(s: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// Shortened names are resource names in AWS: a change renames (replaces)
+    /// roles, functions and state machines, so the outputs are pinned.
+    #[test]
+    fn derived_names_are_pinned() {
+        #[rustfmt::skip]
+        let cases: [(&str, &str, &str, usize, &str); 13] = [
+            ("analytics", "default", "-emr-instance", 64, "analytics-default-emr-instance"),
+            (&"a".repeat(20), &"b".repeat(31), "-emr-service", 64, "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-emr-service"),
+            (&"a".repeat(20), &"b".repeat(32), "-emr-service", 64, "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbb-42487723-emr-service"),
+            (&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-fd11f964-emr-autoscaling"),
+            (&"p".repeat(42), &"q".repeat(30), "-emr-service", 64, "pppppppppppppppppppppppppppppppppppppppppp-6a9b2dbd-emr-service"),
+            ("analytics", &"x".repeat(80), "-emr-launch", 80, "analytics-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-50ff9b59-emr-launch"),
+            ("analytics", &"y".repeat(60), "-emr-launch-fn", 64, "analytics-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy-77f87414-emr-launch-fn"),
+            ("team.data", "nightly_batch-launcher-with-a-long-name", "-emr-launcher", 64, "team.data-nightly_batch-launcher-with-a-long-name-emr-launcher"),
+            ("team.data", "nightly_batch-launcher-with-a-very-long-name", "-emr-launcher", 64, "team.data-nightly_batch-launcher-with-a-ve-346f79c5-emr-launcher"),
+            ("prod-analytics-workloads-serverless", "emr-serverless", "-job-runtime", 64, "prod-analytics-workloads-serverless-emr-serverless-job-runtime"),
+            ("data-plane-for-the-analytics-department-production", "emr-serverless", "-launch", 64, "data-plane-for-the-analytics-department-producti-caabb396-launch"),
+            ("ns", "名前", "-emr-instance", 64, "ns-名前-emr-instance"),
+            (&"ü".repeat(30), &"名".repeat(5), "-emr-service", 64, "üüüüüüüüüüüüüüüüüüüüüüüüüüüüüü-名名名名名-ac406a77-emr-service"),
+        ];
+        for (namespace, name, suffix, max, want) in cases {
+            assert_eq!(
+                derived_name(namespace, name, suffix, max),
+                want,
+                "{namespace}/{name}{suffix} (max {max})"
+            );
+        }
+        // Within the limit, counted in characters: the non-ASCII rows are
+        // over it in bytes, but namespace/name validation admits only ASCII.
+        for (namespace, name, suffix, max, want) in cases {
+            assert!(want.chars().count() <= max, "{namespace}/{name}{suffix}");
+        }
+    }
+
     #[test]
     fn external_ids_are_random_and_valid() {
         let a = random_external_id().unwrap();
