@@ -7,9 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as J;
 
+use crate::configured::{env_of, ProviderData};
 use crate::metadata::{self, Kind};
-use crate::provider::ProviderData;
-use crate::resources::env_of;
 use crate::resources::launch_function::{err, identity_attrs, invoke_policy};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,

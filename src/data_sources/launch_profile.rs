@@ -13,12 +13,11 @@ use async_trait::async_trait;
 use serde_json::Value as J;
 
 use crate::aws::iam_roles;
+use crate::configured::{env_of, Configured, Env, ProviderData};
 use crate::metadata::{self, Kind};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::launch_profile::{
     computed_attrs, err, instance_profile_arn, role_arn, role_names,
 };
-use crate::resources::{env_of, Env};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };

@@ -1,4 +1,5 @@
-//! One file per resource; adding one is a new file plus a line in `all`.
+//! One file per resource; adding one is a new file plus a line in
+//! [`crate::registry`].
 
 pub mod cluster_configuration;
 pub mod launch_function;
@@ -10,40 +11,11 @@ pub mod serverless_dataplane;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
+use crate::configured::Configured;
+pub use crate::configured::{env_of, Env};
 use crate::metadata;
-use crate::provider::{Configured, ProviderData};
-use crate::tfplugin::{Diagnostic, Diagnostics, Resource, Value};
-
-pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    let d = || Arc::clone(data);
-    vec![
-        Arc::new(security_configuration::SecurityConfiguration::new(d())),
-        Arc::new(runtime_role::RuntimeRole::new(d())),
-        Arc::new(launch_profile::LaunchProfile::new(d())),
-        Arc::new(cluster_configuration::ClusterConfiguration::new(d())),
-        Arc::new(launch_function::LaunchFunction::new(d())),
-        Arc::new(serverless_dataplane::ServerlessDataplane::new(d())),
-        Arc::new(serverless_application::ServerlessApplication::new(d())),
-    ]
-}
-
-/// Where plan-time ARNs point: the configured partition, account and region.
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    pub partition: String,
-    pub account: String,
-    pub region: String,
-}
-
-pub fn env_of(c: &Configured) -> Env {
-    Env {
-        partition: c.aws.partition.clone(),
-        account: c.aws.account_id.clone(),
-        region: c.aws.region.clone(),
-    }
-}
+use crate::tfplugin::{Diagnostic, Diagnostics, Value};
 
 /// "namespace/name" → (namespace, name).
 pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {

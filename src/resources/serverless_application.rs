@@ -14,7 +14,7 @@ use aws_sdk_emrserverless::types::{
     MaximumAllowedResources, NetworkConfiguration, WorkerResourceConfig,
 };
 
-use crate::provider::{Configured, ProviderData};
+use crate::configured::{Configured, ProviderData};
 use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
