@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::configured::Configured;
 pub use crate::configured::{env_of, Env};
 use crate::metadata;
+pub use crate::metadata::check_namespace_and_name;
 use crate::tfplugin::{Diagnostic, Diagnostics, Value};
 
 /// "namespace/name" → (namespace, name).
@@ -82,24 +83,6 @@ pub fn import_parameter_stub(
     st.set_attr("name", Value::string(n));
     set_parameter_identity(c, kind, &mut st);
     Ok(st)
-}
-
-/// Namespace and name of an SSM-backed resource or data source must be path
-/// segments; diagnostics point at the attribute.
-pub fn check_namespace_and_name(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    for k in ["namespace", "name"] {
-        if let Some(s) = config.str_attr(k) {
-            if let Err(m) = metadata::check_segment(k, s) {
-                d.attr_error(
-                    crate::tfplugin::AttrPath::attr(k),
-                    format!("Invalid {k}"),
-                    m,
-                );
-            }
-        }
-    }
-    d
 }
 
 /// The tags of a metadata parameter that are the resource's own (the
