@@ -15,10 +15,12 @@ pub mod proto {
 pub mod tfplugin;
 pub mod aws;
 pub mod canonical;
+pub mod configured;
 pub mod data_sources;
 pub mod iam;
 pub mod launch;
 pub mod metadata;
 pub mod provider;
+pub mod registry;
 pub mod resources;
 pub mod validate;

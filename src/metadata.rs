@@ -6,8 +6,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ssm::types::{ParameterTier, ParameterType, Tag};
+use serde_json::Value as J;
 
 use crate::aws::errors::{describe, is_not_found};
+use crate::configured::{env_of, Configured};
+use crate::tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
 
 /// Standard-tier parameters hold up to 4 KB; Advanced up to 8 KB.
 pub const STANDARD_LIMIT: usize = 4096;
@@ -26,6 +29,15 @@ impl Kind {
             Kind::Profile => "emr_profiles",
             Kind::ClusterConfiguration => "cluster_configurations",
             Kind::LaunchFunction => "emr_launch_functions",
+        }
+    }
+
+    /// What diagnostics call a record of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Profile => "launch profile",
+            Kind::ClusterConfiguration => "cluster configuration",
+            Kind::LaunchFunction => "launch function",
         }
     }
 }
@@ -54,6 +66,20 @@ pub fn check_segment(what: &str, s: &str) -> Result<(), String> {
     } else {
         Err(format!("{what} {s:?} must be 1 to 128 characters of letters, digits, '_', '.' and '-' (it is a segment of an SSM parameter path)."))
     }
+}
+
+/// Namespace and name of an SSM-backed resource or data source must be path
+/// segments; diagnostics point at the attribute.
+pub fn check_namespace_and_name(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for k in ["namespace", "name"] {
+        if let Some(s) = config.str_attr(k) {
+            if let Err(m) = check_segment(k, s) {
+                d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
+            }
+        }
+    }
+    d
 }
 
 /// The tier a document needs, or an error when it is too large for SSM.
@@ -134,6 +160,73 @@ pub async fn get(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Option<String>
     }
 }
 
+/// A stored record, read by kind, namespace and name (what the data sources
+/// show).
+#[derive(Debug)]
+pub struct Record {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// `namespace/name`.
+    pub id: String,
+    pub parameter_name: String,
+    pub parameter_arn: String,
+    /// The document as stored.
+    pub doc: String,
+    pub json: J,
+}
+
+impl Record {
+    /// A read error about this record: "reading EMR <kind> (<id>)".
+    pub fn error(&self, msg: impl Into<String>) -> Diagnostics {
+        read_error(self.kind, &self.id, msg)
+    }
+
+    /// Sets `id`, `namespace`, `name`, `parameter_name`, `parameter_arn` and
+    /// `metadata_json` of a data source's state.
+    pub fn set_identity(&self, st: &mut Value) {
+        st.set_attr("id", Value::string(&self.id));
+        st.set_attr("namespace", Value::string(&self.namespace));
+        st.set_attr("name", Value::string(&self.name));
+        st.set_attr("parameter_name", Value::string(&self.parameter_name));
+        st.set_attr("parameter_arn", Value::string(&self.parameter_arn));
+        st.set_attr("metadata_json", Value::string(&self.doc));
+    }
+}
+
+fn read_error(kind: Kind, id: &str, msg: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(format!("reading EMR {} ({id})", kind.noun()), msg.into()).into()
+}
+
+/// Reads and parses the record of a namespace and name; its absence is an
+/// error too (a data source has nothing to show).
+pub async fn read_record(
+    c: &Configured,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Result<Record, Diagnostics> {
+    let id = format!("{namespace}/{name}");
+    let pname = parameter_name(&c.metadata_prefix, kind, namespace, name);
+    let doc = get(&c.aws.ssm, &pname)
+        .await
+        .map_err(|e| read_error(kind, &id, e))?
+        .ok_or_else(|| read_error(kind, &id, format!("no {} at {pname}", kind.noun())))?;
+    let json: J = serde_json::from_str(&doc)
+        .map_err(|e| read_error(kind, &id, format!("stored metadata is not JSON: {e}")))?;
+    let env = env_of(c);
+    Ok(Record {
+        kind,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        parameter_arn: parameter_arn(&env.partition, &env.region, &env.account, &pname),
+        id,
+        parameter_name: pname,
+        doc,
+        json,
+    })
+}
+
 /// Deletes a parameter; absent is fine.
 pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<(), String> {
     match ssm.delete_parameter().name(name).send().await {
@@ -205,5 +298,60 @@ mod tests {
         );
         let tampered = r#"{"InstanceProfile":"arn:evil","Name":"p"}"#;
         assert_eq!(reconcile(Some(expected), tampered), tampered);
+    }
+
+    #[test]
+    fn records_name_their_kind_and_fill_identity() {
+        let rec = Record {
+            kind: Kind::LaunchFunction,
+            namespace: "analytics".into(),
+            name: "nightly".into(),
+            id: "analytics/nightly".into(),
+            parameter_name: "/emr_launch/emr_launch_functions/analytics/nightly".into(),
+            parameter_arn: "arn:aws:ssm:us-east-1:123456789012:parameter/emr_launch/emr_launch_functions/analytics/nightly".into(),
+            doc: r#"{"Name":"nightly"}"#.into(),
+            json: serde_json::json!({"Name": "nightly"}),
+        };
+        let d = rec.error("boom");
+        let e = d.iter().next().unwrap();
+        assert_eq!(e.summary, "reading EMR launch function (analytics/nightly)");
+        assert_eq!(e.detail, "boom");
+        for (kind, noun) in [
+            (Kind::Profile, "launch profile"),
+            (Kind::ClusterConfiguration, "cluster configuration"),
+            (Kind::LaunchFunction, "launch function"),
+        ] {
+            assert_eq!(kind.noun(), noun);
+        }
+        let mut st = Value::object([("id", Value::Null), ("other", Value::Bool(true))]);
+        rec.set_identity(&mut st);
+        assert_eq!(st.str_attr("id"), Some("analytics/nightly"));
+        assert_eq!(st.str_attr("namespace"), Some("analytics"));
+        assert_eq!(st.str_attr("name"), Some("nightly"));
+        assert_eq!(
+            st.str_attr("parameter_name"),
+            Some(rec.parameter_name.as_str())
+        );
+        assert_eq!(
+            st.str_attr("parameter_arn"),
+            Some(rec.parameter_arn.as_str())
+        );
+        assert_eq!(st.str_attr("metadata_json"), Some(rec.doc.as_str()));
+        assert_eq!(st.get("other"), &Value::Bool(true));
+    }
+
+    #[test]
+    fn namespace_and_name_errors_point_at_the_attribute() {
+        let cfg = Value::object([
+            ("namespace", Value::string("a/b")),
+            ("name", Value::string("ok")),
+        ]);
+        let d = check_namespace_and_name(&cfg);
+        let paths: Vec<String> = d
+            .iter()
+            .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["namespace"]);
+        assert!(!check_namespace_and_name(&Value::object([("name", Value::Unknown)])).has_errors());
     }
 }

@@ -1,13 +1,13 @@
-//! The provider block: schema, validation, configure → AWS clients, and the
-//! registry of resources and data sources.
+//! The provider block: schema, validation, configure → AWS clients
+//! ([`Configured`]), and the resources and data sources of the [`registry`].
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::aws::{self, AssumeRole, AwsClients, Settings, ENDPOINT_SERVICES};
-use crate::resources;
+use crate::aws::{self, AssumeRole, Settings, ENDPOINT_SERVICES};
+use crate::configured::{Configured, ProviderData};
+use crate::registry;
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
     Resource, Schema, Type, Value,
@@ -16,41 +16,6 @@ use crate::validate;
 
 pub const DEFAULT_METADATA_PREFIX: &str = "/emr_launch";
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
-
-/// What every resource gets once the provider is configured.
-#[derive(Debug)]
-pub struct Configured {
-    pub aws: AwsClients,
-    pub default_tags: BTreeMap<String, String>,
-    pub metadata_prefix: String,
-}
-
-/// Shared between the provider and its resources; filled by ConfigureProvider.
-#[derive(Debug, Default)]
-pub struct ProviderData(RwLock<Option<Arc<Configured>>>);
-
-impl ProviderData {
-    pub fn get(&self) -> Result<Arc<Configured>, Diagnostics> {
-        let g = match self.0.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        g.clone().ok_or_else(|| {
-            Diagnostic::error(
-                "Provider not configured",
-                "The emr provider was not configured before use; this is a bug in Terraform or the provider.",
-            )
-            .into()
-        })
-    }
-    pub fn set(&self, c: Configured) {
-        let mut g = match self.0.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        *g = Some(Arc::new(c));
-    }
-}
 
 pub struct EmrProvider {
     data: Arc<ProviderData>,
@@ -278,10 +243,10 @@ impl Provider for EmrProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        resources::all(&self.data)
+        registry::resources(&self.data)
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        crate::data_sources::all(&self.data)
+        registry::data_sources(&self.data)
     }
 }

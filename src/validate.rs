@@ -201,6 +201,21 @@ without a trailing \"/\" (and not under /aws or /ssm)."
     }
 }
 
+/// A positive duration written as Go's `time.ParseDuration` reads it, as
+/// Terraform `timeouts` are: "30s", "10m", "1h30m", "2.5h", "300ms". Parsed
+/// by jiff's friendly format, which reads all of that (and also spaced or
+/// spelled-out forms like "1h 30m" or "90 seconds"); zero and negative
+/// durations are not timeouts, so they are None, as is anything unparsable.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    static PARSER: jiff::fmt::friendly::SpanParser = jiff::fmt::friendly::SpanParser::new();
+    let d = PARSER.parse_duration(s.trim()).ok()?;
+    if d.is_positive() {
+        std::time::Duration::try_from(d).ok()
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +252,35 @@ mod tests {
         assert!(ssm_prefix("emr").is_err());
         assert!(sts_name("terraform").is_ok());
         assert!(sts_name("a").is_err());
+    }
+
+    #[test]
+    fn durations_read_as_go_does() {
+        use std::time::Duration;
+        for (input, secs, nanos) in [
+            ("30s", 30, 0),
+            ("10m", 600, 0),
+            ("1h", 3600, 0),
+            ("90s", 90, 0),
+            ("1h30m", 5400, 0),
+            ("2h45m10s", 9910, 0),
+            ("2.5h", 9000, 0),
+            ("1.5m", 90, 0),
+            ("300ms", 0, 300_000_000),
+            ("1m30.5s", 90, 500_000_000),
+            ("+5m", 300, 0),
+            ("1h 30m", 5400, 0),
+        ] {
+            assert_eq!(
+                parse_duration(input),
+                Some(Duration::new(secs, nanos)),
+                "{input}"
+            );
+        }
+        for bad in [
+            "", "10", "5x", "-1.5h", "-30s", "0s", "0", "h", "1h30", "one hour", "1é", "1µ",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
     }
 }

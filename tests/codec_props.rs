@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use terraform_provider_emr::tfplugin::{json, msgpack, Number, Type, Value};
+use terraform_provider_emr::tfplugin::{json, msgpack, value, Number, Type, Value};
 
 fn arb_type() -> impl Strategy<Value = Type> {
     let leaf = prop_oneof![
@@ -92,6 +92,17 @@ fn typed_value(unknowns: bool) -> impl Strategy<Value = (Type, Value)> {
         .prop_flat_map(move |t| arb_value(t.clone(), unknowns).prop_map(move |v| (t.clone(), v)))
 }
 
+/// Two values of one type (sets hold elements of one type).
+fn same_typed_pair() -> impl Strategy<Value = (Value, Value)> {
+    arb_type().prop_flat_map(|t| (arb_value(t.clone(), true), arb_value(t, true)))
+}
+
+/// The order sets had when they were sorted by their elements' encodings.
+fn wire_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let key = |v: &Value| msgpack::encode(v, &v.implied_type());
+    key(a).cmp(&key(b))
+}
+
 fn contains_unknown(v: &Value) -> bool {
     !v.is_wholly_known()
 }
@@ -122,6 +133,29 @@ proptest! {
     fn an_unknown_anywhere_is_detected((ty, v) in typed_value(true)) {
         let decoded = msgpack::decode(&msgpack::encode(&v, &ty), &ty).unwrap();
         prop_assert_eq!(contains_unknown(&decoded), contains_unknown(&v));
+    }
+
+    #[test]
+    fn set_order_is_the_wire_order_of_same_typed_values((a, b) in same_typed_pair()) {
+        prop_assert_eq!(value::set_order(&a, &b), wire_order(&a, &b));
+        prop_assert_eq!(value::set_order(&b, &a), wire_order(&b, &a));
+    }
+
+    #[test]
+    fn set_order_is_the_wire_order_of_any_values((_, a) in typed_value(true), (_, b) in typed_value(true)) {
+        prop_assert_eq!(value::set_order(&a, &b), wire_order(&a, &b));
+    }
+
+    #[test]
+    fn sets_sort_and_dedup_as_by_their_encodings(elems in arb_type().prop_flat_map(|t| prop::collection::vec(arb_value(t, true), 0..8))) {
+        let mut keyed: Vec<(Vec<u8>, Value)> = elems
+            .iter()
+            .map(|v| (msgpack::encode(v, &v.implied_type()), v.clone()))
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|a, b| a.0 == b.0);
+        let want: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
+        prop_assert_eq!(Value::set(elems), Value::Set(want));
     }
 
     #[test]

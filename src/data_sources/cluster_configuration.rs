@@ -8,23 +8,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as J;
 
+use crate::configured::ProviderData;
 use crate::metadata::{self, Kind};
-use crate::provider::ProviderData;
 use crate::resources::cluster_configuration::computed_attrs;
-use crate::resources::env_of;
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
 
 const TYPE_NAME: &str = "emr_cluster_configuration";
-
-fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
-    Diagnostic::error(
-        format!("{verb} EMR cluster configuration ({id})"),
-        msg.into(),
-    )
-    .into()
-}
 
 pub struct ClusterConfigurationData {
     data: Arc<ProviderData>,
@@ -56,42 +47,17 @@ impl DataSource for ClusterConfigurationData {
         data_schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        crate::resources::check_namespace_and_name(config)
+        metadata::check_namespace_and_name(config)
     }
     async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
         let (Some(ns), Some(n)) = (config.str_attr("namespace"), config.str_attr("name")) else {
             return Err(Diagnostic::error("Missing namespace or name", "").into());
         };
-        let id = format!("{ns}/{n}");
-        let pname = metadata::parameter_name(&c.metadata_prefix, Kind::ClusterConfiguration, ns, n);
-        let doc = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?
-            .ok_or_else(|| {
-                err(
-                    "reading",
-                    &id,
-                    format!("no cluster configuration at {pname}"),
-                )
-            })?;
-        let d: J = serde_json::from_str(&doc)
-            .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
-        let env = env_of(&c);
+        let rec = metadata::read_record(&c, Kind::ClusterConfiguration, ns, n).await?;
+        let d = &rec.json;
         let mut st = data_schema().block.empty_value();
-        st.set_attr("id", Value::String(id));
-        st.set_attr("namespace", Value::string(ns));
-        st.set_attr("name", Value::string(n));
-        st.set_attr(
-            "parameter_arn",
-            Value::String(metadata::parameter_arn(
-                &env.partition,
-                &env.region,
-                &env.account,
-                &pname,
-            )),
-        );
-        st.set_attr("parameter_name", Value::String(pname));
+        rec.set_identity(&mut st);
         st.set_attr(
             "description",
             d.get("Description")
@@ -126,7 +92,6 @@ impl DataSource for ClusterConfigurationData {
             "secret_arns",
             Value::List(secrets.into_iter().map(Value::string).collect()),
         );
-        st.set_attr("metadata_json", Value::String(doc));
         Ok(st)
     }
 }

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as J;
 
+use crate::configured::{env_of, ProviderData};
 use crate::metadata::{self, Kind};
-use crate::provider::ProviderData;
-use crate::resources::env_of;
-use crate::resources::launch_function::{err, identity_attrs, invoke_policy};
+use crate::resources::launch_function::{identity_attrs, invoke_policy, names_with_arns};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
@@ -55,21 +54,15 @@ impl DataSource for LaunchFunctionData {
         data_schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        crate::resources::check_namespace_and_name(config)
+        metadata::check_namespace_and_name(config)
     }
     async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
         let (Some(ns), Some(n)) = (config.str_attr("namespace"), config.str_attr("name")) else {
             return Err(Diagnostic::error("Missing namespace or name", "").into());
         };
-        let id = format!("{ns}/{n}");
-        let pname = metadata::parameter_name(&c.metadata_prefix, Kind::LaunchFunction, ns, n);
-        let doc = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?
-            .ok_or_else(|| err("reading", &id, format!("no launch function at {pname}")))?;
-        let d: J = serde_json::from_str(&doc)
-            .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
+        let rec = metadata::read_record(&c, Kind::LaunchFunction, ns, n).await?;
+        let d = &rec.json;
         let s = |k: &str| {
             d.get(k)
                 .and_then(J::as_str)
@@ -80,7 +73,7 @@ impl DataSource for LaunchFunctionData {
         // Everything that grants access is derived from namespace/name and
         // the provider's account, region and partition; the stored record
         // only has to agree (a tampered record must not redirect grants).
-        let x = crate::resources::launch_function::names_with_arns(&env, ns, n);
+        let x = names_with_arns(&env, ns, n);
         let mut expected = vec![
             ("StateMachineArn", Some(x.state_machine_arn.clone())),
             ("RoleArn", Some(x.role_arn.clone())),
@@ -93,32 +86,18 @@ impl DataSource for LaunchFunctionData {
         for (key, want) in expected {
             let have = d.get(key).and_then(J::as_str).map(str::to_string);
             if have != want {
-                return Err(err(
-                    "reading",
-                    &id,
-                    format!(
-                        "the stored record at {pname} says {key} = {}, but the launch function {id} is {}; the parameter was changed outside Terraform. Re-apply the workspace that manages the function.",
-                        have.as_deref().unwrap_or("(nothing)"),
-                        want.as_deref().unwrap_or("(nothing)"),
-                    ),
-                ));
+                return Err(rec.error(format!(
+                    "the stored record at {pname} says {key} = {}, but the launch function {id} is {}; the parameter was changed outside Terraform. Re-apply the workspace that manages the function.",
+                    have.as_deref().unwrap_or("(nothing)"),
+                    want.as_deref().unwrap_or("(nothing)"),
+                    pname = rec.parameter_name,
+                    id = rec.id,
+                )));
             }
         }
         let sm_name = x.state_machine.clone();
         let mut st = data_schema().block.empty_value();
-        st.set_attr("id", Value::String(id));
-        st.set_attr("namespace", Value::string(ns));
-        st.set_attr("name", Value::string(n));
-        st.set_attr(
-            "parameter_arn",
-            Value::String(metadata::parameter_arn(
-                &env.partition,
-                &env.region,
-                &env.account,
-                &pname,
-            )),
-        );
-        st.set_attr("parameter_name", Value::String(pname));
+        rec.set_identity(&mut st);
         st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
         st.set_attr("role_arn", Value::String(x.role_arn));
         st.set_attr("cluster_name", s("ClusterName"));
@@ -140,7 +119,6 @@ impl DataSource for LaunchFunctionData {
             "invoke_policy_json",
             Value::String(invoke_policy(&env, &sm_name).canonical()),
         );
-        st.set_attr("metadata_json", Value::String(doc));
         Ok(st)
     }
 }

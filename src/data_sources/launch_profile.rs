@@ -13,12 +13,11 @@ use async_trait::async_trait;
 use serde_json::Value as J;
 
 use crate::aws::iam_roles;
+use crate::configured::{env_of, Configured, Env, ProviderData};
 use crate::metadata::{self, Kind};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::launch_profile::{
-    computed_attrs, err, instance_profile_arn, role_arn, role_names,
+    computed_attrs, instance_profile_arn, role_arn, role_names,
 };
-use crate::resources::{env_of, Env};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
@@ -64,21 +63,15 @@ impl DataSource for LaunchProfileData {
         data_schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        crate::resources::check_namespace_and_name(config)
+        metadata::check_namespace_and_name(config)
     }
     async fn read(&self, _ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
         let (Some(ns), Some(n)) = (config.str_attr("namespace"), config.str_attr("name")) else {
             return Err(Diagnostic::error("Missing namespace or name", "").into());
         };
-        let id = format!("{ns}/{n}");
-        let pname = metadata::parameter_name(&c.metadata_prefix, Kind::Profile, ns, n);
-        let doc = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?
-            .ok_or_else(|| err("reading", &id, format!("no launch profile at {pname}")))?;
-        let d: J = serde_json::from_str(&doc)
-            .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
+        let rec = metadata::read_record(&c, Kind::Profile, ns, n).await?;
+        let d = &rec.json;
         let s = |k: &str| {
             d.get(k)
                 .and_then(J::as_str)
@@ -86,23 +79,11 @@ impl DataSource for LaunchProfileData {
                 .unwrap_or(Value::Null)
         };
         let env = env_of(&c);
-        let roles = checked_roles(&c, &env, ns, n, &d)
+        let roles = checked_roles(&c, &env, ns, n, d)
             .await
-            .map_err(|e| err("reading", &id, format!("{e} (parameter {pname})")))?;
+            .map_err(|e| rec.error(format!("{e} (parameter {})", rec.parameter_name)))?;
         let mut st = data_schema().block.empty_value();
-        st.set_attr("id", Value::String(id));
-        st.set_attr("namespace", Value::string(ns));
-        st.set_attr("name", Value::string(n));
-        st.set_attr(
-            "parameter_arn",
-            Value::String(metadata::parameter_arn(
-                &env.partition,
-                &env.region,
-                &env.account,
-                &pname,
-            )),
-        );
-        st.set_attr("parameter_name", Value::String(pname));
+        rec.set_identity(&mut st);
         st.set_attr("description", s("Description"));
         st.set_attr("security_configuration", s("SecurityConfiguration"));
         st.set_attr("logs_uri", s("LogsUri"));
@@ -118,7 +99,6 @@ impl DataSource for LaunchProfileData {
             Value::String(roles.instance_profile),
         );
         st.set_attr("autoscaling_role_arn", Value::String(roles.autoscaling));
-        st.set_attr("metadata_json", Value::String(doc));
         Ok(st)
     }
 }

@@ -348,39 +348,17 @@ pub fn canonicalize(text: &str) -> Result<String, String> {
     PolicyDocument::parse(text).map(|d| d.canonical())
 }
 
-/// IAM returns documents URL-encoded; decode them.
+/// IAM returns documents URL-encoded (RFC 3986 percent-encoding); decode
+/// them. `+` is a literal plus (IAM names may contain it), not a space as in
+/// form encoding; a `%` not followed by two hex digits stays as it is. Bytes
+/// that do not decode to UTF-8 become U+FFFD, so a corrupt document shows
+/// as drift instead of failing the read.
 pub fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
+    let bytes = percent_encoding::percent_decode_str(s);
+    match bytes.clone().decode_utf8() {
+        Ok(text) => text.into_owned(),
+        Err(_) => bytes.decode_utf8_lossy().into_owned(),
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -440,5 +418,27 @@ mod tests {
     fn url_decoding_of_iam_documents() {
         assert_eq!(url_decode("%7B%22a%22%3A%22b%20c%22%7D"), r#"{"a":"b c"}"#);
         assert_eq!(url_decode("100%"), "100%");
+        assert_eq!(url_decode("%zz%4"), "%zz%4");
+        assert_eq!(url_decode("%E2%9C%93"), "\u{2713}");
+    }
+
+    #[test]
+    fn url_decoding_keeps_plus_signs_of_iam_names() {
+        // A role named a+b@c, once literal and once as %2B: both are '+'.
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%7B%22AWS%22%3A%5B%22arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fa+b%40c%22%2C%22arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx%2By%22%5D%7D%7D%5D%7D";
+        assert_eq!(
+            url_decode(encoded),
+            r#"{"Statement":[{"Principal":{"AWS":["arn:aws:iam::123456789012:role/a+b@c","arn:aws:iam::123456789012:role/x+y"]}}]}"#
+        );
+        assert_eq!(url_decode("a+b%20c%2Bd"), "a+b c+d");
+    }
+
+    #[test]
+    fn url_decoding_of_invalid_utf8_does_not_panic() {
+        assert_eq!(
+            url_decode("%7B%22a%22%3A%22%FF%FE%22%7D"),
+            "{\"a\":\"\u{fffd}\u{fffd}\"}"
+        );
+        assert_eq!(url_decode("%C3"), "\u{fffd}");
     }
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
+use crate::configured::ProviderData;
 use crate::metadata::{self, Kind};
-use crate::provider::ProviderData;
 use crate::resources::{import_parameter_stub, set_parameter_identity};
 use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{

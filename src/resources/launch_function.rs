@@ -18,13 +18,13 @@ use serde_json::{json, Map, Value as J};
 
 use crate::aws::errors::{describe, error_code, error_message, is_not_found};
 use crate::aws::iam_roles::{self, NewRole};
+use crate::configured::{Configured, ProviderData};
 use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
 use crate::iam::principals;
 use crate::iam::{policy, PolicyDocument, Principal, Statement};
 use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, FUNCTION_TAG};
 use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::cluster_configuration::resolve;
 use crate::resources::{
     derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,

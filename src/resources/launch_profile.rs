@@ -15,10 +15,10 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
 use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::runtime_role;
 use crate::resources::{
     derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,

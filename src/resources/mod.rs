@@ -1,4 +1,5 @@
-//! One file per resource; adding one is a new file plus a line in `all`.
+//! One file per resource; adding one is a new file plus a line in
+//! [`crate::registry`].
 
 pub mod cluster_configuration;
 pub mod launch_function;
@@ -10,40 +11,12 @@ pub mod serverless_dataplane;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
+use crate::configured::Configured;
+pub use crate::configured::{env_of, Env};
 use crate::metadata;
-use crate::provider::{Configured, ProviderData};
-use crate::tfplugin::{Diagnostic, Diagnostics, Resource, Value};
-
-pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    let d = || Arc::clone(data);
-    vec![
-        Arc::new(security_configuration::SecurityConfiguration::new(d())),
-        Arc::new(runtime_role::RuntimeRole::new(d())),
-        Arc::new(launch_profile::LaunchProfile::new(d())),
-        Arc::new(cluster_configuration::ClusterConfiguration::new(d())),
-        Arc::new(launch_function::LaunchFunction::new(d())),
-        Arc::new(serverless_dataplane::ServerlessDataplane::new(d())),
-        Arc::new(serverless_application::ServerlessApplication::new(d())),
-    ]
-}
-
-/// Where plan-time ARNs point: the configured partition, account and region.
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    pub partition: String,
-    pub account: String,
-    pub region: String,
-}
-
-pub fn env_of(c: &Configured) -> Env {
-    Env {
-        partition: c.aws.partition.clone(),
-        account: c.aws.account_id.clone(),
-        region: c.aws.region.clone(),
-    }
-}
+pub use crate::metadata::check_namespace_and_name;
+use crate::tfplugin::{Diagnostic, Diagnostics, Value};
 
 /// "namespace/name" → (namespace, name).
 pub fn split_id(id: &str) -> Result<(&str, &str), Diagnostics> {
@@ -110,24 +83,6 @@ pub fn import_parameter_stub(
     st.set_attr("name", Value::string(n));
     set_parameter_identity(c, kind, &mut st);
     Ok(st)
-}
-
-/// Namespace and name of an SSM-backed resource or data source must be path
-/// segments; diagnostics point at the attribute.
-pub fn check_namespace_and_name(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    for k in ["namespace", "name"] {
-        if let Some(s) = config.str_attr(k) {
-            if let Err(m) = metadata::check_segment(k, s) {
-                d.attr_error(
-                    crate::tfplugin::AttrPath::attr(k),
-                    format!("Invalid {k}"),
-                    m,
-                );
-            }
-        }
-    }
-    d
 }
 
 /// The tags of a metadata parameter that are the resource's own (the
@@ -242,6 +197,40 @@ pub fn canonical_json(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shortened names are resource names in AWS: a change renames (replaces)
+    /// roles, functions and state machines, so the outputs are pinned.
+    #[test]
+    fn derived_names_are_pinned() {
+        #[rustfmt::skip]
+        let cases: [(&str, &str, &str, usize, &str); 13] = [
+            ("analytics", "default", "-emr-instance", 64, "analytics-default-emr-instance"),
+            (&"a".repeat(20), &"b".repeat(31), "-emr-service", 64, "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-emr-service"),
+            (&"a".repeat(20), &"b".repeat(32), "-emr-service", 64, "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbb-42487723-emr-service"),
+            (&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-fd11f964-emr-autoscaling"),
+            (&"p".repeat(42), &"q".repeat(30), "-emr-service", 64, "pppppppppppppppppppppppppppppppppppppppppp-6a9b2dbd-emr-service"),
+            ("analytics", &"x".repeat(80), "-emr-launch", 80, "analytics-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-50ff9b59-emr-launch"),
+            ("analytics", &"y".repeat(60), "-emr-launch-fn", 64, "analytics-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy-77f87414-emr-launch-fn"),
+            ("team.data", "nightly_batch-launcher-with-a-long-name", "-emr-launcher", 64, "team.data-nightly_batch-launcher-with-a-long-name-emr-launcher"),
+            ("team.data", "nightly_batch-launcher-with-a-very-long-name", "-emr-launcher", 64, "team.data-nightly_batch-launcher-with-a-ve-346f79c5-emr-launcher"),
+            ("prod-analytics-workloads-serverless", "emr-serverless", "-job-runtime", 64, "prod-analytics-workloads-serverless-emr-serverless-job-runtime"),
+            ("data-plane-for-the-analytics-department-production", "emr-serverless", "-launch", 64, "data-plane-for-the-analytics-department-producti-caabb396-launch"),
+            ("ns", "名前", "-emr-instance", 64, "ns-名前-emr-instance"),
+            (&"ü".repeat(30), &"名".repeat(5), "-emr-service", 64, "üüüüüüüüüüüüüüüüüüüüüüüüüüüüüü-名名名名名-ac406a77-emr-service"),
+        ];
+        for (namespace, name, suffix, max, want) in cases {
+            assert_eq!(
+                derived_name(namespace, name, suffix, max),
+                want,
+                "{namespace}/{name}{suffix} (max {max})"
+            );
+        }
+        // Within the limit, counted in characters: the non-ASCII rows are
+        // over it in bytes, but namespace/name validation admits only ASCII.
+        for (namespace, name, suffix, max, want) in cases {
+            assert!(want.chars().count() <= max, "{namespace}/{name}{suffix}");
+        }
+    }
 
     #[test]
     fn external_ids_are_random_and_valid() {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::{
     env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
 };

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
 use crate::aws;
-use crate::provider::ProviderData;
+use crate::configured::ProviderData;
 use crate::resources::{unique_name, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,

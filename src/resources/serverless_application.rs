@@ -14,12 +14,13 @@ use aws_sdk_emrserverless::types::{
     MaximumAllowedResources, NetworkConfiguration, WorkerResourceConfig,
 };
 
-use crate::provider::{Configured, ProviderData};
+use crate::configured::{Configured, ProviderData};
 use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
     ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
     PlanRequest, Resource, Schema, Type, Value,
 };
+use crate::validate::parse_duration;
 
 const TYPE_NAME: &str = "emr_serverless_application";
 /// Trusted identity propagation needs this release or later (seed 004).
@@ -153,27 +154,6 @@ fn release(s: &str) -> Option<(u32, u32, u32)> {
         .map(|p| p.parse().ok())
         .collect::<Option<_>>()?;
     (v.len() == 3).then(|| (v[0], v[1], v[2]))
-}
-
-/// "30s", "10m", "1h", "1h30m".
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_digit() {
-            num.push(ch);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total += match ch {
-            's' => n,
-            'm' => n * 60,
-            'h' => n * 3600,
-            _ => return None,
-        };
-    }
-    (num.is_empty() && total > 0).then(|| Duration::from_secs(total))
 }
 
 fn quantity_ok(s: &str, unit: &str) -> bool {

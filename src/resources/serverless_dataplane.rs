@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
+use crate::configured::{Configured, ProviderData};
 use crate::iam::{PolicyDocument, Principal, Statement};
-use crate::provider::{Configured, ProviderData};
 use crate::resources::{
     derived_name, env_of, merged_tags, random_external_id, strings, tags_map, Env,
 };

@@ -41,31 +41,6 @@ pub fn encode(v: &Value, ty: &Type) -> Vec<u8> {
     out
 }
 
-/// A total order key for set elements.
-pub fn sort_key(v: &Value) -> Vec<u8> {
-    encode(v, &implied_type(v))
-}
-
-/// The type a value would have on its own (used for dynamic values).
-pub fn implied_type(v: &Value) -> Type {
-    match v {
-        Value::Null | Value::Unknown => Type::Dynamic,
-        Value::Bool(_) => Type::Bool,
-        Value::Number(_) => Type::Number,
-        Value::String(_) => Type::String,
-        Value::List(e) => Type::list(e.first().map(implied_type).unwrap_or(Type::Dynamic)),
-        Value::Set(e) => Type::set(e.first().map(implied_type).unwrap_or(Type::Dynamic)),
-        Value::Map(m) => Type::map(m.values().next().map(implied_type).unwrap_or(Type::Dynamic)),
-        Value::Object(m) => Type::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), implied_type(v)))
-                .collect(),
-        ),
-        Value::Tuple(e) => Type::Tuple(e.iter().map(implied_type).collect()),
-        Value::Dynamic(t, _) => t.clone(),
-    }
-}
-
 const MAX_DEPTH: usize = 64;
 
 struct Reader<'a> {
@@ -356,7 +331,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) {
         }
         Value::Dynamic(_, inner) => write_value(out, inner, ty),
         _ if *ty == Type::Dynamic => {
-            let t = implied_type(v);
+            let t = v.implied_type();
             write_array_len(out, 2);
             write_bin(out, &t.to_json_bytes());
             write_value(out, v, &t);
@@ -370,7 +345,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) {
                 let et = match ty {
                     Type::List(t) | Type::Set(t) => (**t).clone(),
                     Type::Tuple(ts) => ts.get(i).cloned().unwrap_or(Type::Dynamic),
-                    _ => implied_type(x),
+                    _ => x.implied_type(),
                 };
                 write_value(out, x, &et);
             }
@@ -381,7 +356,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) {
                 write_str(out, k);
                 let et = match ty {
                     Type::Map(t) => (**t).clone(),
-                    _ => implied_type(x),
+                    _ => x.implied_type(),
                 };
                 write_value(out, x, &et);
             }
@@ -398,7 +373,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) {
                 write_map_len(out, m.len());
                 for (k, x) in m {
                     write_str(out, k);
-                    write_value(out, x, &implied_type(x));
+                    write_value(out, x, &x.implied_type());
                 }
             }
         },
@@ -498,6 +473,72 @@ fn write_map_len(out: &mut Vec<u8>, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_order_is_byte_order_at_every_encoding_boundary() {
+        let n = |s: &str| Value::Number(Number::parse(s).unwrap());
+        let strs = [0, 1, 31, 32, 255, 256, 65_535, 65_536].map(|k| Value::string("s".repeat(k)));
+        let list = |k: usize| Value::List(vec![Value::Bool(true); k]);
+        let map =
+            |k: usize| Value::Map((0..k).map(|i| (i.to_string(), Value::number(1))).collect());
+        let mut values: Vec<Value> = [
+            "0",
+            "1",
+            "127",
+            "128",
+            "255",
+            "256",
+            "-1",
+            "-32",
+            "-33",
+            "-128",
+            "-129",
+            "32767",
+            "32768",
+            "-32768",
+            "-32769",
+            "2147483647",
+            "2147483648",
+            "-2147483649",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "0.5",
+            "-0.5",
+            "1e300",
+            "0.1",
+            "0.30000000000000000001",
+        ]
+        .map(n)
+        .to_vec();
+        values.extend(strs);
+        values.extend([0, 1, 15, 16].map(list));
+        values.extend([0, 15, 16].map(map));
+        values.extend([
+            Value::Null,
+            Value::Unknown,
+            Value::Bool(false),
+            Value::Dynamic(Type::String, Box::new(Value::string("s"))),
+            Value::List(vec![Value::Null, Value::string("x")]),
+            Value::List(vec![Value::Null, Value::number(1)]),
+            Value::Tuple(vec![Value::Unknown, Value::Bool(true)]),
+            Value::Set(vec![Value::string("b"), Value::number(2)]),
+            Value::object([("a", Value::Null), ("b", Value::string("x"))]),
+            Value::object([("a", Value::List(vec![]))]),
+        ]);
+        let key = |v: &Value| encode(v, &v.implied_type());
+        for a in &values {
+            for b in &values {
+                assert_eq!(
+                    crate::tfplugin::value::set_order(a, b),
+                    key(a).cmp(&key(b)),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn unknown_is_extension_zero_and_any_extension_reads_unknown() {

@@ -16,6 +16,7 @@ use rustls::crypto::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls_pki_types::pem::{self, PemObject};
 
 pub struct ServerIdentity {
     pub cert_der: Vec<u8>,
@@ -60,27 +61,14 @@ pub fn generate_server_identity() -> Result<ServerIdentity, String> {
     })
 }
 
-/// The first certificate of a PEM bundle, as DER.
+/// The first certificate of a PEM bundle, as DER (other sections, such as
+/// keys, are skipped).
 pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
-    let mut in_block = false;
-    let mut b64 = String::new();
-    for line in pem.lines() {
-        let line = line.trim();
-        if line.starts_with("-----BEGIN CERTIFICATE-----") {
-            in_block = true;
-        } else if line.starts_with("-----END CERTIFICATE-----") {
-            break;
-        } else if in_block {
-            b64.push_str(line);
-        }
+    match CertificateDer::from_pem_slice(pem.as_bytes()) {
+        Ok(der) => Ok(der.as_ref().to_vec()),
+        Err(pem::Error::NoItemsFound) => Err("no CERTIFICATE block in PLUGIN_CLIENT_CERT".into()),
+        Err(e) => Err(format!("PLUGIN_CLIENT_CERT is not valid PEM: {e}")),
     }
-    if b64.is_empty() {
-        return Err("no CERTIFICATE block in PLUGIN_CLIENT_CERT".into());
-    }
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(b64.as_bytes())
-        .map_err(|e| format!("PLUGIN_CLIENT_CERT is not valid base64 PEM: {e}"))
 }
 
 #[derive(Debug)]
@@ -149,4 +137,60 @@ pub fn server_config(
             .map_err(|e| format!("TLS server certificate: {e}"))?;
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_cert() -> rcgen::Certificate {
+        let key = rcgen::KeyPair::generate().unwrap();
+        rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+    }
+
+    #[test]
+    fn pem_certificate_decodes_to_its_der() {
+        let cert = client_cert();
+        let der = cert.der().to_vec();
+        assert_eq!(pem_to_der(&cert.pem()), Ok(der.clone()));
+        // CRLF line ends, surrounding whitespace, and a key before it.
+        let crlf = cert.pem().replace('\n', "\r\n");
+        assert_eq!(pem_to_der(&format!("\n\n{crlf}\n")), Ok(der.clone()));
+        let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        assert_eq!(pem_to_der(&format!("{key}{}", cert.pem())), Ok(der.clone()));
+        // A bundle gives its first certificate.
+        let other = client_cert();
+        assert_eq!(
+            pem_to_der(&format!("{}{}", cert.pem(), other.pem())),
+            Ok(der)
+        );
+    }
+
+    #[test]
+    fn bad_pem_is_an_error_naming_the_variable() {
+        for bad in [
+            "",
+            "not pem",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
+            let e = pem_to_der(bad).unwrap_err();
+            assert!(
+                e.contains("no CERTIFICATE block in PLUGIN_CLIENT_CERT"),
+                "{bad:?}: {e}"
+            );
+        }
+        for bad in [
+            "-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n",
+        ] {
+            let e = pem_to_der(bad).unwrap_err();
+            assert!(
+                e.starts_with("PLUGIN_CLIENT_CERT is not valid PEM"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
 }

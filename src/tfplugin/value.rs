@@ -1,6 +1,8 @@
 //! Terraform values: every value is null, unknown, or known, for every type
 //! Terraform can send. Types mirror cty's, and encode to its JSON type syntax.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -334,17 +336,240 @@ impl Value {
     pub fn str_attr(&self, name: &str) -> Option<&str> {
         self.get(name).as_str()
     }
+
+    /// The type this value would have on its own (a collection's element
+    /// type is its first element's; null, unknown and empty are dynamic).
+    pub fn implied_type(&self) -> Type {
+        let first = |v: Option<&Value>| v.map(Value::implied_type).unwrap_or(Type::Dynamic);
+        match self {
+            Value::Null | Value::Unknown => Type::Dynamic,
+            Value::Bool(_) => Type::Bool,
+            Value::Number(_) => Type::Number,
+            Value::String(_) => Type::String,
+            Value::List(e) => Type::list(first(e.first())),
+            Value::Set(e) => Type::set(first(e.first())),
+            Value::Map(m) => Type::map(first(m.values().next())),
+            Value::Object(m) => Type::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.implied_type()))
+                    .collect(),
+            ),
+            Value::Tuple(e) => Type::Tuple(e.iter().map(Value::implied_type).collect()),
+            Value::Dynamic(t, _) => t.clone(),
+        }
+    }
 }
 
-/// Sorts and deduplicates set elements by their canonical encoding.
+/// Sorts and deduplicates set elements in [`set_order`].
 pub fn canonicalize_set(elems: &mut Vec<Value>) {
-    let mut keyed: Vec<(Vec<u8>, Value)> = elems
-        .drain(..)
-        .map(|v| (super::msgpack::sort_key(&v), v))
-        .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    keyed.dedup_by(|a, b| a.0 == b.0);
-    elems.extend(keyed.into_iter().map(|(_, v)| v));
+    elems.sort_by(set_order);
+    elems.dedup_by(|later, kept| set_order(later, kept) == Ordering::Equal);
+}
+
+/// The canonical order of set elements, a total order in which equal means
+/// the same element.
+///
+/// It is the order sets have always had here, so sets in state keep theirs:
+/// that of the elements' msgpack encodings (each under its own implied type)
+/// compared bytewise. It is computed structurally, without the codec: an
+/// element is a tree of tokens, each token's bytes are what the encoding
+/// writes for it, and trees compare token by token. msgpack is prefix-free,
+/// so that is exactly the bytewise order of the whole encodings (a property
+/// test in tests/codec_props.rs holds the two together).
+pub fn set_order(a: &Value, b: &Value) -> Ordering {
+    Node::Val(a, a.implied_type()).cmp_tokens(&Node::Val(b, b.implied_type()))
+}
+
+/// Something the encoding writes: a value as a given type, a map key or
+/// attribute name, or the type of a dynamic value.
+enum Node<'a> {
+    Val(&'a Value, Type),
+    Key(Cow<'a, str>),
+    TypeOf(Type),
+}
+
+/// One token: its bytes (header, or all of a scalar) and what follows it as
+/// its contents (array elements; map keys and values, alternating).
+struct Token<'a> {
+    bytes: Vec<u8>,
+    contents: Vec<Node<'a>>,
+}
+
+impl<'a> Node<'a> {
+    fn cmp_tokens(&self, other: &Node<'_>) -> Ordering {
+        let (a, b) = (self.token(), other.token());
+        // Equal bytes mean the same kind and length, so the same number of
+        // contents.
+        a.bytes.cmp(&b.bytes).then_with(|| {
+            a.contents
+                .iter()
+                .zip(&b.contents)
+                .map(|(x, y)| x.cmp_tokens(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        })
+    }
+
+    fn token(&self) -> Token<'a> {
+        static NULL: Value = Value::Null;
+        let scalar = |bytes: Vec<u8>| Token {
+            bytes,
+            contents: Vec::new(),
+        };
+        let (v, ty) = match self {
+            Node::Key(k) => return scalar(str_bytes(k.as_bytes())),
+            Node::TypeOf(t) => return scalar(bin_bytes(&t.to_json_bytes())),
+            Node::Val(v, ty) => (*v, ty),
+        };
+        let dynamic = |t: &Type, inner: &'a Value| Token {
+            bytes: len_header(2, 0x90, 0xdc),
+            contents: vec![Node::TypeOf(t.clone()), Node::Val(inner, t.clone())],
+        };
+        match v {
+            Value::Null => scalar(vec![0xc0]),
+            Value::Unknown => scalar(vec![0xd4, 0x00, 0x00]),
+            Value::Dynamic(t, inner) if *ty == Type::Dynamic => dynamic(t, inner),
+            Value::Dynamic(_, inner) => Node::Val(inner, ty.clone()).token(),
+            _ if *ty == Type::Dynamic => dynamic(&v.implied_type(), v),
+            Value::Bool(b) => scalar(vec![if *b { 0xc3 } else { 0xc2 }]),
+            Value::Number(n) => scalar(number_bytes(n)),
+            Value::String(s) => scalar(str_bytes(s.as_bytes())),
+            Value::List(e) | Value::Set(e) | Value::Tuple(e) => Token {
+                bytes: len_header(e.len(), 0x90, 0xdc),
+                contents: e
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        let et = match ty {
+                            Type::List(t) | Type::Set(t) => (**t).clone(),
+                            Type::Tuple(ts) => ts.get(i).cloned().unwrap_or(Type::Dynamic),
+                            _ => x.implied_type(),
+                        };
+                        Node::Val(x, et)
+                    })
+                    .collect(),
+            },
+            Value::Map(m) => Token {
+                bytes: len_header(m.len(), 0x80, 0xde),
+                contents: m
+                    .iter()
+                    .flat_map(|(k, x)| {
+                        let et = match ty {
+                            Type::Map(t) => (**t).clone(),
+                            _ => x.implied_type(),
+                        };
+                        [Node::Key(Cow::Borrowed(k.as_str())), Node::Val(x, et)]
+                    })
+                    .collect(),
+            },
+            // An object is written with the attributes of its type.
+            Value::Object(m) => match ty {
+                Type::Object(attrs) => Token {
+                    bytes: len_header(attrs.len(), 0x80, 0xde),
+                    contents: attrs
+                        .iter()
+                        .flat_map(|(k, at)| {
+                            let x = m.get(k).unwrap_or(&NULL);
+                            [Node::Key(Cow::Owned(k.clone())), Node::Val(x, at.clone())]
+                        })
+                        .collect(),
+                },
+                _ => Token {
+                    bytes: len_header(m.len(), 0x80, 0xde),
+                    contents: m
+                        .iter()
+                        .flat_map(|(k, x)| {
+                            [
+                                Node::Key(Cow::Borrowed(k.as_str())),
+                                Node::Val(x, x.implied_type()),
+                            ]
+                        })
+                        .collect(),
+                },
+            },
+        }
+    }
+}
+
+/// An array (fix 0x90, 16-bit `wide`, 32-bit `wide + 1`) or map header.
+fn len_header(n: usize, fix: u8, wide: u8) -> Vec<u8> {
+    if n < 16 {
+        vec![fix | n as u8]
+    } else if n <= 0xffff {
+        let mut b = vec![wide];
+        b.extend_from_slice(&(n as u16).to_be_bytes());
+        b
+    } else {
+        let mut b = vec![wide + 1];
+        b.extend_from_slice(&(n as u32).to_be_bytes());
+        b
+    }
+}
+
+fn str_bytes(s: &[u8]) -> Vec<u8> {
+    let n = s.len();
+    let mut b = Vec::with_capacity(n + 5);
+    if n < 32 {
+        b.push(0xa0 | n as u8);
+    } else if n <= 0xff {
+        b.extend_from_slice(&[0xd9, n as u8]);
+    } else if n <= 0xffff {
+        b.push(0xda);
+        b.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        b.push(0xdb);
+        b.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    b.extend_from_slice(s);
+    b
+}
+
+fn bin_bytes(s: &[u8]) -> Vec<u8> {
+    let n = s.len();
+    let mut b = Vec::with_capacity(n + 5);
+    if n <= 0xff {
+        b.extend_from_slice(&[0xc4, n as u8]);
+    } else if n <= 0xffff {
+        b.push(0xc5);
+        b.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        b.push(0xc6);
+        b.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    b.extend_from_slice(s);
+    b
+}
+
+/// An integer when it fits, else an exact float, else its decimal text.
+fn number_bytes(n: &Number) -> Vec<u8> {
+    let mut b = Vec::with_capacity(9);
+    if let Some(i) = n.to_i64() {
+        if (-32..=0x7f).contains(&i) {
+            b.push(i as i8 as u8);
+        } else if let Ok(x) = i8::try_from(i) {
+            b.extend_from_slice(&[0xd0, x as u8]);
+        } else if let Ok(x) = i16::try_from(i) {
+            b.push(0xd1);
+            b.extend_from_slice(&x.to_be_bytes());
+        } else if let Ok(x) = i32::try_from(i) {
+            b.push(0xd2);
+            b.extend_from_slice(&x.to_be_bytes());
+        } else {
+            b.push(0xd3);
+            b.extend_from_slice(&i.to_be_bytes());
+        }
+        b
+    } else if let Some(u) = n.to_u64() {
+        b.push(0xcf);
+        b.extend_from_slice(&u.to_be_bytes());
+        b
+    } else if let Some(f) = n.to_f64_exact() {
+        b.push(0xcb);
+        b.extend_from_slice(&f.to_bits().to_be_bytes());
+        b
+    } else {
+        str_bytes(n.as_str().as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -413,5 +638,76 @@ mod tests {
         ]);
         let b = Value::set(vec![Value::string("a"), Value::string("b")]);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn set_order_is_the_order_sets_have_always_had() {
+        // Strings by length, then bytes.
+        let strings = Value::set(
+            ["bb", "a", "b", "", "aaa", &"z".repeat(31), &"a".repeat(32)]
+                .map(Value::string)
+                .to_vec(),
+        );
+        let want: Vec<Value> = ["", "a", "b", "bb", "aaa", &"z".repeat(31), &"a".repeat(32)]
+            .map(Value::string)
+            .to_vec();
+        assert_eq!(strings, Value::Set(want));
+        // Numbers as msgpack writes them: small non-negative integers, then
+        // floats, u64 beyond i64, i8/i16/i32/i64 (two's complement, so
+        // positive before negative), then negative fixints.
+        let n = |s: &str| Value::Number(Number::parse(s).unwrap());
+        let numbers = Value::set(
+            [
+                "-1",
+                "-32",
+                "-33",
+                "0",
+                "127",
+                "128",
+                "-129",
+                "40000",
+                "-40000",
+                "0.5",
+                "-0.5",
+                "18446744073709551615",
+                "5000000000",
+            ]
+            .map(n)
+            .to_vec(),
+        );
+        let want = [
+            "0",
+            "127",
+            "0.5",
+            "-0.5",
+            "18446744073709551615",
+            "-33",
+            "128",
+            "-129",
+            "40000",
+            "-40000",
+            "5000000000",
+            "-32",
+            "-1",
+        ]
+        .map(n)
+        .to_vec();
+        assert_eq!(numbers, Value::Set(want));
+        // Objects attribute by attribute; null before false before true.
+        let o = |a: Value| Value::object([("a", a)]);
+        let objects = Value::set(vec![
+            o(Value::Bool(true)),
+            o(Value::Null),
+            o(Value::Bool(false)),
+            o(Value::Null),
+        ]);
+        assert_eq!(
+            objects,
+            Value::Set(vec![
+                o(Value::Null),
+                o(Value::Bool(false)),
+                o(Value::Bool(true))
+            ])
+        );
     }
 }
