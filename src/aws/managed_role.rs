@@ -329,6 +329,16 @@ fn iam_tags(t: &BTreeMap<String, String>) -> IamResult<Vec<Tag>> {
         .collect()
 }
 
+/// The ARN of a role, None when it does not exist: one GetRole, nothing more
+/// (for roles the provider only refers to).
+pub async fn find_arn(iam: &aws_sdk_iam::Client, name: &str) -> IamResult<Option<String>> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o.role().map(|r| r.arn().to_string())),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(format!("reading role {name}: {}", describe(&e))),
+    }
+}
+
 /// The single finder: what IAM has for the role (None when it does not exist).
 /// GetRole carries the tags; inline documents and attachments are paginated.
 pub async fn read(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as J;
 
-use crate::aws::iam_roles;
+use crate::aws::managed_role;
 use crate::configured::{env_of, Configured, Env, ProviderData};
 use crate::metadata::{self, Kind};
 use crate::resources::launch_profile::{
@@ -194,8 +194,10 @@ async fn declared_roles(
         autoscaling: stored(d, "AutoScalingRole").to_string(),
     };
     let names = role_names(namespace, name);
-    if iam_roles::get_role(iam, &names.service).await?.is_some()
-        && iam_roles::get_role(iam, &names.instance).await?.is_some()
+    if managed_role::find_arn(iam, &names.service).await?.is_some()
+        && managed_role::find_arn(iam, &names.instance)
+            .await?
+            .is_some()
     {
         return Err(format!(
             "the stored record says the profile {namespace}/{name} uses declared roles (RolesCreated = false), but the roles it creates ({} and {}) exist; {TAMPERED}",

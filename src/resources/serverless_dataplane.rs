@@ -659,13 +659,9 @@ fn err(verb: &str, name: &str, msg: impl Into<String>) -> Diagnostics {
 }
 
 async fn shared_role_arn(c: &Configured, role: &str) -> Result<String, String> {
-    match c.aws.iam.get_role().role_name(role).send().await {
-        Ok(o) => Ok(o.role().map(|r| r.arn().to_string()).unwrap_or_default()),
-        Err(e) if crate::aws::is_not_found(&e) => Err(format!(
-            "role {role} does not exist; shared mode grants an existing role"
-        )),
-        Err(e) => Err(crate::aws::errors::describe(&e)),
-    }
+    managed_role::find_arn(&c.aws.iam, role)
+        .await?
+        .ok_or_else(|| format!("role {role} does not exist; shared mode grants an existing role"))
 }
 
 fn shared_policy_name(name: &str) -> String {
