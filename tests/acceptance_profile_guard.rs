@@ -36,6 +36,10 @@ const EVIL: &str = "emr-runtime-role-evil";
 const SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-sfn";
 const WIDE_SECRET_GRANT: &str = "emr-launch-secrets-wide";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf";
+const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+/// emr_runtime_role's grant name for a runtime role `emr-rt-foreign`, here
+/// naming a role of another account.
+const FOREIGN_ACCOUNT_GRANT: &str = "emr-runtime-role-emr-rt-foreign";
 
 /// A profile with created roles and a runtime role whose grant goes on the
 /// profile's instance role.
@@ -94,6 +98,33 @@ impl Aws {
                     .send(),
             )
             .unwrap_or_else(|e| panic!("PutRolePolicy({role}, {policy}): {e:?}"));
+    }
+
+    fn attach(&self, role: &str, arn: &str) {
+        self.rt
+            .block_on(
+                self.iam
+                    .attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("AttachRolePolicy({role}, {arn}): {e:?}"));
+    }
+
+    fn attached(&self, role: &str) -> BTreeSet<String> {
+        self.rt
+            .block_on(
+                self.iam
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect()
     }
 
     fn inline_names(&self, role: &str) -> BTreeSet<String> {
@@ -275,6 +306,50 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
             .contains("emr-runtime-role-copy"),
         "[tf {v}] apply removes the copy"
     );
+
+    // Exactly the runtime-role grant's shape under its own name, but for a
+    // role of another account: not a grant emr_runtime_role writes here.
+    aws.put_inline(
+        INSTANCE_ROLE,
+        FOREIGN_ACCOUNT_GRANT,
+        &json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "AssumeRuntimeRole",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Resource": "arn:aws:iam::999988887777:role/emr-rt-foreign"
+        }]}),
+    );
+    let out = plan_code(&ws, 2, "a grant for another account's role is drift");
+    assert!(
+        out.all().contains(FOREIGN_ACCOUNT_GRANT),
+        "[tf {v}] the plan shows {FOREIGN_ACCOUNT_GRANT}:\n{}",
+        out.all()
+    );
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        set(&["emr-launch-instance", RUNTIME_GRANT]),
+        "[tf {v}] apply removes {FOREIGN_ACCOUNT_GRANT} and keeps the runtime role's grant"
+    );
+    plan_code(&ws, 0, "after removing the other account's grant");
+
+    // A managed policy attached out of band to a created role is drift too.
+    let before = aws.attached(INSTANCE_ROLE);
+    aws.attach(INSTANCE_ROLE, ADMIN_ACCESS);
+    let out = plan_code(&ws, 2, "AdministratorAccess on the instance role is drift");
+    assert!(
+        out.all().contains("AdministratorAccess"),
+        "[tf {v}] the plan shows the attachment:\n{}",
+        out.all()
+    );
+    ws.apply();
+    assert_eq!(
+        aws.attached(INSTANCE_ROLE),
+        before,
+        "[tf {v}] apply detaches AdministratorAccess, and only it"
+    );
+    assert!(!before.contains(ADMIN_ACCESS), "[tf {v}] {before:?}");
+    plan_code(&ws, 0, "after detaching AdministratorAccess");
 
     // Cleanup: the secret grant is not the profile's, remove it so destroy
     // can delete the service role.
