@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{blocking_sdk, plan_code, terraform_binaries, Emulator, Workspace};
+use common::{
+    blocking_sdk, is_no_such_entity, plan_code, terraform_binaries, Emulator, Workspace,
+};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -152,6 +154,26 @@ impl Aws {
                     .send(),
             )
             .unwrap_or_else(|e| panic!("CreateRole({name}): {e:?}"));
+    }
+
+    fn role_exists(&self, name: &str) -> bool {
+        match self.rt.block_on(self.iam.get_role().role_name(name).send()) {
+            Ok(_) => true,
+            Err(e) if is_no_such_entity(&e) => false,
+            Err(e) => panic!("GetRole({name}): {e:?}"),
+        }
+    }
+
+    fn delete_role(&self, name: &str) {
+        self.rt
+            .block_on(self.iam.delete_role().role_name(name).send())
+            .unwrap_or_else(|e| panic!("DeleteRole({name}): {e:?}"));
+    }
+
+    fn parameter_exists(&self, name: &str) -> bool {
+        self.rt
+            .block_on(self.ssm.get_parameter().name(name).send())
+            .is_ok()
     }
 
     fn stored(&self, name: &str) -> Value {
@@ -363,6 +385,84 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         )
         .expect("DeleteRolePolicy secret grant");
     ws.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// 1b. A role of a created role's name made elsewhere is refused at create,
+//     before anything is written
+// ---------------------------------------------------------------------------
+
+#[test]
+fn profile_refuses_a_role_it_did_not_create() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        squatted_name(&terraform, &emulator, &aws);
+    }
+}
+
+fn squatted_name(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    // The autoscaling role is created last: a refusal only there would
+    // leave the other two behind if names were not checked up front.
+    let squatter = "analytics-guarded-emr-autoscaling";
+    aws.create_role(squatter);
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!(
+            "{PROVIDER}{}",
+            r#"
+resource "emr_launch_profile" "guarded" {
+  namespace = "analytics"
+  name      = "guarded"
+}
+"#
+        ),
+    );
+    let v = ws.version().to_owned();
+    let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let out = ws.run(&args);
+    let all = out
+        .all()
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let want = format!("role {squatter} already exists and is not managed by this profile");
+    assert!(
+        out.code == 1 && all.contains(&want),
+        "[tf {v}] the create must be refused with {want:?}\n{}",
+        ws.describe_failure(&args, &out)
+    );
+    for role in [SERVICE_ROLE, INSTANCE_ROLE] {
+        assert!(
+            !aws.role_exists(role),
+            "[tf {v}] {role} was created although the profile was refused"
+        );
+    }
+    assert!(
+        !aws.parameter_exists(PROFILE_PARAM),
+        "[tf {v}] the refused profile wrote its parameter"
+    );
+    assert!(
+        aws.inline_names(squatter).is_empty() && aws.attached(squatter).is_empty(),
+        "[tf {v}] the refused role was modified"
+    );
+    let state = ws.state_json();
+    assert!(
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .is_none_or(|r| r.is_empty()),
+        "[tf {v}] the refused profile is in state: {state:#}"
+    );
+
+    // Once the name is free, the same configuration applies and destroys.
+    aws.delete_role(squatter);
+    ws.apply();
+    plan_code(&ws, 0, "re-plan after the create");
+    ws.destroy();
+    assert!(!aws.role_exists(squatter), "[tf {v}] destroy");
 }
 
 // ---------------------------------------------------------------------------
