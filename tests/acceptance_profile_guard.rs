@@ -10,9 +10,7 @@
 
 mod common;
 
-use common::{
-    blocking_sdk, is_no_such_entity, plan_code, terraform_binaries, Emulator, Workspace,
-};
+use common::{blocking_sdk, is_no_such_entity, plan_code, terraform_binaries, Emulator, Workspace};
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1145,8 +1145,12 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
             aws.delete_inline(ROLE, CUSTOM_POLICY)
         }),
         ("default tag removed", &|| aws.untag(ROLE, "team")),
-        ("permissions boundary removed", &|| aws.delete_boundary(ROLE)),
-        ("AdministratorAccess attached", &|| aws.attach(ROLE, ADMIN_ACCESS)),
+        ("permissions boundary removed", &|| {
+            aws.delete_boundary(ROLE)
+        }),
+        ("AdministratorAccess attached", &|| {
+            aws.attach(ROLE, ADMIN_ACCESS)
+        }),
     ];
     for (what, edit) in drift {
         edit();
@@ -1283,7 +1287,12 @@ fn flat(s: &str) -> String {
         .join(" ")
 }
 
-type RoleView = (Value, BTreeMap<String, String>, Option<BTreeSet<String>>, BTreeSet<String>);
+type RoleView = (
+    Value,
+    BTreeMap<String, String>,
+    Option<BTreeSet<String>>,
+    BTreeSet<String>,
+);
 
 fn role_view(aws: &Aws, name: &str) -> RoleView {
     (
@@ -1310,7 +1319,9 @@ fn provenance(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     ws.apply();
     let state = ws.resource_values("emr_runtime_role.mine");
     assert_eq!(
-        aws.tags("emr-rt-provenance").get(OWNER_TAG).map(String::as_str),
+        aws.tags("emr-rt-provenance")
+            .get(OWNER_TAG)
+            .map(String::as_str),
         Some("emr_runtime_role/emr-rt-provenance"),
         "[tf {v}] the created role names its owner"
     );
@@ -1360,7 +1371,10 @@ fn provenance(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 
     ws.write(&format!("{PROVIDER}{PROVENANCE}"));
     ws.destroy();
-    assert!(aws.role("emr-rt-provenance").is_none(), "[tf {v}] destroyed");
+    assert!(
+        aws.role("emr-rt-provenance").is_none(),
+        "[tf {v}] destroyed"
+    );
     let after = ["emr-rt-untagged", "emr-rt-elsewhere"].map(|n| role_view(aws, n));
     assert_eq!(after, before, "[tf {v}] destroy leaves the others' roles");
 }

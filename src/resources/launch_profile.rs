@@ -433,145 +433,101 @@ fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
     }
 }
 
-fn check(
-    d: &mut Diagnostics,
-    path: &str,
-    v: &Value,
-    f: &dyn Fn(&str) -> Result<(), String>,
-    summary: &str,
-) {
-    let items: Vec<&Value> = match v {
-        Value::List(e) | Value::Set(e) => e.iter().collect(),
-        other => vec![other],
-    };
-    for x in items {
-        if let Some(s) = x.as_str() {
+/// A check of string values: (dotted attribute path, check, summary).
+pub(crate) type Check<'a> = (&'a str, &'a dyn Fn(&str) -> Result<(), String>, &'a str);
+
+/// Runs each check on the value at its path: a string, or each string
+/// element of a set or list. Errors point at that path.
+pub(crate) fn check_all(d: &mut Diagnostics, cfg: &Value, checks: &[Check<'_>]) {
+    for (path, f, summary) in checks {
+        let v = path.split('.').fold(cfg, |v, k| v.get(k));
+        let items: Vec<&Value> = match v {
+            Value::List(e) | Value::Set(e) => e.iter().collect(),
+            other => vec![other],
+        };
+        for s in items.into_iter().filter_map(Value::as_str) {
             if let Err(msg) = f(s) {
-                d.attr_error(AttrPath::parse_dotted(path), summary, msg);
+                d.attr_error(AttrPath::parse_dotted(path), *summary, msg);
             }
         }
     }
 }
 
+fn iam_policy_arn(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
+        _ => Err(format!("{s:?} is not an IAM policy ARN.")),
+    }
+}
+
+fn managed_policy_arn(s: &str) -> Result<(), String> {
+    iam_policy_arn(s).map_err(|_| format!("{s:?} is not an IAM managed policy ARN."))
+}
+
+fn security_configuration(s: &str) -> Result<(), String> {
+    match s.trim().is_empty() {
+        true => Err("security_configuration must name an EMR security configuration.".into()),
+        false => Ok(()),
+    }
+}
+
 pub fn validate_config(cfg: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    check(
+    let segment = |attr: &'static str| move |s: &str| metadata::check_segment(attr, s);
+    let (namespace, name) = (segment("namespace"), segment("name"));
+    let s3 = "Invalid S3 location";
+    check_all(
         &mut d,
-        "namespace",
-        cfg.get("namespace"),
-        &|s| metadata::check_segment("namespace", s),
-        "Invalid namespace",
-    );
-    check(
-        &mut d,
-        "name",
-        cfg.get("name"),
-        &|s| metadata::check_segment("name", s),
-        "Invalid name",
-    );
-    check(
-        &mut d,
-        "logs_uri",
-        cfg.get("logs_uri"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "artifacts_uri",
-        cfg.get("artifacts_uri"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "s3_read",
-        cfg.get("s3_read"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "s3_write",
-        cfg.get("s3_write"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "kms_key_arns",
-        cfg.get("kms_key_arns"),
-        &validate::kms_key_arn,
-        "Invalid KMS key",
-    );
-    check(
-        &mut d,
-        "kerberos_attributes_secret_arn",
-        cfg.get("kerberos_attributes_secret_arn"),
-        &secret_arn,
-        "Invalid secret ARN",
-    );
-    check(
-        &mut d,
-        "permissions_boundary",
-        cfg.get("permissions_boundary"),
-        &|s| match validate::parse_arn(s) {
-            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
-            _ => Err(format!("{s:?} is not an IAM policy ARN.")),
-        },
-        "Invalid permissions boundary",
-    );
-    check(
-        &mut d,
-        "instance_role_managed_policy_arns",
-        cfg.get("instance_role_managed_policy_arns"),
-        &|s| match validate::parse_arn(s) {
-            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
-            _ => Err(format!("{s:?} is not an IAM managed policy ARN.")),
-        },
-        "Invalid managed policy",
-    );
-    for g in ["master", "workers", "service"] {
-        check(
-            &mut d,
-            &format!("security_groups.{g}"),
-            cfg.get("security_groups").get(g),
-            &sg_id,
-            "Invalid security group",
-        );
-    }
-    if let Some(sc) = cfg.get("security_configuration").as_str() {
-        if sc.trim().is_empty() {
-            d.attr_error(
-                AttrPath::attr("security_configuration"),
+        cfg,
+        &[
+            ("namespace", &namespace, "Invalid namespace"),
+            ("name", &name, "Invalid name"),
+            ("logs_uri", &s3_prefix, s3),
+            ("artifacts_uri", &s3_prefix, s3),
+            ("s3_read", &s3_prefix, s3),
+            ("s3_write", &s3_prefix, s3),
+            ("kms_key_arns", &validate::kms_key_arn, "Invalid KMS key"),
+            (
+                "kerberos_attributes_secret_arn",
+                &secret_arn,
+                "Invalid secret ARN",
+            ),
+            (
+                "permissions_boundary",
+                &iam_policy_arn,
+                "Invalid permissions boundary",
+            ),
+            (
+                "instance_role_managed_policy_arns",
+                &managed_policy_arn,
+                "Invalid managed policy",
+            ),
+            ("security_groups.master", &sg_id, "Invalid security group"),
+            ("security_groups.workers", &sg_id, "Invalid security group"),
+            ("security_groups.service", &sg_id, "Invalid security group"),
+            (
+                "security_configuration",
+                &security_configuration,
                 "Invalid security configuration",
-                "security_configuration must name an EMR security configuration.",
-            );
-        }
-    }
-    let roles = cfg.get("roles");
-    check(
-        &mut d,
-        "roles.service_role_arn",
-        roles.get("service_role_arn"),
-        &validate::iam_role_arn,
-        "Invalid role",
+            ),
+            (
+                "roles.service_role_arn",
+                &validate::iam_role_arn,
+                "Invalid role",
+            ),
+            (
+                "roles.autoscaling_role_arn",
+                &validate::iam_role_arn,
+                "Invalid role",
+            ),
+            (
+                "roles.instance_profile_arn",
+                &instance_profile_arn_ok,
+                "Invalid instance profile",
+            ),
+        ],
     );
-    check(
-        &mut d,
-        "roles.autoscaling_role_arn",
-        roles.get("autoscaling_role_arn"),
-        &validate::iam_role_arn,
-        "Invalid role",
-    );
-    check(
-        &mut d,
-        "roles.instance_profile_arn",
-        roles.get("instance_profile_arn"),
-        &instance_profile_arn_ok,
-        "Invalid instance profile",
-    );
-    if !roles.is_null() {
+    if !cfg.get("roles").is_null() {
         for attr in ["instance_role_managed_policy_arns", "permissions_boundary"] {
             if !cfg.get(attr).is_null() {
                 d.attr_error(
@@ -582,15 +538,18 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             }
         }
     }
-    if let Some(tags) = cfg.get("tags").as_attrs() {
-        for k in tags.keys() {
-            if k.to_ascii_lowercase().starts_with("aws:") {
-                d.attr_error(
-                    AttrPath::attr("tags").push_key(k),
-                    "Invalid tag key",
-                    "tag keys may not start with \"aws:\".",
-                );
-            }
+    for k in cfg
+        .get("tags")
+        .as_attrs()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            d.attr_error(
+                AttrPath::attr("tags").push_key(k),
+                "Invalid tag key",
+                "tag keys may not start with \"aws:\".",
+            );
         }
     }
     d

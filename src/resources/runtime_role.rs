@@ -16,6 +16,7 @@ use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::provider::{Configured, ProviderData};
+use crate::resources::launch_profile::check_all;
 use crate::resources::{
     env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
 };
@@ -506,26 +507,37 @@ fn own_inline_policies(st: &Value) -> Value {
 
 // ---------- validation ----------
 
-fn check_set(
-    d: &mut Diagnostics,
-    config: &Value,
-    attr: &str,
-    f: &dyn Fn(&str) -> Result<(), String>,
-) {
-    if let Some(elems) = config.get(attr).as_elems() {
-        for e in elems {
-            if let Some(s) = e.as_str() {
-                if let Err(msg) = f(s) {
-                    d.attr_error(AttrPath::attr(attr), format!("Invalid {attr} entry"), msg);
-                }
-            }
-        }
-    }
-}
-
 fn role_name_ok(s: &str) -> bool {
     s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn role_name(n: &str) -> Result<(), String> {
+    if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
+        return Err(format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
+    }
+    Ok(())
+}
+
+fn role_name_prefix(p: &str) -> Result<(), String> {
+    let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
+    if p.is_empty() || p.len() > max || !role_name_ok(p) {
+        return Err(format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
+    }
+    Ok(())
+}
+
+fn role_path(p: &str) -> Result<(), String> {
+    let ok = p.starts_with('/')
+        && p.ends_with('/')
+        && p.len() <= 512
+        && !p.contains("//")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
+    match ok {
+        true => Ok(()),
+        false => Err("path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()),
+    }
 }
 
 fn s3_prefix(s: &str) -> Result<(), String> {
@@ -534,6 +546,22 @@ fn s3_prefix(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it)."))
+    }
+}
+
+fn kms_key(s: &str) -> Result<(), String> {
+    validate::kms_key_arn(s)?;
+    match s.contains(":alias/") {
+        true => Err(format!("{s:?} is an alias; grant the key ARN (key/<id>).")),
+        false => Ok(()),
+    }
+}
+
+/// "" means no external id (a security configuration without one).
+fn optional_external_id(s: &str) -> Result<(), String> {
+    match s.is_empty() {
+        true => Ok(()),
+        false => validate::external_id(s),
     }
 }
 
@@ -549,6 +577,27 @@ fn application_arn(s: &str) -> Result<(), String> {
         Some(a) if a.service == "emr-serverless" && a.resource.starts_with("/applications/") && a.account.len() == 12 => Ok(()),
         _ => Err(format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")),
     }
+}
+
+/// policy_json: a permissions policy (no Principal) whose statements all
+/// name their resources.
+fn permissions_policy_json(p: &str) -> Result<(), String> {
+    let doc =
+        PolicyDocument::parse(p).map_err(|e| format!("policy_json is not an IAM policy: {e}."))?;
+    let st = &doc.statements;
+    if st
+        .iter()
+        .any(|s| s.principal.is_some() || s.not_principal.is_some())
+    {
+        return Err("policy_json is a permissions policy: it must not name a Principal.".into());
+    }
+    if st
+        .iter()
+        .any(|s| s.resources.is_empty() && s.not_resources.is_empty())
+    {
+        return Err("every statement of policy_json needs a Resource.".into());
+    }
+    Ok(())
 }
 
 /// An STS session tag value: 1 to 256 characters of letters, digits, spaces
@@ -593,87 +642,77 @@ pub fn plan_checks(env: &Env, config: &Value) -> Diagnostics {
 
 pub fn validate_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let name = config.get("name");
-    let prefix = config.get("name_prefix");
-    if !name.is_null() && !prefix.is_null() {
+    if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
         d.attr_error(
             AttrPath::attr("name_prefix"),
             "Conflicting attributes",
             "Set either name or name_prefix, not both.",
         );
     }
-    if let Some(n) = name.as_str() {
-        if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
-            d.attr_error(AttrPath::attr("name"), "Invalid role name", format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
-        }
-    }
-    if let Some(p) = prefix.as_str() {
-        let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
-        if p.is_empty() || p.len() > max || !role_name_ok(p) {
-            d.attr_error(AttrPath::attr("name_prefix"), "Invalid role name prefix", format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
-        }
-    }
-    if let Some(p) = config.get("path").as_str() {
-        let ok = p.starts_with('/')
-            && p.ends_with('/')
-            && p.len() <= 512
-            && !p.contains("//")
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
-        if !ok {
-            d.attr_error(AttrPath::attr("path"), "Invalid role path", "path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).");
-        }
-    }
-    if let Some(b) = config.get("permissions_boundary").as_str() {
-        if let Err(msg) = managed_policy_arn(b) {
-            d.attr_error(
-                AttrPath::attr("permissions_boundary"),
+    check_all(
+        &mut d,
+        config,
+        &[
+            ("name", &role_name, "Invalid role name"),
+            ("name_prefix", &role_name_prefix, "Invalid role name prefix"),
+            ("path", &role_path, "Invalid role path"),
+            (
+                "permissions_boundary",
+                &managed_policy_arn,
                 "Invalid permissions boundary",
-                msg,
-            );
-        }
-    }
+            ),
+            (
+                "emr_on_ec2.instance_role_arn",
+                &validate::iam_role_arn,
+                "Invalid instance role",
+            ),
+            (
+                "emr_on_ec2.external_id",
+                &optional_external_id,
+                "Invalid external id",
+            ),
+            (
+                "emr_on_ec2.lake_formation_session_tag",
+                &session_tag_value,
+                "Invalid Lake Formation session tag",
+            ),
+            (
+                "emr_on_ec2.source_identities",
+                &validate::sts_name,
+                "Invalid source identity",
+            ),
+            (
+                "emr_serverless.application_arns",
+                &application_arn,
+                "Invalid application ARN",
+            ),
+            ("s3_read", &s3_prefix, "Invalid s3_read entry"),
+            ("s3_write", &s3_prefix, "Invalid s3_write entry"),
+            ("kms_key_arns", &kms_key, "Invalid kms_key_arns entry"),
+            (
+                "managed_policy_arns",
+                &managed_policy_arn,
+                "Invalid managed_policy_arns entry",
+            ),
+            ("policy_json", &permissions_policy_json, "Invalid policy"),
+        ],
+    );
     if let Some(n) = config.get("max_session_duration").as_number() {
         if !n.to_i64().is_some_and(|i| (3600..=43200).contains(&i)) {
             d.attr_error(AttrPath::attr("max_session_duration"), "Invalid session duration", format!("max_session_duration must be a whole number of seconds from 3600 to 43200, got {n}."));
         }
     }
     let ec2 = config.get("emr_on_ec2");
-    let sls = config.get("emr_serverless");
-    if ec2.is_null() && sls.is_null() {
+    if ec2.is_null() && config.get("emr_serverless").is_null() {
         d.attr_error(AttrPath::attr("emr_on_ec2"), "Missing trust", "Add an emr_on_ec2 block (EMR steps), an emr_serverless block (EMR Serverless jobs), or both.");
     }
-    if let Some(a) = ec2.get("instance_role_arn").as_str() {
-        if let Err(msg) = validate::iam_role_arn(a) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.instance_role_arn"),
-                "Invalid instance role",
-                msg,
-            );
-        }
-    }
-    if let Some(x) = ec2.get("external_id").as_str().filter(|s| !s.is_empty()) {
-        if let Err(msg) = validate::external_id(x) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.external_id"),
-                "Invalid external id",
-                msg,
-            );
-        }
-    }
-    if let Some(t) = ec2.get("lake_formation_session_tag").as_str() {
-        if let Err(msg) = session_tag_value(t) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.lake_formation_session_tag"),
-                "Invalid Lake Formation session tag",
-                msg,
-            );
-        }
-    }
-    let ids = ec2.get("source_identities");
-    if ids.as_elems().is_some_and(|e| !e.is_empty())
-        && !ec2.get("propagate_source_identity").is_unknown()
-        && ec2.get("propagate_source_identity").as_bool() != Some(true)
+    let propagate = ec2.get("propagate_source_identity");
+    if ec2
+        .get("source_identities")
+        .as_elems()
+        .is_some_and(|e| !e.is_empty())
+        && !propagate.is_unknown()
+        && propagate.as_bool() != Some(true)
     {
         d.attr_error(
             AttrPath::parse_dotted("emr_on_ec2.source_identities"),
@@ -681,83 +720,18 @@ pub fn validate_config(config: &Value) -> Diagnostics {
             "Set propagate_source_identity = true to restrict which source identities may be set.",
         );
     }
-    for e in ids.as_elems().unwrap_or_default() {
-        if let Some(s) = e.as_str() {
-            if let Err(msg) = validate::sts_name(s) {
-                d.attr_error(
-                    AttrPath::parse_dotted("emr_on_ec2.source_identities"),
-                    "Invalid source identity",
-                    msg,
-                );
-            }
-        }
-    }
-    for e in sls.get("application_arns").as_elems().unwrap_or_default() {
-        if let Some(s) = e.as_str() {
-            if let Err(msg) = application_arn(s) {
-                d.attr_error(
-                    AttrPath::parse_dotted("emr_serverless.application_arns"),
-                    "Invalid application ARN",
-                    msg,
-                );
-            }
-        }
-    }
-    check_set(&mut d, config, "s3_read", &s3_prefix);
-    check_set(&mut d, config, "s3_write", &s3_prefix);
-    check_set(&mut d, config, "kms_key_arns", &|s| {
-        validate::kms_key_arn(s).and_then(|_| {
-            if s.contains(":alias/") {
-                Err(format!("{s:?} is an alias; grant the key ARN (key/<id>)."))
-            } else {
-                Ok(())
-            }
-        })
-    });
-    check_set(&mut d, config, "managed_policy_arns", &managed_policy_arn);
-    if let Some(p) = config.get("policy_json").as_str() {
-        match PolicyDocument::parse(p) {
-            Err(e) => d.attr_error(
-                AttrPath::attr("policy_json"),
-                "Invalid policy",
-                format!("policy_json is not an IAM policy: {e}."),
-            ),
-            Ok(doc)
-                if doc
-                    .statements
-                    .iter()
-                    .any(|s| s.principal.is_some() || s.not_principal.is_some()) =>
-            {
-                d.attr_error(
-                    AttrPath::attr("policy_json"),
-                    "Invalid policy",
-                    "policy_json is a permissions policy: it must not name a Principal.",
-                )
-            }
-            Ok(doc)
-                if doc
-                    .statements
-                    .iter()
-                    .any(|s| s.resources.is_empty() && s.not_resources.is_empty()) =>
-            {
-                d.attr_error(
-                    AttrPath::attr("policy_json"),
-                    "Invalid policy",
-                    "every statement of policy_json needs a Resource.",
-                )
-            }
-            Ok(_) => {}
-        }
-    }
-    if let Some(m) = config.get("tags").as_attrs() {
-        for k in m.keys() {
-            if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
-                d.attr_error(
-                    AttrPath::attr("tags").push_key(k),
-                    "Invalid tag key",
-                    "tag keys are 1 to 128 characters and may not start with \"aws:\".",
-                );
-            }
+    for k in config
+        .get("tags")
+        .as_attrs()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
+            d.attr_error(
+                AttrPath::attr("tags").push_key(k),
+                "Invalid tag key",
+                "tag keys are 1 to 128 characters and may not start with \"aws:\".",
+            );
         }
     }
     d
@@ -1802,39 +1776,45 @@ mod tests {
         assert!(!plan_checks(&env(), &serverless_only).has_errors());
     }
 
-    #[test]
-    fn invalid_configurations_name_their_attribute() {
-        let base = || {
-            let mut v = schema().block.empty_value();
-            v.set_attr("name", Value::string("emr-rt-analyst"));
-            v.set_attr(
-                "emr_on_ec2",
-                Value::object([
-                    ("instance_role_arn", Value::string(INSTANCE)),
-                    ("external_id", Value::Null),
-                    ("propagate_source_identity", Value::Bool(false)),
-                    ("source_identities", Value::Null),
-                    ("lake_formation", Value::Bool(false)),
-                    ("lake_formation_session_tag", Value::string(LF_SESSION_TAG)),
-                    ("grant_instance_role", Value::Bool(true)),
-                ]),
-            );
-            v
-        };
-        let sset = |v: &[&str]| Value::set(v.iter().map(|s| Value::string(*s)).collect());
-        let ec2_with = |k: &str, x: Value| {
-            let mut b = base();
-            if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
-                m.insert(k.into(), x);
-            }
-            b
-        };
-        let with = |k: &str, x: Value| {
-            let mut b = base();
-            b.set_attr(k, x);
-            b
-        };
-        let cases: Vec<(&str, Value)> = vec![
+    fn base() -> Value {
+        let mut v = schema().block.empty_value();
+        v.set_attr("name", Value::string("emr-rt-analyst"));
+        v.set_attr(
+            "emr_on_ec2",
+            Value::object([
+                ("instance_role_arn", Value::string(INSTANCE)),
+                ("external_id", Value::Null),
+                ("propagate_source_identity", Value::Bool(false)),
+                ("source_identities", Value::Null),
+                ("lake_formation", Value::Bool(false)),
+                ("lake_formation_session_tag", Value::string(LF_SESSION_TAG)),
+                ("grant_instance_role", Value::Bool(true)),
+            ]),
+        );
+        v
+    }
+
+    fn sset(v: &[&str]) -> Value {
+        Value::set(v.iter().map(|s| Value::string(*s)).collect())
+    }
+
+    fn ec2_with(k: &str, x: Value) -> Value {
+        let mut b = base();
+        if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+            m.insert(k.into(), x);
+        }
+        b
+    }
+
+    fn with(k: &str, x: Value) -> Value {
+        let mut b = base();
+        b.set_attr(k, x);
+        b
+    }
+
+    /// (attribute path the error must carry, configuration).
+    fn invalid_cases() -> Vec<(&'static str, Value)> {
+        vec![
             ("name", with("name", Value::string("a".repeat(65)))),
             ("name", with("name", Value::string("bad name"))),
             ("name_prefix", with("name_prefix", Value::string("p-"))),
@@ -1929,7 +1909,12 @@ mod tests {
                     Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("y"))])),
                 ),
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn invalid_configurations_name_their_attribute() {
+        let cases = invalid_cases();
         assert!(
             !validate_config(&base()).has_errors(),
             "{}",
