@@ -1380,6 +1380,93 @@ fn provenance(terraform: &Path, emulator: &Emulator, aws: &Aws) {
 }
 
 // ---------------------------------------------------------------------------
+// 7c. The instance-role grant follows instance_role_arn and
+//     grant_instance_role.
+// ---------------------------------------------------------------------------
+
+const OTHER_INSTANCE_ROLE: &str = "EMR_EC2_OtherRole";
+
+fn moving_hcl(instance_role: &str, grant: bool) -> String {
+    format!(
+        r#"{PROVIDER}
+resource "emr_runtime_role" "moving" {{
+  name = "emr-rt-moving"
+  emr_on_ec2 {{
+    instance_role_arn   = "arn:aws:iam::{ACCOUNT}:role/{instance_role}"
+    grant_instance_role = {grant}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn runtime_role_grant_follows_the_instance_role() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        grant_moves(&terraform, &emulator, &aws);
+    }
+}
+
+fn grant_moves(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const ROLE: &str = "emr-rt-moving";
+    const ADDR: &str = "emr_runtime_role.moving";
+    aws.create_cluster_roles();
+    aws.create_plain_role(OTHER_INSTANCE_ROLE, &[]);
+    let grant = grant_policy_name(ROLE);
+    let ws = Workspace::new(terraform, emulator, &moving_hcl(INSTANCE_ROLE, true));
+    let v = ws.version().to_owned();
+    ws.apply();
+    assert!(
+        aws.inline(INSTANCE_ROLE, &grant).is_some(),
+        "[tf {v}] granted"
+    );
+    assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
+
+    ws.write(&moving_hcl(OTHER_INSTANCE_ROLE, true));
+    plan_code(&ws, 2, "a new instance role plans an update");
+    ws.apply();
+    assert_eq!(
+        aws.inline(INSTANCE_ROLE, &grant),
+        None,
+        "[tf {v}] the grant left the previous instance role"
+    );
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        Some(BTreeSet::from([INSTANCE_ROLE_OWN_POLICY.to_owned()])),
+        "[tf {v}] the previous instance role keeps its own policy"
+    );
+    assert!(
+        aws.inline(OTHER_INSTANCE_ROLE, &grant).is_some(),
+        "[tf {v}] the grant is on the new instance role"
+    );
+    assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
+    plan_code(&ws, 0, "re-plan after moving the grant");
+
+    ws.write(&moving_hcl(OTHER_INSTANCE_ROLE, false));
+    plan_code(&ws, 2, "grant_instance_role = false plans an update");
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(OTHER_INSTANCE_ROLE),
+        Some(BTreeSet::new()),
+        "[tf {v}] the grant is removed with grant_instance_role = false"
+    );
+    let state = ws.resource_values(ADDR);
+    assert_eq!(state["instance_role_policy_json"], json!(""), "[tf {v}]");
+    assert_emulator_matches_state(aws, &state, &v);
+    plan_code(&ws, 0, "re-plan after removing the grant");
+
+    ws.destroy();
+    assert!(aws.role(ROLE).is_none(), "[tf {v}] destroyed");
+    assert!(
+        aws.role(OTHER_INSTANCE_ROLE).is_some(),
+        "[tf {v}] destroy left the instance role"
+    );
+}
+
+// ---------------------------------------------------------------------------
 // 8. Invalid configurations are rejected at plan, before any AWS change.
 // ---------------------------------------------------------------------------
 
