@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{blocking_sdk, plan_code, terraform_binaries, Emulator, Workspace};
+use common::{blocking_sdk, is_no_such_entity, plan_code, terraform_binaries, Emulator, Workspace};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -36,6 +36,10 @@ const EVIL: &str = "emr-runtime-role-evil";
 const SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-sfn";
 const WIDE_SECRET_GRANT: &str = "emr-launch-secrets-wide";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf";
+const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+/// emr_runtime_role's grant name for a runtime role `emr-rt-foreign`, here
+/// naming a role of another account.
+const FOREIGN_ACCOUNT_GRANT: &str = "emr-runtime-role-emr-rt-foreign";
 
 /// A profile with created roles and a runtime role whose grant goes on the
 /// profile's instance role.
@@ -96,6 +100,33 @@ impl Aws {
             .unwrap_or_else(|e| panic!("PutRolePolicy({role}, {policy}): {e:?}"));
     }
 
+    fn attach(&self, role: &str, arn: &str) {
+        self.rt
+            .block_on(
+                self.iam
+                    .attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("AttachRolePolicy({role}, {arn}): {e:?}"));
+    }
+
+    fn attached(&self, role: &str) -> BTreeSet<String> {
+        self.rt
+            .block_on(
+                self.iam
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect()
+    }
+
     fn inline_names(&self, role: &str) -> BTreeSet<String> {
         self.rt
             .block_on(self.iam.list_role_policies().role_name(role).send())
@@ -121,6 +152,26 @@ impl Aws {
                     .send(),
             )
             .unwrap_or_else(|e| panic!("CreateRole({name}): {e:?}"));
+    }
+
+    fn role_exists(&self, name: &str) -> bool {
+        match self.rt.block_on(self.iam.get_role().role_name(name).send()) {
+            Ok(_) => true,
+            Err(e) if is_no_such_entity(&e) => false,
+            Err(e) => panic!("GetRole({name}): {e:?}"),
+        }
+    }
+
+    fn delete_role(&self, name: &str) {
+        self.rt
+            .block_on(self.iam.delete_role().role_name(name).send())
+            .unwrap_or_else(|e| panic!("DeleteRole({name}): {e:?}"));
+    }
+
+    fn parameter_exists(&self, name: &str) -> bool {
+        self.rt
+            .block_on(self.ssm.get_parameter().name(name).send())
+            .is_ok()
     }
 
     fn stored(&self, name: &str) -> Value {
@@ -276,6 +327,50 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}] apply removes the copy"
     );
 
+    // Exactly the runtime-role grant's shape under its own name, but for a
+    // role of another account: not a grant emr_runtime_role writes here.
+    aws.put_inline(
+        INSTANCE_ROLE,
+        FOREIGN_ACCOUNT_GRANT,
+        &json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "AssumeRuntimeRole",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Resource": "arn:aws:iam::999988887777:role/emr-rt-foreign"
+        }]}),
+    );
+    let out = plan_code(&ws, 2, "a grant for another account's role is drift");
+    assert!(
+        out.all().contains(FOREIGN_ACCOUNT_GRANT),
+        "[tf {v}] the plan shows {FOREIGN_ACCOUNT_GRANT}:\n{}",
+        out.all()
+    );
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        set(&["emr-launch-instance", RUNTIME_GRANT]),
+        "[tf {v}] apply removes {FOREIGN_ACCOUNT_GRANT} and keeps the runtime role's grant"
+    );
+    plan_code(&ws, 0, "after removing the other account's grant");
+
+    // A managed policy attached out of band to a created role is drift too.
+    let before = aws.attached(INSTANCE_ROLE);
+    aws.attach(INSTANCE_ROLE, ADMIN_ACCESS);
+    let out = plan_code(&ws, 2, "AdministratorAccess on the instance role is drift");
+    assert!(
+        out.all().contains("AdministratorAccess"),
+        "[tf {v}] the plan shows the attachment:\n{}",
+        out.all()
+    );
+    ws.apply();
+    assert_eq!(
+        aws.attached(INSTANCE_ROLE),
+        before,
+        "[tf {v}] apply detaches AdministratorAccess, and only it"
+    );
+    assert!(!before.contains(ADMIN_ACCESS), "[tf {v}] {before:?}");
+    plan_code(&ws, 0, "after detaching AdministratorAccess");
+
     // Cleanup: the secret grant is not the profile's, remove it so destroy
     // can delete the service role.
     aws.rt
@@ -288,6 +383,84 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         )
         .expect("DeleteRolePolicy secret grant");
     ws.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// 1b. A role of a created role's name made elsewhere is refused at create,
+//     before anything is written
+// ---------------------------------------------------------------------------
+
+#[test]
+fn profile_refuses_a_role_it_did_not_create() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        squatted_name(&terraform, &emulator, &aws);
+    }
+}
+
+fn squatted_name(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    // The autoscaling role is created last: a refusal only there would
+    // leave the other two behind if names were not checked up front.
+    let squatter = "analytics-guarded-emr-autoscaling";
+    aws.create_role(squatter);
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!(
+            "{PROVIDER}{}",
+            r#"
+resource "emr_launch_profile" "guarded" {
+  namespace = "analytics"
+  name      = "guarded"
+}
+"#
+        ),
+    );
+    let v = ws.version().to_owned();
+    let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let out = ws.run(&args);
+    let all = out
+        .all()
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let want = format!("role {squatter} already exists and is not managed by this profile");
+    assert!(
+        out.code == 1 && all.contains(&want),
+        "[tf {v}] the create must be refused with {want:?}\n{}",
+        ws.describe_failure(&args, &out)
+    );
+    for role in [SERVICE_ROLE, INSTANCE_ROLE] {
+        assert!(
+            !aws.role_exists(role),
+            "[tf {v}] {role} was created although the profile was refused"
+        );
+    }
+    assert!(
+        !aws.parameter_exists(PROFILE_PARAM),
+        "[tf {v}] the refused profile wrote its parameter"
+    );
+    assert!(
+        aws.inline_names(squatter).is_empty() && aws.attached(squatter).is_empty(),
+        "[tf {v}] the refused role was modified"
+    );
+    let state = ws.state_json();
+    assert!(
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .is_none_or(|r| r.is_empty()),
+        "[tf {v}] the refused profile is in state: {state:#}"
+    );
+
+    // Once the name is free, the same configuration applies and destroys.
+    aws.delete_role(squatter);
+    ws.apply();
+    plan_code(&ws, 0, "re-plan after the create");
+    ws.destroy();
+    assert!(!aws.role_exists(squatter), "[tf {v}] destroy");
 }
 
 // ---------------------------------------------------------------------------

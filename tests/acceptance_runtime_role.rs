@@ -26,6 +26,10 @@ const INSTANCE_ROLE_OWN_POLICY: &str = "cluster-logs";
 const EMR_EC2_MANAGED: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceforEC2Role";
 const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/emr-boundary";
+const BOUNDARY_2_ARN: &str = "arn:aws:iam::123456789012:policy/emr-boundary-2";
+const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+/// The provenance tag the provider writes on every role it creates.
+const OWNER_TAG: &str = "emr-launch:managed-by";
 const APP_ARN: &str = "arn:aws:emr-serverless:us-east-1:123456789012:/applications/00f1abcd";
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const S3_READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
@@ -124,21 +128,60 @@ impl Aws {
                 .send()
                 .await
                 .expect("CreateRole EMR_DefaultRole");
-            self.iam
-                .create_policy()
-                .policy_name("emr-boundary")
-                .policy_document(
-                    json!({"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow",
-                        "Action": ["s3:*", "kms:*", "glue:*"],
-                        "Resource": "*"
-                    }]})
-                    .to_string(),
-                )
-                .send()
-                .await
-                .expect("CreatePolicy emr-boundary");
         });
+        self.create_boundary("emr-boundary");
+    }
+
+    /// A managed policy to use as permissions boundary.
+    fn create_boundary(&self, name: &str) {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:*", "kms:*", "glue:*"],
+            "Resource": "*"
+        }]});
+        self.rt
+            .block_on(
+                self.iam
+                    .create_policy()
+                    .policy_name(name)
+                    .policy_document(doc.to_string())
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("CreatePolicy({name}): {e:?}"));
+    }
+
+    /// A role created outside Terraform, with these tags.
+    fn create_plain_role(&self, name: &str, tags: &[(&str, &str)]) {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "emr-serverless.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]});
+        let tags = tags.iter().map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build()
+                .expect("tag")
+        });
+        self.rt
+            .block_on(
+                self.iam
+                    .create_role()
+                    .role_name(name)
+                    .assume_role_policy_document(trust.to_string())
+                    .set_tags(Some(tags.collect()))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("CreateRole({name}): {e:?}"));
+    }
+
+    fn boundary(&self, name: &str) -> Option<String> {
+        self.role(name)
+            .unwrap_or_else(|| panic!("role {name} does not exist"))
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned)
     }
 
     /// `None` when IAM says the role does not exist.
@@ -271,6 +314,17 @@ impl Aws {
             .unwrap_or_else(|e| panic!("PutRolePolicy({role}, {policy}): {e:?}"));
     }
 
+    fn delete_boundary(&self, role: &str) {
+        self.rt
+            .block_on(
+                self.iam
+                    .delete_role_permissions_boundary()
+                    .role_name(role)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("DeleteRolePermissionsBoundary({role}): {e:?}"));
+    }
+
     fn untag(&self, role: &str, key: &str) {
         self.rt
             .block_on(self.iam.untag_role().role_name(role).tag_keys(key).send())
@@ -397,6 +451,17 @@ fn assert_emulator_matches_state(aws: &Aws, state: &Value, v: &str) {
         "[tf {v}] unique_id"
     );
     assert_eq!(json!(role.path()), state["path"], "[tf {v}] path");
+    assert_eq!(
+        role.permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn()),
+        state["permissions_boundary"].as_str(),
+        "[tf {v}] permissions boundary in IAM vs state"
+    );
+    assert_eq!(
+        role.max_session_duration().map(i64::from),
+        state["max_session_duration"].as_i64(),
+        "[tf {v}] max session duration in IAM vs state"
+    );
     assert_same_policy(
         &aws.trust(name),
         &json_attr(state, "trust_policy_json"),
@@ -471,11 +536,23 @@ fn assert_emulator_matches_state(aws: &Aws, state: &Value, v: &str) {
         "[tf {v}] attached managed policies vs managed_policy_arns"
     );
 
-    let remote_tags = aws.tags(name);
+    let mut remote_tags = aws.tags(name);
+    assert_eq!(
+        remote_tags.remove(OWNER_TAG),
+        Some(format!("emr_runtime_role/{name}")),
+        "[tf {v}] the role carries its provenance tag"
+    );
+    assert!(
+        !state["tags_all"]
+            .as_object()
+            .is_some_and(|m| m.contains_key(OWNER_TAG)),
+        "[tf {v}] the provenance tag is not in tags_all: {:#}",
+        state["tags_all"]
+    );
     assert_eq!(
         remote_tags,
         string_map(&state["tags_all"]),
-        "[tf {v}] role tags vs tags_all"
+        "[tf {v}] role tags (the provenance tag aside) vs tags_all"
     );
     assert_eq!(
         remote_tags.get("team").map(String::as_str),
@@ -1044,7 +1121,7 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
 
     // Step 4: out-of-band edits each show in plan, and one apply repairs them.
-    let drift: [(&str, &dyn Fn()); 6] = [
+    let drift: [(&str, &dyn Fn()); 8] = [
         ("trust policy replaced", &|| {
             aws.update_trust(
                 ROLE,
@@ -1068,6 +1145,12 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
             aws.delete_inline(ROLE, CUSTOM_POLICY)
         }),
         ("default tag removed", &|| aws.untag(ROLE, "team")),
+        ("permissions boundary removed", &|| {
+            aws.delete_boundary(ROLE)
+        }),
+        ("AdministratorAccess attached", &|| {
+            aws.attach(ROLE, ADMIN_ACCESS)
+        }),
     ];
     for (what, edit) in drift {
         edit();
@@ -1089,6 +1172,25 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         );
         plan_code(&ws, 0, &format!("re-plan after repairing ({what})"));
     }
+
+    // Step 4b: a changed permissions_boundary reaches IAM and the plan settles.
+    aws.create_boundary("emr-boundary-2");
+    let changed = LIFECYCLE.replace(BOUNDARY_ARN, BOUNDARY_2_ARN);
+    ws.write(&format!("{PROVIDER}{changed}"));
+    let (code, out) = ws.plan_exit_code();
+    assert!(
+        code == 2 && out.stdout.contains(BOUNDARY_2_ARN),
+        "[tf {v}] a changed permissions_boundary plans an update showing it\n{}",
+        ws.describe_failure(&["plan", "-detailed-exitcode"], &out)
+    );
+    ws.apply();
+    assert_eq!(
+        aws.boundary(ROLE).as_deref(),
+        Some(BOUNDARY_2_ARN),
+        "[tf {v}] IAM holds the new boundary"
+    );
+    assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
+    plan_code(&ws, 0, "re-plan after changing the boundary");
 
     // Step 5: import by role name restores the same state; plan is empty.
     let before = ws.resource_values(ADDR);
@@ -1150,6 +1252,218 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     // leaves the instance role alone.
     ws.destroy();
     assert_destroyed(aws, &ws, ROLE, &v);
+}
+
+// ---------------------------------------------------------------------------
+// 7b. Provenance: the role carries the provider's owner tag (never in
+//     tags_all); a role of the same name made elsewhere is refused at create.
+// ---------------------------------------------------------------------------
+
+const PROVENANCE: &str = r#"
+resource "emr_runtime_role" "mine" {
+  name = "emr-rt-provenance"
+  tags = { owner = "analytics" }
+  emr_serverless {}
+}
+"#;
+
+const SQUATTED: &str = r#"
+resource "emr_runtime_role" "untagged" {
+  name = "emr-rt-untagged"
+  emr_serverless {}
+}
+
+resource "emr_runtime_role" "elsewhere" {
+  name = "emr-rt-elsewhere"
+  emr_serverless {}
+}
+"#;
+
+/// Terraform output with its box drawing and line wrapping undone.
+fn flat(s: &str) -> String {
+    s.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+type RoleView = (
+    Value,
+    BTreeMap<String, String>,
+    Option<BTreeSet<String>>,
+    BTreeSet<String>,
+);
+
+fn role_view(aws: &Aws, name: &str) -> RoleView {
+    (
+        aws.trust(name),
+        aws.tags(name),
+        aws.inline_names(name),
+        aws.attached(name),
+    )
+}
+
+#[test]
+fn runtime_role_provenance() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        provenance(&terraform, &emulator, &aws);
+    }
+}
+
+fn provenance(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let ws = Workspace::new(terraform, emulator, &format!("{PROVIDER}{PROVENANCE}"));
+    let v = ws.version().to_owned();
+    ws.apply();
+    let state = ws.resource_values("emr_runtime_role.mine");
+    assert_eq!(
+        aws.tags("emr-rt-provenance")
+            .get(OWNER_TAG)
+            .map(String::as_str),
+        Some("emr_runtime_role/emr-rt-provenance"),
+        "[tf {v}] the created role names its owner"
+    );
+    assert_eq!(
+        string_map(&state["tags_all"]),
+        BTreeMap::from([
+            ("owner".to_owned(), "analytics".to_owned()),
+            ("team".to_owned(), "data-platform".to_owned()),
+        ]),
+        "[tf {v}] tags_all is the user's and default tags only"
+    );
+    assert_emulator_matches_state(aws, &state, &v);
+    plan_code(&ws, 0, "the provenance tag is no drift");
+
+    // Same-named roles made elsewhere: one untagged, one owned by another
+    // resource. Both creates fail; neither role is touched nor recorded.
+    aws.create_plain_role("emr-rt-untagged", &[("team", "someone-else")]);
+    let other_owner = "emr_launch_profile/analytics/default";
+    aws.create_plain_role("emr-rt-elsewhere", &[(OWNER_TAG, other_owner)]);
+    let before = ["emr-rt-untagged", "emr-rt-elsewhere"].map(|n| role_view(aws, n));
+    ws.write(&format!("{PROVIDER}{PROVENANCE}{SQUATTED}"));
+    let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let out = ws.run(&args);
+    let all = flat(&out.all());
+    for want in [
+        "role emr-rt-untagged already exists and is not managed by this resource",
+        &format!("role emr-rt-elsewhere already exists and is managed by {other_owner}"),
+    ] {
+        assert!(
+            out.code == 1 && all.contains(want),
+            "[tf {v}] the create must be refused with {want:?}\n{}",
+            ws.describe_failure(&args, &out)
+        );
+    }
+    let after = ["emr-rt-untagged", "emr-rt-elsewhere"].map(|n| role_view(aws, n));
+    assert_eq!(after, before, "[tf {v}] the refused roles are untouched");
+    let recorded = ws.state_json()["values"]["root_module"]["resources"].clone();
+    let addresses: Vec<&str> = recorded
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x["address"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        addresses,
+        vec!["emr_runtime_role.mine"],
+        "[tf {v}] refused roles are not in state"
+    );
+
+    ws.write(&format!("{PROVIDER}{PROVENANCE}"));
+    ws.destroy();
+    assert!(
+        aws.role("emr-rt-provenance").is_none(),
+        "[tf {v}] destroyed"
+    );
+    let after = ["emr-rt-untagged", "emr-rt-elsewhere"].map(|n| role_view(aws, n));
+    assert_eq!(after, before, "[tf {v}] destroy leaves the others' roles");
+}
+
+// ---------------------------------------------------------------------------
+// 7c. The instance-role grant follows instance_role_arn and
+//     grant_instance_role.
+// ---------------------------------------------------------------------------
+
+const OTHER_INSTANCE_ROLE: &str = "EMR_EC2_OtherRole";
+
+fn moving_hcl(instance_role: &str, grant: bool) -> String {
+    format!(
+        r#"{PROVIDER}
+resource "emr_runtime_role" "moving" {{
+  name = "emr-rt-moving"
+  emr_on_ec2 {{
+    instance_role_arn   = "arn:aws:iam::{ACCOUNT}:role/{instance_role}"
+    grant_instance_role = {grant}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn runtime_role_grant_follows_the_instance_role() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        grant_moves(&terraform, &emulator, &aws);
+    }
+}
+
+fn grant_moves(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const ROLE: &str = "emr-rt-moving";
+    const ADDR: &str = "emr_runtime_role.moving";
+    aws.create_cluster_roles();
+    aws.create_plain_role(OTHER_INSTANCE_ROLE, &[]);
+    let grant = grant_policy_name(ROLE);
+    let ws = Workspace::new(terraform, emulator, &moving_hcl(INSTANCE_ROLE, true));
+    let v = ws.version().to_owned();
+    ws.apply();
+    assert!(
+        aws.inline(INSTANCE_ROLE, &grant).is_some(),
+        "[tf {v}] granted"
+    );
+    assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
+
+    ws.write(&moving_hcl(OTHER_INSTANCE_ROLE, true));
+    plan_code(&ws, 2, "a new instance role plans an update");
+    ws.apply();
+    assert_eq!(
+        aws.inline(INSTANCE_ROLE, &grant),
+        None,
+        "[tf {v}] the grant left the previous instance role"
+    );
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        Some(BTreeSet::from([INSTANCE_ROLE_OWN_POLICY.to_owned()])),
+        "[tf {v}] the previous instance role keeps its own policy"
+    );
+    assert!(
+        aws.inline(OTHER_INSTANCE_ROLE, &grant).is_some(),
+        "[tf {v}] the grant is on the new instance role"
+    );
+    assert_emulator_matches_state(aws, &ws.resource_values(ADDR), &v);
+    plan_code(&ws, 0, "re-plan after moving the grant");
+
+    ws.write(&moving_hcl(OTHER_INSTANCE_ROLE, false));
+    plan_code(&ws, 2, "grant_instance_role = false plans an update");
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(OTHER_INSTANCE_ROLE),
+        Some(BTreeSet::new()),
+        "[tf {v}] the grant is removed with grant_instance_role = false"
+    );
+    let state = ws.resource_values(ADDR);
+    assert_eq!(state["instance_role_policy_json"], json!(""), "[tf {v}]");
+    assert_emulator_matches_state(aws, &state, &v);
+    plan_code(&ws, 0, "re-plan after removing the grant");
+
+    ws.destroy();
+    assert!(aws.role(ROLE).is_none(), "[tf {v}] destroyed");
+    assert!(
+        aws.role(OTHER_INSTANCE_ROLE).is_some(),
+        "[tf {v}] destroy left the instance role"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as J};
 
-use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::aws::iam_roles::role_name_from_arn;
+use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, Tolerated, OWNER_TAG};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::launch::secret_grant;
@@ -432,145 +433,101 @@ fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
     }
 }
 
-fn check(
-    d: &mut Diagnostics,
-    path: &str,
-    v: &Value,
-    f: &dyn Fn(&str) -> Result<(), String>,
-    summary: &str,
-) {
-    let items: Vec<&Value> = match v {
-        Value::List(e) | Value::Set(e) => e.iter().collect(),
-        other => vec![other],
-    };
-    for x in items {
-        if let Some(s) = x.as_str() {
+/// A check of string values: (dotted attribute path, check, summary).
+pub(crate) type Check<'a> = (&'a str, &'a dyn Fn(&str) -> Result<(), String>, &'a str);
+
+/// Runs each check on the value at its path: a string, or each string
+/// element of a set or list. Errors point at that path.
+pub(crate) fn check_all(d: &mut Diagnostics, cfg: &Value, checks: &[Check<'_>]) {
+    for (path, f, summary) in checks {
+        let v = path.split('.').fold(cfg, |v, k| v.get(k));
+        let items: Vec<&Value> = match v {
+            Value::List(e) | Value::Set(e) => e.iter().collect(),
+            other => vec![other],
+        };
+        for s in items.into_iter().filter_map(Value::as_str) {
             if let Err(msg) = f(s) {
-                d.attr_error(AttrPath::parse_dotted(path), summary, msg);
+                d.attr_error(AttrPath::parse_dotted(path), *summary, msg);
             }
         }
     }
 }
 
+fn iam_policy_arn(s: &str) -> Result<(), String> {
+    match validate::parse_arn(s) {
+        Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
+        _ => Err(format!("{s:?} is not an IAM policy ARN.")),
+    }
+}
+
+fn managed_policy_arn(s: &str) -> Result<(), String> {
+    iam_policy_arn(s).map_err(|_| format!("{s:?} is not an IAM managed policy ARN."))
+}
+
+fn security_configuration(s: &str) -> Result<(), String> {
+    match s.trim().is_empty() {
+        true => Err("security_configuration must name an EMR security configuration.".into()),
+        false => Ok(()),
+    }
+}
+
 pub fn validate_config(cfg: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    check(
+    let segment = |attr: &'static str| move |s: &str| metadata::check_segment(attr, s);
+    let (namespace, name) = (segment("namespace"), segment("name"));
+    let s3 = "Invalid S3 location";
+    check_all(
         &mut d,
-        "namespace",
-        cfg.get("namespace"),
-        &|s| metadata::check_segment("namespace", s),
-        "Invalid namespace",
-    );
-    check(
-        &mut d,
-        "name",
-        cfg.get("name"),
-        &|s| metadata::check_segment("name", s),
-        "Invalid name",
-    );
-    check(
-        &mut d,
-        "logs_uri",
-        cfg.get("logs_uri"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "artifacts_uri",
-        cfg.get("artifacts_uri"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "s3_read",
-        cfg.get("s3_read"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "s3_write",
-        cfg.get("s3_write"),
-        &s3_prefix,
-        "Invalid S3 location",
-    );
-    check(
-        &mut d,
-        "kms_key_arns",
-        cfg.get("kms_key_arns"),
-        &validate::kms_key_arn,
-        "Invalid KMS key",
-    );
-    check(
-        &mut d,
-        "kerberos_attributes_secret_arn",
-        cfg.get("kerberos_attributes_secret_arn"),
-        &secret_arn,
-        "Invalid secret ARN",
-    );
-    check(
-        &mut d,
-        "permissions_boundary",
-        cfg.get("permissions_boundary"),
-        &|s| match validate::parse_arn(s) {
-            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
-            _ => Err(format!("{s:?} is not an IAM policy ARN.")),
-        },
-        "Invalid permissions boundary",
-    );
-    check(
-        &mut d,
-        "instance_role_managed_policy_arns",
-        cfg.get("instance_role_managed_policy_arns"),
-        &|s| match validate::parse_arn(s) {
-            Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
-            _ => Err(format!("{s:?} is not an IAM managed policy ARN.")),
-        },
-        "Invalid managed policy",
-    );
-    for g in ["master", "workers", "service"] {
-        check(
-            &mut d,
-            &format!("security_groups.{g}"),
-            cfg.get("security_groups").get(g),
-            &sg_id,
-            "Invalid security group",
-        );
-    }
-    if let Some(sc) = cfg.get("security_configuration").as_str() {
-        if sc.trim().is_empty() {
-            d.attr_error(
-                AttrPath::attr("security_configuration"),
+        cfg,
+        &[
+            ("namespace", &namespace, "Invalid namespace"),
+            ("name", &name, "Invalid name"),
+            ("logs_uri", &s3_prefix, s3),
+            ("artifacts_uri", &s3_prefix, s3),
+            ("s3_read", &s3_prefix, s3),
+            ("s3_write", &s3_prefix, s3),
+            ("kms_key_arns", &validate::kms_key_arn, "Invalid KMS key"),
+            (
+                "kerberos_attributes_secret_arn",
+                &secret_arn,
+                "Invalid secret ARN",
+            ),
+            (
+                "permissions_boundary",
+                &iam_policy_arn,
+                "Invalid permissions boundary",
+            ),
+            (
+                "instance_role_managed_policy_arns",
+                &managed_policy_arn,
+                "Invalid managed policy",
+            ),
+            ("security_groups.master", &sg_id, "Invalid security group"),
+            ("security_groups.workers", &sg_id, "Invalid security group"),
+            ("security_groups.service", &sg_id, "Invalid security group"),
+            (
+                "security_configuration",
+                &security_configuration,
                 "Invalid security configuration",
-                "security_configuration must name an EMR security configuration.",
-            );
-        }
-    }
-    let roles = cfg.get("roles");
-    check(
-        &mut d,
-        "roles.service_role_arn",
-        roles.get("service_role_arn"),
-        &validate::iam_role_arn,
-        "Invalid role",
+            ),
+            (
+                "roles.service_role_arn",
+                &validate::iam_role_arn,
+                "Invalid role",
+            ),
+            (
+                "roles.autoscaling_role_arn",
+                &validate::iam_role_arn,
+                "Invalid role",
+            ),
+            (
+                "roles.instance_profile_arn",
+                &instance_profile_arn_ok,
+                "Invalid instance profile",
+            ),
+        ],
     );
-    check(
-        &mut d,
-        "roles.autoscaling_role_arn",
-        roles.get("autoscaling_role_arn"),
-        &validate::iam_role_arn,
-        "Invalid role",
-    );
-    check(
-        &mut d,
-        "roles.instance_profile_arn",
-        roles.get("instance_profile_arn"),
-        &instance_profile_arn_ok,
-        "Invalid instance profile",
-    );
-    if !roles.is_null() {
+    if !cfg.get("roles").is_null() {
         for attr in ["instance_role_managed_policy_arns", "permissions_boundary"] {
             if !cfg.get(attr).is_null() {
                 d.attr_error(
@@ -581,15 +538,18 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             }
         }
     }
-    if let Some(tags) = cfg.get("tags").as_attrs() {
-        for k in tags.keys() {
-            if k.to_ascii_lowercase().starts_with("aws:") {
-                d.attr_error(
-                    AttrPath::attr("tags").push_key(k),
-                    "Invalid tag key",
-                    "tag keys may not start with \"aws:\".",
-                );
-            }
+    for k in cfg
+        .get("tags")
+        .as_attrs()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            d.attr_error(
+                AttrPath::attr("tags").push_key(k),
+                "Invalid tag key",
+                "tag keys may not start with \"aws:\".",
+            );
         }
     }
     d
@@ -641,7 +601,7 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
                     instance_role_arn: role_arn(env, &names.instance),
                     autoscaling_role_arn: role_arn(env, &names.autoscaling),
                 };
-                (Value::String(doc.to_string()), Some(r))
+                (Value::String(crate::canonical::text(&doc)), Some(r))
             }
             _ => (Value::Unknown, None),
         }
@@ -694,7 +654,11 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
             .iter()
             .all(|k| st.get(k).is_wholly_known());
             let doc = if known {
-                Value::String(metadata_document(st, &r, roles_block.is_null()).to_string())
+                Value::String(crate::canonical::text(&metadata_document(
+                    st,
+                    &r,
+                    roles_block.is_null(),
+                )))
             } else {
                 Value::Unknown
             };
@@ -714,6 +678,41 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
     }
 }
 
+const KINDS: [&str; 3] = ["service", "instance", "autoscaling"];
+const ROLE_DESCRIPTION: &str = "EMR Launch profile role managed by Terraform (emrlaunch/emr)";
+
+/// The provenance tag value (`emr-launch:managed-by`) of the created roles.
+fn owner(st: &Value) -> String {
+    format!("{TYPE_NAME}/{}", id_of(st))
+}
+
+/// emr_runtime_role's grant on an instance role, exactly, under the name
+/// emr_runtime_role gives it (whatever the account: see `is_tolerated_grant`).
+fn runtime_role_grant(policy: &str, doc: &str) -> bool {
+    let Ok(d) = PolicyDocument::parse(doc) else {
+        return false;
+    };
+    runtime_role::is_instance_role_grant(&d)
+        && runtime_role::instance_role_grant_target(&d)
+            .and_then(role_name_from_arn)
+            .is_some_and(|n| runtime_role::instance_grant_policy_name(n) == policy)
+}
+
+/// A launch function's GetSecretValue on exact secret ARNs, under its prefix.
+fn launch_function_secret_grant(policy: &str, doc: &str) -> bool {
+    policy.starts_with(secret_grant::POLICY_PREFIX)
+        && PolicyDocument::parse(doc).is_ok_and(|d| secret_grant::is_secret_grant(&d))
+}
+
+/// What reconcile leaves in place on a created role of this kind.
+fn tolerated(kind: &str) -> Option<Tolerated> {
+    match kind {
+        "instance" => Some(runtime_role_grant as Tolerated),
+        "service" => Some(launch_function_secret_grant as Tolerated),
+        _ => None,
+    }
+}
+
 /// An inline policy on a created role that is not the profile's own but is
 /// left alone (neither drift nor removed): exactly a grant another resource
 /// of this provider writes there, recognised by its statements.
@@ -721,24 +720,13 @@ fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<Stri
 ///   the provider's account, under the name emr_runtime_role gives it;
 /// - service role: a launch function's GetSecretValue on exact secret ARNs.
 pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> bool {
-    let Ok(d) = PolicyDocument::parse(doc) else {
-        return false;
+    let in_account = || {
+        let d = PolicyDocument::parse(doc).ok()?;
+        let a = validate::parse_arn(runtime_role::instance_role_grant_target(&d)?)?;
+        Some(a.partition == env.partition && a.account == env.account)
     };
-    match kind {
-        "instance" => {
-            runtime_role::is_instance_role_grant(&d)
-                && runtime_role::instance_role_grant_target(&d).is_some_and(|arn| {
-                    validate::parse_arn(arn)
-                        .is_some_and(|a| a.partition == env.partition && a.account == env.account)
-                        && role_name_from_arn(arn)
-                            .is_some_and(|n| runtime_role::instance_grant_policy_name(n) == policy)
-                })
-        }
-        "service" => {
-            policy.starts_with(secret_grant::POLICY_PREFIX) && secret_grant::is_secret_grant(&d)
-        }
-        _ => false,
-    }
+    tolerated(kind).is_some_and(|f| f(policy, doc))
+        && (kind != "instance" || in_account() == Some(true))
 }
 
 /// The role inside a declared instance profile (a read-only lookup).
@@ -763,287 +751,245 @@ pub(crate) async fn instance_role_of(c: &Configured, profile_arn: &str) -> Resul
         .ok_or_else(|| format!("instance profile {name} holds no role; add one before using it"))
 }
 
-/// Reads back the created roles in the shape of roles_json.
-async fn read_created_roles(c: &Configured, expected: &J) -> Result<Option<J>, String> {
-    let iam = &c.aws.iam;
-    let env = env_of(c);
-    let mut out = Map::new();
-    let mut any = false;
-    for kind in ["service", "instance", "autoscaling"] {
-        let Some(name) = expected
-            .pointer(&format!("/{kind}/name"))
-            .and_then(J::as_str)
-        else {
-            continue;
-        };
-        let Some(role) = iam_roles::get_role(iam, name).await? else {
-            continue;
-        };
-        any = true;
-        let own = expected.pointer(&format!("/{kind}/inline_policies"));
-        let mut inline = Map::new();
-        for p in iam_roles::list_inline(iam, name).await? {
-            if let Some(doc) = iam_roles::get_inline(iam, name, &p).await? {
-                // Another resource's exact grant is not ours; anything else
-                // under any name is drift.
-                let is_own = own.and_then(|o| o.get(&p)).is_some();
-                if !is_own && is_tolerated_grant(&env, kind, &p, &doc) {
-                    continue;
-                }
-                let v = PolicyDocument::parse(&doc)
-                    .map(|d| d.to_value())
-                    .unwrap_or(J::String(doc));
-                inline.insert(p, v);
-            }
-        }
-        let trust = PolicyDocument::parse(&role.trust_policy)
-            .map(|d| d.to_value())
-            .unwrap_or(J::String(role.trust_policy.clone()));
-        let attached: Vec<J> = iam_roles::list_attached(iam, name)
-            .await?
-            .into_iter()
-            .map(J::String)
-            .collect();
-        let mut r = json!({
-            "name": role.name, "arn": role.arn, "trust_policy": trust,
-            "inline_policies": inline, "managed_policy_arns": attached,
-            "permissions_boundary": role.permissions_boundary,
-        });
-        if kind == "instance" {
-            let profile = iam
-                .get_instance_profile()
-                .instance_profile_name(name)
-                .send()
-                .await
-                .ok();
-            // Another role in the profile (threat 2) reads as a different profile.
-            let arn = profile
-                .as_ref()
-                .and_then(|p| p.instance_profile())
-                .filter(|p| p.roles().len() == 1 && p.roles()[0].role_name() == name)
-                .map(|p| p.arn().to_string())
-                .unwrap_or_default();
-            r["instance_profile_arn"] = J::String(arn);
-        }
-        out.insert(kind.to_string(), r);
-    }
-    Ok(any.then_some(J::Object(out)))
+/// A created role: its roles_json entry and the desired state made from it.
+struct Created {
+    kind: &'static str,
+    json: J,
+    role: DesiredRole,
 }
 
-impl LaunchProfile {
-    async fn put_roles(
-        &self,
-        c: &Configured,
-        st: &Value,
-        prior_roles: Option<&J>,
-    ) -> Result<(), String> {
-        let iam = &c.aws.iam;
-        let env = env_of(c);
-        let Some(doc) = st
-            .str_attr("roles_json")
-            .and_then(|s| serde_json::from_str::<J>(s).ok())
-        else {
-            return Ok(());
+/// The roles a planned state's roles_json creates (none with declared roles).
+fn desired_roles(st: &Value) -> Vec<Created> {
+    let Some(doc) = st
+        .str_attr("roles_json")
+        .and_then(|s| serde_json::from_str::<J>(s).ok())
+    else {
+        return vec![];
+    };
+    let (owner, tags) = (owner(st), tags_map(st.get("tags_all")));
+    let texts = |v: &J| -> BTreeSet<String> {
+        let items = v.as_array().map(Vec::as_slice).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for kind in KINDS {
+        let Some((r, name)) = doc.get(kind).and_then(|r| Some((r, r["name"].as_str()?))) else {
+            continue;
         };
-        let tags = tags_map(st.get("tags_all"));
-        for kind in ["service", "instance", "autoscaling"] {
-            let Some(want) = doc.get(kind) else { continue };
-            let have = prior_roles.and_then(|p| p.get(kind));
-            if have == Some(want) {
-                continue;
-            }
-            let name = want["name"].as_str().unwrap_or_default();
-            let trust = want["trust_policy"].to_string();
-            let exists = iam_roles::get_role(iam, name).await?.is_some();
-            if exists && prior_roles.is_none() {
-                return Err(format!(
-                    "role {name} already exists and is not managed by this profile; another profile may derive the same name, or import this one"
-                ));
-            }
-            if !exists {
-                iam_roles::create_role(
-                    iam,
-                    NewRole {
-                        name,
-                        path: "/",
-                        trust_policy: &trust,
-                        max_session_duration: None,
-                        permissions_boundary: st.str_attr("permissions_boundary"),
-                        description: Some(
-                            "EMR Launch profile role managed by Terraform (emrlaunch/emr)",
-                        ),
-                        tags: &tags,
-                    },
-                )
-                .await
-                .map_err(|e| format!("creating role {name}: {e}"))?;
-            } else if have.map(|h| &h["trust_policy"]) != Some(&want["trust_policy"]) {
-                iam.update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(&trust)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "updating trust of {name}: {}",
-                            crate::aws::errors::describe(&e)
-                        )
-                    })?;
-            }
-            let want_inline = want["inline_policies"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            let have_names = iam_roles::list_inline(iam, name).await?;
-            for p in have_names.iter().filter(|p| !want_inline.contains_key(*p)) {
-                let tolerated = match iam_roles::get_inline(iam, name, p).await? {
-                    Some(d) => is_tolerated_grant(&env, kind, p, &d),
-                    None => continue,
-                };
-                if !tolerated {
-                    crate::info!("removing an inline policy the profile does not grant", "role" => name, "policy" => p);
-                    iam_roles::delete_inline(iam, name, p)
-                        .await
-                        .map_err(|e| format!("removing inline policy {p} from {name}: {e}"))?;
-                }
-            }
-            for (p, d) in &want_inline {
-                if have.and_then(|h| h["inline_policies"].get(p)) != Some(d) {
-                    iam_roles::put_inline(iam, name, p, &d.to_string())
-                        .await
-                        .map_err(|e| format!("putting {p} on {name}: {e}"))?;
-                }
-            }
-            let managed: BTreeSet<String> = want["managed_policy_arns"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            iam_roles::sync_attached(iam, name, &managed).await?;
-            if exists
-                && have.map(|h| &h["permissions_boundary"]) != Some(&want["permissions_boundary"])
-            {
-                let r = match want["permissions_boundary"].as_str() {
-                    Some(b) => iam
-                        .put_role_permissions_boundary()
-                        .role_name(name)
-                        .permissions_boundary(b)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| crate::aws::errors::describe(&e)),
-                    None => iam
-                        .delete_role_permissions_boundary()
-                        .role_name(name)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| crate::aws::errors::describe(&e)),
-                };
-                r.map_err(|e| format!("setting the permissions boundary of {name}: {e}"))?;
-            }
-            if kind == "instance" {
-                let has_profile = iam
-                    .get_instance_profile()
-                    .instance_profile_name(name)
-                    .send()
-                    .await;
-                let profile_roles: Vec<String> = match &has_profile {
-                    Ok(o) => o
-                        .instance_profile()
-                        .map(|p| {
-                            p.roles()
-                                .iter()
-                                .map(|r| r.role_name().to_string())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    Err(e) if crate::aws::is_not_found(e) => {
-                        iam.create_instance_profile()
-                            .instance_profile_name(name)
-                            .send()
-                            .await
-                            .map_err(|e| {
-                                format!(
-                                    "creating instance profile {name}: {}",
-                                    crate::aws::errors::describe(&e)
-                                )
-                            })?;
-                        vec![]
-                    }
-                    Err(e) => return Err(crate::aws::errors::describe(e)),
-                };
-                for other in profile_roles.iter().filter(|r| *r != name) {
-                    iam.remove_role_from_instance_profile()
-                        .instance_profile_name(name)
-                        .role_name(other)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "removing {other} from instance profile {name}: {}",
-                                crate::aws::errors::describe(&e)
-                            )
-                        })?;
-                }
-                if !profile_roles.iter().any(|r| r == name) {
-                    iam.add_role_to_instance_profile()
-                        .instance_profile_name(name)
-                        .role_name(name)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "adding role to instance profile {name}: {}",
-                                crate::aws::errors::describe(&e)
-                            )
-                        })?;
-                }
-            }
+        let mut role = DesiredRole::new(name, &owner, r["trust_policy"].to_string());
+        role.description = Some(ROLE_DESCRIPTION.to_string());
+        if let Some(m) = r["inline_policies"].as_object() {
+            role.inline = m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
         }
-        Ok(())
+        role.managed = texts(&r["managed_policy_arns"]);
+        role.boundary = r["permissions_boundary"].as_str().map(str::to_string);
+        role.tags = tags.clone();
+        role.instance_profile = (kind == "instance").then(|| name.to_string());
+        role.tolerated = tolerated(kind);
+        out.push(Created {
+            kind,
+            json: r.clone(),
+            role,
+        });
     }
+    out
+}
 
-    async fn delete_roles(&self, c: &Configured, roles_json: &str) -> Result<(), String> {
-        let iam = &c.aws.iam;
-        let Ok(doc) = serde_json::from_str::<J>(roles_json) else {
-            return Ok(());
-        };
-        if let Some(name) = doc.pointer("/instance/name").and_then(J::as_str) {
-            let _ = iam
-                .remove_role_from_instance_profile()
-                .instance_profile_name(name)
-                .role_name(name)
-                .send()
-                .await;
-            match iam
-                .delete_instance_profile()
-                .instance_profile_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if crate::aws::is_not_found(&e) => {}
-                Err(e) => {
-                    return Err(format!(
-                        "deleting instance profile {name}: {}",
-                        crate::aws::errors::describe(&e)
-                    ))
-                }
-            }
-        }
-        for kind in ["service", "instance", "autoscaling"] {
-            if let Some(name) = doc.pointer(&format!("/{kind}/name")).and_then(J::as_str) {
-                iam_roles::delete_role(iam, name)
-                    .await
-                    .map_err(|e| format!("deleting role {name}: {e}"))?;
-            }
-        }
-        Ok(())
+/// A created role as IAM holds it, in the shape of roles_json; another
+/// resource's exact grant (`is_tolerated_grant`) is left out.
+fn observed_json(env: &Env, kind: &str, expected: &J, role: &ObservedRole) -> J {
+    let own = &expected["inline_policies"];
+    let as_json = |doc: &str| {
+        PolicyDocument::parse(doc).map_or_else(|_| J::String(doc.to_string()), |d| d.to_value())
+    };
+    let inline: Map<String, J> = role
+        .inline
+        .iter()
+        .filter(|(p, d)| own.get(p.as_str()).is_some() || !is_tolerated_grant(env, kind, p, d))
+        .map(|(p, d)| (p.clone(), as_json(d)))
+        .collect();
+    let mut r = json!({
+        "name": role.name, "arn": role.arn, "trust_policy": as_json(&role.trust),
+        "inline_policies": inline, "managed_policy_arns": role.managed,
+        "permissions_boundary": role.boundary,
+    });
+    if kind == "instance" {
+        // Another role in the profile (threat 2) reads as a different profile.
+        let alone = role.instance_profile_roles.as_deref() == Some(&[role.name.clone()][..]);
+        let arn = alone.then(|| instance_profile_arn(env, &role.name));
+        r["instance_profile_arn"] = J::String(arn.unwrap_or_default());
     }
+    r
+}
+
+/// Reads the created roles back into roles_json (the recorded text stays
+/// when IAM matches it). True when every one of them is gone.
+async fn observe_roles(c: &Configured, st: &mut Value) -> Result<bool, String> {
+    let expected = st
+        .str_attr("roles_json")
+        .and_then(|s| serde_json::from_str::<J>(s).ok())
+        .unwrap_or(json!({}));
+    if expected.as_object().is_none_or(|m| m.is_empty()) {
+        return Ok(false);
+    }
+    let env = env_of(c);
+    let mut remote = Map::new();
+    for kind in KINDS {
+        let Some(name) = expected[kind]["name"].as_str() else {
+            continue;
+        };
+        let profile = (kind == "instance").then_some(name);
+        if let Some(role) = managed_role::read(&c.aws.iam, name, profile).await? {
+            let r = observed_json(&env, kind, &expected[kind], &role);
+            remote.insert(kind.to_string(), r);
+        }
+    }
+    let gone = remote.is_empty();
+    let remote = J::Object(remote);
+    if gone {
+        // Drift that apply repairs (unless the parameter is gone too).
+        st.set_attr("roles_json", Value::string("{}"));
+    } else if remote != expected {
+        st.set_attr("roles_json", Value::String(remote.to_string()));
+    }
+    Ok(gone)
+}
+
+/// At create, before anything is written: each name is free, or already
+/// this profile's (a create that stopped half way).
+async fn refuse_foreign(iam: &aws_sdk_iam::Client, want: &[Created]) -> Result<(), String> {
+    for w in want {
+        let Some(have) = managed_role::read(iam, &w.role.name, None).await? else {
+            continue;
+        };
+        if let Ownership::Foreign(o) = have.ownership(&w.role.owner) {
+            let who = o.map_or_else(
+                || format!("not managed by this profile (it has no {OWNER_TAG} tag)"),
+                |o| format!("managed by {o}"),
+            );
+            return Err(format!(
+                "role {} already exists and is {who}; another profile may derive the same name, or import the profile that made it",
+                w.role.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `DesiredRole::tolerated` is a plain fn, blind to the provider's account:
+/// a runtime-role grant naming a role of another account passes it. Read
+/// records such a grant as drift in roles_json (`is_tolerated_grant` checks
+/// the account); it is removed here, before reconcile.
+async fn remove_foreign_account_grants(
+    iam: &aws_sdk_iam::Client,
+    env: &Env,
+    w: &Created,
+    recorded: Option<&J>,
+) -> Result<(), String> {
+    let Some(inline) = recorded.and_then(|r| r["inline_policies"].as_object()) else {
+        return Ok(());
+    };
+    for (policy, doc) in inline {
+        let doc = doc.to_string();
+        let passes = w.role.tolerated.is_some_and(|f| f(policy, &doc));
+        if passes
+            && !w.role.inline.contains_key(policy)
+            && !is_tolerated_grant(env, w.kind, policy, &doc)
+        {
+            managed_role::delete_inline(iam, &w.role.name, policy).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reconciles each created role whose roles_json entry or tags differ from
+/// what `prior` records (every one at create, when `prior` is Null).
+async fn put_roles(c: &Configured, want: &[Created], prior: &Value) -> Result<(), String> {
+    let iam = &c.aws.iam;
+    let env = env_of(c);
+    let adopt = !prior.is_null();
+    let recorded = prior
+        .str_attr("roles_json")
+        .and_then(|s| serde_json::from_str::<J>(s).ok());
+    let prior_tags = tags_map(prior.get("tags_all"));
+    for w in want {
+        let have = recorded.as_ref().and_then(|r| r.get(w.kind));
+        if adopt && have == Some(&w.json) && prior_tags == w.role.tags {
+            continue;
+        }
+        remove_foreign_account_grants(iam, &env, w, have).await?;
+        managed_role::reconcile(iam, &w.role, adopt)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
+/// Deletes the created roles (and the instance profile) of a profile.
+async fn delete_roles(c: &Configured, prior: &Value) -> Result<(), String> {
+    let names = role_names(
+        prior.str_attr("namespace").unwrap_or_default(),
+        prior.str_attr("name").unwrap_or_default(),
+    );
+    let owner = owner(prior);
+    for (name, profile) in [
+        (&names.service, None),
+        (&names.instance, Some(names.instance.as_str())),
+        (&names.autoscaling, None),
+    ] {
+        managed_role::delete(&c.aws.iam, name, &owner, profile, true).await?;
+    }
+    Ok(())
+}
+
+/// Import: the configuration side from the stored record; with created
+/// roles, the instance role's attachments and boundary from IAM.
+async fn imported(
+    c: &Configured,
+    current: &Value,
+    pname: &str,
+    doc: &str,
+) -> Result<Value, String> {
+    let mut st = import_state(current, doc)?;
+    if let Some(tags) = crate::resources::own_parameter_tags(c, pname).await {
+        st.set_attr("tags", tags);
+    }
+    st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+    let env = env_of(c);
+    let declared = st
+        .get("roles")
+        .get("instance_profile_arn")
+        .as_str()
+        .map(|_| {
+            serde_json::from_str::<J>(doc)
+                .ok()
+                .and_then(|d| d["InstanceRole"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+    plan_documents(&env, &mut st, declared);
+    if !st.get("roles").is_null() {
+        return Ok(st);
+    }
+    let instance = role_names(
+        st.str_attr("namespace").unwrap_or_default(),
+        st.str_attr("name").unwrap_or_default(),
+    )
+    .instance;
+    if let Some(role) = managed_role::read(&c.aws.iam, &instance, None).await? {
+        let managed: Vec<Value> = role.managed.into_iter().map(Value::String).collect();
+        let managed = (!managed.is_empty()).then(|| Value::set(managed));
+        st.set_attr(
+            "instance_role_managed_policy_arns",
+            managed.unwrap_or(Value::Null),
+        );
+        let boundary = role.boundary.map_or(Value::Null, Value::String);
+        st.set_attr("permissions_boundary", boundary);
+        plan_documents(&env, &mut st, None);
+    }
+    Ok(st)
 }
 
 fn id_of(st: &Value) -> String {
@@ -1139,7 +1085,11 @@ impl Resource for LaunchProfile {
             );
         }
         crate::info!("creating EMR launch profile", "id" => id);
-        if let Err(e) = self.put_roles(&c, &st, None).await {
+        let roles = desired_roles(&st);
+        if let Err(e) = refuse_foreign(&c.aws.iam, &roles).await {
+            return ApplyResult::failed(Value::Null, err("creating", &id, e));
+        }
+        if let Err(e) = put_roles(&c, &roles, &Value::Null).await {
             // Roles may exist now: record the profile so Terraform taints it
             // and destroy cleans up.
             return ApplyResult::failed(st.clone(), err("creating", &id, e));
@@ -1165,91 +1115,17 @@ impl Resource for LaunchProfile {
             .await
             .map_err(|e| err("reading", &id, e))?;
         let mut st = current.clone();
-        let importing = current.get("metadata_json").is_null();
-        if importing {
+        if current.get("metadata_json").is_null() {
             let Some(doc) = &stored else {
                 return Ok(Value::Null);
             };
-            st = import_state(current, doc).map_err(|e| err("importing", &id, e))?;
-            if let Some(tags) = crate::resources::own_parameter_tags(&c, &pname).await {
-                st.set_attr("tags", tags);
-            }
-            st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
-            let env = env_of(&c);
-            let declared = st
-                .get("roles")
-                .get("instance_profile_arn")
-                .as_str()
-                .map(|_| {
-                    serde_json::from_str::<J>(doc)
-                        .ok()
-                        .and_then(|d| d["InstanceRole"].as_str().map(str::to_string))
-                        .unwrap_or_default()
-                });
-            plan_documents(&env, &mut st, declared);
-            if st.get("roles").is_null() {
-                if let Some(name) =
-                    serde_json::from_str::<J>(st.str_attr("roles_json").unwrap_or("{}"))
-                        .ok()
-                        .and_then(|d| {
-                            d.pointer("/instance/name")
-                                .and_then(J::as_str)
-                                .map(str::to_string)
-                        })
-                {
-                    let attached = iam_roles::list_attached(&c.aws.iam, &name)
-                        .await
-                        .unwrap_or_default();
-                    let v: Vec<Value> = attached.into_iter().map(Value::String).collect();
-                    st.set_attr(
-                        "instance_role_managed_policy_arns",
-                        if v.is_empty() {
-                            Value::Null
-                        } else {
-                            Value::set(v)
-                        },
-                    );
-                    if let Ok(Some(role)) = iam_roles::get_role(&c.aws.iam, &name).await {
-                        st.set_attr(
-                            "permissions_boundary",
-                            role.permissions_boundary
-                                .map(Value::String)
-                                .unwrap_or(Value::Null),
-                        );
-                    }
-                    plan_documents(&env, &mut st, None);
-                }
-            }
-        }
-        // Created roles: read back and compare with what the profile expects.
-        let expected_roles = st
-            .str_attr("roles_json")
-            .and_then(|s| serde_json::from_str::<J>(s).ok())
-            .unwrap_or(json!({}));
-        let roles_gone = if expected_roles.as_object().is_some_and(|m| !m.is_empty()) {
-            match read_created_roles(&c, &expected_roles)
+            st = imported(&c, current, &pname, doc)
                 .await
-                .map_err(|e| err("reading", &id, e))?
-            {
-                Some(remote) => {
-                    let text = if remote == expected_roles {
-                        st.str_attr("roles_json").unwrap_or("{}").to_string()
-                    } else {
-                        remote.to_string()
-                    };
-                    st.set_attr("roles_json", Value::String(text));
-                    false
-                }
-                None => {
-                    // Every created role is gone: drift that apply repairs
-                    // (unless the parameter is gone too, handled below).
-                    st.set_attr("roles_json", Value::string("{}"));
-                    true
-                }
-            }
-        } else {
-            false
-        };
+                .map_err(|e| err("importing", &id, e))?;
+        }
+        let roles_gone = observe_roles(&c, &mut st)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
         match stored {
             None if roles_gone || st.get("roles").as_attrs().is_some() => {
                 crate::warn!("EMR launch profile not found, removing from state", "id" => id);
@@ -1278,10 +1154,7 @@ impl Resource for LaunchProfile {
         };
         let id = id_of(planned);
         let st = planned.clone();
-        let prior_roles = prior
-            .str_attr("roles_json")
-            .and_then(|s| serde_json::from_str::<J>(s).ok());
-        if let Err(e) = self.put_roles(&c, &st, prior_roles.as_ref()).await {
+        if let Err(e) = put_roles(&c, &desired_roles(&st), prior).await {
             return ApplyResult::failed(prior.clone(), err("updating", &id, e));
         }
         let (Some(pname), Some(doc)) =
@@ -1302,21 +1175,6 @@ impl Resource for LaunchProfile {
                 return ApplyResult::failed(prior.clone(), err("updating", &id, e));
             }
         }
-        if st.get("roles").is_null() {
-            let have = tags_map(prior.get("tags_all"));
-            let want = tags_map(st.get("tags_all"));
-            if have != want {
-                let names = role_names(
-                    st.str_attr("namespace").unwrap_or_default(),
-                    st.str_attr("name").unwrap_or_default(),
-                );
-                for n in [&names.service, &names.instance, &names.autoscaling] {
-                    if let Err(e) = iam_roles::sync_tags(&c.aws.iam, n, &have, &want).await {
-                        return ApplyResult::failed(st.clone(), err("tagging", &id, e));
-                    }
-                }
-            }
-        }
         ApplyResult::ok(st)
     }
 
@@ -1333,12 +1191,7 @@ impl Resource for LaunchProfile {
         }
         // Declared roles are the customer's: only created ones are removed.
         if prior.get("roles").is_null() {
-            let names = role_names(
-                prior.str_attr("namespace").unwrap_or_default(),
-                prior.str_attr("name").unwrap_or_default(),
-            );
-            let doc = json!({"service": {"name": names.service}, "instance": {"name": names.instance}, "autoscaling": {"name": names.autoscaling}});
-            if let Err(e) = self.delete_roles(&c, &doc.to_string()).await {
+            if let Err(e) = delete_roles(&c, prior).await {
                 return err("deleting", &id, e);
             }
         }

@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::aws::iam_roles::{self, role_name_from_arn, NewRole};
+use crate::aws::iam_roles::role_name_from_arn;
+use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
+use crate::resources::launch_profile::check_all;
 use crate::resources::{
     env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
 };
@@ -505,26 +507,37 @@ fn own_inline_policies(st: &Value) -> Value {
 
 // ---------- validation ----------
 
-fn check_set(
-    d: &mut Diagnostics,
-    config: &Value,
-    attr: &str,
-    f: &dyn Fn(&str) -> Result<(), String>,
-) {
-    if let Some(elems) = config.get(attr).as_elems() {
-        for e in elems {
-            if let Some(s) = e.as_str() {
-                if let Err(msg) = f(s) {
-                    d.attr_error(AttrPath::attr(attr), format!("Invalid {attr} entry"), msg);
-                }
-            }
-        }
-    }
-}
-
 fn role_name_ok(s: &str) -> bool {
     s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn role_name(n: &str) -> Result<(), String> {
+    if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
+        return Err(format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
+    }
+    Ok(())
+}
+
+fn role_name_prefix(p: &str) -> Result<(), String> {
+    let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
+    if p.is_empty() || p.len() > max || !role_name_ok(p) {
+        return Err(format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
+    }
+    Ok(())
+}
+
+fn role_path(p: &str) -> Result<(), String> {
+    let ok = p.starts_with('/')
+        && p.ends_with('/')
+        && p.len() <= 512
+        && !p.contains("//")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
+    match ok {
+        true => Ok(()),
+        false => Err("path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()),
+    }
 }
 
 fn s3_prefix(s: &str) -> Result<(), String> {
@@ -533,6 +546,22 @@ fn s3_prefix(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it)."))
+    }
+}
+
+fn kms_key(s: &str) -> Result<(), String> {
+    validate::kms_key_arn(s)?;
+    match s.contains(":alias/") {
+        true => Err(format!("{s:?} is an alias; grant the key ARN (key/<id>).")),
+        false => Ok(()),
+    }
+}
+
+/// "" means no external id (a security configuration without one).
+fn optional_external_id(s: &str) -> Result<(), String> {
+    match s.is_empty() {
+        true => Ok(()),
+        false => validate::external_id(s),
     }
 }
 
@@ -548,6 +577,27 @@ fn application_arn(s: &str) -> Result<(), String> {
         Some(a) if a.service == "emr-serverless" && a.resource.starts_with("/applications/") && a.account.len() == 12 => Ok(()),
         _ => Err(format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")),
     }
+}
+
+/// policy_json: a permissions policy (no Principal) whose statements all
+/// name their resources.
+fn permissions_policy_json(p: &str) -> Result<(), String> {
+    let doc =
+        PolicyDocument::parse(p).map_err(|e| format!("policy_json is not an IAM policy: {e}."))?;
+    let st = &doc.statements;
+    if st
+        .iter()
+        .any(|s| s.principal.is_some() || s.not_principal.is_some())
+    {
+        return Err("policy_json is a permissions policy: it must not name a Principal.".into());
+    }
+    if st
+        .iter()
+        .any(|s| s.resources.is_empty() && s.not_resources.is_empty())
+    {
+        return Err("every statement of policy_json needs a Resource.".into());
+    }
+    Ok(())
 }
 
 /// An STS session tag value: 1 to 256 characters of letters, digits, spaces
@@ -592,87 +642,77 @@ pub fn plan_checks(env: &Env, config: &Value) -> Diagnostics {
 
 pub fn validate_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let name = config.get("name");
-    let prefix = config.get("name_prefix");
-    if !name.is_null() && !prefix.is_null() {
+    if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
         d.attr_error(
             AttrPath::attr("name_prefix"),
             "Conflicting attributes",
             "Set either name or name_prefix, not both.",
         );
     }
-    if let Some(n) = name.as_str() {
-        if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
-            d.attr_error(AttrPath::attr("name"), "Invalid role name", format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
-        }
-    }
-    if let Some(p) = prefix.as_str() {
-        let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
-        if p.is_empty() || p.len() > max || !role_name_ok(p) {
-            d.attr_error(AttrPath::attr("name_prefix"), "Invalid role name prefix", format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
-        }
-    }
-    if let Some(p) = config.get("path").as_str() {
-        let ok = p.starts_with('/')
-            && p.ends_with('/')
-            && p.len() <= 512
-            && !p.contains("//")
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
-        if !ok {
-            d.attr_error(AttrPath::attr("path"), "Invalid role path", "path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).");
-        }
-    }
-    if let Some(b) = config.get("permissions_boundary").as_str() {
-        if let Err(msg) = managed_policy_arn(b) {
-            d.attr_error(
-                AttrPath::attr("permissions_boundary"),
+    check_all(
+        &mut d,
+        config,
+        &[
+            ("name", &role_name, "Invalid role name"),
+            ("name_prefix", &role_name_prefix, "Invalid role name prefix"),
+            ("path", &role_path, "Invalid role path"),
+            (
+                "permissions_boundary",
+                &managed_policy_arn,
                 "Invalid permissions boundary",
-                msg,
-            );
-        }
-    }
+            ),
+            (
+                "emr_on_ec2.instance_role_arn",
+                &validate::iam_role_arn,
+                "Invalid instance role",
+            ),
+            (
+                "emr_on_ec2.external_id",
+                &optional_external_id,
+                "Invalid external id",
+            ),
+            (
+                "emr_on_ec2.lake_formation_session_tag",
+                &session_tag_value,
+                "Invalid Lake Formation session tag",
+            ),
+            (
+                "emr_on_ec2.source_identities",
+                &validate::sts_name,
+                "Invalid source identity",
+            ),
+            (
+                "emr_serverless.application_arns",
+                &application_arn,
+                "Invalid application ARN",
+            ),
+            ("s3_read", &s3_prefix, "Invalid s3_read entry"),
+            ("s3_write", &s3_prefix, "Invalid s3_write entry"),
+            ("kms_key_arns", &kms_key, "Invalid kms_key_arns entry"),
+            (
+                "managed_policy_arns",
+                &managed_policy_arn,
+                "Invalid managed_policy_arns entry",
+            ),
+            ("policy_json", &permissions_policy_json, "Invalid policy"),
+        ],
+    );
     if let Some(n) = config.get("max_session_duration").as_number() {
         if !n.to_i64().is_some_and(|i| (3600..=43200).contains(&i)) {
             d.attr_error(AttrPath::attr("max_session_duration"), "Invalid session duration", format!("max_session_duration must be a whole number of seconds from 3600 to 43200, got {n}."));
         }
     }
     let ec2 = config.get("emr_on_ec2");
-    let sls = config.get("emr_serverless");
-    if ec2.is_null() && sls.is_null() {
+    if ec2.is_null() && config.get("emr_serverless").is_null() {
         d.attr_error(AttrPath::attr("emr_on_ec2"), "Missing trust", "Add an emr_on_ec2 block (EMR steps), an emr_serverless block (EMR Serverless jobs), or both.");
     }
-    if let Some(a) = ec2.get("instance_role_arn").as_str() {
-        if let Err(msg) = validate::iam_role_arn(a) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.instance_role_arn"),
-                "Invalid instance role",
-                msg,
-            );
-        }
-    }
-    if let Some(x) = ec2.get("external_id").as_str().filter(|s| !s.is_empty()) {
-        if let Err(msg) = validate::external_id(x) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.external_id"),
-                "Invalid external id",
-                msg,
-            );
-        }
-    }
-    if let Some(t) = ec2.get("lake_formation_session_tag").as_str() {
-        if let Err(msg) = session_tag_value(t) {
-            d.attr_error(
-                AttrPath::parse_dotted("emr_on_ec2.lake_formation_session_tag"),
-                "Invalid Lake Formation session tag",
-                msg,
-            );
-        }
-    }
-    let ids = ec2.get("source_identities");
-    if ids.as_elems().is_some_and(|e| !e.is_empty())
-        && !ec2.get("propagate_source_identity").is_unknown()
-        && ec2.get("propagate_source_identity").as_bool() != Some(true)
+    let propagate = ec2.get("propagate_source_identity");
+    if ec2
+        .get("source_identities")
+        .as_elems()
+        .is_some_and(|e| !e.is_empty())
+        && !propagate.is_unknown()
+        && propagate.as_bool() != Some(true)
     {
         d.attr_error(
             AttrPath::parse_dotted("emr_on_ec2.source_identities"),
@@ -680,83 +720,18 @@ pub fn validate_config(config: &Value) -> Diagnostics {
             "Set propagate_source_identity = true to restrict which source identities may be set.",
         );
     }
-    for e in ids.as_elems().unwrap_or_default() {
-        if let Some(s) = e.as_str() {
-            if let Err(msg) = validate::sts_name(s) {
-                d.attr_error(
-                    AttrPath::parse_dotted("emr_on_ec2.source_identities"),
-                    "Invalid source identity",
-                    msg,
-                );
-            }
-        }
-    }
-    for e in sls.get("application_arns").as_elems().unwrap_or_default() {
-        if let Some(s) = e.as_str() {
-            if let Err(msg) = application_arn(s) {
-                d.attr_error(
-                    AttrPath::parse_dotted("emr_serverless.application_arns"),
-                    "Invalid application ARN",
-                    msg,
-                );
-            }
-        }
-    }
-    check_set(&mut d, config, "s3_read", &s3_prefix);
-    check_set(&mut d, config, "s3_write", &s3_prefix);
-    check_set(&mut d, config, "kms_key_arns", &|s| {
-        validate::kms_key_arn(s).and_then(|_| {
-            if s.contains(":alias/") {
-                Err(format!("{s:?} is an alias; grant the key ARN (key/<id>)."))
-            } else {
-                Ok(())
-            }
-        })
-    });
-    check_set(&mut d, config, "managed_policy_arns", &managed_policy_arn);
-    if let Some(p) = config.get("policy_json").as_str() {
-        match PolicyDocument::parse(p) {
-            Err(e) => d.attr_error(
-                AttrPath::attr("policy_json"),
-                "Invalid policy",
-                format!("policy_json is not an IAM policy: {e}."),
-            ),
-            Ok(doc)
-                if doc
-                    .statements
-                    .iter()
-                    .any(|s| s.principal.is_some() || s.not_principal.is_some()) =>
-            {
-                d.attr_error(
-                    AttrPath::attr("policy_json"),
-                    "Invalid policy",
-                    "policy_json is a permissions policy: it must not name a Principal.",
-                )
-            }
-            Ok(doc)
-                if doc
-                    .statements
-                    .iter()
-                    .any(|s| s.resources.is_empty() && s.not_resources.is_empty()) =>
-            {
-                d.attr_error(
-                    AttrPath::attr("policy_json"),
-                    "Invalid policy",
-                    "every statement of policy_json needs a Resource.",
-                )
-            }
-            Ok(_) => {}
-        }
-    }
-    if let Some(m) = config.get("tags").as_attrs() {
-        for k in m.keys() {
-            if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
-                d.attr_error(
-                    AttrPath::attr("tags").push_key(k),
-                    "Invalid tag key",
-                    "tag keys are 1 to 128 characters and may not start with \"aws:\".",
-                );
-            }
+    for k in config
+        .get("tags")
+        .as_attrs()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
+            d.attr_error(
+                AttrPath::attr("tags").push_key(k),
+                "Invalid tag key",
+                "tag keys are 1 to 128 characters and may not start with \"aws:\".",
+            );
         }
     }
     d
@@ -764,8 +739,15 @@ pub fn validate_config(config: &Value) -> Diagnostics {
 
 // ---------- the resource ----------
 
+const DESCRIPTION: &str = "EMR runtime role managed by Terraform (emrlaunch/emr)";
+
 fn err(verb: &str, name: &str, msg: impl Into<String>) -> Diagnostics {
     Diagnostic::error(format!("{verb} EMR runtime role ({name})"), msg.into()).into()
+}
+
+/// The provenance tag value (`emr-launch:managed-by`) of a runtime role.
+fn owner(name: &str) -> String {
+    format!("{TYPE_NAME}/{name}")
 }
 
 fn keep_if_equivalent(prior: &Value, planned: Value) -> Value {
@@ -776,101 +758,243 @@ fn keep_if_equivalent(prior: &Value, planned: Value) -> Value {
 }
 
 /// A remote policy text for state: the recorded text when equivalent.
-fn recorded_or_remote(recorded: &Value, remote: Option<String>) -> Value {
+fn recorded_or_remote(recorded: &Value, remote: Option<&String>) -> Value {
     match remote {
         None => Value::string(""),
         Some(r) => match recorded.as_str() {
-            Some(p) if crate::iam::equivalent(p, &r) => Value::string(p),
-            _ => Value::String(crate::iam::canonicalize(&r).unwrap_or(r)),
+            Some(p) if crate::iam::equivalent(p, r) => Value::string(p),
+            _ => Value::String(crate::iam::canonicalize(r).unwrap_or_else(|_| r.clone())),
         },
     }
 }
 
+/// The role a state (every computed policy known) asks for.
+fn desired_role(name: &str, st: &Value) -> Result<DesiredRole, String> {
+    let trust = st
+        .str_attr("trust_policy_json")
+        .filter(|t| !t.is_empty())
+        .ok_or("the trust policy is unknown at apply")?;
+    let mut want = DesiredRole::new(name, &owner(name), trust.to_string());
+    want.path = st.str_attr("path").unwrap_or("/").to_string();
+    want.description = Some(DESCRIPTION.to_string());
+    for (attr, policy) in [
+        ("permissions_policy_json", PERMISSIONS_POLICY),
+        ("policy_json", CUSTOM_POLICY),
+    ] {
+        if let Some(doc) = st.str_attr(attr).filter(|d| !d.is_empty()) {
+            want.inline.insert(policy.to_string(), doc.to_string());
+        }
+    }
+    want.managed = strings(st.get("managed_policy_arns"))
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    want.boundary = st.str_attr("permissions_boundary").map(str::to_string);
+    if let Some(s) = st
+        .get("max_session_duration")
+        .as_i64()
+        .and_then(|i| i32::try_from(i).ok())
+    {
+        want.max_session = s;
+    }
+    want.tags = tags_map(st.get("tags_all"));
+    Ok(want)
+}
+
+/// The grant a state puts on the instance role (None when not managed).
+fn grant_of(name: &str, st: &Value) -> Option<RoleGrant> {
+    let doc = st
+        .str_attr("instance_role_policy_json")
+        .filter(|d| !d.is_empty())?;
+    let instance = st
+        .get("emr_on_ec2")
+        .str_attr("instance_role_arn")
+        .and_then(role_name_from_arn)?;
+    Some(RoleGrant::new(
+        instance,
+        &instance_grant_policy_name(name),
+        doc.to_string(),
+    ))
+}
+
+/// After a failed grant move, state says where the grant is: still on the
+/// previous instance role, the previous block and document stay recorded.
+fn record_grant(
+    st: &mut Value,
+    prior: &Value,
+    placed: Option<&RoleGrant>,
+    want: Option<&RoleGrant>,
+) {
+    match placed {
+        Some(p) if want.is_none_or(|w| w.role != p.role) => {
+            st.set_attr("emr_on_ec2", prior.get("emr_on_ec2").clone());
+            let doc = prior.get("instance_role_policy_json").clone();
+            st.set_attr("instance_role_policy_json", doc);
+        }
+        Some(p) => st.set_attr("instance_role_policy_json", Value::string(&p.document)),
+        None => st.set_attr("instance_role_policy_json", Value::string("")),
+    }
+}
+
+/// Writes what IAM holds into state (everything drift is shown for).
+fn observe(st: &mut Value, current: &Value, role: &ObservedRole) {
+    st.set_attr("id", Value::string(&role.name));
+    st.set_attr("name", Value::string(&role.name));
+    st.set_attr("path", Value::string(&role.path));
+    st.set_attr("arn", Value::string(&role.arn));
+    st.set_attr("unique_id", Value::string(&role.unique_id));
+    st.set_attr(
+        "max_session_duration",
+        Value::number(i64::from(role.max_session)),
+    );
+    let boundary = role.boundary.clone().map_or(Value::Null, Value::String);
+    st.set_attr("permissions_boundary", boundary);
+    let trust = recorded_or_remote(current.get("trust_policy_json"), Some(&role.trust));
+    st.set_attr("trust_policy_json", trust);
+    let perms = role.inline.get(PERMISSIONS_POLICY);
+    let perms = recorded_or_remote(current.get("permissions_policy_json"), perms);
+    st.set_attr("permissions_policy_json", perms);
+    let custom = match role.inline.get(CUSTOM_POLICY) {
+        None => Value::Null,
+        some => recorded_or_remote(current.get("policy_json"), some),
+    };
+    st.set_attr("policy_json", custom);
+    let names = role.inline.keys().cloned().map(Value::String).collect();
+    st.set_attr("inline_policy_names", Value::set(names));
+    let managed = role.managed.iter().cloned().map(Value::String).collect();
+    st.set_attr("managed_policy_arns", Value::set(managed));
+    let tags = role
+        .user_tags()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)));
+    st.set_attr("tags_all", Value::Map(tags.collect()));
+}
+
+/// State written before lake_formation_session_tag existed holds null
+/// there: record what the trust uses, so no diff appears from nothing.
+fn backfill_session_tag(st: &mut Value, trust: &str) {
+    if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
+        if m.get("lake_formation_session_tag")
+            .is_none_or(Value::is_null)
+        {
+            let tag = PolicyDocument::parse(trust)
+                .map(|d| lf_session_tag_of(&d))
+                .unwrap_or_else(|_| LF_SESSION_TAG.to_string());
+            m.insert("lake_formation_session_tag".into(), Value::String(tag));
+        }
+    }
+}
+
 impl RuntimeRole {
-    async fn apply_policies(
+    /// Makes the role, then the grant on the instance role, what `st` says.
+    /// `prior` is Null at create: an untagged role of that name is refused,
+    /// while one in state (or imported) is adopted.
+    async fn converge(&self, c: &Configured, prior: &Value, mut st: Value) -> ApplyResult {
+        let iam = &c.aws.iam;
+        let name = st.str_attr("name").unwrap_or_default().to_string();
+        let (verb, adopt) = match prior.is_null() {
+            true => ("creating", false),
+            false => ("updating", true),
+        };
+        let want = match desired_role(&name, &st) {
+            Ok(w) => w,
+            Err(e) => return ApplyResult::failed(prior.clone(), err(verb, &name, e)),
+        };
+        match managed_role::reconcile(iam, &want, adopt).await {
+            Ok(r) => {
+                st.set_attr("arn", Value::String(r.arn));
+                st.set_attr("unique_id", Value::String(r.unique_id));
+            }
+            // Created now: recorded (tainted) so destroy removes it.
+            Err(e) if !adopt && e.done.first() == Some(&RoleChange::Create) => {
+                st.set_attr("arn", Value::String(e.arn.unwrap_or_default()));
+                st.set_attr("unique_id", Value::String(e.unique_id.unwrap_or_default()));
+                st.set_attr("instance_role_policy_json", Value::string(""));
+                return ApplyResult::failed(st, err(verb, &name, e.message));
+            }
+            // Anything else: the refresh before the next plan shows the rest.
+            Err(e) => return ApplyResult::failed(prior.clone(), err(verb, &name, e.message)),
+        }
+        let want_grant = grant_of(&name, &st);
+        // Plan refuses this; never edit a same-named role of this account.
+        if want_grant.is_some() && plan_checks(&env_of(c), &st).has_errors() {
+            record_grant(&mut st, prior, grant_of(&name, prior).as_ref(), None);
+            let msg = "the instance role is not in the provider's account; set grant_instance_role = false";
+            return ApplyResult::failed(st, err(verb, &name, msg));
+        }
+        let prior_grant = grant_of(&name, prior);
+        match managed_role::reconcile_grant(iam, prior_grant.as_ref(), want_grant.as_ref()).await {
+            Ok(_) => ApplyResult::ok(st),
+            Err((placed, e)) => {
+                record_grant(&mut st, prior, placed.as_ref(), want_grant.as_ref());
+                let msg = format!("granting the instance role: {e}");
+                ApplyResult::failed(st, err(verb, &name, msg))
+            }
+        }
+    }
+
+    /// Import: the configuration side rebuilt from IAM, refused for a role
+    /// another resource of this provider owns.
+    async fn imported(&self, c: &Configured, role: &ObservedRole) -> Result<Value, String> {
+        if let Ownership::Foreign(Some(o)) = role.ownership(&owner(&role.name)) {
+            return Err(format!(
+                "role {} is managed by {o}; it cannot be imported as an {TYPE_NAME}",
+                role.name
+            ));
+        }
+        let mut st = import_state(role);
+        // The grant tells whether the instance role is managed.
+        if let Some(inst) = st
+            .get("emr_on_ec2")
+            .str_attr("instance_role_arn")
+            .and_then(role_name_from_arn)
+        {
+            let grant = instance_grant_policy_name(&role.name);
+            let has = managed_role::read_grant(&c.aws.iam, inst, &grant)
+                .await
+                .unwrap_or(None)
+                .is_some();
+            if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
+                m.insert("grant_instance_role".into(), Value::Bool(has));
+            }
+        }
+        Ok(st)
+    }
+
+    /// The grant as IAM holds it, for state.
+    async fn observed_grant(
         &self,
         c: &Configured,
         name: &str,
-        prior: &Value,
         st: &Value,
-    ) -> Result<(), String> {
-        let iam = &c.aws.iam;
-        // Permissions and custom policies on the role.
-        for (attr, policy) in [
-            ("permissions_policy_json", PERMISSIONS_POLICY),
-            ("policy_json", CUSTOM_POLICY),
-        ] {
-            let want = st.str_attr(attr).unwrap_or_default();
-            if prior.str_attr(attr).unwrap_or_default() == want && !prior.is_null() {
-                continue;
-            }
-            if want.is_empty() {
-                iam_roles::delete_inline(iam, name, policy).await?;
-            } else {
-                iam_roles::put_inline(iam, name, policy, want)
-                    .await
-                    .map_err(|e| format!("putting inline policy {policy}: {e}"))?;
-            }
-        }
-        // Inline policies added out of band (recorded by Read) are removed.
-        for extra in strings(prior.get("inline_policy_names")).unwrap_or_default() {
-            if extra != PERMISSIONS_POLICY && extra != CUSTOM_POLICY {
-                iam_roles::delete_inline(iam, name, &extra)
-                    .await
-                    .map_err(|e| format!("removing inline policy {extra}: {e}"))?;
-            }
-        }
-        let want: BTreeSet<String> = strings(st.get("managed_policy_arns"))
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let have: BTreeSet<String> = strings(prior.get("managed_policy_arns"))
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        if prior.is_null() || want != have {
-            iam_roles::sync_attached(iam, name, &want).await?;
-        }
-        // The grant on the instance role: remove from a previous instance role, put on the current.
-        let grant = instance_grant_policy_name(name);
-        let prior_instance = prior
-            .get("emr_on_ec2")
+    ) -> Result<Value, String> {
+        let ec2 = st.get("emr_on_ec2");
+        let Some(inst) = ec2
             .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn);
-        let new_instance = st
-            .get("emr_on_ec2")
-            .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn);
-        let want_grant = st.str_attr("instance_role_policy_json").unwrap_or_default();
-        if let Some(old) = prior_instance {
-            if Some(old) != new_instance || want_grant.is_empty() {
-                iam_roles::delete_inline(iam, old, &grant)
-                    .await
-                    .map_err(|e| format!("removing the grant from instance role {old}: {e}"))?;
-            }
-        }
-        if let (Some(inst), false) = (new_instance, want_grant.is_empty()) {
-            // Plan refuses this; never edit a same-named role of this account.
-            let arn = st
-                .get("emr_on_ec2")
-                .str_attr("instance_role_arn")
-                .unwrap_or_default();
-            if plan_checks(&env_of(c), st).has_errors() {
-                return Err(format!("instance role {arn} is not in the provider's account; set grant_instance_role = false"));
-            }
-            let changed = prior
-                .str_attr("instance_role_policy_json")
-                .unwrap_or_default()
-                != want_grant
-                || prior_instance != new_instance;
-            if changed {
-                iam_roles::put_inline(iam, inst, &grant, want_grant)
-                    .await
-                    .map_err(|e| format!("granting instance role {inst}: {e}"))?;
-            }
-        }
-        Ok(())
+            .and_then(role_name_from_arn)
+            .filter(|_| ec2.get("grant_instance_role").as_bool() != Some(false))
+        else {
+            return Ok(Value::string(""));
+        };
+        let remote =
+            managed_role::read_grant(&c.aws.iam, inst, &instance_grant_policy_name(name)).await?;
+        Ok(recorded_or_remote(
+            st.get("instance_role_policy_json"),
+            remote.as_ref(),
+        ))
     }
+}
+
+/// A planned state with the policies computed at apply (name_prefix roles).
+fn with_computed(env: &Env, planned: &Value) -> Value {
+    let mut st = planned.clone();
+    for (attr, v) in computed_policies(env, &st) {
+        if st.get(attr).is_unknown() {
+            st.set_attr(attr, v);
+        }
+    }
+    st.set_attr("inline_policy_names", own_inline_policies(&st));
+    st
 }
 
 #[async_trait]
@@ -923,7 +1047,7 @@ impl Resource for RuntimeRole {
         planned.set_attr("inline_policy_names", own_inline_policies(planned));
     }
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
+    async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
         let c = match self.data.get() {
             Ok(c) => c,
             Err(d) => return ApplyResult::failed(Value::Null, d),
@@ -939,53 +1063,13 @@ impl Resource for RuntimeRole {
         st.set_attr("name", Value::string(&name));
         st.set_attr("id", Value::string(&name));
         st.set_attr("arn", Value::String(role_arn(&env, &path, &name)));
-        for (attr, v) in computed_policies(&env, &st) {
-            if st.get(attr).is_unknown() {
-                st.set_attr(attr, v);
-            }
-        }
-        st.set_attr("inline_policy_names", own_inline_policies(&st));
-        let Some(trust) = st.str_attr("trust_policy_json").map(str::to_string) else {
-            return ApplyResult::failed(
-                Value::Null,
-                err("creating", &name, "the trust policy is unknown at apply"),
-            );
-        };
-        let tags = tags_map(st.get("tags_all"));
         crate::info!("creating EMR runtime role", "name" => name);
-        let created = iam_roles::create_role(
-            &c.aws.iam,
-            NewRole {
-                name: &name,
-                path: &path,
-                trust_policy: &trust,
-                max_session_duration: st
-                    .get("max_session_duration")
-                    .as_i64()
-                    .and_then(|i| i32::try_from(i).ok()),
-                permissions_boundary: st.str_attr("permissions_boundary"),
-                description: Some("EMR runtime role managed by Terraform (emrlaunch/emr)"),
-                tags: &tags,
-            },
-        )
-        .await;
-        let remote = match created {
-            Ok(r) => r,
-            Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
-        };
-        st.set_attr("arn", Value::string(&remote.arn));
-        st.set_attr("unique_id", Value::string(&remote.unique_id));
-        // From here the role exists: any failure returns it in state (tainted).
-        if let Err(e) = self.apply_policies(&c, &name, &Value::Null, &st).await {
-            return ApplyResult::failed(st, err("creating", &name, e));
-        }
-        let _ = ctx;
-        ApplyResult::ok(st)
+        self.converge(&c, &Value::Null, with_computed(&env, &st))
+            .await
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let iam = &c.aws.iam;
         let Some(name) = current
             .str_attr("name")
             .or_else(|| current.str_attr("id"))
@@ -994,139 +1078,34 @@ impl Resource for RuntimeRole {
             return Ok(Value::Null);
         };
         let e = |m: String| err("reading", &name, m);
-        let Some(role) = iam_roles::get_role(iam, &name).await.map_err(e)? else {
+        let Some(role) = managed_role::read(&c.aws.iam, &name, None)
+            .await
+            .map_err(e)?
+        else {
             crate::warn!("EMR runtime role not found, removing from state", "name" => name);
             return Ok(Value::Null);
         };
         let importing = current.get("trust_policy_json").is_null();
-        let mut st = current.clone();
-        if importing {
-            st = import_state(
-                &role,
-                iam_roles::get_inline(iam, &name, PERMISSIONS_POLICY)
-                    .await
-                    .map_err(e)?
-                    .as_deref(),
-            );
-            // The grant tells whether the instance role is managed.
-            if let Some(inst) = st
-                .get("emr_on_ec2")
-                .str_attr("instance_role_arn")
-                .and_then(role_name_from_arn)
-            {
-                let has = iam_roles::get_inline(iam, inst, &instance_grant_policy_name(&name))
-                    .await
-                    .unwrap_or(None)
-                    .is_some();
-                if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
-                    m.insert("grant_instance_role".into(), Value::Bool(has));
-                }
-            }
-        }
-        // State written before lake_formation_session_tag existed holds null
-        // there: record what the trust uses, so no diff appears from nothing.
-        if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
-            if m.get("lake_formation_session_tag")
-                .is_none_or(Value::is_null)
-            {
-                let tag = PolicyDocument::parse(&role.trust_policy)
-                    .map(|d| lf_session_tag_of(&d))
-                    .unwrap_or_else(|_| LF_SESSION_TAG.to_string());
-                m.insert("lake_formation_session_tag".into(), Value::String(tag));
-            }
-        }
-        st.set_attr("id", Value::string(&role.name));
-        st.set_attr("name", Value::string(&role.name));
-        st.set_attr("path", Value::string(&role.path));
-        st.set_attr("arn", Value::string(&role.arn));
-        st.set_attr("unique_id", Value::string(&role.unique_id));
-        st.set_attr(
-            "max_session_duration",
-            role.max_session_duration
-                .map(|d| Value::number(i64::from(d)))
-                .unwrap_or(Value::number(3600)),
-        );
-        st.set_attr(
-            "permissions_boundary",
-            role.permissions_boundary
-                .clone()
-                .map(Value::String)
-                .unwrap_or(Value::Null),
-        );
-        let trust = recorded_or_remote(
-            current.get("trust_policy_json"),
-            Some(role.trust_policy.clone()),
-        );
-        st.set_attr("trust_policy_json", trust);
-        let perms = iam_roles::get_inline(iam, &name, PERMISSIONS_POLICY)
-            .await
-            .map_err(e)?;
-        st.set_attr(
-            "permissions_policy_json",
-            recorded_or_remote(current.get("permissions_policy_json"), perms),
-        );
-        let custom = iam_roles::get_inline(iam, &name, CUSTOM_POLICY)
-            .await
-            .map_err(e)?;
-        st.set_attr(
-            "policy_json",
-            match custom {
-                None => Value::Null,
-                Some(r) => match current.str_attr("policy_json") {
-                    Some(p) if crate::iam::equivalent(p, &r) => Value::string(p),
-                    _ => Value::String(crate::iam::canonicalize(&r).unwrap_or(r)),
-                },
-            },
-        );
-        let inline = iam_roles::list_inline(iam, &name).await.map_err(e)?;
-        st.set_attr(
-            "inline_policy_names",
-            Value::set(inline.into_iter().map(Value::String).collect()),
-        );
-        let attached = iam_roles::list_attached(iam, &name).await.map_err(e)?;
-        st.set_attr(
-            "managed_policy_arns",
-            Value::set(attached.into_iter().map(Value::String).collect()),
-        );
-        let ec2 = st.get("emr_on_ec2").clone();
-        let grant = match ec2
-            .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn)
-        {
-            Some(inst) if ec2.get("grant_instance_role").as_bool() != Some(false) => {
-                let remote = iam_roles::get_inline(iam, inst, &instance_grant_policy_name(&name))
-                    .await
-                    .map_err(e)?;
-                recorded_or_remote(current.get("instance_role_policy_json"), remote)
-            }
-            _ => Value::string(""),
+        let mut st = match importing {
+            true => self.imported(&c, &role).await.map_err(e)?,
+            false => current.clone(),
         };
+        backfill_session_tag(&mut st, &role.trust);
+        observe(&mut st, current, &role);
+        let grant = self.observed_grant(&c, &name, &st).await.map_err(e)?;
         st.set_attr("instance_role_policy_json", grant);
-        let tags_all: BTreeMap<String, Value> = role
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        st.set_attr("tags_all", Value::Map(tags_all));
         if importing {
-            let env = env_of(&c);
-            let [_, _, _, (_, caller)] = computed_policies(&env, &st);
+            let [_, _, _, (_, caller)] = computed_policies(&env_of(&c), &st);
             st.set_attr("caller_policy_json", caller);
             // Tags the user set: everything not coming from default_tags.
             let own: BTreeMap<String, Value> = role
-                .tags
-                .iter()
-                .filter(|(k, v)| c.default_tags.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), Value::string(v)))
+                .user_tags()
+                .into_iter()
+                .filter(|(k, v)| c.default_tags.get(k) != Some(v))
+                .map(|(k, v)| (k, Value::String(v)))
                 .collect();
-            st.set_attr(
-                "tags",
-                if own.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(own)
-                },
-            );
+            let tags = (!own.is_empty()).then_some(Value::Map(own));
+            st.set_attr("tags", tags.unwrap_or(Value::Null));
         }
         Ok(st)
     }
@@ -1142,81 +1121,8 @@ impl Resource for RuntimeRole {
             Ok(c) => c,
             Err(d) => return ApplyResult::failed(prior.clone(), d),
         };
-        let env = env_of(&c);
-        let iam = &c.aws.iam;
-        let mut st = planned.clone();
-        for (attr, v) in computed_policies(&env, &st) {
-            if st.get(attr).is_unknown() {
-                st.set_attr(attr, v);
-            }
-        }
-        st.set_attr("inline_policy_names", own_inline_policies(&st));
-        let name = st.str_attr("name").unwrap_or_default().to_string();
-        let fail = |m: String| ApplyResult::failed(prior.clone(), err("updating", &name, m));
-        let trust = st
-            .str_attr("trust_policy_json")
-            .unwrap_or_default()
-            .to_string();
-        if prior.str_attr("trust_policy_json") != Some(trust.as_str()) {
-            if let Err(e) = iam
-                .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(&trust)
-                .send()
-                .await
-            {
-                return fail(crate::aws::errors::describe(&e));
-            }
-        }
-        if prior.get("max_session_duration") != st.get("max_session_duration") {
-            let d = st
-                .get("max_session_duration")
-                .as_i64()
-                .and_then(|i| i32::try_from(i).ok());
-            if let Err(e) = iam
-                .update_role()
-                .role_name(&name)
-                .set_max_session_duration(d)
-                .send()
-                .await
-            {
-                return fail(crate::aws::errors::describe(&e));
-            }
-        }
-        if prior.get("permissions_boundary") != st.get("permissions_boundary") {
-            let r = match st.str_attr("permissions_boundary") {
-                Some(b) => iam
-                    .put_role_permissions_boundary()
-                    .role_name(&name)
-                    .permissions_boundary(b)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| crate::aws::errors::describe(&e)),
-                None => iam
-                    .delete_role_permissions_boundary()
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| crate::aws::errors::describe(&e)),
-            };
-            if let Err(e) = r {
-                return fail(e);
-            }
-        }
-        if let Err(e) = self.apply_policies(&c, &name, prior, &st).await {
-            // Policies are re-read on the next plan, so the recorded state may lag.
-            return ApplyResult::failed(st, err("updating", &name, e));
-        }
-        let have = tags_map(prior.get("tags_all"));
-        let want = tags_map(st.get("tags_all"));
-        if have != want {
-            if let Err(e) = iam_roles::sync_tags(iam, &name, &have, &want).await {
-                return ApplyResult::failed(st, err("tagging", &name, e));
-            }
-        }
-        ApplyResult::ok(st)
+        let st = with_computed(&env_of(&c), planned);
+        self.converge(&c, prior, st).await
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
@@ -1227,23 +1133,16 @@ impl Resource for RuntimeRole {
         let Some(name) = prior.str_attr("name") else {
             return Diagnostics::new();
         };
-        if let Some(inst) = prior
-            .get("emr_on_ec2")
-            .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn)
-        {
-            if let Err(e) =
-                iam_roles::delete_inline(&c.aws.iam, inst, &instance_grant_policy_name(name)).await
-            {
-                return err(
-                    "deleting",
-                    name,
-                    format!("removing the grant from instance role {inst}: {e}"),
-                );
-            }
+        let grant = grant_of(name, prior);
+        if let Err((_, e)) = managed_role::reconcile_grant(&c.aws.iam, grant.as_ref(), None).await {
+            return err(
+                "deleting",
+                name,
+                format!("removing the grant from the instance role: {e}"),
+            );
         }
         crate::info!("deleting EMR runtime role", "name" => name);
-        match iam_roles::delete_role(&c.aws.iam, name).await {
+        match managed_role::delete(&c.aws.iam, name, &owner(name), None, true).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => err("deleting", name, e),
         }
@@ -1286,7 +1185,7 @@ fn lf_session_tag_of(trust: &PolicyDocument) -> String {
 
 /// Rebuilds the configuration-side attributes from what IAM holds, using the
 /// statement ids this provider writes.
-fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Value {
+fn import_state(role: &ObservedRole) -> Value {
     let mut st = schema().block.empty_value();
     let set = |v: Vec<String>| {
         if v.is_empty() {
@@ -1295,7 +1194,7 @@ fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Valu
             Value::set(v.into_iter().map(Value::String).collect())
         }
     };
-    if let Ok(doc) = PolicyDocument::parse(&role.trust_policy) {
+    if let Ok(doc) = PolicyDocument::parse(&role.trust) {
         let by_sid = |sid: &str| {
             doc.statements
                 .iter()
@@ -1361,7 +1260,11 @@ fn import_state(role: &iam_roles::RemoteRole, permissions: Option<&str>) -> Valu
             );
         }
     }
-    if let Some(Ok(doc)) = permissions.map(PolicyDocument::parse) {
+    if let Some(Ok(doc)) = role
+        .inline
+        .get(PERMISSIONS_POLICY)
+        .map(|p| PolicyDocument::parse(p))
+    {
         let uris = |sid: &str| -> Vec<String> {
             doc.statements
                 .iter()
@@ -1595,9 +1498,9 @@ mod tests {
             trusted_identity_propagation: true,
             application_arns: vec![],
         };
-        let role = iam_roles::RemoteRole {
+        let mut role = ObservedRole {
             path: "/emr/".into(),
-            trust_policy: trust_policy(&env(), Some(&e), Some(&s)).canonical(),
+            trust: trust_policy(&env(), Some(&e), Some(&s)).canonical(),
             ..Default::default()
         };
         let perms = permissions_policy(
@@ -1608,7 +1511,8 @@ mod tests {
         )
         .unwrap()
         .canonical();
-        let st = import_state(&role, Some(&perms));
+        role.inline.insert(PERMISSIONS_POLICY.into(), perms);
+        let st = import_state(&role);
         assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
         assert_eq!(sls_from(st.get("emr_serverless")), Some(Some(s)));
         assert_eq!(
@@ -1640,12 +1544,12 @@ mod tests {
                 .to_value();
         assert_eq!(d, want);
         // Import reads it back from the trust policy.
-        let role = iam_roles::RemoteRole {
+        let role = ObservedRole {
             path: "/".into(),
-            trust_policy: trust_policy(&env(), Some(&e), None).canonical(),
+            trust: trust_policy(&env(), Some(&e), None).canonical(),
             ..Default::default()
         };
-        let st = import_state(&role, None);
+        let st = import_state(&role);
         assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
         // Omitted in a configuration: the default.
         let v = Value::object([("instance_role_arn", Value::string(INSTANCE))]);
@@ -1872,39 +1776,45 @@ mod tests {
         assert!(!plan_checks(&env(), &serverless_only).has_errors());
     }
 
-    #[test]
-    fn invalid_configurations_name_their_attribute() {
-        let base = || {
-            let mut v = schema().block.empty_value();
-            v.set_attr("name", Value::string("emr-rt-analyst"));
-            v.set_attr(
-                "emr_on_ec2",
-                Value::object([
-                    ("instance_role_arn", Value::string(INSTANCE)),
-                    ("external_id", Value::Null),
-                    ("propagate_source_identity", Value::Bool(false)),
-                    ("source_identities", Value::Null),
-                    ("lake_formation", Value::Bool(false)),
-                    ("lake_formation_session_tag", Value::string(LF_SESSION_TAG)),
-                    ("grant_instance_role", Value::Bool(true)),
-                ]),
-            );
-            v
-        };
-        let sset = |v: &[&str]| Value::set(v.iter().map(|s| Value::string(*s)).collect());
-        let ec2_with = |k: &str, x: Value| {
-            let mut b = base();
-            if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
-                m.insert(k.into(), x);
-            }
-            b
-        };
-        let with = |k: &str, x: Value| {
-            let mut b = base();
-            b.set_attr(k, x);
-            b
-        };
-        let cases: Vec<(&str, Value)> = vec![
+    fn base() -> Value {
+        let mut v = schema().block.empty_value();
+        v.set_attr("name", Value::string("emr-rt-analyst"));
+        v.set_attr(
+            "emr_on_ec2",
+            Value::object([
+                ("instance_role_arn", Value::string(INSTANCE)),
+                ("external_id", Value::Null),
+                ("propagate_source_identity", Value::Bool(false)),
+                ("source_identities", Value::Null),
+                ("lake_formation", Value::Bool(false)),
+                ("lake_formation_session_tag", Value::string(LF_SESSION_TAG)),
+                ("grant_instance_role", Value::Bool(true)),
+            ]),
+        );
+        v
+    }
+
+    fn sset(v: &[&str]) -> Value {
+        Value::set(v.iter().map(|s| Value::string(*s)).collect())
+    }
+
+    fn ec2_with(k: &str, x: Value) -> Value {
+        let mut b = base();
+        if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+            m.insert(k.into(), x);
+        }
+        b
+    }
+
+    fn with(k: &str, x: Value) -> Value {
+        let mut b = base();
+        b.set_attr(k, x);
+        b
+    }
+
+    /// (attribute path the error must carry, configuration).
+    fn invalid_cases() -> Vec<(&'static str, Value)> {
+        vec![
             ("name", with("name", Value::string("a".repeat(65)))),
             ("name", with("name", Value::string("bad name"))),
             ("name_prefix", with("name_prefix", Value::string("p-"))),
@@ -1999,7 +1909,12 @@ mod tests {
                     Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("y"))])),
                 ),
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn invalid_configurations_name_their_attribute() {
+        let cases = invalid_cases();
         assert!(
             !validate_config(&base()).has_errors(),
             "{}",
