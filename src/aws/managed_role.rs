@@ -26,10 +26,10 @@ pub const DEFAULT_MAX_SESSION: i32 = 3600;
 
 /// Inline policies on an owned role that another resource of this provider
 /// wrote (name, document) and that the owner must leave in place.
-pub type Tolerated = fn(&str, &str) -> bool;
+pub type Tolerated = std::sync::Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
 /// What one owned role must look like. Built from known values only.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DesiredRole {
     pub name: String,
     pub path: String,
@@ -76,7 +76,20 @@ impl DesiredRole {
     }
 
     fn tolerates(&self, name: &str, doc: &str) -> bool {
-        self.tolerated.is_some_and(|f| f(name, doc))
+        self.tolerated.as_ref().is_some_and(|f| f(name, doc))
+    }
+}
+
+impl std::fmt::Debug for DesiredRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredRole")
+            .field("name", &self.name)
+            .field("owner", &self.owner)
+            .field("inline", &self.inline.keys())
+            .field("managed", &self.managed)
+            .field("boundary", &self.boundary)
+            .field("tolerated", &self.tolerated.is_some())
+            .finish_non_exhaustive()
     }
 }
 

@@ -705,12 +705,19 @@ fn launch_function_secret_grant(policy: &str, doc: &str) -> bool {
 }
 
 /// What reconcile leaves in place on a created role of this kind.
-fn tolerated(kind: &str) -> Option<Tolerated> {
+/// The shape of the grant another resource writes on a created role of this kind.
+fn grant_shape(kind: &str) -> Option<fn(&str, &str) -> bool> {
     match kind {
-        "instance" => Some(runtime_role_grant as Tolerated),
-        "service" => Some(launch_function_secret_grant as Tolerated),
+        "instance" => Some(runtime_role_grant),
+        "service" => Some(launch_function_secret_grant),
         _ => None,
     }
+}
+
+/// What a created role of this kind leaves in place: exact provider grants.
+fn tolerated(env: &Env, kind: &'static str) -> Tolerated {
+    let env = env.clone();
+    std::sync::Arc::new(move |policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc))
 }
 
 /// An inline policy on a created role that is not the profile's own but is
@@ -725,7 +732,7 @@ pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> boo
         let a = validate::parse_arn(runtime_role::instance_role_grant_target(&d)?)?;
         Some(a.partition == env.partition && a.account == env.account)
     };
-    tolerated(kind).is_some_and(|f| f(policy, doc))
+    grant_shape(kind).is_some_and(|f| f(policy, doc))
         && (kind != "instance" || in_account() == Some(true))
 }
 
@@ -759,7 +766,7 @@ struct Created {
 }
 
 /// The roles a planned state's roles_json creates (none with declared roles).
-fn desired_roles(st: &Value) -> Vec<Created> {
+fn desired_roles(env: &Env, st: &Value) -> Vec<Created> {
     let Some(doc) = st
         .str_attr("roles_json")
         .and_then(|s| serde_json::from_str::<J>(s).ok())
@@ -788,7 +795,7 @@ fn desired_roles(st: &Value) -> Vec<Created> {
         role.boundary = r["permissions_boundary"].as_str().map(str::to_string);
         role.tags = tags.clone();
         role.instance_profile = (kind == "instance").then(|| name.to_string());
-        role.tolerated = tolerated(kind);
+        role.tolerated = Some(tolerated(env, kind));
         out.push(Created {
             kind,
             json: r.clone(),
@@ -879,37 +886,10 @@ async fn refuse_foreign(iam: &aws_sdk_iam::Client, want: &[Created]) -> Result<(
     Ok(())
 }
 
-/// `DesiredRole::tolerated` is a plain fn, blind to the provider's account:
-/// a runtime-role grant naming a role of another account passes it. Read
-/// records such a grant as drift in roles_json (`is_tolerated_grant` checks
-/// the account); it is removed here, before reconcile.
-async fn remove_foreign_account_grants(
-    iam: &aws_sdk_iam::Client,
-    env: &Env,
-    w: &Created,
-    recorded: Option<&J>,
-) -> Result<(), String> {
-    let Some(inline) = recorded.and_then(|r| r["inline_policies"].as_object()) else {
-        return Ok(());
-    };
-    for (policy, doc) in inline {
-        let doc = doc.to_string();
-        let passes = w.role.tolerated.is_some_and(|f| f(policy, &doc));
-        if passes
-            && !w.role.inline.contains_key(policy)
-            && !is_tolerated_grant(env, w.kind, policy, &doc)
-        {
-            managed_role::delete_inline(iam, &w.role.name, policy).await?;
-        }
-    }
-    Ok(())
-}
-
 /// Reconciles each created role whose roles_json entry or tags differ from
 /// what `prior` records (every one at create, when `prior` is Null).
 async fn put_roles(c: &Configured, want: &[Created], prior: &Value) -> Result<(), String> {
     let iam = &c.aws.iam;
-    let env = env_of(c);
     let adopt = !prior.is_null();
     let recorded = prior
         .str_attr("roles_json")
@@ -920,7 +900,6 @@ async fn put_roles(c: &Configured, want: &[Created], prior: &Value) -> Result<()
         if adopt && have == Some(&w.json) && prior_tags == w.role.tags {
             continue;
         }
-        remove_foreign_account_grants(iam, &env, w, have).await?;
         managed_role::reconcile(iam, &w.role, adopt)
             .await
             .map_err(|e| e.message)?;
@@ -1085,7 +1064,7 @@ impl Resource for LaunchProfile {
             );
         }
         crate::info!("creating EMR launch profile", "id" => id);
-        let roles = desired_roles(&st);
+        let roles = desired_roles(&env_of(&c), &st);
         if let Err(e) = refuse_foreign(&c.aws.iam, &roles).await {
             return ApplyResult::failed(Value::Null, err("creating", &id, e));
         }
@@ -1154,7 +1133,7 @@ impl Resource for LaunchProfile {
         };
         let id = id_of(planned);
         let st = planned.clone();
-        if let Err(e) = put_roles(&c, &desired_roles(&st), prior).await {
+        if let Err(e) = put_roles(&c, &desired_roles(&env_of(&c), &st), prior).await {
             return ApplyResult::failed(prior.clone(), err("updating", &id, e));
         }
         let (Some(pname), Some(doc)) =

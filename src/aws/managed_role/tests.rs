@@ -102,7 +102,9 @@ fn out_of_band_policies_are_removed_but_tolerated_grants_stay() {
     have.inline.insert("backdoor".into(), DOC.into());
     have.inline
         .insert("emr-launch-secrets-x".into(), DOC.into());
-    d.tolerated = Some(|name, _| name.starts_with("emr-launch-secrets-"));
+    d.tolerated = Some(std::sync::Arc::new(|name: &str, _: &str| {
+        name.starts_with("emr-launch-secrets-")
+    }));
     assert_eq!(
         diff(&d, Some(&have)),
         vec![
