@@ -17,7 +17,7 @@ pub mod tls;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
-pub use model::Planned;
+pub use model::{Planned, PlannedList, PlannedMap};
 pub use resource::{
     ApplyResult, Ctx, DataSource, Import, PlanRequest, Provider, Resource, UpgradeState,
 };

@@ -22,7 +22,7 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
@@ -92,12 +92,24 @@ impl<T> Planned<T> {
     }
 }
 
+impl<T: Clone> Planned<T> {
+    /// The value when known, else `default`.
+    pub fn get_or(&self, default: T) -> T {
+        self.known().cloned().unwrap_or(default)
+    }
+}
+
 impl Planned<String> {
     /// The string when known.
     pub fn as_str(&self) -> Option<&str> {
         self.known().map(String::as_str)
     }
 }
+
+/// A list or set whose elements may each be null or unknown.
+pub type PlannedList<T> = Planned<Vec<Planned<T>>>;
+/// A map whose values may each be null or unknown.
+pub type PlannedMap<T> = Planned<BTreeMap<String, Planned<T>>>;
 
 impl<T> Planned<Vec<T>> {
     /// The elements when known; none when null or unknown.
@@ -106,16 +118,64 @@ impl<T> Planned<Vec<T>> {
     }
 }
 
-impl<T> Planned<Vec<Planned<T>>> {
+impl<T: Clone> PlannedList<T> {
     /// The known elements (unknown and null ones skipped).
     pub fn known_elems(&self) -> impl Iterator<Item = &T> {
         self.elems().iter().filter_map(Planned::known)
+    }
+    /// All elements when every one is known (empty for null); None while
+    /// any is unknown.
+    pub fn all_known(&self) -> Option<Vec<T>> {
+        match self {
+            Planned::Null => Some(Vec::new()),
+            Planned::Unknown => None,
+            Planned::Known(v) => v.iter().map(|x| x.known().cloned()).collect(),
+        }
+    }
+    pub fn of(items: impl IntoIterator<Item = T>) -> Self {
+        Planned::Known(items.into_iter().map(Planned::Known).collect())
+    }
+}
+
+impl<T: Clone> PlannedMap<T> {
+    /// The entries whose values are known (none for null or unknown).
+    pub fn known_entries(&self) -> BTreeMap<String, T> {
+        let entries = self.known().into_iter().flatten();
+        entries
+            .filter_map(|(k, v)| Some((k.clone(), v.known()?.clone())))
+            .collect()
+    }
+    /// `base` overlaid by these entries; unknown while any of them is.
+    pub fn overlaid_on(&self, base: &BTreeMap<String, T>) -> Self {
+        if self.is_unknown()
+            || self
+                .known()
+                .is_some_and(|m| m.values().any(Planned::is_unknown))
+        {
+            return Planned::Unknown;
+        }
+        let mut all: BTreeMap<String, Planned<T>> = base
+            .iter()
+            .map(|(k, v)| (k.clone(), Planned::Known(v.clone())))
+            .collect();
+        all.extend(self.known().cloned().unwrap_or_default());
+        Planned::Known(all)
+    }
+    pub fn of(entries: impl IntoIterator<Item = (String, T)>) -> Self {
+        let m = entries.into_iter().map(|(k, v)| (k, Planned::Known(v)));
+        Planned::Known(m.collect())
     }
 }
 
 impl<T> From<Option<T>> for Planned<T> {
     fn from(o: Option<T>) -> Self {
         o.map_or(Planned::Null, Planned::Known)
+    }
+}
+
+impl From<&str> for Planned<String> {
+    fn from(s: &str) -> Self {
+        Planned::Known(s.to_string())
     }
 }
 
@@ -274,6 +334,19 @@ pub fn known<S: DeserializeOwned>(plan: &impl Serialize) -> Result<S, Diagnostic
     let j = serde_json::to_value(plan)
         .map_err(|e| Diagnostic::error("Unexpected value", e.to_string()))?;
     decode(&untyped(&j))
+}
+
+/// Known all the way down: no unknown anywhere inside.
+pub fn wholly_known<T: Serialize>(t: &T) -> bool {
+    fn walk(j: &J) -> bool {
+        match j {
+            J::String(s) => s != UNKNOWN_JSON,
+            J::Array(a) => a.iter().all(walk),
+            J::Object(o) => o.values().all(walk),
+            _ => true,
+        }
+    }
+    serde_json::to_value(t).is_ok_and(|j| walk(&j))
 }
 
 /// A JSON value as a `Value` without a schema (objects stay objects).
@@ -557,7 +630,7 @@ fn typed(j: &J, ty: &Type, at: &AttrPath) -> Result<Value, (AttrPath, String)> {
             if let Some(k) = o.keys().find(|k| !attrs.contains_key(*k)) {
                 return fail(format!("{k:?} is not an attribute of the schema"));
             }
-            let mut m = std::collections::BTreeMap::new();
+            let mut m = BTreeMap::new();
             for (name, t) in attrs {
                 let x = o.get(name).unwrap_or(&J::Null);
                 m.insert(name.clone(), typed(x, t, &at.push_attr(name))?);
@@ -749,8 +822,6 @@ impl<'de> Deserializer<'de> for Probe {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use serde::{Deserialize, Serialize};
 
     use super::*;
@@ -1020,6 +1091,8 @@ mod tests {
         let d = known::<Spec>(&p).unwrap_err();
         assert_eq!(path_of(&d), "list[1].mode");
         assert_eq!(d.0[0].summary, "Value unknown");
+        assert!(wholly_known(&decode::<Plan>(&full()).unwrap()));
+        assert!(!wholly_known(&p));
     }
 
     #[test]
