@@ -136,7 +136,12 @@ pub struct InTransit {
 }
 
 fn to_value(m: &Model) -> Result<Value, Diagnostics> {
-    model::encode(m, &schema().ty())
+    model::encode_block(m, &schema().block)
+}
+
+/// The state of something that exists but did not finish being applied.
+fn partial(m: &Model) -> Value {
+    to_value(m).unwrap_or(Value::Null)
 }
 
 fn text(s: &Planned<String>) -> J {
@@ -527,8 +532,8 @@ impl SecurityConfiguration {
     }
 
     /// Creates the configuration; the state records it from the moment it exists.
-    async fn create_model(&self, plan: Model) -> Result<Model, (Option<Model>, Diagnostics)> {
-        let c = self.data.get().map_err(|d| (None, d))?;
+    async fn create_model(&self, plan: Model) -> Result<Model, (Value, Diagnostics)> {
+        let c = self.data.get().map_err(|d| (Value::Null, d))?;
         let name = match (plan.name.as_str(), plan.name_prefix.as_str()) {
             (Some(n), _) => n.to_string(),
             (None, Some(p)) => unique_name(p),
@@ -536,7 +541,7 @@ impl SecurityConfiguration {
         };
         let Some(doc) = plan.configuration_json.as_str() else {
             let e = "the configuration document is unknown at apply".into();
-            return Err((None, emr_err("creating", &name, e)));
+            return Err((Value::Null, emr_err("creating", &name, e)));
         };
         crate::info!("creating EMR security configuration", "name" => name);
         let req = c.aws.emr.create_security_configuration().name(&name);
@@ -548,7 +553,7 @@ impl SecurityConfiguration {
             {
                 msg = format!("{msg}. Import it with: terraform import <address> {name}");
             }
-            return Err((None, emr_err("creating", &name, msg)));
+            return Err((Value::Null, emr_err("creating", &name, msg)));
         }
         // It exists now: from here on, state must record it whatever happens.
         let mut created = plan.clone();
@@ -558,9 +563,9 @@ impl SecurityConfiguration {
             Ok(Some(st)) => st,
             Ok(None) => {
                 let e = "not found right after creation".into();
-                return Err((Some(created), emr_err("reading", &name, e)));
+                return Err((partial(&created), emr_err("reading", &name, e)));
             }
-            Err(d) => return Err((Some(created), d)),
+            Err(d) => return Err((partial(&created), d)),
         };
         // Keep the planned block form and document text.
         st.runtime_roles = plan.runtime_roles;
@@ -606,16 +611,10 @@ impl Resource for SecurityConfiguration {
             Ok(m) => m,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        match self
-            .create_model(plan)
-            .await
-            .and_then(|st| to_value(&st).map_err(|d| (None, d)))
-        {
-            Ok(st) => ApplyResult::ok(st),
-            Err((st, d)) => {
-                let st = st.map_or(Ok(Value::Null), |m| to_value(&m));
-                ApplyResult::failed(st.unwrap_or(Value::Null), d)
-            }
+        match self.create_model(plan).await.map(|st| to_value(&st)) {
+            Ok(Ok(st)) => ApplyResult::ok(st),
+            Ok(Err(d)) => ApplyResult::failed(Value::Null, d),
+            Err((st, d)) => ApplyResult::failed(st, d),
         }
     }
 

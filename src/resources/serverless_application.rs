@@ -248,7 +248,12 @@ pub struct Timeouts {
 }
 
 fn to_value(m: &Model) -> Result<Value, Diagnostics> {
-    model::encode(m, &schema().ty())
+    model::encode_block(m, &schema().block)
+}
+
+/// The state of something that exists but did not finish being applied.
+fn partial(m: &Model) -> Value {
+    to_value(m).unwrap_or(Value::Null)
 }
 
 pub fn validate_config(cfg: &Value) -> Diagnostics {
@@ -737,14 +742,10 @@ impl ServerlessApplication {
         Ok(())
     }
 
-    async fn create_model(
-        &self,
-        ctx: &Ctx,
-        plan: &Model,
-    ) -> Result<Model, (Option<Model>, Diagnostics)> {
-        let c = self.data.get().map_err(|d| (None, d))?;
+    async fn create_model(&self, ctx: &Ctx, plan: &Model) -> Result<Model, (Value, Diagnostics)> {
+        let c = self.data.get().map_err(|d| (Value::Null, d))?;
         let name = plan.name.as_str().unwrap_or_default().to_string();
-        let d = desired(plan).map_err(|e| (None, err("creating", &name, e)))?;
+        let d = desired(plan).map_err(|e| (Value::Null, err("creating", &name, e)))?;
         crate::info!("creating EMR Serverless application", "name" => name);
         let out = c
             .aws
@@ -769,7 +770,7 @@ impl ServerlessApplication {
             Ok(o) => o.application_id().to_string(),
             Err(e) => {
                 return Err((
-                    None,
+                    Value::Null,
                     err("creating", &name, crate::aws::errors::describe(&e)),
                 ))
             }
@@ -790,10 +791,10 @@ impl ServerlessApplication {
                 Ok(s)
             }
             Ok(None) => Err((
-                Some(st),
+                partial(&st),
                 err("creating", &id, "the application vanished after creation"),
             )),
-            Err(e) => Err((Some(st), err("waiting for", &id, e))),
+            Err(e) => Err((partial(&st), err("waiting for", &id, e))),
         }
     }
 
@@ -983,13 +984,10 @@ impl Resource for ServerlessApplication {
             Ok(m) => m,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        let st = self.create_model(ctx, &plan).await;
-        match st.and_then(|st| to_value(&st).map_err(|d| (None, d))) {
-            Ok(st) => ApplyResult::ok(st),
-            Err((st, d)) => {
-                let st = st.map_or(Ok(Value::Null), |m| to_value(&m));
-                ApplyResult::failed(st.unwrap_or(Value::Null), d)
-            }
+        match self.create_model(ctx, &plan).await.map(|st| to_value(&st)) {
+            Ok(Ok(st)) => ApplyResult::ok(st),
+            Ok(Err(d)) => ApplyResult::failed(Value::Null, d),
+            Err((st, d)) => ApplyResult::failed(st, d),
         }
     }
 

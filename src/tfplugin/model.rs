@@ -32,7 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value as J;
 
 use super::diag::{AttrPath, Diagnostic, Diagnostics};
-use super::schema::Block;
+use super::schema::{Block, Nesting};
 use super::value::{canonicalize_set, Number, Type, Value};
 
 /// The newtype name by which [`Planned`] asks a deserializer for
@@ -621,6 +621,29 @@ pub fn encode<T: Serialize>(t: &T, ty: &Type) -> Result<Value, Diagnostics> {
     })
 }
 
+/// Encodes a model as a value of a block: as [`encode`], with list and set
+/// blocks the model leaves null empty, as Terraform has them.
+pub fn encode_block<T: Serialize>(t: &T, block: &Block) -> Result<Value, Diagnostics> {
+    encode(t, &block.ty()).map(|v| fill_blocks(block, v))
+}
+
+fn fill_blocks(block: &Block, v: Value) -> Value {
+    let Value::Object(mut m) = v else { return v };
+    for b in &block.blocks {
+        let fill = |e: Vec<Value>| e.into_iter().map(|e| fill_blocks(&b.block, e)).collect();
+        let x = match (b.nesting, m.remove(&b.name).unwrap_or(Value::Null)) {
+            (Nesting::List, Value::Null) => Value::List(vec![]),
+            (Nesting::Set, Value::Null) => Value::Set(vec![]),
+            (Nesting::List, Value::List(e)) => Value::List(fill(e)),
+            (Nesting::Set, Value::Set(e)) => Value::set(fill(e)),
+            (Nesting::Single, x) => fill_blocks(&b.block, x),
+            (_, x) => x,
+        };
+        m.insert(b.name.clone(), x);
+    }
+    Value::Object(m)
+}
+
 fn typed(j: &J, ty: &Type, at: &AttrPath) -> Result<Value, (AttrPath, String)> {
     let fail = |m: String| Err((at.clone(), m));
     match (j, ty) {
@@ -1065,6 +1088,17 @@ mod tests {
             ]),
         );
         assert_eq!(v, want);
+
+        let v = encode_block(
+            &Part {
+                name: "n",
+                set: vec![],
+            },
+            &block(),
+        )
+        .unwrap();
+        assert_eq!(v.get("list"), &Value::List(vec![]));
+        assert_eq!(v.get("single"), &Value::Null);
 
         #[derive(Serialize)]
         struct Typo {
