@@ -1,24 +1,36 @@
-//! Typed models of values: a resource declares `#[derive(Deserialize)]`
-//! structs whose field names are its schema's attribute and block names,
-//! decodes a `Value` into one at the edge of each operation, and encodes a
-//! `#[derive(Serialize)]` struct back into a `Value` of the schema's type.
+//! Typed models of values: a resource declares `#[derive(Deserialize,
+//! Serialize)]` structs whose field names are its schema's attribute and
+//! block names, decodes a `Value` into one once at the edge of each
+//! operation, and encodes the struct back into a `Value` of the schema.
 //!
 //! * `T` — known and non-null; null or unknown is an error at the field's path.
 //! * `Option<T>` — null or known; unknown is an error.
-//! * [`Planned<T>`] — null, unknown or known: configuration and plans.
+//! * [`Planned<T>`] — null, unknown or known: configuration and plans;
+//!   [`PlannedList`] and [`PlannedMap`] for collections whose elements may
+//!   each be unknown.
 //! * [`Number`] — a number of any precision; integer fields (`i64`, ...)
 //!   reject fractions.
 //!
 //! Every field a model requests is looked up (absent attributes read as
 //! null); [`model_paths`] lists them for a test that compares them with
 //! [`schema_paths`], so a misspelt field fails a test instead of reading null.
+//! [`known`] turns a plan model into an apply-time spec of plain types (an
+//! error names what is still unknown); [`wholly_known`] asks the same
+//! without converting.
 //!
 //! ```ignore
-//! #[derive(Deserialize)]
-//! struct Config { name: Planned<String>, tags: Option<BTreeMap<String, String>> }
-//! let cfg: Config = model::decode(config)?;          // Diagnostics at the path
-//! if let Some(n) = cfg.name.known() { /* check it */ }
-//! let st = model::encode(&State { .. }, &schema().ty())?;
+//! #[derive(Default, Deserialize, Serialize)]
+//! struct Model { id: Planned<String>, name: Planned<String>, tags: PlannedMap<String> }
+//!
+//! let cfg: Model = model::decode(config)?;         // Diagnostics at the path
+//! if let Some(n) = cfg.name.as_str() { /* check it */ }
+//! let st = Model { id: "x".into(), ..cfg };
+//! let state = model::encode_block(&st, &schema().block)?;
+//!
+//! #[test]
+//! fn model_is_the_schema() {
+//!     assert_eq!(model::model_paths::<Model>(), model::schema_paths(&schema().block));
+//! }
 //! ```
 
 use std::cell::RefCell;
