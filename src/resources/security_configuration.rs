@@ -710,29 +710,6 @@ impl Import for SecurityConfiguration {
 mod tests {
     use super::*;
 
-    fn document_from_blocks(rr: &Value, enc: &Value) -> Option<J> {
-        let rr = model::decode(rr).unwrap();
-        super::document_from_blocks(&rr, &model::decode(enc).unwrap())
-    }
-
-    fn blocks_from_document(doc: &J) -> Option<(Value, Value)> {
-        let ty = |b: &str| schema().block.nested(b).unwrap().ty();
-        let (rr, enc) = super::blocks_from_document(doc)?;
-        let rr = model::encode(&rr, &ty("runtime_roles")).unwrap();
-        Some((rr, model::encode(&enc, &ty("encryption")).unwrap()))
-    }
-
-    fn state_from_remote(
-        current: &Value,
-        name: &str,
-        remote: &str,
-        created: Option<String>,
-    ) -> Result<Value, String> {
-        let cur = model::decode(current).unwrap();
-        let st = super::state_from_remote(&cur, name, remote, created)?;
-        Ok(to_value(&st).unwrap())
-    }
-
     #[test]
     fn model_is_the_schema() {
         assert_eq!(
@@ -741,26 +718,30 @@ mod tests {
         );
     }
 
-    fn rr(propagate: bool, tag: Option<&str>) -> Value {
-        Value::object([
-            ("propagate_source_identity", Value::Bool(propagate)),
-            (
-                "lake_formation_authorized_session_tag",
-                tag.map(Value::string).unwrap_or(Value::Null),
-            ),
-        ])
+    fn rr(propagate: bool, tag: Option<&str>) -> Planned<RuntimeRoles> {
+        Planned::Known(RuntimeRoles {
+            propagate_source_identity: Planned::Known(propagate),
+            lake_formation_authorized_session_tag: tag.map(str::to_string).into(),
+        })
+    }
+
+    fn named(name: &str) -> Model {
+        Model {
+            name: name.into(),
+            ..Model::default()
+        }
     }
 
     #[test]
     fn runtime_roles_block_is_seed_002_step_1() {
-        let doc = document_from_blocks(&rr(false, None), &Value::Null);
+        let doc = document_from_blocks(&rr(false, None), &Planned::Null);
         assert_eq!(
             doc,
             Some(
                 json!({"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true}}})
             )
         );
-        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Planned::Null)
             .map(|d| d.to_string());
         assert_eq!(
             doc.as_deref(),
@@ -772,56 +753,50 @@ mod tests {
 
     #[test]
     fn unknown_inside_blocks_leaves_document_unknown() {
-        let b = Value::object([
-            ("propagate_source_identity", Value::Unknown),
-            ("lake_formation_authorized_session_tag", Value::Null),
-        ]);
-        assert_eq!(document_from_blocks(&b, &Value::Null), None);
+        let b = Planned::Known(RuntimeRoles {
+            propagate_source_identity: Planned::Unknown,
+            lake_formation_authorized_session_tag: Planned::Null,
+        });
+        assert_eq!(document_from_blocks(&b, &Planned::Null), None);
     }
 
     #[test]
     fn encryption_blocks_round_trip() {
         let key = "arn:aws:kms:us-east-1:123456789012:key/abc";
-        let enc = Value::object([
-            (
-                "at_rest_s3",
-                Value::object([
-                    ("mode", Value::string("SSE-KMS")),
-                    ("kms_key_arn", Value::string(key)),
-                ]),
-            ),
-            (
-                "at_rest_local_disk",
-                Value::object([
-                    ("kms_key_arn", Value::string(key)),
-                    ("ebs_encryption", Value::Bool(true)),
-                ]),
-            ),
-            (
-                "in_transit",
-                Value::object([("pem_certificates_s3_uri", Value::string("s3://b/c.zip"))]),
-            ),
-        ]);
-        let doc = document_from_blocks(&Value::Null, &enc).unwrap();
+        let enc = Planned::Known(Encryption {
+            at_rest_s3: Planned::Known(AtRestS3 {
+                mode: "SSE-KMS".into(),
+                kms_key_arn: key.into(),
+            }),
+            at_rest_local_disk: Planned::Known(AtRestLocalDisk {
+                kms_key_arn: key.into(),
+                ebs_encryption: Planned::Known(true),
+            }),
+            in_transit: Planned::Known(InTransit {
+                pem_certificates_s3_uri: "s3://b/c.zip".into(),
+            }),
+        });
+        let doc = document_from_blocks(&Planned::Null, &enc).unwrap();
         assert_eq!(
             doc.pointer("/EncryptionConfiguration/EnableAtRestEncryption"),
             Some(&J::Bool(true))
         );
         assert_eq!(doc.pointer("/EncryptionConfiguration/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object"), Some(&json!("s3://b/c.zip")));
-        assert_eq!(blocks_from_document(&doc), Some((Value::Null, enc)));
+        assert_eq!(blocks_from_document(&doc), Some((Planned::Null, enc)));
     }
 
     /// Real EMR stores an ExternalId inside the runtime-role configuration:
     /// Read must move it to external_id without a diff or replacement.
     #[test]
     fn read_moves_emr_external_id_out_of_the_document() {
-        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Planned::Null)
             .unwrap()
             .to_string();
-        let mut current = schema().block.empty_value();
-        current.set_attr("name", Value::string("iamconfig-with-lf"));
-        current.set_attr("configuration_json", Value::string(&planned_doc));
-        current.set_attr("runtime_roles", rr(true, Some("Amazon EMR")));
+        let current = Model {
+            configuration_json: planned_doc.as_str().into(),
+            runtime_roles: rr(true, Some("Amazon EMR")),
+            ..named("iamconfig-with-lf")
+        };
         let remote = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true,"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true,"ExternalId":"FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y"}},"LakeFormationConfiguration":{"AuthorizedSessionTagValue":"Amazon EMR"}}}"#;
         let st = state_from_remote(
             &current,
@@ -831,22 +806,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            st.str_attr("external_id"),
+            st.external_id.as_str(),
             Some("FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y")
         );
-        assert_eq!(
-            st.str_attr("configuration_json"),
-            Some(planned_doc.as_str())
-        );
-        assert_eq!(st.get("runtime_roles"), &rr(true, Some("Amazon EMR")));
+        assert_eq!(st.configuration_json.as_str(), Some(planned_doc.as_str()));
+        assert_eq!(st.runtime_roles, rr(true, Some("Amazon EMR")));
 
         // Without PropagateSourceIdentity the emptied container disappears too.
         let remote2 = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true,"ApplicationScopedIAMRoleConfiguration":{"ExternalId":"X"}}}}"#;
-        let mut cur2 = schema().block.empty_value();
-        cur2.set_attr("name", Value::string("n"));
-        let st2 = state_from_remote(&cur2, "n", remote2, None).unwrap();
-        assert_eq!(st2.get("runtime_roles"), &rr(false, None));
-        assert_eq!(st2.str_attr("external_id"), Some("X"));
+        let st2 = state_from_remote(&named("n"), "n", remote2, None).unwrap();
+        assert_eq!(st2.runtime_roles, rr(false, None));
+        assert_eq!(st2.external_id.as_str(), Some("X"));
 
         // And the plan sees no change: the planned document equals the stored one.
         assert!(same_document(&planned_doc, remote));
@@ -854,153 +824,105 @@ mod tests {
 
     #[test]
     fn import_of_a_json_only_document_keeps_it_as_json() {
-        let mut cur = schema().block.empty_value();
-        cur.set_attr("name", Value::string("n"));
         let remote = r#"{"AuthenticationConfiguration":{"KerberosConfiguration":{"Provider":"ClusterDedicatedKdc"}}}"#;
-        let st = state_from_remote(&cur, "n", remote, None).unwrap();
-        assert_eq!(st.get("runtime_roles"), &Value::Null);
-        assert_eq!(st.str_attr("configuration_json"), Some(remote));
-        assert_eq!(st.str_attr("external_id"), Some(""));
+        let st = state_from_remote(&named("n"), "n", remote, None).unwrap();
+        assert_eq!(st.runtime_roles, Planned::Null);
+        assert_eq!(st.configuration_json.as_str(), Some(remote));
+        assert_eq!(st.external_id.as_str(), Some(""));
     }
 
     #[test]
     fn invalid_configurations_name_their_attribute() {
-        let base = || {
-            let mut v = schema().block.empty_value();
-            v.set_attr("runtime_roles", rr(false, None));
-            v
+        let base = || Model {
+            runtime_roles: rr(false, None),
+            ..Model::default()
         };
-        type Mutation = Box<dyn Fn(&mut Value)>;
-        let cases: Vec<(&str, Mutation)> = vec![
+        let s3 = |mode: &str| AtRestS3 {
+            mode: mode.into(),
+            kms_key_arn: Planned::Null,
+        };
+        let disk = AtRestLocalDisk {
+            kms_key_arn: "arn:aws:s3:::bucket".into(),
+            ebs_encryption: Planned::Known(false),
+        };
+        let transit = InTransit {
+            pem_certificates_s3_uri: "https://x/certs.zip".into(),
+        };
+        let enc = |e: Encryption| Model {
+            encryption: Planned::Known(e),
+            ..base()
+        };
+        let json_only = |cj: Planned<String>| Model {
+            runtime_roles: Planned::Null,
+            configuration_json: cj,
+            ..base()
+        };
+        let cases: Vec<(&str, Model)> = vec![
             (
                 "name_prefix",
-                Box::new(|v| {
-                    v.set_attr("name", Value::string("a"));
-                    v.set_attr("name_prefix", Value::string("b"));
-                }),
-            ),
-            ("name", Box::new(|v| v.set_attr("name", Value::string("")))),
-            (
-                "configuration_json",
-                Box::new(|v| v.set_attr("configuration_json", Value::string("{}"))),
+                Model {
+                    name: "a".into(),
+                    name_prefix: "b".into(),
+                    ..base()
+                },
             ),
             (
-                "configuration_json",
-                Box::new(|v| {
-                    v.set_attr("runtime_roles", Value::Null);
-                    v.set_attr("configuration_json", Value::string("not json"));
-                }),
+                "name",
+                Model {
+                    name: "".into(),
+                    ..base()
+                },
             ),
             (
                 "configuration_json",
-                Box::new(|v| {
-                    v.set_attr("runtime_roles", Value::Null);
-                    v.set_attr("configuration_json", Value::string("[1]"));
-                }),
+                Model {
+                    configuration_json: "{}".into(),
+                    ..base()
+                },
             ),
-            (
-                "configuration_json",
-                Box::new(|v| v.set_attr("runtime_roles", Value::Null)),
-            ),
+            ("configuration_json", json_only("not json".into())),
+            ("configuration_json", json_only("[1]".into())),
+            ("configuration_json", json_only(Planned::Null)),
             (
                 "runtime_roles.lake_formation_authorized_session_tag",
-                Box::new(|v| v.set_attr("runtime_roles", rr(false, Some(" ")))),
+                Model {
+                    runtime_roles: rr(false, Some(" ")),
+                    ..base()
+                },
             ),
-            (
-                "encryption.at_rest_s3",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
-                }),
-            ),
+            ("encryption.at_rest_s3", enc(Encryption::default())),
             (
                 "encryption.at_rest_s3.mode",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            (
-                                "at_rest_s3",
-                                Value::object([
-                                    ("mode", Value::string("AES")),
-                                    ("kms_key_arn", Value::Null),
-                                ]),
-                            ),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_s3: Planned::Known(s3("AES")),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.at_rest_s3.kms_key_arn",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            (
-                                "at_rest_s3",
-                                Value::object([
-                                    ("mode", Value::string("SSE-KMS")),
-                                    ("kms_key_arn", Value::Null),
-                                ]),
-                            ),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_s3: Planned::Known(s3("SSE-KMS")),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.at_rest_local_disk.kms_key_arn",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            (
-                                "at_rest_local_disk",
-                                Value::object([
-                                    ("kms_key_arn", Value::string("arn:aws:s3:::bucket")),
-                                    ("ebs_encryption", Value::Bool(false)),
-                                ]),
-                            ),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_local_disk: Planned::Known(disk),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.in_transit.pem_certificates_s3_uri",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            ("at_rest_local_disk", Value::Null),
-                            (
-                                "in_transit",
-                                Value::object([(
-                                    "pem_certificates_s3_uri",
-                                    Value::string("https://x/certs.zip"),
-                                )]),
-                            ),
-                        ]),
-                    )
+                enc(Encryption {
+                    in_transit: Planned::Known(transit),
+                    ..Encryption::default()
                 }),
             ),
         ];
-        assert!(!validate_config(&base()).has_errors());
-        for (path, mutate) in cases {
-            let mut v = base();
-            mutate(&mut v);
-            let d = validate_config(&v);
+        assert!(!validate_config(&to_value(&base()).unwrap()).has_errors());
+        for (path, m) in cases {
+            let d = validate_config(&to_value(&m).unwrap());
             assert!(
                 d.iter()
                     .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
