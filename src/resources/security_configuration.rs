@@ -139,11 +139,6 @@ fn to_value(m: &Model) -> Result<Value, Diagnostics> {
     model::encode_block(m, &schema().block)
 }
 
-/// The state of something that exists but did not finish being applied.
-fn partial(m: &Model) -> Value {
-    to_value(m).unwrap_or(Value::Null)
-}
-
 fn text(s: &Planned<String>) -> J {
     J::String(s.as_str().unwrap_or_default().into())
 }
@@ -530,56 +525,6 @@ impl SecurityConfiguration {
             .map(Some)
             .map_err(|e| emr_err("reading", name, e))
     }
-
-    /// Creates the configuration; the state records it from the moment it exists.
-    async fn create_model(&self, plan: Model) -> Result<Model, (Value, Diagnostics)> {
-        let c = self.data.get().map_err(|d| (Value::Null, d))?;
-        let name = match (plan.name.as_str(), plan.name_prefix.as_str()) {
-            (Some(n), _) => n.to_string(),
-            (None, Some(p)) => unique_name(p),
-            (None, None) => unique_name("terraform-"),
-        };
-        let Some(doc) = plan.configuration_json.as_str() else {
-            let e = "the configuration document is unknown at apply".into();
-            return Err((Value::Null, emr_err("creating", &name, e)));
-        };
-        crate::info!("creating EMR security configuration", "name" => name);
-        let req = c.aws.emr.create_security_configuration().name(&name);
-        if let Err(e) = req.security_configuration(doc).send().await {
-            let mut msg = aws::errors::describe(&e);
-            if aws::error_message(&e)
-                .unwrap_or_default()
-                .contains("already exists")
-            {
-                msg = format!("{msg}. Import it with: terraform import <address> {name}");
-            }
-            return Err((Value::Null, emr_err("creating", &name, msg)));
-        }
-        // It exists now: from here on, state must record it whatever happens.
-        let mut created = plan.clone();
-        created.id = Planned::Known(name.clone());
-        created.name = Planned::Known(name.clone());
-        let mut st = match self.fetch(&created).await {
-            Ok(Some(st)) => st,
-            Ok(None) => {
-                let e = "not found right after creation".into();
-                return Err((partial(&created), emr_err("reading", &name, e)));
-            }
-            Err(d) => return Err((partial(&created), d)),
-        };
-        // Keep the planned block form and document text.
-        st.runtime_roles = plan.runtime_roles;
-        st.encryption = plan.encryption;
-        if let (Some(p), Some(s)) = (
-            plan.configuration_json.as_str(),
-            st.configuration_json.as_str(),
-        ) {
-            if same_document(p, s) {
-                st.configuration_json = plan.configuration_json.clone();
-            }
-        }
-        Ok(st)
-    }
 }
 
 #[async_trait]
@@ -607,14 +552,61 @@ impl Resource for SecurityConfiguration {
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let plan: Model = match model::decode(planned) {
-            Ok(m) => m,
+        let decoded = self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)));
+        let (c, plan) = match decoded {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        match self.create_model(plan).await.map(|st| to_value(&st)) {
-            Ok(Ok(st)) => ApplyResult::ok(st),
-            Ok(Err(d)) => ApplyResult::failed(Value::Null, d),
-            Err((st, d)) => ApplyResult::failed(st, d),
+        let name = match (plan.name.as_str(), plan.name_prefix.as_str()) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(p)) => unique_name(p),
+            (None, None) => unique_name("terraform-"),
+        };
+        let Some(doc) = plan.configuration_json.as_str() else {
+            let e = "the configuration document is unknown at apply".into();
+            return ApplyResult::failed(Value::Null, emr_err("creating", &name, e));
+        };
+        crate::info!("creating EMR security configuration", "name" => name);
+        let req = c.aws.emr.create_security_configuration().name(&name);
+        if let Err(e) = req.security_configuration(doc).send().await {
+            let mut msg = aws::errors::describe(&e);
+            if aws::error_message(&e)
+                .unwrap_or_default()
+                .contains("already exists")
+            {
+                msg = format!("{msg}. Import it with: terraform import <address> {name}");
+            }
+            return ApplyResult::failed(Value::Null, emr_err("creating", &name, msg));
+        }
+        // It exists now: from here on, state must record it whatever happens.
+        let mut created = plan.clone();
+        created.id = Planned::Known(name.clone());
+        created.name = Planned::Known(name.clone());
+        let (st, d) = match self.fetch(&created).await {
+            Ok(Some(mut st)) => {
+                // Keep the planned block form and document text.
+                st.runtime_roles = plan.runtime_roles;
+                st.encryption = plan.encryption;
+                let p = plan.configuration_json;
+                if let (Some(p), Some(s)) = (p.as_str(), st.configuration_json.as_str()) {
+                    if same_document(p, s) {
+                        st.configuration_json = p.into();
+                    }
+                }
+                (st, Diagnostics::new())
+            }
+            Ok(None) => {
+                let e = "not found right after creation".into();
+                (created, emr_err("reading", &name, e))
+            }
+            Err(d) => (created, d),
+        };
+        match to_value(&st) {
+            Ok(state) => ApplyResult { state, diags: d },
+            Err(e) => ApplyResult::failed(Value::Null, e),
         }
     }
 

@@ -251,11 +251,6 @@ fn to_value(m: &Model) -> Result<Value, Diagnostics> {
     model::encode_block(m, &schema().block)
 }
 
-/// The state of something that exists but did not finish being applied.
-fn partial(m: &Model) -> Value {
-    to_value(m).unwrap_or(Value::Null)
-}
-
 pub fn validate_config(cfg: &Value) -> Diagnostics {
     model::decode(cfg).map_or_else(|d| d, |m| check(&m))
 }
@@ -741,176 +736,6 @@ impl ServerlessApplication {
         *planned = to_value(&plan)?;
         Ok(())
     }
-
-    async fn create_model(&self, ctx: &Ctx, plan: &Model) -> Result<Model, (Value, Diagnostics)> {
-        let c = self.data.get().map_err(|d| (Value::Null, d))?;
-        let name = plan.name.as_str().unwrap_or_default().to_string();
-        let d = desired(plan).map_err(|e| (Value::Null, err("creating", &name, e)))?;
-        crate::info!("creating EMR Serverless application", "name" => name);
-        let out = c
-            .aws
-            .emrserverless
-            .create_application()
-            .name(&name)
-            .r#type(plan.kind.as_str().unwrap_or("SPARK"))
-            .release_label(plan.release_label.as_str().unwrap_or_default())
-            .client_token(client_token())
-            .set_initial_capacity(Some(d.initial).filter(|i| !i.is_empty()))
-            .set_maximum_capacity(d.maximum)
-            .auto_start_configuration(d.auto_start)
-            .auto_stop_configuration(d.auto_stop)
-            .set_network_configuration(d.network)
-            .set_interactive_configuration(d.interactive)
-            .set_identity_center_configuration(d.identity)
-            .architecture(d.architecture)
-            .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
-            .send()
-            .await;
-        let id = match out {
-            Ok(o) => o.application_id().to_string(),
-            Err(e) => {
-                return Err((
-                    Value::Null,
-                    err("creating", &name, crate::aws::errors::describe(&e)),
-                ))
-            }
-        };
-        let mut st = plan.clone();
-        st.id = id.as_str().into();
-        let ready = [
-            ApplicationState::Created,
-            ApplicationState::Started,
-            ApplicationState::Stopped,
-        ];
-        let timeout = timeout_of(plan, |t| &t.create);
-        match wait_for(&c, ctx, &id, &ready, false, timeout).await {
-            Ok(Some(a)) => {
-                let mut s = state_of(&st, &a, &c.default_tags);
-                // Keep the planned configuration text where the API agrees.
-                s.tags = plan.tags.clone();
-                Ok(s)
-            }
-            Ok(None) => Err((
-                partial(&st),
-                err("creating", &id, "the application vanished after creation"),
-            )),
-            Err(e) => Err((partial(&st), err("waiting for", &id, e))),
-        }
-    }
-
-    async fn update_model(
-        &self,
-        ctx: &Ctx,
-        prior: &Model,
-        plan: &Model,
-    ) -> Result<Model, Diagnostics> {
-        let c = self.data.get()?;
-        let id = prior.id.as_str().unwrap_or_default().to_string();
-        let timeout = timeout_of(plan, |t| &t.update);
-        let fail = |m: String| err("updating", &id, m);
-        let d = desired(plan).map_err(fail)?;
-        let es = &c.aws.emrserverless;
-        // Only CREATED or STOPPED applications can be updated.
-        let current = match find(&c, &id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return Err(fail("the application no longer exists".into())),
-            Err(e) => return Err(fail(e)),
-        };
-        let was_started = matches!(
-            current.state(),
-            ApplicationState::Started | ApplicationState::Starting
-        );
-        if was_started {
-            crate::info!("stopping EMR Serverless application to update it", "id" => id);
-            if let Err(e) = es.stop_application().application_id(&id).send().await {
-                return Err(fail(format!(
-                    "stopping: {}",
-                    crate::aws::errors::describe(&e)
-                )));
-            }
-            if let Err(e) =
-                wait_for(&c, ctx, &id, &[ApplicationState::Stopped], false, timeout).await
-            {
-                return Err(fail(format!("waiting for STOPPED: {e}")));
-            }
-        }
-        let out = es
-            .update_application()
-            .application_id(&id)
-            .client_token(client_token())
-            .release_label(plan.release_label.as_str().unwrap_or_default())
-            .set_initial_capacity(Some(d.initial))
-            .set_maximum_capacity(d.maximum)
-            .auto_start_configuration(d.auto_start)
-            .auto_stop_configuration(d.auto_stop)
-            .set_network_configuration(d.network)
-            .set_interactive_configuration(d.interactive)
-            .set_identity_center_configuration(d.identity)
-            .architecture(d.architecture)
-            .send()
-            .await;
-        if let Err(e) = out {
-            return Err(fail(crate::aws::errors::describe(&e)));
-        }
-        retag(&c, prior, plan).await.map_err(fail)?;
-        if was_started {
-            crate::info!("starting EMR Serverless application again", "id" => id);
-            if let Err(e) = es.start_application().application_id(&id).send().await {
-                let e = crate::aws::errors::describe(&e);
-                return Err(fail(format!("starting again: {e}")));
-            }
-            if let Err(e) =
-                wait_for(&c, ctx, &id, &[ApplicationState::Started], false, timeout).await
-            {
-                return Err(fail(format!("waiting for STARTED: {e}")));
-            }
-        }
-        match find(&c, &id).await {
-            Ok(Some(a)) => {
-                let mut s = state_of(plan, &a, &c.default_tags);
-                s.tags = plan.tags.clone();
-                Ok(s)
-            }
-            Ok(None) => Err(fail("the application vanished during the update".into())),
-            Err(e) => Err(fail(e)),
-        }
-    }
-
-    async fn delete_model(&self, ctx: &Ctx, prior: &Model) -> Result<(), Diagnostics> {
-        let c = self.data.get()?;
-        let Some(id) = prior.id.as_str() else {
-            return Ok(());
-        };
-        let timeout = timeout_of(prior, |t| &t.delete);
-        let es = &c.aws.emrserverless;
-        let app = match find(&c, id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(err("deleting", id, e)),
-        };
-        if matches!(
-            app.state(),
-            ApplicationState::Started | ApplicationState::Starting
-        ) {
-            if let Err(e) = es.stop_application().application_id(id).send().await {
-                return Err(err("stopping", id, crate::aws::errors::describe(&e)));
-            }
-            if let Err(e) = wait_for(&c, ctx, id, &[ApplicationState::Stopped], true, timeout).await
-            {
-                return Err(err("waiting to delete", id, e));
-            }
-        }
-        crate::info!("deleting EMR Serverless application", "id" => id);
-        match es.delete_application().application_id(id).send().await {
-            Ok(_) => {}
-            Err(e) if crate::aws::is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(err("deleting", id, crate::aws::errors::describe(&e))),
-        }
-        match wait_for(&c, ctx, id, &[], true, timeout).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(err("waiting for deletion of", id, e)),
-        }
-    }
 }
 
 /// Brings the application's tags from the prior `tags_all` to the planned one.
@@ -980,14 +805,70 @@ impl Resource for ServerlessApplication {
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let plan: Model = match model::decode(planned) {
-            Ok(m) => m,
+        let (c, plan) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)))
+        {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        match self.create_model(ctx, &plan).await.map(|st| to_value(&st)) {
-            Ok(Ok(st)) => ApplyResult::ok(st),
-            Ok(Err(d)) => ApplyResult::failed(Value::Null, d),
-            Err((st, d)) => ApplyResult::failed(st, d),
+        let name = plan.name.as_str().unwrap_or_default().to_string();
+        let d = match desired(&plan) {
+            Ok(d) => d,
+            Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
+        };
+        crate::info!("creating EMR Serverless application", "name" => name);
+        let out = c
+            .aws
+            .emrserverless
+            .create_application()
+            .name(&name)
+            .r#type(plan.kind.as_str().unwrap_or("SPARK"))
+            .release_label(plan.release_label.as_str().unwrap_or_default())
+            .client_token(client_token())
+            .set_initial_capacity(Some(d.initial).filter(|i| !i.is_empty()))
+            .set_maximum_capacity(d.maximum)
+            .auto_start_configuration(d.auto_start)
+            .auto_stop_configuration(d.auto_stop)
+            .set_network_configuration(d.network)
+            .set_interactive_configuration(d.interactive)
+            .set_identity_center_configuration(d.identity)
+            .architecture(d.architecture)
+            .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
+            .send()
+            .await;
+        let id = match out {
+            Ok(o) => o.application_id().to_string(),
+            Err(e) => {
+                let e = crate::aws::errors::describe(&e);
+                return ApplyResult::failed(Value::Null, err("creating", &name, e));
+            }
+        };
+        let mut st = plan.clone();
+        st.id = id.as_str().into();
+        let ready = [
+            ApplicationState::Created,
+            ApplicationState::Started,
+            ApplicationState::Stopped,
+        ];
+        let timeout = timeout_of(&plan, |t| &t.create);
+        let (st, d) = match wait_for(&c, ctx, &id, &ready, false, timeout).await {
+            Ok(Some(a)) => {
+                let mut s = state_of(&st, &a, &c.default_tags);
+                // Keep the planned configuration text where the API agrees.
+                s.tags = plan.tags;
+                (s, Diagnostics::new())
+            }
+            Ok(None) => {
+                let e = "the application vanished after creation";
+                (st, err("creating", &id, e))
+            }
+            Err(e) => (st, err("waiting for", &id, e)),
+        };
+        match to_value(&st) {
+            Ok(state) => ApplyResult { state, diags: d },
+            Err(e) => ApplyResult::failed(Value::Null, e),
         }
     }
 
@@ -1009,27 +890,133 @@ impl Resource for ServerlessApplication {
     async fn update(
         &self,
         ctx: &Ctx,
-        prior: &Value,
+        prior_v: &Value,
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let models = model::decode::<Model>(prior).and_then(|p| Ok((p, model::decode(planned)?)));
-        let st = match models {
-            Ok((p, plan)) => self.update_model(ctx, &p, &plan).await,
-            Err(d) => Err(d),
+        let decoded = self.data.get().and_then(|c| {
+            let prior: Model = model::decode(prior_v)?;
+            Ok((c, prior, model::decode::<Model>(planned)?))
+        });
+        let (c, prior, plan) = match decoded {
+            Ok(x) => x,
+            Err(d) => return ApplyResult::failed(prior_v.clone(), d),
         };
-        match st.and_then(|st| to_value(&st)) {
-            Ok(st) => ApplyResult::ok(st),
-            Err(d) => ApplyResult::failed(prior.clone(), d),
+        let id = prior.id.as_str().unwrap_or_default().to_string();
+        let timeout = timeout_of(&plan, |t| &t.update);
+        let fail = |m: String| ApplyResult::failed(prior_v.clone(), err("updating", &id, m));
+        let d = match desired(&plan) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        let es = &c.aws.emrserverless;
+        // Only CREATED or STOPPED applications can be updated.
+        let current = match find(&c, &id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return fail("the application no longer exists".into()),
+            Err(e) => return fail(e),
+        };
+        let was_started = matches!(
+            current.state(),
+            ApplicationState::Started | ApplicationState::Starting
+        );
+        if was_started {
+            crate::info!("stopping EMR Serverless application to update it", "id" => id);
+            if let Err(e) = es.stop_application().application_id(&id).send().await {
+                return fail(format!("stopping: {}", crate::aws::errors::describe(&e)));
+            }
+            if let Err(e) =
+                wait_for(&c, ctx, &id, &[ApplicationState::Stopped], false, timeout).await
+            {
+                return fail(format!("waiting for STOPPED: {e}"));
+            }
+        }
+        let out = es
+            .update_application()
+            .application_id(&id)
+            .client_token(client_token())
+            .release_label(plan.release_label.as_str().unwrap_or_default())
+            .set_initial_capacity(Some(d.initial))
+            .set_maximum_capacity(d.maximum)
+            .auto_start_configuration(d.auto_start)
+            .auto_stop_configuration(d.auto_stop)
+            .set_network_configuration(d.network)
+            .set_interactive_configuration(d.interactive)
+            .set_identity_center_configuration(d.identity)
+            .architecture(d.architecture)
+            .send()
+            .await;
+        if let Err(e) = out {
+            return fail(crate::aws::errors::describe(&e));
+        }
+        if let Err(e) = retag(&c, &prior, &plan).await {
+            return fail(e);
+        }
+        if was_started {
+            crate::info!("starting EMR Serverless application again", "id" => id);
+            if let Err(e) = es.start_application().application_id(&id).send().await {
+                let e = crate::aws::errors::describe(&e);
+                return fail(format!("starting again: {e}"));
+            }
+            if let Err(e) =
+                wait_for(&c, ctx, &id, &[ApplicationState::Started], false, timeout).await
+            {
+                return fail(format!("waiting for STARTED: {e}"));
+            }
+        }
+        match find(&c, &id).await {
+            Ok(Some(a)) => {
+                let mut s = state_of(&plan, &a, &c.default_tags);
+                s.tags = plan.tags.clone();
+                to_value(&s)
+                    .map_or_else(|d| ApplyResult::failed(prior_v.clone(), d), ApplyResult::ok)
+            }
+            Ok(None) => fail("the application vanished during the update".into()),
+            Err(e) => fail(e),
         }
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let r = match model::decode::<Model>(prior) {
-            Ok(p) => self.delete_model(ctx, &p).await,
-            Err(d) => Err(d),
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
+            Err(d) => return d,
         };
-        r.err().unwrap_or_default()
+        let Some(id) = prior.id.as_str() else {
+            return Diagnostics::new();
+        };
+        let timeout = timeout_of(&prior, |t| &t.delete);
+        let es = &c.aws.emrserverless;
+        let app = match find(&c, id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Diagnostics::new(),
+            Err(e) => return err("deleting", id, e),
+        };
+        if matches!(
+            app.state(),
+            ApplicationState::Started | ApplicationState::Starting
+        ) {
+            if let Err(e) = es.stop_application().application_id(id).send().await {
+                return err("stopping", id, crate::aws::errors::describe(&e));
+            }
+            if let Err(e) = wait_for(&c, ctx, id, &[ApplicationState::Stopped], true, timeout).await
+            {
+                return err("waiting to delete", id, e);
+            }
+        }
+        crate::info!("deleting EMR Serverless application", "id" => id);
+        match es.delete_application().application_id(id).send().await {
+            Ok(_) => {}
+            Err(e) if crate::aws::is_not_found(&e) => return Diagnostics::new(),
+            Err(e) => return err("deleting", id, crate::aws::errors::describe(&e)),
+        }
+        match wait_for(&c, ctx, id, &[], true, timeout).await {
+            Ok(_) => Diagnostics::new(),
+            Err(e) => err("waiting for deletion of", id, e),
+        }
     }
 
     fn importer(&self) -> Option<&dyn Import> {
