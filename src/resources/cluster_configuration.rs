@@ -8,15 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
+use crate::configured::Configured;
 use crate::configured::ProviderData;
 use crate::metadata::{self, Kind};
 use crate::resources::{import_parameter_stub, set_parameter_identity};
-use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    Number, PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
+    Value,
 };
 use crate::validate;
 
@@ -189,36 +191,138 @@ pub fn schema() -> Schema {
     Schema::new(computed_attrs(b))
 }
 
+// ---------- the model ----------
+
+/// Configuration, plan and state: every attribute may be null or unknown.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Model {
+    pub id: Planned<String>,
+    pub namespace: Planned<String>,
+    pub name: Planned<String>,
+    pub description: Planned<String>,
+    pub release_label: Planned<String>,
+    pub applications: PlannedList<String>,
+    pub subnet_ids: PlannedList<String>,
+    pub configurations_json: Planned<String>,
+    pub step_concurrency_level: Planned<Number>,
+    pub idle_timeout_seconds: Planned<Number>,
+    pub tags: PlannedMap<String>,
+    pub tags_all: PlannedMap<String>,
+    pub instance_group: Planned<Vec<Group>>,
+    pub instance_fleet: Planned<Vec<Fleet>>,
+    pub bootstrap_action: Planned<Vec<Bootstrap>>,
+    pub managed_scaling: Planned<Scaling>,
+    pub secret_configuration: Planned<Vec<Secret>>,
+    #[serde(rename = "override")]
+    pub overrides: Planned<Vec<Override>>,
+    pub parameter_name: Planned<String>,
+    pub parameter_arn: Planned<String>,
+    pub metadata_json: Planned<String>,
+    pub run_job_flow_json: Planned<String>,
+    pub secret_arns: PlannedList<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Group {
+    pub role: Planned<String>,
+    pub instance_type: Planned<String>,
+    pub instance_count: Planned<Number>,
+    pub name: Planned<String>,
+    pub market: Planned<String>,
+    pub bid_price: Planned<String>,
+    pub ebs: Planned<Vec<Ebs>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Ebs {
+    pub volume_type: Planned<String>,
+    pub size_gb: Planned<Number>,
+    pub volumes_per_instance: Planned<Number>,
+    pub iops: Planned<Number>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Fleet {
+    pub role: Planned<String>,
+    pub name: Planned<String>,
+    pub target_on_demand_capacity: Planned<Number>,
+    pub target_spot_capacity: Planned<Number>,
+    pub instance_type_config: Planned<Vec<TypeConfig>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct TypeConfig {
+    pub instance_type: Planned<String>,
+    pub weighted_capacity: Planned<Number>,
+    pub bid_price_as_percentage_of_on_demand_price: Planned<Number>,
+    pub ebs: Planned<Vec<Ebs>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Bootstrap {
+    pub name: Planned<String>,
+    pub path: Planned<String>,
+    pub args: PlannedList<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Scaling {
+    pub unit_type: Planned<String>,
+    pub minimum_capacity_units: Planned<Number>,
+    pub maximum_capacity_units: Planned<Number>,
+    pub maximum_on_demand_capacity_units: Planned<Number>,
+    pub maximum_core_capacity_units: Planned<Number>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Secret {
+    pub classification: Planned<String>,
+    pub property: Planned<String>,
+    pub secret_arn: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Override {
+    pub name: Planned<String>,
+    pub path: Planned<String>,
+    pub minimum: Planned<Number>,
+    pub maximum: Planned<Number>,
+    pub allowed_values: PlannedList<String>,
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
 // ---------- the RunJobFlow document (pure) ----------
 
-fn num(v: &Value) -> Option<J> {
-    v.as_number()
+fn num(n: &Planned<Number>) -> Option<J> {
+    n.known()
         .and_then(|n| serde_json::from_str::<J>(n.as_str()).ok())
 }
 
-fn ebs_json(ebs: &Value) -> Option<J> {
-    let vols = ebs.as_elems().filter(|e| !e.is_empty())?;
+fn text(s: &Planned<String>) -> J {
+    J::String(s.as_str().unwrap_or_default().into())
+}
+
+/// Inserts `v` under `k` when there is one.
+fn put(m: &mut Map<String, J>, k: &str, v: Option<J>) {
+    if let Some(v) = v {
+        m.insert(k.into(), v);
+    }
+}
+
+fn ebs_json(ebs: &Planned<Vec<Ebs>>) -> Option<J> {
+    let vols = ebs.known().filter(|e| !e.is_empty())?;
     let cfgs: Vec<J> = vols
         .iter()
         .map(|v| {
             let mut spec = Map::new();
-            spec.insert(
-                "VolumeType".into(),
-                J::String(v.str_attr("volume_type").unwrap_or_default().into()),
-            );
-            if let Some(n) = num(v.get("size_gb")) {
-                spec.insert("SizeInGB".into(), n);
-            }
-            if let Some(n) = num(v.get("iops")) {
-                spec.insert("Iops".into(), n);
-            }
-            let mut c = Map::new();
-            c.insert("VolumeSpecification".into(), J::Object(spec));
-            c.insert(
-                "VolumesPerInstance".into(),
-                num(v.get("volumes_per_instance")).unwrap_or(json!(1)),
-            );
-            J::Object(c)
+            spec.insert("VolumeType".into(), text(&v.volume_type));
+            put(&mut spec, "SizeInGB", num(&v.size_gb));
+            put(&mut spec, "Iops", num(&v.iops));
+            let per_instance = num(&v.volumes_per_instance).unwrap_or(json!(1));
+            json!({"VolumeSpecification": spec, "VolumesPerInstance": per_instance})
         })
         .collect();
     Some(json!({"EbsBlockDeviceConfigs": cfgs}))
@@ -251,15 +355,15 @@ pub fn secret_key(property: &str) -> String {
 /// EMR's limit on an annotated property: key plus value, in characters.
 pub const SECRET_ANNOTATION_MAX: usize = 1024;
 
-fn secrets_of(cfg: &Value) -> Vec<SecretProperty> {
-    cfg.get("secret_configuration")
-        .as_elems()
-        .unwrap_or_default()
+fn secrets_of(cfg: &Model) -> Vec<SecretProperty> {
+    let s = |v: &Planned<String>| v.as_str().unwrap_or_default().to_string();
+    cfg.secret_configuration
+        .elems()
         .iter()
-        .map(|s| SecretProperty {
-            classification: s.str_attr("classification").unwrap_or_default().into(),
-            property: s.str_attr("property").unwrap_or_default().into(),
-            secret_arn: s.str_attr("secret_arn").unwrap_or_default().into(),
+        .map(|x| SecretProperty {
+            classification: s(&x.classification),
+            property: s(&x.property),
+            secret_arn: s(&x.secret_arn),
         })
         .collect()
 }
@@ -346,178 +450,130 @@ pub fn without_secret_annotations(configurations: &J, secrets: &[SecretProperty]
     (!out.is_empty()).then_some(J::Array(out))
 }
 
-/// The RunJobFlow request of a (wholly known) configuration.
-pub fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
-    let mut rjf = Map::new();
-    rjf.insert(
-        "ReleaseLabel".into(),
-        J::String(cfg.str_attr("release_label").unwrap_or_default().into()),
+fn group_json(g: &Group) -> J {
+    let mut m = Map::new();
+    let role = g.role.as_str().unwrap_or_default();
+    m.insert("Name".into(), json!(g.name.as_str().unwrap_or(role)));
+    m.insert("InstanceRole".into(), json!(role));
+    m.insert("InstanceType".into(), text(&g.instance_type));
+    let count = num(&g.instance_count).unwrap_or(json!(0));
+    m.insert("InstanceCount".into(), count);
+    put(&mut m, "Market", g.market.known().map(|x| json!(x)));
+    put(&mut m, "BidPrice", g.bid_price.known().map(|x| json!(x)));
+    put(&mut m, "EbsConfiguration", ebs_json(&g.ebs));
+    J::Object(m)
+}
+
+fn fleet_json(f: &Fleet) -> J {
+    let mut m = Map::new();
+    let role = f.role.as_str().unwrap_or_default();
+    m.insert("Name".into(), json!(f.name.as_str().unwrap_or(role)));
+    m.insert("InstanceFleetType".into(), json!(role));
+    put(
+        &mut m,
+        "TargetOnDemandCapacity",
+        num(&f.target_on_demand_capacity),
     );
-    let apps = strings(cfg.get("applications")).unwrap_or_default();
+    put(&mut m, "TargetSpotCapacity", num(&f.target_spot_capacity));
+    let types: Vec<J> = f
+        .instance_type_config
+        .elems()
+        .iter()
+        .map(|t| {
+            let mut c = Map::new();
+            c.insert("InstanceType".into(), text(&t.instance_type));
+            put(&mut c, "WeightedCapacity", num(&t.weighted_capacity));
+            let bid = num(&t.bid_price_as_percentage_of_on_demand_price);
+            put(&mut c, "BidPriceAsPercentageOfOnDemandPrice", bid);
+            put(&mut c, "EbsConfiguration", ebs_json(&t.ebs));
+            J::Object(c)
+        })
+        .collect();
+    m.insert("InstanceTypeConfigs".into(), J::Array(types));
+    J::Object(m)
+}
+
+/// The RunJobFlow request of a (wholly known) configuration.
+pub fn run_job_flow(cfg: &Model, tags: &BTreeMap<String, String>) -> J {
+    let mut rjf = Map::new();
+    rjf.insert("ReleaseLabel".into(), text(&cfg.release_label));
+    let apps = cfg.applications.all_known().unwrap_or_default();
     if !apps.is_empty() {
-        rjf.insert(
-            "Applications".into(),
-            J::Array(apps.into_iter().map(|a| json!({"Name": a})).collect()),
-        );
+        let apps = apps.into_iter().map(|a| json!({"Name": a})).collect();
+        rjf.insert("Applications".into(), J::Array(apps));
     }
     let configurations = cfg
-        .str_attr("configurations_json")
+        .configurations_json
+        .as_str()
         .and_then(|s| serde_json::from_str::<J>(s).ok());
-    if let Some(c) = with_secret_annotations(configurations, &secrets_of(cfg)) {
-        rjf.insert("Configurations".into(), c);
-    }
+    put(
+        &mut rjf,
+        "Configurations",
+        with_secret_annotations(configurations, &secrets_of(cfg)),
+    );
     let mut inst = Map::new();
-    if let Some(groups) = cfg
-        .get("instance_group")
-        .as_elems()
-        .filter(|g| !g.is_empty())
-    {
-        let gs: Vec<J> = groups
-            .iter()
-            .map(|g| {
-                let mut m = Map::new();
-                let role = g.str_attr("role").unwrap_or_default();
-                m.insert(
-                    "Name".into(),
-                    J::String(g.str_attr("name").unwrap_or(role).into()),
-                );
-                m.insert("InstanceRole".into(), J::String(role.into()));
-                m.insert(
-                    "InstanceType".into(),
-                    J::String(g.str_attr("instance_type").unwrap_or_default().into()),
-                );
-                m.insert(
-                    "InstanceCount".into(),
-                    num(g.get("instance_count")).unwrap_or(json!(0)),
-                );
-                if let Some(mk) = g.str_attr("market") {
-                    m.insert("Market".into(), J::String(mk.into()));
-                }
-                if let Some(b) = g.str_attr("bid_price") {
-                    m.insert("BidPrice".into(), J::String(b.into()));
-                }
-                if let Some(e) = ebs_json(g.get("ebs")) {
-                    m.insert("EbsConfiguration".into(), e);
-                }
-                J::Object(m)
-            })
-            .collect();
+    let subnets = cfg.subnet_ids.all_known().unwrap_or_default();
+    let groups = cfg.instance_group.elems();
+    if !groups.is_empty() {
+        let gs = groups.iter().map(group_json).collect();
         inst.insert("InstanceGroups".into(), J::Array(gs));
-        if let Some(s) = strings(cfg.get("subnet_ids")).and_then(|v| v.into_iter().next()) {
-            inst.insert("Ec2SubnetId".into(), J::String(s));
-        }
+        put(&mut inst, "Ec2SubnetId", subnets.first().map(|s| json!(s)));
     }
-    if let Some(fleets) = cfg
-        .get("instance_fleet")
-        .as_elems()
-        .filter(|f| !f.is_empty())
-    {
-        let fs: Vec<J> = fleets
-            .iter()
-            .map(|f| {
-                let mut m = Map::new();
-                let role = f.str_attr("role").unwrap_or_default();
-                m.insert(
-                    "Name".into(),
-                    J::String(f.str_attr("name").unwrap_or(role).into()),
-                );
-                m.insert("InstanceFleetType".into(), J::String(role.into()));
-                if let Some(n) = num(f.get("target_on_demand_capacity")) {
-                    m.insert("TargetOnDemandCapacity".into(), n);
-                }
-                if let Some(n) = num(f.get("target_spot_capacity")) {
-                    m.insert("TargetSpotCapacity".into(), n);
-                }
-                let types: Vec<J> = f
-                    .get("instance_type_config")
-                    .as_elems()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|t| {
-                        let mut c = Map::new();
-                        c.insert(
-                            "InstanceType".into(),
-                            J::String(t.str_attr("instance_type").unwrap_or_default().into()),
-                        );
-                        if let Some(n) = num(t.get("weighted_capacity")) {
-                            c.insert("WeightedCapacity".into(), n);
-                        }
-                        if let Some(n) = num(t.get("bid_price_as_percentage_of_on_demand_price")) {
-                            c.insert("BidPriceAsPercentageOfOnDemandPrice".into(), n);
-                        }
-                        if let Some(e) = ebs_json(t.get("ebs")) {
-                            c.insert("EbsConfiguration".into(), e);
-                        }
-                        J::Object(c)
-                    })
-                    .collect();
-                m.insert("InstanceTypeConfigs".into(), J::Array(types));
-                J::Object(m)
-            })
-            .collect();
+    let fleets = cfg.instance_fleet.elems();
+    if !fleets.is_empty() {
+        let fs = fleets.iter().map(fleet_json).collect();
         inst.insert("InstanceFleets".into(), J::Array(fs));
-        let subnets = strings(cfg.get("subnet_ids")).unwrap_or_default();
         if !subnets.is_empty() {
-            inst.insert(
-                "Ec2SubnetIds".into(),
-                J::Array(subnets.into_iter().map(J::String).collect()),
-            );
+            inst.insert("Ec2SubnetIds".into(), json!(subnets));
         }
     }
     inst.insert("KeepJobFlowAliveWhenNoSteps".into(), J::Bool(true));
     rjf.insert("Instances".into(), J::Object(inst));
-    if let Some(ba) = cfg
-        .get("bootstrap_action")
-        .as_elems()
-        .filter(|b| !b.is_empty())
-    {
+    let ba = cfg.bootstrap_action.elems();
+    if !ba.is_empty() {
         let v: Vec<J> = ba
             .iter()
             .map(|b| {
-                json!({"Name": b.str_attr("name").unwrap_or_default(),
-                       "ScriptBootstrapAction": {"Path": b.str_attr("path").unwrap_or_default(),
-                                                 "Args": strings(b.get("args")).unwrap_or_default()}})
+                json!({"Name": text(&b.name),
+                       "ScriptBootstrapAction": {"Path": text(&b.path),
+                                                 "Args": b.args.all_known().unwrap_or_default()}})
             })
             .collect();
         rjf.insert("BootstrapActions".into(), J::Array(v));
     }
-    if let Some(n) = num(cfg.get("step_concurrency_level")) {
-        rjf.insert("StepConcurrencyLevel".into(), n);
-    }
-    if let Some(n) = num(cfg.get("idle_timeout_seconds")) {
+    put(
+        &mut rjf,
+        "StepConcurrencyLevel",
+        num(&cfg.step_concurrency_level),
+    );
+    if let Some(n) = num(&cfg.idle_timeout_seconds) {
         rjf.insert("AutoTerminationPolicy".into(), json!({"IdleTimeout": n}));
     }
-    let ms = cfg.get("managed_scaling");
-    if !ms.is_null() {
+    if let Some(ms) = cfg.managed_scaling.known() {
         let mut lim = Map::new();
-        lim.insert(
-            "UnitType".into(),
-            J::String(ms.str_attr("unit_type").unwrap_or_default().into()),
+        lim.insert("UnitType".into(), text(&ms.unit_type));
+        put(
+            &mut lim,
+            "MinimumCapacityUnits",
+            num(&ms.minimum_capacity_units),
         );
-        for (attr, key) in [
-            ("minimum_capacity_units", "MinimumCapacityUnits"),
-            ("maximum_capacity_units", "MaximumCapacityUnits"),
-            (
-                "maximum_on_demand_capacity_units",
-                "MaximumOnDemandCapacityUnits",
-            ),
-            ("maximum_core_capacity_units", "MaximumCoreCapacityUnits"),
-        ] {
-            if let Some(n) = num(ms.get(attr)) {
-                lim.insert(key.into(), n);
-            }
-        }
+        put(
+            &mut lim,
+            "MaximumCapacityUnits",
+            num(&ms.maximum_capacity_units),
+        );
+        let on_demand = num(&ms.maximum_on_demand_capacity_units);
+        put(&mut lim, "MaximumOnDemandCapacityUnits", on_demand);
+        put(
+            &mut lim,
+            "MaximumCoreCapacityUnits",
+            num(&ms.maximum_core_capacity_units),
+        );
         rjf.insert("ManagedScalingPolicy".into(), json!({"ComputeLimits": lim}));
     }
     if !tags.is_empty() {
-        rjf.insert(
-            "Tags".into(),
-            J::Array(
-                tags.iter()
-                    .map(|(k, v)| json!({"Key": k, "Value": v}))
-                    .collect(),
-            ),
-        );
+        let tags = tags.iter().map(|(k, v)| json!({"Key": k, "Value": v}));
+        rjf.insert("Tags".into(), J::Array(tags.collect()));
     }
     rjf.insert("VisibleToAllUsers".into(), J::Bool(true));
     J::Object(rjf)
@@ -559,19 +615,15 @@ pub fn resolve<'a>(doc: &'a J, path: &str) -> Option<&'a J> {
 }
 
 /// The metadata document stored in SSM.
-pub fn metadata_document(cfg: &Value, rjf: &J) -> J {
+pub fn metadata_document(cfg: &Model, rjf: &J) -> J {
     let mut m = Map::new();
-    m.insert(
-        "Namespace".into(),
-        J::String(cfg.str_attr("namespace").unwrap_or_default().into()),
+    m.insert("Namespace".into(), text(&cfg.namespace));
+    m.insert("Name".into(), text(&cfg.name));
+    put(
+        &mut m,
+        "Description",
+        cfg.description.known().map(|d| json!(d)),
     );
-    m.insert(
-        "Name".into(),
-        J::String(cfg.str_attr("name").unwrap_or_default().into()),
-    );
-    if let Some(d) = cfg.str_attr("description") {
-        m.insert("Description".into(), J::String(d.into()));
-    }
     m.insert("RunJobFlow".into(), rjf.clone());
     let secrets: Vec<J> = secrets_of(cfg)
         .into_iter()
@@ -584,34 +636,20 @@ pub fn metadata_document(cfg: &Value, rjf: &J) -> J {
         m.insert("SecretConfigurations".into(), J::Array(secrets));
     }
     let overrides: Vec<J> = cfg
-        .get("override")
-        .as_elems()
-        .unwrap_or_default()
+        .overrides
+        .elems()
         .iter()
         .map(|o| {
             let mut x = Map::new();
-            x.insert(
-                "Name".into(),
-                J::String(o.str_attr("name").unwrap_or_default().into()),
-            );
-            x.insert(
-                "Path".into(),
-                J::String(o.str_attr("path").unwrap_or_default().into()),
-            );
-            if let Some(n) = num(o.get("minimum")) {
-                x.insert("Minimum".into(), n);
-            }
-            if let Some(n) = num(o.get("maximum")) {
-                x.insert("Maximum".into(), n);
-            }
-            if let Some(v) =
-                strings(o.get("allowed_values")).filter(|_| !o.get("allowed_values").is_null())
-            {
-                x.insert(
-                    "AllowedValues".into(),
-                    J::Array(v.into_iter().map(J::String).collect()),
-                );
-            }
+            x.insert("Name".into(), text(&o.name));
+            x.insert("Path".into(), text(&o.path));
+            put(&mut x, "Minimum", num(&o.minimum));
+            put(&mut x, "Maximum", num(&o.maximum));
+            let allowed = o
+                .allowed_values
+                .all_known()
+                .filter(|_| !o.allowed_values.is_null());
+            put(&mut x, "AllowedValues", allowed.map(|v| json!(v)));
             J::Object(x)
         })
         .collect();
@@ -650,55 +688,61 @@ fn instance_type_ok(s: &str) -> bool {
     }
 }
 
-fn int_in(v: &Value, lo: i64, hi: i64) -> Option<bool> {
-    v.as_number()
+fn int_in(v: &Planned<Number>, lo: i64, hi: i64) -> Option<bool> {
+    v.known()
         .map(|n| n.to_i64().is_some_and(|i| (lo..=hi).contains(&i)))
 }
 
 pub fn validate_config(cfg: &Value) -> Diagnostics {
+    model::decode(cfg).map_or_else(|d| d, |m| check(&m))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
+    check_top(&mut d, cfg);
+    check_instances(&mut d, cfg);
+    check_actions_and_scaling(&mut d, cfg);
+    check_secrets(&mut d, cfg);
+    d
+}
+
+fn check_top(d: &mut Diagnostics, cfg: &Model) {
     let p = AttrPath::parse_dotted;
-    for k in ["namespace", "name"] {
-        if let Some(s) = cfg.str_attr(k) {
-            if let Err(m) = metadata::check_segment(k, s) {
-                d.attr_error(p(k), format!("Invalid {k}"), m);
-            }
+    for (k, v) in [("namespace", &cfg.namespace), ("name", &cfg.name)] {
+        if let Some(Err(m)) = v.as_str().map(|s| metadata::check_segment(k, s)) {
+            d.attr_error(p(k), format!("Invalid {k}"), m);
         }
     }
-    if let Some(r) = cfg.str_attr("release_label") {
-        if !release_label_ok(r) {
-            d.attr_error(p("release_label"), "Invalid release label", format!("{r:?} is not an EMR release label; expected emr-<major>.<minor>.<patch>, e.g. emr-7.8.0."));
+    if let Some(r) = cfg.release_label.as_str().filter(|r| !release_label_ok(r)) {
+        d.attr_error(p("release_label"), "Invalid release label", format!("{r:?} is not an EMR release label; expected emr-<major>.<minor>.<patch>, e.g. emr-7.8.0."));
+    }
+    for s in cfg
+        .applications
+        .known_elems()
+        .filter(|s| !APPLICATIONS.contains(&s.as_str()))
+    {
+        d.attr_error(
+            p("applications"),
+            "Unknown application",
+            format!(
+                "{s:?} is not an EMR application; allowed: {}.",
+                APPLICATIONS.join(", ")
+            ),
+        );
+    }
+    for x in cfg.subnet_ids.known_elems() {
+        if !x
+            .strip_prefix("subnet-")
+            .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            d.attr_error(
+                p("subnet_ids"),
+                "Invalid subnet",
+                format!("{x:?} is not a subnet id (subnet-...)."),
+            );
         }
     }
-    for a in cfg.get("applications").as_elems().unwrap_or_default() {
-        if let Some(s) = a.as_str() {
-            if !APPLICATIONS.contains(&s) {
-                d.attr_error(
-                    p("applications"),
-                    "Unknown application",
-                    format!(
-                        "{s:?} is not an EMR application; allowed: {}.",
-                        APPLICATIONS.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-    for s in cfg.get("subnet_ids").as_elems().unwrap_or_default() {
-        if let Some(x) = s.as_str() {
-            if !x
-                .strip_prefix("subnet-")
-                .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            {
-                d.attr_error(
-                    p("subnet_ids"),
-                    "Invalid subnet",
-                    format!("{x:?} is not a subnet id (subnet-...)."),
-                );
-            }
-        }
-    }
-    if let Some(c) = cfg.str_attr("configurations_json") {
+    if let Some(c) = cfg.configurations_json.as_str() {
         match serde_json::from_str::<J>(c) {
             Err(e) => d.attr_error(
                 p("configurations_json"),
@@ -724,136 +768,127 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             ),
         }
     }
-    let groups = cfg.get("instance_group");
-    let fleets = cfg.get("instance_fleet");
-    let n_groups = groups.as_elems().map_or(0, <[Value]>::len);
-    let n_fleets = fleets.as_elems().map_or(0, <[Value]>::len);
-    if groups.is_wholly_known() && fleets.is_wholly_known() {
-        if n_groups > 0 && n_fleets > 0 {
+}
+
+fn check_ebs(d: &mut Diagnostics, ebs: &Planned<Vec<Ebs>>, at: &AttrPath) {
+    for (j, e) in ebs.elems().iter().enumerate() {
+        let ea = at.push_attr("ebs").push_index(j);
+        if e.volume_type
+            .as_str()
+            .is_some_and(|t| !VOLUME_TYPES.contains(&t))
+        {
             d.attr_error(
-                p("instance_fleet"),
-                "Conflicting blocks",
-                "Use instance_group blocks or instance_fleet blocks, not both.",
-            );
-        } else if n_groups == 0 && n_fleets == 0 {
-            d.attr_error(
-                p("instance_group"),
-                "Missing instances",
-                "Add instance_group blocks (or instance_fleet blocks), with one MASTER.",
+                ea.push_attr("volume_type"),
+                "Invalid volume type",
+                format!("volume_type must be one of {}.", VOLUME_TYPES.join(", ")),
             );
         }
+        if int_in(&e.size_gb, 1, 16384) == Some(false) {
+            d.attr_error(
+                ea.push_attr("size_gb"),
+                "Invalid volume size",
+                "size_gb must be a whole number from 1 to 16384.",
+            );
+        }
+    }
+}
+
+fn check_instance_type(d: &mut Diagnostics, t: &Planned<String>, at: AttrPath) {
+    if let Some(t) = t.as_str().filter(|t| !instance_type_ok(t)) {
+        d.attr_error(
+            at,
+            "Invalid instance type",
+            format!("{t:?} is not an EC2 instance type like m5.xlarge."),
+        );
+    }
+}
+
+fn check_group(d: &mut Diagnostics, g: &Group, at: &AttrPath) {
+    check_instance_type(d, &g.instance_type, at.push_attr("instance_type"));
+    let role = g.role.as_str();
+    let floor = if role == Some("TASK") { 0 } else { 1 };
+    if int_in(&g.instance_count, floor, 500) == Some(false) {
+        d.attr_error(
+            at.push_attr("instance_count"),
+            "Invalid instance count",
+            "instance_count must be a whole number from 1 to 500 (0 allowed for TASK).",
+        );
+    } else if role == Some("MASTER")
+        && !matches!(
+            g.instance_count.known().and_then(Number::to_i64),
+            Some(1 | 3) | None
+        )
+    {
+        d.attr_error(
+            at.push_attr("instance_count"),
+            "Invalid instance count",
+            "MASTER needs 1 (or 3 for high availability) instances.",
+        );
+    }
+    if g.market
+        .as_str()
+        .is_some_and(|m| m != "ON_DEMAND" && m != "SPOT")
+    {
+        d.attr_error(
+            at.push_attr("market"),
+            "Invalid market",
+            "market must be ON_DEMAND or SPOT.",
+        );
+    }
+    check_ebs(d, &g.ebs, at);
+}
+
+fn check_instances(d: &mut Diagnostics, cfg: &Model) {
+    let (groups, fleets) = (&cfg.instance_group, &cfg.instance_fleet);
+    let (n_groups, n_fleets) = (groups.elems().len(), fleets.elems().len());
+    let known = model::wholly_known(groups) && model::wholly_known(fleets);
+    if known && n_groups > 0 && n_fleets > 0 {
+        d.attr_error(
+            AttrPath::attr("instance_fleet"),
+            "Conflicting blocks",
+            "Use instance_group blocks or instance_fleet blocks, not both.",
+        );
+    } else if known && n_groups == 0 && n_fleets == 0 {
+        d.attr_error(
+            AttrPath::attr("instance_group"),
+            "Missing instances",
+            "Add instance_group blocks (or instance_fleet blocks), with one MASTER.",
+        );
     }
     let mut roles_seen = BTreeMap::new();
-    for (kind, list) in [("instance_group", groups), ("instance_fleet", fleets)] {
-        for (i, g) in list.as_elems().unwrap_or_default().iter().enumerate() {
-            let at = AttrPath::attr(kind).push_index(i);
-            if let Some(r) = g.str_attr("role") {
-                if !ROLES.contains(&r) {
-                    d.attr_error(
-                        at.push_attr("role"),
-                        "Invalid role",
-                        format!("role must be MASTER, CORE or TASK, got {r:?}."),
-                    );
-                } else if r != "TASK" {
-                    if let Some(first) = roles_seen.insert(r.to_string(), i) {
-                        d.attr_error(
-                            at.push_attr("role"),
-                            "Duplicate role",
-                            format!("{kind} {first} already has role {r}; only TASK may repeat."),
-                        );
-                    }
-                }
-            }
-            if let Some(t) = g.str_attr("instance_type") {
-                if !instance_type_ok(t) {
-                    d.attr_error(
-                        at.push_attr("instance_type"),
-                        "Invalid instance type",
-                        format!("{t:?} is not an EC2 instance type like m5.xlarge."),
-                    );
-                }
-            }
-            if int_in(
-                g.get("instance_count"),
-                if g.str_attr("role") == Some("TASK") {
-                    0
-                } else {
-                    1
-                },
-                500,
-            ) == Some(false)
-            {
+    let mut check_role = |d: &mut Diagnostics, kind: &str, i: usize, role: &Planned<String>| {
+        let Some(r) = role.as_str() else { return };
+        let at = AttrPath::attr(kind).push_index(i).push_attr("role");
+        if !ROLES.contains(&r) {
+            d.attr_error(
+                at,
+                "Invalid role",
+                format!("role must be MASTER, CORE or TASK, got {r:?}."),
+            );
+        } else if r != "TASK" {
+            if let Some(first) = roles_seen.insert(r.to_string(), i) {
                 d.attr_error(
-                    at.push_attr("instance_count"),
-                    "Invalid instance count",
-                    "instance_count must be a whole number from 1 to 500 (0 allowed for TASK).",
+                    at,
+                    "Duplicate role",
+                    format!("{kind} {first} already has role {r}; only TASK may repeat."),
                 );
-            } else if g.str_attr("role") == Some("MASTER")
-                && !matches!(g.get("instance_count").as_i64(), Some(1) | Some(3) | None)
-            {
-                d.attr_error(
-                    at.push_attr("instance_count"),
-                    "Invalid instance count",
-                    "MASTER needs 1 (or 3 for high availability) instances.",
-                );
-            }
-            if let Some(m) = g.str_attr("market") {
-                if m != "ON_DEMAND" && m != "SPOT" {
-                    d.attr_error(
-                        at.push_attr("market"),
-                        "Invalid market",
-                        "market must be ON_DEMAND or SPOT.",
-                    );
-                }
-            }
-            let check_ebs = |d: &mut Diagnostics, ebs: &Value, at: &AttrPath| {
-                for (j, e) in ebs.as_elems().unwrap_or_default().iter().enumerate() {
-                    let ea = at.push_attr("ebs").push_index(j);
-                    if let Some(t) = e.str_attr("volume_type") {
-                        if !VOLUME_TYPES.contains(&t) {
-                            d.attr_error(
-                                ea.push_attr("volume_type"),
-                                "Invalid volume type",
-                                format!("volume_type must be one of {}.", VOLUME_TYPES.join(", ")),
-                            );
-                        }
-                    }
-                    if int_in(e.get("size_gb"), 1, 16384) == Some(false) {
-                        d.attr_error(
-                            ea.push_attr("size_gb"),
-                            "Invalid volume size",
-                            "size_gb must be a whole number from 1 to 16384.",
-                        );
-                    }
-                }
-            };
-            check_ebs(&mut d, g.get("ebs"), &at);
-            for (j, t) in g
-                .get("instance_type_config")
-                .as_elems()
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                let ta = at.push_attr("instance_type_config").push_index(j);
-                if let Some(x) = t.str_attr("instance_type") {
-                    if !instance_type_ok(x) {
-                        d.attr_error(
-                            ta.push_attr("instance_type"),
-                            "Invalid instance type",
-                            format!("{x:?} is not an EC2 instance type like m5.xlarge."),
-                        );
-                    }
-                }
-                check_ebs(&mut d, t.get("ebs"), &ta);
             }
         }
+    };
+    for (i, g) in groups.elems().iter().enumerate() {
+        check_role(d, "instance_group", i, &g.role);
+        check_group(d, g, &AttrPath::attr("instance_group").push_index(i));
     }
-    if groups.is_wholly_known()
-        && fleets.is_wholly_known()
-        && (n_groups + n_fleets) > 0
-        && !roles_seen.contains_key("MASTER")
-    {
+    for (i, f) in fleets.elems().iter().enumerate() {
+        check_role(d, "instance_fleet", i, &f.role);
+        let at = AttrPath::attr("instance_fleet").push_index(i);
+        for (j, t) in f.instance_type_config.elems().iter().enumerate() {
+            let ta = at.push_attr("instance_type_config").push_index(j);
+            check_instance_type(d, &t.instance_type, ta.push_attr("instance_type"));
+            check_ebs(d, &t.ebs, &ta);
+        }
+    }
+    if known && (n_groups + n_fleets) > 0 && !roles_seen.contains_key("MASTER") {
         let kind = if n_groups > 0 {
             "instance_group"
         } else {
@@ -866,94 +901,84 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             format!("One {kind} block must have role = \"MASTER\"."),
         );
     }
-    if n_groups > 0
-        && cfg
-            .get("subnet_ids")
-            .as_elems()
-            .is_some_and(|s| s.len() > 1)
-    {
-        d.attr_error(p("subnet_ids"), "Too many subnets", "Instance groups launch into one subnet; use instance_fleet blocks to let EMR choose among several.");
+    if n_groups > 0 && cfg.subnet_ids.elems().len() > 1 {
+        d.attr_error(AttrPath::attr("subnet_ids"), "Too many subnets", "Instance groups launch into one subnet; use instance_fleet blocks to let EMR choose among several.");
     }
-    for (i, b) in cfg
-        .get("bootstrap_action")
-        .as_elems()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        if let Some(path) = b.str_attr("path") {
-            if let Err(m) = validate::s3_object_uri(path) {
-                d.attr_error(
-                    AttrPath::attr("bootstrap_action")
-                        .push_index(i)
-                        .push_attr("path"),
-                    "Invalid bootstrap script",
-                    m,
-                );
-            }
+}
+
+fn check_actions_and_scaling(d: &mut Diagnostics, cfg: &Model) {
+    let p = AttrPath::parse_dotted;
+    for (i, b) in cfg.bootstrap_action.elems().iter().enumerate() {
+        if let Some(Err(m)) = b.path.as_str().map(validate::s3_object_uri) {
+            d.attr_error(
+                AttrPath::attr("bootstrap_action")
+                    .push_index(i)
+                    .push_attr("path"),
+                "Invalid bootstrap script",
+                m,
+            );
         }
     }
-    if int_in(cfg.get("step_concurrency_level"), 1, 256) == Some(false) {
+    if int_in(&cfg.step_concurrency_level, 1, 256) == Some(false) {
         d.attr_error(
             p("step_concurrency_level"),
             "Invalid step concurrency",
             "step_concurrency_level must be a whole number from 1 to 256.",
         );
     }
-    if int_in(cfg.get("idle_timeout_seconds"), 60, 604_800) == Some(false) {
+    if int_in(&cfg.idle_timeout_seconds, 60, 604_800) == Some(false) {
         d.attr_error(
             p("idle_timeout_seconds"),
             "Invalid idle timeout",
             "idle_timeout_seconds must be a whole number from 60 (1 minute) to 604800 (7 days).",
         );
     }
-    let ms = cfg.get("managed_scaling");
-    if let Some(u) = ms.str_attr("unit_type") {
-        if !UNIT_TYPES.contains(&u) {
-            d.attr_error(
-                p("managed_scaling.unit_type"),
-                "Invalid unit type",
-                format!("unit_type must be one of {}.", UNIT_TYPES.join(", ")),
-            );
-        }
+    let Some(ms) = cfg.managed_scaling.known() else {
+        return;
+    };
+    if ms
+        .unit_type
+        .as_str()
+        .is_some_and(|u| !UNIT_TYPES.contains(&u))
+    {
+        d.attr_error(
+            p("managed_scaling.unit_type"),
+            "Invalid unit type",
+            format!("unit_type must be one of {}.", UNIT_TYPES.join(", ")),
+        );
     }
+    let int = |n: &Planned<Number>| n.known().and_then(Number::to_i64);
     if let (Some(lo), Some(hi)) = (
-        ms.get("minimum_capacity_units").as_i64(),
-        ms.get("maximum_capacity_units").as_i64(),
+        int(&ms.minimum_capacity_units),
+        int(&ms.maximum_capacity_units),
     ) {
         if lo > hi || lo < 1 {
             d.attr_error(p("managed_scaling.minimum_capacity_units"), "Invalid capacity bounds", format!("minimum_capacity_units ({lo}) must be at least 1 and at most maximum_capacity_units ({hi})."));
         }
     }
-    // Properties configurations_json already sets, per top-level classification.
-    let written: Option<BTreeMap<String, BTreeSet<String>>> = cfg
-        .str_attr("configurations_json")
-        .and_then(|c| serde_json::from_str::<J>(c).ok())
-        .and_then(|c| c.as_array().cloned())
-        .map(|items| {
-            let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for i in items {
-                if let Some(c) = i.get("Classification").and_then(J::as_str) {
-                    let keys = i
-                        .get("Properties")
-                        .and_then(J::as_object)
-                        .map(|p| p.keys().cloned().collect::<Vec<_>>())
-                        .unwrap_or_default();
-                    m.entry(c.to_string()).or_default().extend(keys);
-                }
-            }
-            m
-        });
+}
+
+/// Properties configurations_json already sets, per top-level classification.
+fn written_properties(cfg: &Model) -> Option<BTreeMap<String, BTreeSet<String>>> {
+    let items = serde_json::from_str::<J>(cfg.configurations_json.as_str()?).ok()?;
+    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in items.as_array()? {
+        if let Some(c) = i.get("Classification").and_then(J::as_str) {
+            let keys = i.get("Properties").and_then(J::as_object);
+            m.entry(c.to_string())
+                .or_default()
+                .extend(keys.into_iter().flat_map(|p| p.keys().cloned()));
+        }
+    }
+    Some(m)
+}
+
+fn check_secrets(d: &mut Diagnostics, cfg: &Model) {
+    let written = written_properties(cfg);
     let mut pairs: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (i, s) in cfg
-        .get("secret_configuration")
-        .as_elems()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    for (i, s) in cfg.secret_configuration.elems().iter().enumerate() {
         let at = AttrPath::attr("secret_configuration").push_index(i);
-        let arn = s.str_attr("secret_arn");
+        let arn = s.secret_arn.as_str();
         if let Some(a) = arn {
             let ok = validate::parse_arn(a).is_some_and(|x| {
                 x.service == "secretsmanager" && x.resource.starts_with("secret:")
@@ -962,7 +987,7 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
                 d.attr_error(at.push_attr("secret_arn"), "Invalid secret ARN", format!("{a:?} is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)."));
             }
         }
-        let class = s.str_attr("classification");
+        let class = s.classification.as_str();
         if class.is_some_and(|c| c.trim().is_empty()) {
             d.attr_error(
                 at.push_attr("classification"),
@@ -970,7 +995,7 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
                 "classification must be a configuration classification such as hive-site.",
             );
         }
-        let Some(prop) = s.str_attr("property") else {
+        let Some(prop) = s.property.as_str() else {
             continue;
         };
         if prop.is_empty() || prop.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -1011,7 +1036,6 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             }
         }
     }
-    d
 }
 
 /// What kind of value an overridable request field holds.
@@ -1083,18 +1107,12 @@ fn overridable_list() -> String {
 
 /// Checks overrides; against the RunJobFlow request they apply to when it is
 /// known.
-pub fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
+pub fn validate_overrides(cfg: &Model, rjf: Option<&J>) -> Diagnostics {
     let mut d = Diagnostics::new();
     let mut names = BTreeSet::new();
-    for (i, o) in cfg
-        .get("override")
-        .as_elems()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    for (i, o) in cfg.overrides.elems().iter().enumerate() {
         let at = AttrPath::attr("override").push_index(i);
-        if let Some(n) = o.str_attr("name") {
+        if let Some(n) = o.name.as_str() {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 d.attr_error(
                     at.push_attr("name"),
@@ -1109,7 +1127,7 @@ pub fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
                 );
             }
         }
-        let Some(path) = o.str_attr("path") else {
+        let Some(path) = o.path.as_str() else {
             continue;
         };
         let leaf = rjf.and_then(|r| resolve(r, path));
@@ -1136,109 +1154,119 @@ pub fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
                 format!("{path:?} names nothing in this configuration's RunJobFlow request (see run_job_flow_json); use a path like Instances.InstanceGroups[1].InstanceCount."),
             );
         }
-        let (lo, hi, allowed) = (o.get("minimum"), o.get("maximum"), o.get("allowed_values"));
         match kind {
-            FieldKind::Integer => {
-                if !allowed.is_null() {
-                    d.attr_error(
-                        at.push_attr("allowed_values"),
-                        "Allowed values on a number",
-                        format!("{path:?} is a number; bound it with minimum and maximum, not allowed_values."),
-                    );
-                }
-                let mut bounds = Vec::new();
-                for (attr, v) in [("minimum", lo), ("maximum", hi)] {
-                    if v.is_null() {
-                        d.attr_error(
-                            at.push_attr(attr),
-                            "Unbounded override",
-                            format!("{path:?} is a number: set both minimum and maximum (an override without {attr} would let a launch pick any value)."),
-                        );
-                    } else if let Some(n) = v.as_number() {
-                        match n.to_i64() {
-                            None => d.attr_error(
-                                at.push_attr(attr),
-                                "Invalid bound",
-                                format!("{attr} must be a whole number ({path:?} is an integer in the EMR API), got {n}."),
-                            ),
-                            Some(x) if x < floor => d.attr_error(
-                                at.push_attr(attr),
-                                "Invalid bound",
-                                format!("{attr} ({x}) is below {floor}, the smallest value EMR accepts for {path:?}."),
-                            ),
-                            Some(x) if ceiling.is_some_and(|c| x > c) => d.attr_error(
-                                at.push_attr(attr),
-                                "Invalid bound",
-                                format!("{attr} ({x}) is above {}, the largest value EMR accepts for {path:?}.", ceiling.unwrap_or_default()),
-                            ),
-                            Some(x) => bounds.push(x),
-                        }
-                    }
-                }
-                if let [a, b] = bounds[..] {
-                    if a > b {
-                        d.attr_error(
-                            at.push_attr("minimum"),
-                            "Invalid bounds",
-                            format!("minimum ({a}) is greater than maximum ({b})."),
-                        );
-                    }
-                } else if let (Some(a), Some(b)) = (lo.as_number(), hi.as_number()) {
-                    if num_lt(b, a) {
-                        d.attr_error(
-                            at.push_attr("minimum"),
-                            "Invalid bounds",
-                            format!("minimum ({a}) is greater than maximum ({b})."),
-                        );
-                    }
-                }
-            }
-            FieldKind::InstanceType => {
-                for (attr, v) in [("minimum", lo), ("maximum", hi)] {
-                    if !v.is_null() {
-                        d.attr_error(
-                            at.push_attr(attr),
-                            "Bounds on a non-numeric value",
-                            format!("{path:?} is an instance type, not a number; list the choices in allowed_values instead of {attr}."),
-                        );
-                    }
-                }
-                match allowed.as_elems() {
-                    None if allowed.is_null() => d.attr_error(
-                        at.push_attr("allowed_values"),
-                        "Missing allowed values",
-                        format!("{path:?} is an instance type: set allowed_values to the instance types a launch may choose."),
-                    ),
-                    Some([]) => d.attr_error(
-                        at.push_attr("allowed_values"),
-                        "Missing allowed values",
-                        "allowed_values must list at least one instance type.",
-                    ),
-                    Some(vals) => {
-                        let mut seen = BTreeSet::new();
-                        for (j, v) in vals.iter().enumerate() {
-                            let Some(t) = v.as_str() else { continue };
-                            if !instance_type_ok(t) {
-                                d.attr_error(
-                                    at.push_attr("allowed_values").push_index(j),
-                                    "Invalid instance type",
-                                    format!("{t:?} is not an EC2 instance type like m5.xlarge."),
-                                );
-                            } else if !seen.insert(t) {
-                                d.attr_error(
-                                    at.push_attr("allowed_values").push_index(j),
-                                    "Duplicate allowed value",
-                                    format!("{t:?} is listed twice in allowed_values."),
-                                );
-                            }
-                        }
-                    }
-                    None => {}
-                }
-            }
+            FieldKind::Integer => check_bounds(&mut d, o, &at, path, (floor, ceiling)),
+            FieldKind::InstanceType => check_allowed_types(&mut d, o, &at, path),
         }
     }
     d
+}
+
+/// An integer override: minimum and maximum, whole, within what EMR accepts.
+fn check_bounds(
+    d: &mut Diagnostics,
+    o: &Override,
+    at: &AttrPath,
+    path: &str,
+    range: (i64, Option<i64>),
+) {
+    let (floor, ceiling) = range;
+    if !o.allowed_values.is_null() {
+        d.attr_error(
+            at.push_attr("allowed_values"),
+            "Allowed values on a number",
+            format!("{path:?} is a number; bound it with minimum and maximum, not allowed_values."),
+        );
+    }
+    let mut bounds = Vec::new();
+    for (attr, v) in [("minimum", &o.minimum), ("maximum", &o.maximum)] {
+        if v.is_null() {
+            d.attr_error(
+                at.push_attr(attr),
+                "Unbounded override",
+                format!("{path:?} is a number: set both minimum and maximum (an override without {attr} would let a launch pick any value)."),
+            );
+        } else if let Some(n) = v.known() {
+            match n.to_i64() {
+                None => d.attr_error(
+                    at.push_attr(attr),
+                    "Invalid bound",
+                    format!("{attr} must be a whole number ({path:?} is an integer in the EMR API), got {n}."),
+                ),
+                Some(x) if x < floor => d.attr_error(
+                    at.push_attr(attr),
+                    "Invalid bound",
+                    format!("{attr} ({x}) is below {floor}, the smallest value EMR accepts for {path:?}."),
+                ),
+                Some(x) if ceiling.is_some_and(|c| x > c) => d.attr_error(
+                    at.push_attr(attr),
+                    "Invalid bound",
+                    format!("{attr} ({x}) is above {}, the largest value EMR accepts for {path:?}.", ceiling.unwrap_or_default()),
+                ),
+                Some(x) => bounds.push(x),
+            }
+        }
+    }
+    let reversed = match (bounds.as_slice(), o.minimum.known(), o.maximum.known()) {
+        ([a, b], _, _) => a > b,
+        (_, Some(a), Some(b)) => num_lt(b, a),
+        _ => false,
+    };
+    if let (true, Some(a), Some(b)) = (reversed, o.minimum.known(), o.maximum.known()) {
+        d.attr_error(
+            at.push_attr("minimum"),
+            "Invalid bounds",
+            format!("minimum ({a}) is greater than maximum ({b})."),
+        );
+    }
+}
+
+/// An instance type override: a list of distinct allowed instance types.
+fn check_allowed_types(d: &mut Diagnostics, o: &Override, at: &AttrPath, path: &str) {
+    for (attr, v) in [("minimum", &o.minimum), ("maximum", &o.maximum)] {
+        if !v.is_null() {
+            d.attr_error(
+                at.push_attr(attr),
+                "Bounds on a non-numeric value",
+                format!("{path:?} is an instance type, not a number; list the choices in allowed_values instead of {attr}."),
+            );
+        }
+    }
+    let vals = match &o.allowed_values {
+        Planned::Null => {
+            return d.attr_error(
+                at.push_attr("allowed_values"),
+                "Missing allowed values",
+                format!("{path:?} is an instance type: set allowed_values to the instance types a launch may choose."),
+            )
+        }
+        Planned::Known(v) if v.is_empty() => {
+            return d.attr_error(
+                at.push_attr("allowed_values"),
+                "Missing allowed values",
+                "allowed_values must list at least one instance type.",
+            )
+        }
+        Planned::Known(v) => v,
+        Planned::Unknown => return,
+    };
+    let mut seen = BTreeSet::new();
+    for (j, v) in vals.iter().enumerate() {
+        let Some(t) = v.as_str() else { continue };
+        if !instance_type_ok(t) {
+            d.attr_error(
+                at.push_attr("allowed_values").push_index(j),
+                "Invalid instance type",
+                format!("{t:?} is not an EC2 instance type like m5.xlarge."),
+            );
+        } else if !seen.insert(t) {
+            d.attr_error(
+                at.push_attr("allowed_values").push_index(j),
+                "Duplicate allowed value",
+                format!("{t:?} is listed twice in allowed_values."),
+            );
+        }
+    }
 }
 
 fn num_lt(a: &Number, b: &Number) -> bool {
@@ -1258,64 +1286,145 @@ fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
     .into()
 }
 
-fn id_of(st: &Value) -> String {
+fn id_of(st: &Model) -> String {
     format!(
         "{}/{}",
-        st.str_attr("namespace").unwrap_or("?"),
-        st.str_attr("name").unwrap_or("?")
+        st.namespace.as_str().unwrap_or("?"),
+        st.name.as_str().unwrap_or("?")
     )
 }
 
-const DOC_INPUTS: [&str; 17] = [
-    "namespace",
-    "name",
-    "description",
-    "release_label",
-    "applications",
-    "subnet_ids",
-    "configurations_json",
-    "step_concurrency_level",
-    "idle_timeout_seconds",
-    "tags_all",
-    "instance_group",
-    "instance_fleet",
-    "bootstrap_action",
-    "managed_scaling",
-    "secret_configuration",
-    "override",
-    "tags",
-];
-
 /// Sets run_job_flow_json, metadata_json and secret_arns; Unknown while any
 /// input is.
-fn plan_documents(st: &mut Value) -> Option<J> {
-    let known = DOC_INPUTS.iter().all(|k| st.get(k).is_wholly_known());
-    let secrets: Value = match st.get("secret_configuration") {
-        v if v.is_wholly_known() => Value::List(
-            v.as_elems()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|s| s.str_attr("secret_arn"))
-                .collect::<BTreeSet<&str>>()
-                .into_iter()
-                .map(Value::string)
-                .collect(),
-        ),
-        _ => Value::Unknown,
+fn plan_documents(st: &mut Model) -> Option<J> {
+    let inputs = Model {
+        id: Planned::Null,
+        parameter_name: Planned::Null,
+        parameter_arn: Planned::Null,
+        metadata_json: Planned::Null,
+        run_job_flow_json: Planned::Null,
+        secret_arns: Planned::Null,
+        ..st.clone()
     };
-    st.set_attr("secret_arns", secrets);
-    if !known {
-        st.set_attr("run_job_flow_json", Value::Unknown);
-        st.set_attr("metadata_json", Value::Unknown);
+    st.secret_arns = if model::wholly_known(&st.secret_configuration) {
+        let secrets = st.secret_configuration.elems().iter();
+        let arns: BTreeSet<&str> = secrets.filter_map(|s| s.secret_arn.as_str()).collect();
+        PlannedList::of(arns.into_iter().map(str::to_string))
+    } else {
+        Planned::Unknown
+    };
+    if !model::wholly_known(&inputs) {
+        st.run_job_flow_json = Planned::Unknown;
+        st.metadata_json = Planned::Unknown;
         return None;
     }
-    let rjf = run_job_flow(st, &tags_map(st.get("tags_all")));
-    st.set_attr("run_job_flow_json", Value::String(rjf.to_string()));
-    st.set_attr(
-        "metadata_json",
-        Value::String(metadata_document(st, &rjf).to_string()),
-    );
+    let rjf = run_job_flow(st, &st.tags_all.known_entries());
+    st.run_job_flow_json = Planned::Known(crate::canonical::text(&rjf));
+    st.metadata_json = Planned::Known(crate::canonical::text(&metadata_document(st, &rjf)));
     Some(rjf)
+}
+
+/// `now` becomes `before` when both are the same document.
+fn keep_same(before: Option<&Planned<String>>, now: &mut Planned<String>) {
+    if let (Some(p), Some(n)) = (before.and_then(Planned::as_str), now.as_str()) {
+        if metadata::same(p, n) {
+            *now = p.into();
+        }
+    }
+}
+
+impl ClusterConfiguration {
+    fn plan(
+        c: &Configured,
+        req: &PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> Result<(), Diagnostics> {
+        set_parameter_identity(c, Kind::ClusterConfiguration, planned);
+        let prior: Option<Model> = model::decode(req.prior)?;
+        let mut plan: Model = model::decode(planned)?;
+        // configurations_json: semantically equal text keeps the recorded one.
+        let prior = prior.as_ref();
+        keep_same(
+            prior.map(|p| &p.configurations_json),
+            &mut plan.configurations_json,
+        );
+        plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+        let rjf = plan_documents(&mut plan);
+        diags.extend(validate_overrides(&plan, rjf.as_ref()));
+        if let Some(Err(e)) = plan.metadata_json.as_str().map(metadata::tier_for) {
+            diags.attr_error(
+                AttrPath::attr("configurations_json"),
+                "Configuration too large",
+                e,
+            );
+        }
+        keep_same(prior.map(|p| &p.metadata_json), &mut plan.metadata_json);
+        keep_same(
+            prior.map(|p| &p.run_job_flow_json),
+            &mut plan.run_job_flow_json,
+        );
+        *planned = to_value(&plan)?;
+        Ok(())
+    }
+
+    /// Writes the planned metadata document; `creating` refuses to overwrite.
+    async fn put(&self, plan: &Model, creating: bool) -> Result<(), (bool, Diagnostics)> {
+        let c = self.data.get().map_err(|d| (false, d))?;
+        let id = id_of(plan);
+        let verb = if creating { "creating" } else { "updating" };
+        let (Some(pname), Some(doc)) = (plan.parameter_name.as_str(), plan.metadata_json.as_str())
+        else {
+            return Err((
+                false,
+                err(verb, &id, "the metadata document is unknown at apply"),
+            ));
+        };
+        if creating {
+            if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+                return Err((false, err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}"))));
+            }
+            crate::info!("creating EMR cluster configuration", "id" => id);
+        }
+        let desc = plan
+            .description
+            .as_str()
+            .unwrap_or("EMR Launch cluster configuration");
+        let tags = plan.tags_all.known_entries();
+        match metadata::put(&c.aws.ssm, pname, doc, desc, &tags).await {
+            Ok(()) => Ok(()),
+            // The parameter may exist without its tags: keep it in state.
+            Err(e) => Err((creating && e.starts_with("tagging"), err(verb, &id, e))),
+        }
+    }
+
+    async fn refresh(&self, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let current: Model = model::decode(current)?;
+        let id = id_of(&current);
+        let Some(pname) = current.parameter_name.as_str() else {
+            return Ok(Value::Null);
+        };
+        let Some(stored) = metadata::get(&c.aws.ssm, pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?
+        else {
+            crate::warn!("EMR cluster configuration not found, removing from state", "id" => id);
+            return Ok(Value::Null);
+        };
+        let mut st = current.clone();
+        if current.metadata_json.is_null() {
+            st = import_state(&current, &stored).map_err(|e| err("importing", &id, e))?;
+            let own = st.tags.known_entries().into_iter();
+            let own = PlannedMap::of(own.filter(|(k, v)| c.default_tags.get(k) != Some(v)));
+            st.tags = own.known().filter(|m| !m.is_empty()).cloned().into();
+            st.tags_all = st.tags.overlaid_on(&c.default_tags);
+            plan_documents(&mut st);
+        }
+        let reconciled = metadata::reconcile(st.metadata_json.as_str(), &stored);
+        st.metadata_json = Planned::Known(reconciled);
+        to_value(&st)
+    }
 }
 
 #[async_trait]
@@ -1339,119 +1448,31 @@ impl Resource for ClusterConfiguration {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) {
-        diags.extend(validate_config(req.config));
+        let cfg: Model = match model::decode(req.config) {
+            Ok(m) => m,
+            Err(d) => return diags.extend(d),
+        };
+        diags.extend(check(&cfg));
         let Ok(c) = self.data.get() else { return };
-        set_parameter_identity(&c, Kind::ClusterConfiguration, planned);
-        // configurations_json: semantically equal text keeps the recorded one.
-        if let (Some(p), Some(n)) = (
-            req.prior.str_attr("configurations_json"),
-            planned.str_attr("configurations_json"),
-        ) {
-            if metadata::same(p, n) {
-                planned.set_attr("configurations_json", Value::string(p));
-            }
-        }
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
-        let rjf = plan_documents(planned);
-        diags.extend(validate_overrides(planned, rjf.as_ref()));
-        if let Some(doc) = planned.str_attr("metadata_json") {
-            if let Err(e) = metadata::tier_for(doc) {
-                diags.attr_error(
-                    AttrPath::attr("configurations_json"),
-                    "Configuration too large",
-                    e,
-                );
-            }
-        }
-        for k in ["metadata_json", "run_job_flow_json"] {
-            if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
-                if metadata::same(p, n) {
-                    planned.set_attr(k, Value::string(p));
-                }
-            }
+        if let Err(d) = Self::plan(&c, &req, planned, diags) {
+            diags.extend(d);
         }
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(Value::Null, d),
+        let r = match model::decode(planned) {
+            Ok(plan) => self.put(&plan, true).await,
+            Err(d) => Err((false, d)),
         };
-        let id = id_of(planned);
-        let (Some(pname), Some(doc)) = (
-            planned.str_attr("parameter_name"),
-            planned.str_attr("metadata_json"),
-        ) else {
-            return ApplyResult::failed(
-                Value::Null,
-                err("creating", &id, "the metadata document is unknown at apply"),
-            );
-        };
-        if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
-            return ApplyResult::failed(Value::Null, err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")));
-        }
-        crate::info!("creating EMR cluster configuration", "id" => id);
-        let desc = planned
-            .str_attr("description")
-            .unwrap_or("EMR Launch cluster configuration");
-        match metadata::put(
-            &c.aws.ssm,
-            pname,
-            doc,
-            desc,
-            &tags_map(planned.get("tags_all")),
-        )
-        .await
-        {
+        match r {
             Ok(()) => ApplyResult::ok(planned.clone()),
-            // The parameter may exist without its tags: keep it in state.
-            Err(e) if e.starts_with("tagging") => {
-                ApplyResult::failed(planned.clone(), err("creating", &id, e))
-            }
-            Err(e) => ApplyResult::failed(Value::Null, err("creating", &id, e)),
+            Err((true, d)) => ApplyResult::failed(planned.clone(), d),
+            Err((false, d)) => ApplyResult::failed(Value::Null, d),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
-        let c = self.data.get()?;
-        let id = id_of(current);
-        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
-            return Ok(Value::Null);
-        };
-        let Some(stored) = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?
-        else {
-            crate::warn!("EMR cluster configuration not found, removing from state", "id" => id);
-            return Ok(Value::Null);
-        };
-        let mut st = current.clone();
-        if current.get("metadata_json").is_null() {
-            st = import_state(current, &stored).map_err(|e| err("importing", &id, e))?;
-            let own: BTreeMap<String, Value> = tags_map(st.get("tags"))
-                .into_iter()
-                .filter(|(k, v)| c.default_tags.get(k) != Some(v))
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
-            st.set_attr(
-                "tags",
-                if own.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(own)
-                },
-            );
-            st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
-            plan_documents(&mut st);
-        }
-        st.set_attr(
-            "metadata_json",
-            Value::String(metadata::reconcile(st.str_attr("metadata_json"), &stored)),
-        );
-        Ok(st)
+        self.refresh(current).await
     }
 
     async fn update(
@@ -1461,47 +1482,30 @@ impl Resource for ClusterConfiguration {
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        let r = match model::decode(planned) {
+            Ok(plan) => self.put(&plan, false).await,
+            Err(d) => Err((false, d)),
         };
-        let id = id_of(planned);
-        let (Some(pname), Some(doc)) = (
-            planned.str_attr("parameter_name"),
-            planned.str_attr("metadata_json"),
-        ) else {
-            return ApplyResult::failed(
-                prior.clone(),
-                err("updating", &id, "the metadata document is unknown at apply"),
-            );
-        };
-        let desc = planned
-            .str_attr("description")
-            .unwrap_or("EMR Launch cluster configuration");
-        match metadata::put(
-            &c.aws.ssm,
-            pname,
-            doc,
-            desc,
-            &tags_map(planned.get("tags_all")),
-        )
-        .await
-        {
+        match r {
             Ok(()) => ApplyResult::ok(planned.clone()),
-            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+            Err((_, d)) => ApplyResult::failed(prior.clone(), d),
         }
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        match prior.str_attr("parameter_name") {
+        match prior.parameter_name.as_str() {
             Some(p) => metadata::delete(&c.aws.ssm, p)
                 .await
                 .err()
-                .map(|e| err("deleting", &id_of(prior), e))
+                .map(|e| err("deleting", &id_of(&prior), e))
                 .unwrap_or_default(),
             None => Diagnostics::new(),
         }
@@ -1525,300 +1529,228 @@ impl Import for ClusterConfiguration {
     }
 }
 
-fn jnum(v: Option<&J>) -> Value {
-    v.and_then(|x| match x {
-        J::Number(n) => Number::parse(&n.to_string()).ok().map(Value::Number),
-        _ => None,
-    })
-    .unwrap_or(Value::Null)
+fn jnum(v: Option<&J>) -> Planned<Number> {
+    match v {
+        Some(J::Number(n)) => Number::parse(&n.to_string()).ok().into(),
+        _ => Planned::Null,
+    }
 }
 
-fn jstr(v: Option<&J>) -> Value {
-    v.and_then(J::as_str)
-        .map(Value::string)
-        .unwrap_or(Value::Null)
+fn jstr(v: Option<&J>) -> Planned<String> {
+    v.and_then(J::as_str).map(str::to_string).into()
 }
 
-fn ebs_value(e: Option<&J>) -> Value {
-    let cfgs = e
-        .and_then(|x| x.get("EbsBlockDeviceConfigs"))
+fn list(v: Option<&J>) -> Option<&[J]> {
+    v.and_then(J::as_array).map(Vec::as_slice)
+}
+
+fn jstrs(v: Option<&J>) -> Option<Vec<Planned<String>>> {
+    v.and_then(J::as_array)
+        .map(|a| a.iter().map(|x| jstr(Some(x))).collect())
+}
+
+fn ebs_value(e: Option<&J>) -> Planned<Vec<Ebs>> {
+    let cfgs = e.and_then(|x| x.get("EbsBlockDeviceConfigs"));
+    let cfgs = cfgs
         .and_then(J::as_array)
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    Value::List(
+    Planned::Known(
         cfgs.iter()
             .map(|c| {
-                let spec = c.get("VolumeSpecification");
-                Value::object([
-                    ("volume_type", jstr(spec.and_then(|s| s.get("VolumeType")))),
-                    ("size_gb", jnum(spec.and_then(|s| s.get("SizeInGB")))),
-                    ("iops", jnum(spec.and_then(|s| s.get("Iops")))),
-                    ("volumes_per_instance", jnum(c.get("VolumesPerInstance"))),
-                ])
+                let spec = |k: &str| c.get("VolumeSpecification").and_then(|s| s.get(k));
+                Ebs {
+                    volume_type: jstr(spec("VolumeType")),
+                    size_gb: jnum(spec("SizeInGB")),
+                    iops: jnum(spec("Iops")),
+                    volumes_per_instance: jnum(c.get("VolumesPerInstance")),
+                }
             })
             .collect(),
     )
 }
 
+/// A group's or fleet's name: null when it is the role (the default).
+fn name_or_null(x: &J, role: &str) -> Planned<String> {
+    match x.get("Name").and_then(J::as_str) {
+        Some(n) if n != role => n.into(),
+        _ => Planned::Null,
+    }
+}
+
+fn group_of(g: &J) -> Group {
+    let role = g
+        .get("InstanceRole")
+        .and_then(J::as_str)
+        .unwrap_or_default();
+    Group {
+        role: role.into(),
+        name: name_or_null(g, role),
+        instance_type: jstr(g.get("InstanceType")),
+        instance_count: jnum(g.get("InstanceCount")),
+        market: jstr(g.get("Market")),
+        bid_price: jstr(g.get("BidPrice")),
+        ebs: ebs_value(g.get("EbsConfiguration")),
+    }
+}
+
+fn fleet_of(f: &J) -> Fleet {
+    let role = f
+        .get("InstanceFleetType")
+        .and_then(J::as_str)
+        .unwrap_or_default();
+    let types = f.get("InstanceTypeConfigs").and_then(J::as_array);
+    let type_of = |t: &J| TypeConfig {
+        instance_type: jstr(t.get("InstanceType")),
+        weighted_capacity: jnum(t.get("WeightedCapacity")),
+        bid_price_as_percentage_of_on_demand_price: jnum(
+            t.get("BidPriceAsPercentageOfOnDemandPrice"),
+        ),
+        ebs: ebs_value(t.get("EbsConfiguration")),
+    };
+    Fleet {
+        role: role.into(),
+        name: name_or_null(f, role),
+        target_on_demand_capacity: jnum(f.get("TargetOnDemandCapacity")),
+        target_spot_capacity: jnum(f.get("TargetSpotCapacity")),
+        instance_type_config: Planned::Known(types.into_iter().flatten().map(type_of).collect()),
+    }
+}
+
+fn bootstrap_of(b: &J) -> Bootstrap {
+    let args = jstrs(b.pointer("/ScriptBootstrapAction/Args")).unwrap_or_default();
+    Bootstrap {
+        name: jstr(b.get("Name")),
+        path: jstr(b.pointer("/ScriptBootstrapAction/Path")),
+        args: Some(args).filter(|a| !a.is_empty()).into(),
+    }
+}
+
+fn override_of(x: &J) -> Override {
+    Override {
+        name: jstr(x.get("Name")),
+        path: jstr(x.get("Path")),
+        minimum: jnum(x.get("Minimum")),
+        maximum: jnum(x.get("Maximum")),
+        allowed_values: jstrs(x.get("AllowedValues")).into(),
+    }
+}
+
 /// The configuration-side attributes from a stored metadata document.
-fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
+fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
     let d: J =
         serde_json::from_str(doc).map_err(|e| format!("the stored metadata is not JSON: {e}"))?;
     let rjf = d
         .get("RunJobFlow")
         .ok_or("the stored metadata has no RunJobFlow")?;
-    let mut st = schema().block.empty_value();
-    for k in ["id", "namespace", "name", "parameter_name", "parameter_arn"] {
-        st.set_attr(k, current.get(k).clone());
-    }
-    st.set_attr("description", jstr(d.get("Description")));
-    st.set_attr("release_label", jstr(rjf.get("ReleaseLabel")));
-    if let Some(apps) = rjf.get("Applications").and_then(J::as_array) {
-        st.set_attr(
-            "applications",
-            Value::set(apps.iter().map(|a| jstr(a.get("Name"))).collect()),
-        );
-    }
-    let secrets: Vec<SecretProperty> = d
-        .get("SecretConfigurations")
-        .and_then(J::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| SecretProperty {
-                    classification: x
-                        .get("Classification")
-                        .and_then(J::as_str)
-                        .unwrap_or_default()
-                        .into(),
-                    property: x
-                        .get("Property")
-                        .and_then(J::as_str)
-                        .unwrap_or_default()
-                        .into(),
-                    secret_arn: x
-                        .get("SecretArn")
-                        .and_then(J::as_str)
-                        .unwrap_or_default()
-                        .into(),
-                })
-                .collect()
+    let secrets: Vec<Secret> = list(d.get("SecretConfigurations"))
+        .unwrap_or_default()
+        .iter()
+        .map(|x| Secret {
+            classification: jstr(x.get("Classification")),
+            property: jstr(x.get("Property")),
+            secret_arn: jstr(x.get("SecretArn")),
         })
-        .unwrap_or_default();
-    if let Some(c) = rjf
-        .get("Configurations")
-        .and_then(|c| without_secret_annotations(c, &secrets))
-    {
-        st.set_attr("configurations_json", Value::String(c.to_string()));
-    }
-    let inst = rjf.get("Instances").cloned().unwrap_or(json!({}));
-    let name_or_null = |x: &J, role: &str| match x.get("Name").and_then(J::as_str) {
-        Some(n) if n != role => Value::string(n),
-        _ => Value::Null,
+        .collect();
+    let mut st = Model {
+        id: current.id.clone(),
+        namespace: current.namespace.clone(),
+        name: current.name.clone(),
+        parameter_name: current.parameter_name.clone(),
+        parameter_arn: current.parameter_arn.clone(),
+        description: jstr(d.get("Description")),
+        release_label: jstr(rjf.get("ReleaseLabel")),
+        applications: list(rjf.get("Applications"))
+            .map(|a| a.iter().map(|x| jstr(x.get("Name"))).collect())
+            .into(),
+        secret_configuration: Planned::Known(secrets),
+        ..Model::default()
     };
-    if let Some(gs) = inst.get("InstanceGroups").and_then(J::as_array) {
-        st.set_attr(
-            "instance_group",
-            Value::List(
-                gs.iter()
-                    .map(|g| {
-                        let role = g
-                            .get("InstanceRole")
-                            .and_then(J::as_str)
-                            .unwrap_or_default();
-                        Value::object([
-                            ("role", Value::string(role)),
-                            ("name", name_or_null(g, role)),
-                            ("instance_type", jstr(g.get("InstanceType"))),
-                            ("instance_count", jnum(g.get("InstanceCount"))),
-                            ("market", jstr(g.get("Market"))),
-                            ("bid_price", jstr(g.get("BidPrice"))),
-                            ("ebs", ebs_value(g.get("EbsConfiguration"))),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
+    let props = secrets_of(&st);
+    st.configurations_json = rjf
+        .get("Configurations")
+        .and_then(|c| without_secret_annotations(c, &props))
+        .map(|c| crate::canonical::text(&c))
+        .into();
+    let inst = rjf.get("Instances").cloned().unwrap_or(json!({}));
+    if let Some(gs) = list(inst.get("InstanceGroups")) {
+        st.instance_group = Planned::Known(gs.iter().map(group_of).collect());
         if let Some(s) = inst.get("Ec2SubnetId").and_then(J::as_str) {
-            st.set_attr("subnet_ids", Value::List(vec![Value::string(s)]));
+            st.subnet_ids = PlannedList::of([s.to_string()]);
         }
     }
-    if let Some(fs) = inst.get("InstanceFleets").and_then(J::as_array) {
-        st.set_attr(
-            "instance_fleet",
-            Value::List(
-                fs.iter()
-                    .map(|f| {
-                        let role = f
-                            .get("InstanceFleetType")
-                            .and_then(J::as_str)
-                            .unwrap_or_default();
-                        let types = f
-                            .get("InstanceTypeConfigs")
-                            .and_then(J::as_array)
-                            .cloned()
-                            .unwrap_or_default();
-                        Value::object([
-                            ("role", Value::string(role)),
-                            ("name", name_or_null(f, role)),
-                            (
-                                "target_on_demand_capacity",
-                                jnum(f.get("TargetOnDemandCapacity")),
-                            ),
-                            ("target_spot_capacity", jnum(f.get("TargetSpotCapacity"))),
-                            (
-                                "instance_type_config",
-                                Value::List(
-                                    types
-                                        .iter()
-                                        .map(|t| {
-                                            Value::object([
-                                                ("instance_type", jstr(t.get("InstanceType"))),
-                                                (
-                                                    "weighted_capacity",
-                                                    jnum(t.get("WeightedCapacity")),
-                                                ),
-                                                (
-                                                    "bid_price_as_percentage_of_on_demand_price",
-                                                    jnum(t.get(
-                                                        "BidPriceAsPercentageOfOnDemandPrice",
-                                                    )),
-                                                ),
-                                                ("ebs", ebs_value(t.get("EbsConfiguration"))),
-                                            ])
-                                        })
-                                        .collect(),
-                                ),
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
-        if let Some(s) = inst.get("Ec2SubnetIds").and_then(J::as_array) {
-            st.set_attr(
-                "subnet_ids",
-                Value::List(s.iter().map(|x| jstr(Some(x))).collect()),
-            );
+    if let Some(fs) = list(inst.get("InstanceFleets")) {
+        st.instance_fleet = Planned::Known(fs.iter().map(fleet_of).collect());
+        if let Some(s) = jstrs(inst.get("Ec2SubnetIds")) {
+            st.subnet_ids = Planned::Known(s);
         }
     }
-    if let Some(ba) = rjf.get("BootstrapActions").and_then(J::as_array) {
-        st.set_attr(
-            "bootstrap_action",
-            Value::List(
-                ba.iter()
-                    .map(|b| {
-                        let args: Vec<Value> = b
-                            .pointer("/ScriptBootstrapAction/Args")
-                            .and_then(J::as_array)
-                            .map(|a| a.iter().map(|x| jstr(Some(x))).collect())
-                            .unwrap_or_default();
-                        Value::object([
-                            ("name", jstr(b.get("Name"))),
-                            ("path", jstr(b.pointer("/ScriptBootstrapAction/Path"))),
-                            (
-                                "args",
-                                if args.is_empty() {
-                                    Value::Null
-                                } else {
-                                    Value::List(args)
-                                },
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
+    if let Some(ba) = list(rjf.get("BootstrapActions")) {
+        st.bootstrap_action = Planned::Known(ba.iter().map(bootstrap_of).collect());
     }
-    st.set_attr(
-        "step_concurrency_level",
-        jnum(rjf.get("StepConcurrencyLevel")),
-    );
-    st.set_attr(
-        "idle_timeout_seconds",
-        jnum(rjf.pointer("/AutoTerminationPolicy/IdleTimeout")),
-    );
+    st.step_concurrency_level = jnum(rjf.get("StepConcurrencyLevel"));
+    st.idle_timeout_seconds = jnum(rjf.pointer("/AutoTerminationPolicy/IdleTimeout"));
     if let Some(l) = rjf.pointer("/ManagedScalingPolicy/ComputeLimits") {
-        st.set_attr(
-            "managed_scaling",
-            Value::object([
-                ("unit_type", jstr(l.get("UnitType"))),
-                (
-                    "minimum_capacity_units",
-                    jnum(l.get("MinimumCapacityUnits")),
-                ),
-                (
-                    "maximum_capacity_units",
-                    jnum(l.get("MaximumCapacityUnits")),
-                ),
-                (
-                    "maximum_on_demand_capacity_units",
-                    jnum(l.get("MaximumOnDemandCapacityUnits")),
-                ),
-                (
-                    "maximum_core_capacity_units",
-                    jnum(l.get("MaximumCoreCapacityUnits")),
-                ),
-            ]),
-        );
+        st.managed_scaling = Planned::Known(Scaling {
+            unit_type: jstr(l.get("UnitType")),
+            minimum_capacity_units: jnum(l.get("MinimumCapacityUnits")),
+            maximum_capacity_units: jnum(l.get("MaximumCapacityUnits")),
+            maximum_on_demand_capacity_units: jnum(l.get("MaximumOnDemandCapacityUnits")),
+            maximum_core_capacity_units: jnum(l.get("MaximumCoreCapacityUnits")),
+        });
     }
-    if let Some(tags) = rjf.get("Tags").and_then(J::as_array) {
-        st.set_attr(
-            "tags",
-            Value::Map(
-                tags.iter()
-                    .filter_map(|t| {
-                        Some((t.get("Key")?.as_str()?.to_string(), jstr(t.get("Value"))))
-                    })
-                    .collect(),
-            ),
-        );
+    if let Some(tags) = list(rjf.get("Tags")) {
+        let tag = |t: &J| Some((t.get("Key")?.as_str()?.to_string(), jstr(t.get("Value"))));
+        st.tags = Planned::Known(tags.iter().filter_map(tag).collect());
     }
-    if let Some(s) = d.get("SecretConfigurations").and_then(J::as_array) {
-        st.set_attr(
-            "secret_configuration",
-            Value::List(
-                s.iter()
-                    .map(|x| {
-                        Value::object([
-                            ("classification", jstr(x.get("Classification"))),
-                            ("property", jstr(x.get("Property"))),
-                            ("secret_arn", jstr(x.get("SecretArn"))),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
-    }
-    if let Some(o) = d.get("Overrides").and_then(J::as_array) {
-        st.set_attr(
-            "override",
-            Value::List(
-                o.iter()
-                    .map(|x| {
-                        Value::object([
-                            ("name", jstr(x.get("Name"))),
-                            ("path", jstr(x.get("Path"))),
-                            ("minimum", jnum(x.get("Minimum"))),
-                            ("maximum", jnum(x.get("Maximum"))),
-                            (
-                                "allowed_values",
-                                x.get("AllowedValues")
-                                    .and_then(J::as_array)
-                                    .map(|a| Value::List(a.iter().map(|v| jstr(Some(v))).collect()))
-                                    .unwrap_or(Value::Null),
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-        );
-    }
+    st.overrides = list(d.get("Overrides"))
+        .map(|o| o.iter().map(override_of).collect())
+        .into();
     Ok(st)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn m(v: &Value) -> Model {
+        model::decode(v).unwrap()
+    }
+
+    fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
+        super::run_job_flow(&m(cfg), tags)
+    }
+
+    fn metadata_document(cfg: &Value, rjf: &J) -> J {
+        super::metadata_document(&m(cfg), rjf)
+    }
+
+    fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
+        super::validate_overrides(&m(cfg), rjf)
+    }
+
+    fn plan_documents(st: &mut Value) -> Option<J> {
+        let mut typed = m(st);
+        let rjf = super::plan_documents(&mut typed);
+        *st = to_value(&typed).unwrap();
+        rjf
+    }
+
+    fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
+        super::import_state(&m(current), doc).map(|st| to_value(&st).unwrap())
+    }
+
+    fn secrets_of(cfg: &Value) -> Vec<SecretProperty> {
+        super::secrets_of(&m(cfg))
+    }
+
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
+    }
 
     fn group(role: &str, count: i64) -> Value {
         Value::object([
@@ -1990,7 +1922,7 @@ mod tests {
         cfg.set_attr("tags_all", cfg.get("tags").clone());
         let mut planned = cfg.clone();
         let rjf = plan_documents(&mut planned).unwrap();
-        let doc = metadata_document(&planned, &rjf).to_string();
+        let doc = crate::canonical::text(&metadata_document(&planned, &rjf));
         assert_eq!(
             rjf["Configurations"],
             json!([

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::aws;
 use crate::configured::ProviderData;
 use crate::resources::{unique_name, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, PlanRequest, Planned, Resource, Schema, Type, Value,
 };
 use crate::validate;
 
@@ -91,16 +92,67 @@ pub fn schema() -> Schema {
     )
 }
 
+/// Configuration, plan and state: every attribute may be null or unknown.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Model {
+    pub id: Planned<String>,
+    pub name: Planned<String>,
+    pub name_prefix: Planned<String>,
+    pub configuration_json: Planned<String>,
+    pub external_id: Planned<String>,
+    pub creation_date: Planned<String>,
+    pub runtime_roles: Planned<RuntimeRoles>,
+    pub encryption: Planned<Encryption>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct RuntimeRoles {
+    pub propagate_source_identity: Planned<bool>,
+    pub lake_formation_authorized_session_tag: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Encryption {
+    pub at_rest_s3: Planned<AtRestS3>,
+    pub at_rest_local_disk: Planned<AtRestLocalDisk>,
+    pub in_transit: Planned<InTransit>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct AtRestS3 {
+    pub mode: Planned<String>,
+    pub kms_key_arn: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct AtRestLocalDisk {
+    pub kms_key_arn: Planned<String>,
+    pub ebs_encryption: Planned<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct InTransit {
+    pub pem_certificates_s3_uri: Planned<String>,
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
+fn text(s: &Planned<String>) -> J {
+    J::String(s.as_str().unwrap_or_default().into())
+}
+
 /// The document the blocks describe; None while any part is unknown.
-pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option<J> {
-    if !runtime_roles.is_wholly_known() || !encryption.is_wholly_known() {
+pub fn document_from_blocks(rr: &Planned<RuntimeRoles>, enc: &Planned<Encryption>) -> Option<J> {
+    if !model::wholly_known(rr) || !model::wholly_known(enc) {
         return None;
     }
     let mut doc = Map::new();
-    if !runtime_roles.is_null() {
+    if let Some(rr) = rr.known() {
         let mut iam = Map::new();
         iam.insert("EnableApplicationScopedIAMRole".into(), J::Bool(true));
-        if runtime_roles.get("propagate_source_identity").as_bool() == Some(true) {
+        if rr.propagate_source_identity == Planned::Known(true) {
             iam.insert(
                 "ApplicationScopedIAMRoleConfiguration".into(),
                 json!({"PropagateSourceIdentity": true}),
@@ -108,7 +160,7 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
         }
         let mut authz = Map::new();
         authz.insert("IAMConfiguration".into(), J::Object(iam));
-        if let Some(tag) = runtime_roles.str_attr("lake_formation_authorized_session_tag") {
+        if let Some(tag) = rr.lake_formation_authorized_session_tag.as_str() {
             authz.insert(
                 "LakeFormationConfiguration".into(),
                 json!({"AuthorizedSessionTagValue": tag}),
@@ -116,48 +168,43 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
         }
         doc.insert("AuthorizationConfiguration".into(), J::Object(authz));
     }
-    if !encryption.is_null() {
+    if let Some(e) = enc.known() {
         let mut enc = Map::new();
-        let s3 = encryption.get("at_rest_s3");
-        let disk = encryption.get("at_rest_local_disk");
-        let transit = encryption.get("in_transit");
-        let at_rest = !s3.is_null() || !disk.is_null();
+        let (s3, disk) = (e.at_rest_s3.known(), e.at_rest_local_disk.known());
+        let at_rest = s3.is_some() || disk.is_some();
         enc.insert("EnableAtRestEncryption".into(), J::Bool(at_rest));
         enc.insert(
             "EnableInTransitEncryption".into(),
-            J::Bool(!transit.is_null()),
+            J::Bool(e.in_transit.is_known()),
         );
         if at_rest {
             let mut ar = Map::new();
-            if !s3.is_null() {
+            if let Some(s3) = s3 {
                 let mut c = Map::new();
-                c.insert(
-                    "EncryptionMode".into(),
-                    J::String(s3.str_attr("mode").unwrap_or_default().into()),
-                );
-                if let Some(k) = s3.str_attr("kms_key_arn") {
+                c.insert("EncryptionMode".into(), text(&s3.mode));
+                if let Some(k) = s3.kms_key_arn.as_str() {
                     c.insert("AwsKmsKey".into(), J::String(k.into()));
                 }
                 ar.insert("S3EncryptionConfiguration".into(), J::Object(c));
             }
-            if !disk.is_null() {
+            if let Some(disk) = disk {
                 ar.insert(
                     "LocalDiskEncryptionConfiguration".into(),
                     json!({
                         "EncryptionKeyProviderType": "AwsKms",
-                        "AwsKmsKey": disk.str_attr("kms_key_arn").unwrap_or_default(),
-                        "EnableEbsEncryption": disk.get("ebs_encryption").as_bool().unwrap_or(false),
+                        "AwsKmsKey": text(&disk.kms_key_arn),
+                        "EnableEbsEncryption": disk.ebs_encryption == Planned::Known(true),
                     }),
                 );
             }
             enc.insert("AtRestEncryptionConfiguration".into(), J::Object(ar));
         }
-        if !transit.is_null() {
+        if let Some(t) = e.in_transit.known() {
             enc.insert(
                 "InTransitEncryptionConfiguration".into(),
                 json!({"TLSCertificateConfiguration": {
                     "CertificateProviderType": "PEM",
-                    "S3Object": transit.str_attr("pem_certificates_s3_uri").unwrap_or_default(),
+                    "S3Object": text(&t.pem_certificates_s3_uri),
                 }}),
             );
         }
@@ -167,66 +214,42 @@ pub fn document_from_blocks(runtime_roles: &Value, encryption: &Value) -> Option
 }
 
 /// The blocks that produce exactly this document, when it is expressible.
-pub fn blocks_from_document(doc: &J) -> Option<(Value, Value)> {
-    let s = |v: Option<&J>| {
-        v.and_then(J::as_str)
-            .map(Value::string)
-            .unwrap_or(Value::Null)
-    };
-    let authz = doc.get("AuthorizationConfiguration");
-    let runtime_roles = match authz {
-        None => Value::Null,
-        Some(a) => Value::object([
-            (
-                "propagate_source_identity",
-                Value::Bool(
-                    a.pointer("/IAMConfiguration/ApplicationScopedIAMRoleConfiguration/PropagateSourceIdentity")
-                        .and_then(J::as_bool)
-                        .unwrap_or(false),
-                ),
+pub fn blocks_from_document(doc: &J) -> Option<(Planned<RuntimeRoles>, Planned<Encryption>)> {
+    let s = |v: Option<&J>| Planned::from(v.and_then(J::as_str).map(str::to_string));
+    let flag = |v: Option<&J>| Planned::Known(v.and_then(J::as_bool).unwrap_or(false));
+    let runtime_roles =
+        Planned::from(doc.get("AuthorizationConfiguration").map(|a| RuntimeRoles {
+            propagate_source_identity: flag(a.pointer(
+                "/IAMConfiguration/ApplicationScopedIAMRoleConfiguration/PropagateSourceIdentity",
+            )),
+            lake_formation_authorized_session_tag: s(
+                a.pointer("/LakeFormationConfiguration/AuthorizedSessionTagValue"),
             ),
-            ("lake_formation_authorized_session_tag", s(a.pointer("/LakeFormationConfiguration/AuthorizedSessionTagValue"))),
-        ]),
-    };
-    let encryption = match doc.get("EncryptionConfiguration") {
-        None => Value::Null,
-        Some(e) => {
-            let s3 = match e.pointer("/AtRestEncryptionConfiguration/S3EncryptionConfiguration") {
-                None => Value::Null,
-                Some(c) => Value::object([
-                    ("mode", s(c.get("EncryptionMode"))),
-                    ("kms_key_arn", s(c.get("AwsKmsKey"))),
-                ]),
-            };
-            let disk = match e
-                .pointer("/AtRestEncryptionConfiguration/LocalDiskEncryptionConfiguration")
-            {
-                None => Value::Null,
-                Some(c) => Value::object([
-                    ("kms_key_arn", s(c.get("AwsKmsKey"))),
-                    (
-                        "ebs_encryption",
-                        Value::Bool(
-                            c.get("EnableEbsEncryption")
-                                .and_then(J::as_bool)
-                                .unwrap_or(false),
-                        ),
-                    ),
-                ]),
-            };
-            let transit = match e
+        }));
+    let encryption = doc.get("EncryptionConfiguration").map(|e| {
+        let at_rest = |k: &str| e.pointer(&format!("/AtRestEncryptionConfiguration/{k}"));
+        Encryption {
+            at_rest_s3: at_rest("S3EncryptionConfiguration")
+                .map(|c| AtRestS3 {
+                    mode: s(c.get("EncryptionMode")),
+                    kms_key_arn: s(c.get("AwsKmsKey")),
+                })
+                .into(),
+            at_rest_local_disk: at_rest("LocalDiskEncryptionConfiguration")
+                .map(|c| AtRestLocalDisk {
+                    kms_key_arn: s(c.get("AwsKmsKey")),
+                    ebs_encryption: flag(c.get("EnableEbsEncryption")),
+                })
+                .into(),
+            in_transit: e
                 .pointer("/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object")
-            {
-                None => Value::Null,
-                Some(o) => Value::object([("pem_certificates_s3_uri", s(Some(o)))]),
-            };
-            Value::object([
-                ("at_rest_s3", s3),
-                ("at_rest_local_disk", disk),
-                ("in_transit", transit),
-            ])
+                .map(|o| InTransit {
+                    pem_certificates_s3_uri: s(Some(o)),
+                })
+                .into(),
         }
-    };
+    });
+    let encryption = Planned::from(encryption);
     // Only when the blocks reproduce the document exactly.
     (document_from_blocks(&runtime_roles, &encryption).as_ref() == Some(doc))
         .then_some((runtime_roles, encryption))
@@ -270,47 +293,42 @@ pub fn same_document(a: &str, b: &str) -> bool {
 /// The state Read records for a stored configuration. `current` is the
 /// state being refreshed (possibly an import stub).
 pub fn state_from_remote(
-    current: &Value,
+    current: &Model,
     name: &str,
     remote_json: &str,
     creation_date: Option<String>,
-) -> Result<Value, String> {
+) -> Result<Model, String> {
     let doc: J = serde_json::from_str(remote_json)
         .map_err(|e| format!("EMR returned a document that is not JSON: {e}"))?;
     let (doc, external_id) = split_external_id(doc);
-    let canonical = doc.to_string();
-    let configuration_json = match current.str_attr("configuration_json") {
+    let canonical = crate::canonical::text(&doc);
+    let configuration_json = match current.configuration_json.as_str() {
         Some(cur) if same_document(cur, &canonical) => cur.to_string(),
         _ => canonical,
     };
     // Keep the form the user writes: blocks when the state has blocks (or
     // when importing), the JSON alone when the state has only the JSON.
-    let uses_blocks = !current.get("runtime_roles").is_null()
-        || !current.get("encryption").is_null()
-        || current.get("configuration_json").is_null();
+    let uses_blocks = !current.runtime_roles.is_null()
+        || !current.encryption.is_null()
+        || current.configuration_json.is_null();
     let (runtime_roles, encryption) = if uses_blocks {
-        blocks_from_document(&doc).unwrap_or((Value::Null, Value::Null))
+        blocks_from_document(&doc).unwrap_or_default()
     } else {
-        (Value::Null, Value::Null)
+        Default::default()
     };
-    let mut st = schema().block.empty_value();
-    st.set_attr("id", Value::string(name));
-    st.set_attr("name", Value::string(name));
-    st.set_attr("name_prefix", current.get("name_prefix").clone());
-    st.set_attr("configuration_json", Value::String(configuration_json));
-    st.set_attr("external_id", Value::String(external_id));
-    st.set_attr(
-        "creation_date",
-        creation_date
-            .map(Value::String)
-            .unwrap_or_else(|| current.get("creation_date").clone()),
-    );
-    st.set_attr("runtime_roles", runtime_roles);
-    st.set_attr("encryption", encryption);
-    Ok(st)
+    Ok(Model {
+        id: Planned::Known(name.into()),
+        name: Planned::Known(name.into()),
+        name_prefix: current.name_prefix.clone(),
+        configuration_json: Planned::Known(configuration_json),
+        external_id: Planned::Known(external_id),
+        creation_date: creation_date.map_or_else(|| current.creation_date.clone(), Planned::Known),
+        runtime_roles,
+        encryption,
+    })
 }
 
-fn check_name(d: &mut Diagnostics, attr: &str, v: &Value, max: usize) {
+fn check_name(d: &mut Diagnostics, attr: &str, v: &Planned<String>, max: usize) {
     let Some(s) = v.as_str() else { return };
     if s.is_empty() || s.len() > max || s.chars().any(char::is_control) || s.trim() != s {
         d.attr_error(
@@ -322,133 +340,191 @@ fn check_name(d: &mut Diagnostics, attr: &str, v: &Value, max: usize) {
 }
 
 pub fn validate_config(config: &Value) -> Diagnostics {
+    model::decode(config).map_or_else(|d| d, |m| check(&m))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let name = config.get("name");
-    let prefix = config.get("name_prefix");
-    if !name.is_null() && !prefix.is_null() {
+    let p = AttrPath::parse_dotted;
+    if !cfg.name.is_null() && !cfg.name_prefix.is_null() {
         d.attr_error(
-            AttrPath::attr("name_prefix"),
+            p("name_prefix"),
             "Conflicting attributes",
             "Set either name or name_prefix, not both.",
         );
     }
-    check_name(&mut d, "name", name, MAX_NAME);
-    check_name(&mut d, "name_prefix", prefix, MAX_NAME - UNIQUE_SUFFIX_LEN);
-
-    let cj = config.get("configuration_json");
-    let rr = config.get("runtime_roles");
-    let enc = config.get("encryption");
+    check_name(&mut d, "name", &cfg.name, MAX_NAME);
+    check_name(
+        &mut d,
+        "name_prefix",
+        &cfg.name_prefix,
+        MAX_NAME - UNIQUE_SUFFIX_LEN,
+    );
+    let (cj, rr, enc) = (&cfg.configuration_json, &cfg.runtime_roles, &cfg.encryption);
     if !cj.is_null() && (!rr.is_null() || !enc.is_null()) {
         d.attr_error(
-            AttrPath::attr("configuration_json"),
+            p("configuration_json"),
             "Conflicting attributes",
             "configuration_json is the whole document: use it or the runtime_roles / encryption blocks, not both.",
         );
     }
     if cj.is_null() && rr.is_null() && enc.is_null() {
         d.attr_error(
-            AttrPath::attr("configuration_json"),
+            p("configuration_json"),
             "Missing security configuration",
             "Add a runtime_roles block, an encryption block, or configuration_json.",
         );
     }
     if let Some(s) = cj.as_str() {
         match serde_json::from_str::<J>(s) {
-            Err(e) => d.attr_error(AttrPath::attr("configuration_json"), "Invalid JSON", format!("configuration_json is not valid JSON: {e}.")),
+            Err(e) => d.attr_error(p("configuration_json"), "Invalid JSON", format!("configuration_json is not valid JSON: {e}.")),
             Ok(J::Object(m)) if m.is_empty() => d.attr_error(
-                AttrPath::attr("configuration_json"),
+                p("configuration_json"),
                 "Empty security configuration",
                 "configuration_json must configure something, e.g. AuthorizationConfiguration or EncryptionConfiguration.",
             ),
             Ok(J::Object(_)) => {}
-            Ok(_) => d.attr_error(AttrPath::attr("configuration_json"), "Invalid security configuration", "configuration_json must be a JSON object."),
+            Ok(_) => d.attr_error(p("configuration_json"), "Invalid security configuration", "configuration_json must be a JSON object."),
         }
     }
-    if let Some(tag) = rr.get("lake_formation_authorized_session_tag").as_str() {
-        if tag.trim().is_empty() {
-            d.attr_error(
-                AttrPath::parse_dotted("runtime_roles.lake_formation_authorized_session_tag"),
-                "Invalid session tag",
-                "lake_formation_authorized_session_tag must not be empty; omit it to leave Lake Formation out.",
-            );
-        }
+    let tag = rr
+        .known()
+        .and_then(|r| r.lake_formation_authorized_session_tag.as_str());
+    if tag.is_some_and(|t| t.trim().is_empty()) {
+        d.attr_error(
+            p("runtime_roles.lake_formation_authorized_session_tag"),
+            "Invalid session tag",
+            "lake_formation_authorized_session_tag must not be empty; omit it to leave Lake Formation out.",
+        );
     }
-    if enc.as_attrs().is_some() {
-        let s3 = enc.get("at_rest_s3");
-        let disk = enc.get("at_rest_local_disk");
-        let transit = enc.get("in_transit");
-        if s3.is_null() && disk.is_null() && transit.is_null() {
-            // A path into the block (not the block itself) makes Terraform
-            // point at the `encryption {` line.
-            d.attr_error(
-                AttrPath::parse_dotted("encryption.at_rest_s3"),
-                "Empty encryption block",
-                "encryption needs at least one of at_rest_s3, at_rest_local_disk, in_transit.",
-            );
-        }
-        let p = |s: &str| AttrPath::parse_dotted(s);
-        let kms = |d: &mut Diagnostics, path: &str, v: &Value| {
-            if let Some(k) = v.as_str() {
-                if let Err(msg) = validate::kms_key_arn(k) {
-                    d.attr_error(p(path), "Invalid KMS key", msg);
-                }
-            }
-        };
-        if let Some(mode) = s3.get("mode").as_str() {
-            if !S3_MODES.contains(&mode) {
-                d.attr_error(
-                    p("encryption.at_rest_s3.mode"),
-                    "Invalid S3 encryption mode",
-                    format!("mode must be one of {}, got {mode:?}.", S3_MODES.join(", ")),
-                );
-            } else if mode == "SSE-S3" && !s3.get("kms_key_arn").is_null() {
-                d.attr_error(
-                    p("encryption.at_rest_s3.kms_key_arn"),
-                    "KMS key not allowed",
-                    "SSE-S3 uses S3-managed keys: remove kms_key_arn, or use SSE-KMS / CSE-KMS.",
-                );
-            } else if mode != "SSE-S3" && s3.get("kms_key_arn").is_null() {
-                d.attr_error(
-                    p("encryption.at_rest_s3.kms_key_arn"),
-                    "Missing KMS key",
-                    format!("{mode} needs kms_key_arn."),
-                );
-            }
-        }
-        kms(
-            &mut d,
-            "encryption.at_rest_s3.kms_key_arn",
-            s3.get("kms_key_arn"),
-        );
-        kms(
-            &mut d,
-            "encryption.at_rest_local_disk.kms_key_arn",
-            disk.get("kms_key_arn"),
-        );
-        if let Some(uri) = transit.get("pem_certificates_s3_uri").as_str() {
-            let r = validate::s3_object_uri(uri).and_then(|_| {
-                if uri.ends_with(".zip") {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "{uri:?} must name a .zip file of PEM certificates."
-                    ))
-                }
-            });
-            if let Err(msg) = r {
-                d.attr_error(
-                    p("encryption.in_transit.pem_certificates_s3_uri"),
-                    "Invalid certificate location",
-                    msg,
-                );
-            }
-        }
+    if let Some(enc) = enc.known() {
+        check_encryption(&mut d, enc);
     }
     d
 }
 
+fn check_encryption(d: &mut Diagnostics, enc: &Encryption) {
+    let p = AttrPath::parse_dotted;
+    let (s3, disk, transit) = (&enc.at_rest_s3, &enc.at_rest_local_disk, &enc.in_transit);
+    if s3.is_null() && disk.is_null() && transit.is_null() {
+        // A path into the block (not the block itself) makes Terraform
+        // point at the `encryption {` line.
+        d.attr_error(
+            p("encryption.at_rest_s3"),
+            "Empty encryption block",
+            "encryption needs at least one of at_rest_s3, at_rest_local_disk, in_transit.",
+        );
+    }
+    let kms = |d: &mut Diagnostics, path: &str, v: &Planned<String>| {
+        if let Some(Err(msg)) = v.as_str().map(validate::kms_key_arn) {
+            d.attr_error(p(path), "Invalid KMS key", msg);
+        }
+    };
+    if let Some(s3) = s3.known() {
+        let no_key = s3.kms_key_arn.is_null();
+        match s3.mode.as_str() {
+            Some(mode) if !S3_MODES.contains(&mode) => d.attr_error(
+                p("encryption.at_rest_s3.mode"),
+                "Invalid S3 encryption mode",
+                format!("mode must be one of {}, got {mode:?}.", S3_MODES.join(", ")),
+            ),
+            Some("SSE-S3") if !no_key => d.attr_error(
+                p("encryption.at_rest_s3.kms_key_arn"),
+                "KMS key not allowed",
+                "SSE-S3 uses S3-managed keys: remove kms_key_arn, or use SSE-KMS / CSE-KMS.",
+            ),
+            Some(mode) if mode != "SSE-S3" && no_key => d.attr_error(
+                p("encryption.at_rest_s3.kms_key_arn"),
+                "Missing KMS key",
+                format!("{mode} needs kms_key_arn."),
+            ),
+            _ => {}
+        }
+        kms(d, "encryption.at_rest_s3.kms_key_arn", &s3.kms_key_arn);
+    }
+    if let Some(disk) = disk.known() {
+        kms(
+            d,
+            "encryption.at_rest_local_disk.kms_key_arn",
+            &disk.kms_key_arn,
+        );
+    }
+    if let Some(uri) = transit
+        .known()
+        .and_then(|t| t.pem_certificates_s3_uri.as_str())
+    {
+        let r = validate::s3_object_uri(uri).and_then(|_| {
+            if uri.ends_with(".zip") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{uri:?} must name a .zip file of PEM certificates."
+                ))
+            }
+        });
+        if let Err(msg) = r {
+            d.attr_error(
+                p("encryption.in_transit.pem_certificates_s3_uri"),
+                "Invalid certificate location",
+                msg,
+            );
+        }
+    }
+}
+
 fn emr_err(verb: &str, name: &str, e: String) -> Diagnostics {
     Diagnostic::error(format!("{verb} EMR security configuration ({name})"), e).into()
+}
+
+impl SecurityConfiguration {
+    fn plan(req: &PlanRequest<'_>, planned: &mut Value) -> Result<Diagnostics, Diagnostics> {
+        let cfg: Model = model::decode(req.config)?;
+        let prior: Option<Model> = model::decode(req.prior)?;
+        let mut plan: Model = model::decode(planned)?;
+        let desired = if !cfg.configuration_json.is_null() {
+            cfg.configuration_json.clone()
+        } else {
+            match document_from_blocks(&cfg.runtime_roles, &cfg.encryption) {
+                Some(doc) => Planned::Known(crate::canonical::text(&doc)),
+                None => Planned::Unknown,
+            }
+        };
+        // Semantically equal to what exists: keep the recorded text.
+        let have = prior.as_ref().and_then(|p| p.configuration_json.as_str());
+        plan.configuration_json = match (desired.as_str(), have) {
+            (Some(want), Some(have)) if same_document(want, have) => Planned::Known(have.into()),
+            _ => desired,
+        };
+        if prior.is_none() && cfg.name.is_known() {
+            plan.id = cfg.name.clone();
+        }
+        *planned = to_value(&plan)?;
+        Ok(check(&cfg))
+    }
+
+    /// The configuration as EMR has it; None when it does not exist.
+    async fn fetch(&self, current: &Model) -> Result<Option<Model>, Diagnostics> {
+        let c = self.data.get()?;
+        let Some(name) = current.name.as_str().or(current.id.as_str()) else {
+            return Ok(None);
+        };
+        let req = c.aws.emr.describe_security_configuration().name(name);
+        let out = match req.send().await {
+            Ok(o) => o,
+            Err(e) if aws::is_not_found(&e) => {
+                crate::warn!("EMR security configuration not found, removing from state", "name" => name);
+                return Ok(None);
+            }
+            Err(e) => return Err(emr_err("reading", name, aws::errors::describe(&e))),
+        };
+        let remote = out.security_configuration().unwrap_or("{}");
+        let created = out
+            .creation_date_time()
+            .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+        state_from_remote(current, out.name().unwrap_or(name), remote, created)
+            .map(Some)
+            .map_err(|e| emr_err("reading", name, e))
+    }
 }
 
 #[async_trait]
@@ -472,130 +548,73 @@ impl Resource for SecurityConfiguration {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) {
-        diags.extend(validate_config(req.config));
-        let prior_json = req.prior.str_attr("configuration_json");
-        let cfg_json = req.config.get("configuration_json");
-        let desired: Value = if !cfg_json.is_null() {
-            cfg_json.clone()
-        } else {
-            match document_from_blocks(
-                req.config.get("runtime_roles"),
-                req.config.get("encryption"),
-            ) {
-                Some(doc) => Value::String(crate::canonical::text(&doc)),
-                None => Value::Unknown,
-            }
-        };
-        // Semantically equal to what exists: keep the recorded text.
-        let planned_json = match (desired.as_str(), prior_json) {
-            (Some(want), Some(have)) if same_document(want, have) => Value::string(have),
-            _ => desired,
-        };
-        planned.set_attr("configuration_json", planned_json);
-        if req.prior.is_null() {
-            if let Some(n) = req.config.str_attr("name") {
-                planned.set_attr("id", Value::string(n));
-            }
-        }
+        diags.extend(Self::plan(&req, planned).unwrap_or_else(|d| d));
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let decoded = self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)));
+        let (c, plan) = match decoded {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        let name = match (planned.str_attr("name"), planned.str_attr("name_prefix")) {
+        let name = match (plan.name.as_str(), plan.name_prefix.as_str()) {
             (Some(n), _) => n.to_string(),
             (None, Some(p)) => unique_name(p),
             (None, None) => unique_name("terraform-"),
         };
-        let Some(doc) = planned.str_attr("configuration_json") else {
-            return ApplyResult::failed(
-                Value::Null,
-                emr_err(
-                    "creating",
-                    &name,
-                    "the configuration document is unknown at apply".into(),
-                ),
-            );
+        let Some(doc) = plan.configuration_json.as_str() else {
+            let e = "the configuration document is unknown at apply".into();
+            return ApplyResult::failed(Value::Null, emr_err("creating", &name, e));
         };
         crate::info!("creating EMR security configuration", "name" => name);
-        let out = c
-            .aws
-            .emr
-            .create_security_configuration()
-            .name(&name)
-            .security_configuration(doc)
-            .send()
-            .await;
-        if let Err(e) = out {
-            let msg = if aws::error_message(&e)
+        let req = c.aws.emr.create_security_configuration().name(&name);
+        if let Err(e) = req.security_configuration(doc).send().await {
+            let mut msg = aws::errors::describe(&e);
+            if aws::error_message(&e)
                 .unwrap_or_default()
                 .contains("already exists")
             {
-                format!(
-                    "{}. Import it with: terraform import <address> {name}",
-                    aws::errors::describe(&e)
-                )
-            } else {
-                aws::errors::describe(&e)
-            };
+                msg = format!("{msg}. Import it with: terraform import <address> {name}");
+            }
             return ApplyResult::failed(Value::Null, emr_err("creating", &name, msg));
         }
         // It exists now: from here on, state must record it whatever happens.
-        let mut created = planned.clone();
-        created.set_attr("id", Value::string(&name));
-        created.set_attr("name", Value::string(&name));
-        match self.read(_ctx, &created).await {
-            Ok(st) if !st.is_null() => {
+        let mut created = plan.clone();
+        created.id = Planned::Known(name.clone());
+        created.name = Planned::Known(name.clone());
+        let (st, d) = match self.fetch(&created).await {
+            Ok(Some(mut st)) => {
                 // Keep the planned block form and document text.
-                let mut st = st;
-                st.set_attr("runtime_roles", planned.get("runtime_roles").clone());
-                st.set_attr("encryption", planned.get("encryption").clone());
-                if let (Some(p), Some(s)) = (
-                    planned.str_attr("configuration_json"),
-                    st.str_attr("configuration_json"),
-                ) {
+                st.runtime_roles = plan.runtime_roles;
+                st.encryption = plan.encryption;
+                let p = plan.configuration_json;
+                if let (Some(p), Some(s)) = (p.as_str(), st.configuration_json.as_str()) {
                     if same_document(p, s) {
-                        st.set_attr("configuration_json", Value::string(p));
+                        st.configuration_json = p.into();
                     }
                 }
-                ApplyResult::ok(st)
+                (st, Diagnostics::new())
             }
-            Ok(_) => ApplyResult::failed(
-                created,
-                emr_err("reading", &name, "not found right after creation".into()),
-            ),
-            Err(d) => ApplyResult::failed(created, d),
+            Ok(None) => {
+                let e = "not found right after creation".into();
+                (created, emr_err("reading", &name, e))
+            }
+            Err(d) => (created, d),
+        };
+        match to_value(&st) {
+            Ok(state) => ApplyResult { state, diags: d },
+            Err(e) => ApplyResult::failed(Value::Null, e),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
-        let c = self.data.get()?;
-        let Some(name) = current.str_attr("name").or_else(|| current.str_attr("id")) else {
-            return Ok(Value::Null);
-        };
-        let out = match c
-            .aws
-            .emr
-            .describe_security_configuration()
-            .name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if aws::is_not_found(&e) => {
-                crate::warn!("EMR security configuration not found, removing from state", "name" => name);
-                return Ok(Value::Null);
-            }
-            Err(e) => return Err(emr_err("reading", name, aws::errors::describe(&e))),
-        };
-        let remote = out.security_configuration().unwrap_or("{}");
-        let created = out
-            .creation_date_time()
-            .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-        state_from_remote(current, out.name().unwrap_or(name), remote, created)
-            .map_err(|e| emr_err("reading", name, e))
+        match self.fetch(&model::decode(current)?).await? {
+            Some(st) => to_value(&st),
+            None => Ok(Value::Null),
+        }
     }
 
     async fn update(
@@ -607,27 +626,38 @@ impl Resource for SecurityConfiguration {
     ) -> ApplyResult {
         // Every real change replaces; an update only rewrites state (e.g. the
         // block form after an import), keeping what AWS computed.
-        let mut st = planned.clone();
-        for k in [
-            "id",
-            "name",
-            "external_id",
-            "creation_date",
-            "configuration_json",
+        let models = model::decode::<Model>(prior).and_then(|p| Ok((p, model::decode(planned)?)));
+        let (prior_m, mut st): (Model, Model) = match models {
+            Ok(m) => m,
+            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        };
+        for (v, was) in [
+            (&mut st.id, prior_m.id),
+            (&mut st.name, prior_m.name),
+            (&mut st.external_id, prior_m.external_id),
+            (&mut st.creation_date, prior_m.creation_date),
+            (&mut st.configuration_json, prior_m.configuration_json),
         ] {
-            if st.get(k).is_unknown() {
-                st.set_attr(k, prior.get(k).clone());
+            if v.is_unknown() {
+                *v = was;
             }
         }
-        ApplyResult::ok(st)
+        match to_value(&st) {
+            Ok(v) => ApplyResult::ok(v),
+            Err(d) => ApplyResult::failed(prior.clone(), d),
+        }
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        let Some(name) = prior.str_attr("name") else {
+        let Some(name) = prior.name.as_str() else {
             return Diagnostics::new();
         };
         crate::info!("deleting EMR security configuration", "name" => name);
@@ -660,10 +690,11 @@ impl Import for SecurityConfiguration {
             )
             .into());
         }
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(id));
-        st.set_attr("name", Value::string(id));
-        Ok(st)
+        to_value(&Model {
+            id: Planned::Known(id.into()),
+            name: Planned::Known(id.into()),
+            ..Model::default()
+        })
     }
 }
 
@@ -671,26 +702,38 @@ impl Import for SecurityConfiguration {
 mod tests {
     use super::*;
 
-    fn rr(propagate: bool, tag: Option<&str>) -> Value {
-        Value::object([
-            ("propagate_source_identity", Value::Bool(propagate)),
-            (
-                "lake_formation_authorized_session_tag",
-                tag.map(Value::string).unwrap_or(Value::Null),
-            ),
-        ])
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
+    }
+
+    fn rr(propagate: bool, tag: Option<&str>) -> Planned<RuntimeRoles> {
+        Planned::Known(RuntimeRoles {
+            propagate_source_identity: Planned::Known(propagate),
+            lake_formation_authorized_session_tag: tag.map(str::to_string).into(),
+        })
+    }
+
+    fn named(name: &str) -> Model {
+        Model {
+            name: name.into(),
+            ..Model::default()
+        }
     }
 
     #[test]
     fn runtime_roles_block_is_seed_002_step_1() {
-        let doc = document_from_blocks(&rr(false, None), &Value::Null);
+        let doc = document_from_blocks(&rr(false, None), &Planned::Null);
         assert_eq!(
             doc,
             Some(
                 json!({"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true}}})
             )
         );
-        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+        let doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Planned::Null)
             .map(|d| crate::canonical::text(&d));
         assert_eq!(
             doc.as_deref(),
@@ -702,56 +745,50 @@ mod tests {
 
     #[test]
     fn unknown_inside_blocks_leaves_document_unknown() {
-        let b = Value::object([
-            ("propagate_source_identity", Value::Unknown),
-            ("lake_formation_authorized_session_tag", Value::Null),
-        ]);
-        assert_eq!(document_from_blocks(&b, &Value::Null), None);
+        let b = Planned::Known(RuntimeRoles {
+            propagate_source_identity: Planned::Unknown,
+            lake_formation_authorized_session_tag: Planned::Null,
+        });
+        assert_eq!(document_from_blocks(&b, &Planned::Null), None);
     }
 
     #[test]
     fn encryption_blocks_round_trip() {
         let key = "arn:aws:kms:us-east-1:123456789012:key/abc";
-        let enc = Value::object([
-            (
-                "at_rest_s3",
-                Value::object([
-                    ("mode", Value::string("SSE-KMS")),
-                    ("kms_key_arn", Value::string(key)),
-                ]),
-            ),
-            (
-                "at_rest_local_disk",
-                Value::object([
-                    ("kms_key_arn", Value::string(key)),
-                    ("ebs_encryption", Value::Bool(true)),
-                ]),
-            ),
-            (
-                "in_transit",
-                Value::object([("pem_certificates_s3_uri", Value::string("s3://b/c.zip"))]),
-            ),
-        ]);
-        let doc = document_from_blocks(&Value::Null, &enc).unwrap();
+        let enc = Planned::Known(Encryption {
+            at_rest_s3: Planned::Known(AtRestS3 {
+                mode: "SSE-KMS".into(),
+                kms_key_arn: key.into(),
+            }),
+            at_rest_local_disk: Planned::Known(AtRestLocalDisk {
+                kms_key_arn: key.into(),
+                ebs_encryption: Planned::Known(true),
+            }),
+            in_transit: Planned::Known(InTransit {
+                pem_certificates_s3_uri: "s3://b/c.zip".into(),
+            }),
+        });
+        let doc = document_from_blocks(&Planned::Null, &enc).unwrap();
         assert_eq!(
             doc.pointer("/EncryptionConfiguration/EnableAtRestEncryption"),
             Some(&J::Bool(true))
         );
         assert_eq!(doc.pointer("/EncryptionConfiguration/InTransitEncryptionConfiguration/TLSCertificateConfiguration/S3Object"), Some(&json!("s3://b/c.zip")));
-        assert_eq!(blocks_from_document(&doc), Some((Value::Null, enc)));
+        assert_eq!(blocks_from_document(&doc), Some((Planned::Null, enc)));
     }
 
     /// Real EMR stores an ExternalId inside the runtime-role configuration:
     /// Read must move it to external_id without a diff or replacement.
     #[test]
     fn read_moves_emr_external_id_out_of_the_document() {
-        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Value::Null)
+        let planned_doc = document_from_blocks(&rr(true, Some("Amazon EMR")), &Planned::Null)
             .unwrap()
             .to_string();
-        let mut current = schema().block.empty_value();
-        current.set_attr("name", Value::string("iamconfig-with-lf"));
-        current.set_attr("configuration_json", Value::string(&planned_doc));
-        current.set_attr("runtime_roles", rr(true, Some("Amazon EMR")));
+        let current = Model {
+            configuration_json: planned_doc.as_str().into(),
+            runtime_roles: rr(true, Some("Amazon EMR")),
+            ..named("iamconfig-with-lf")
+        };
         let remote = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true,"ApplicationScopedIAMRoleConfiguration":{"PropagateSourceIdentity":true,"ExternalId":"FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y"}},"LakeFormationConfiguration":{"AuthorizedSessionTagValue":"Amazon EMR"}}}"#;
         let st = state_from_remote(
             &current,
@@ -761,22 +798,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            st.str_attr("external_id"),
+            st.external_id.as_str(),
             Some("FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y")
         );
-        assert_eq!(
-            st.str_attr("configuration_json"),
-            Some(planned_doc.as_str())
-        );
-        assert_eq!(st.get("runtime_roles"), &rr(true, Some("Amazon EMR")));
+        assert_eq!(st.configuration_json.as_str(), Some(planned_doc.as_str()));
+        assert_eq!(st.runtime_roles, rr(true, Some("Amazon EMR")));
 
         // Without PropagateSourceIdentity the emptied container disappears too.
         let remote2 = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true,"ApplicationScopedIAMRoleConfiguration":{"ExternalId":"X"}}}}"#;
-        let mut cur2 = schema().block.empty_value();
-        cur2.set_attr("name", Value::string("n"));
-        let st2 = state_from_remote(&cur2, "n", remote2, None).unwrap();
-        assert_eq!(st2.get("runtime_roles"), &rr(false, None));
-        assert_eq!(st2.str_attr("external_id"), Some("X"));
+        let st2 = state_from_remote(&named("n"), "n", remote2, None).unwrap();
+        assert_eq!(st2.runtime_roles, rr(false, None));
+        assert_eq!(st2.external_id.as_str(), Some("X"));
 
         // And the plan sees no change: the planned document equals the stored one.
         assert!(same_document(&planned_doc, remote));
@@ -784,153 +816,105 @@ mod tests {
 
     #[test]
     fn import_of_a_json_only_document_keeps_it_as_json() {
-        let mut cur = schema().block.empty_value();
-        cur.set_attr("name", Value::string("n"));
         let remote = r#"{"AuthenticationConfiguration":{"KerberosConfiguration":{"Provider":"ClusterDedicatedKdc"}}}"#;
-        let st = state_from_remote(&cur, "n", remote, None).unwrap();
-        assert_eq!(st.get("runtime_roles"), &Value::Null);
-        assert_eq!(st.str_attr("configuration_json"), Some(remote));
-        assert_eq!(st.str_attr("external_id"), Some(""));
+        let st = state_from_remote(&named("n"), "n", remote, None).unwrap();
+        assert_eq!(st.runtime_roles, Planned::Null);
+        assert_eq!(st.configuration_json.as_str(), Some(remote));
+        assert_eq!(st.external_id.as_str(), Some(""));
     }
 
     #[test]
     fn invalid_configurations_name_their_attribute() {
-        let base = || {
-            let mut v = schema().block.empty_value();
-            v.set_attr("runtime_roles", rr(false, None));
-            v
+        let base = || Model {
+            runtime_roles: rr(false, None),
+            ..Model::default()
         };
-        type Mutation = Box<dyn Fn(&mut Value)>;
-        let cases: Vec<(&str, Mutation)> = vec![
+        let s3 = |mode: &str| AtRestS3 {
+            mode: mode.into(),
+            kms_key_arn: Planned::Null,
+        };
+        let disk = AtRestLocalDisk {
+            kms_key_arn: "arn:aws:s3:::bucket".into(),
+            ebs_encryption: Planned::Known(false),
+        };
+        let transit = InTransit {
+            pem_certificates_s3_uri: "https://x/certs.zip".into(),
+        };
+        let enc = |e: Encryption| Model {
+            encryption: Planned::Known(e),
+            ..base()
+        };
+        let json_only = |cj: Planned<String>| Model {
+            runtime_roles: Planned::Null,
+            configuration_json: cj,
+            ..base()
+        };
+        let cases: Vec<(&str, Model)> = vec![
             (
                 "name_prefix",
-                Box::new(|v| {
-                    v.set_attr("name", Value::string("a"));
-                    v.set_attr("name_prefix", Value::string("b"));
-                }),
-            ),
-            ("name", Box::new(|v| v.set_attr("name", Value::string("")))),
-            (
-                "configuration_json",
-                Box::new(|v| v.set_attr("configuration_json", Value::string("{}"))),
+                Model {
+                    name: "a".into(),
+                    name_prefix: "b".into(),
+                    ..base()
+                },
             ),
             (
-                "configuration_json",
-                Box::new(|v| {
-                    v.set_attr("runtime_roles", Value::Null);
-                    v.set_attr("configuration_json", Value::string("not json"));
-                }),
+                "name",
+                Model {
+                    name: "".into(),
+                    ..base()
+                },
             ),
             (
                 "configuration_json",
-                Box::new(|v| {
-                    v.set_attr("runtime_roles", Value::Null);
-                    v.set_attr("configuration_json", Value::string("[1]"));
-                }),
+                Model {
+                    configuration_json: "{}".into(),
+                    ..base()
+                },
             ),
-            (
-                "configuration_json",
-                Box::new(|v| v.set_attr("runtime_roles", Value::Null)),
-            ),
+            ("configuration_json", json_only("not json".into())),
+            ("configuration_json", json_only("[1]".into())),
+            ("configuration_json", json_only(Planned::Null)),
             (
                 "runtime_roles.lake_formation_authorized_session_tag",
-                Box::new(|v| v.set_attr("runtime_roles", rr(false, Some(" ")))),
+                Model {
+                    runtime_roles: rr(false, Some(" ")),
+                    ..base()
+                },
             ),
-            (
-                "encryption.at_rest_s3",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
-                }),
-            ),
+            ("encryption.at_rest_s3", enc(Encryption::default())),
             (
                 "encryption.at_rest_s3.mode",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            (
-                                "at_rest_s3",
-                                Value::object([
-                                    ("mode", Value::string("AES")),
-                                    ("kms_key_arn", Value::Null),
-                                ]),
-                            ),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_s3: Planned::Known(s3("AES")),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.at_rest_s3.kms_key_arn",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            (
-                                "at_rest_s3",
-                                Value::object([
-                                    ("mode", Value::string("SSE-KMS")),
-                                    ("kms_key_arn", Value::Null),
-                                ]),
-                            ),
-                            ("at_rest_local_disk", Value::Null),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_s3: Planned::Known(s3("SSE-KMS")),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.at_rest_local_disk.kms_key_arn",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            (
-                                "at_rest_local_disk",
-                                Value::object([
-                                    ("kms_key_arn", Value::string("arn:aws:s3:::bucket")),
-                                    ("ebs_encryption", Value::Bool(false)),
-                                ]),
-                            ),
-                            ("in_transit", Value::Null),
-                        ]),
-                    )
+                enc(Encryption {
+                    at_rest_local_disk: Planned::Known(disk),
+                    ..Encryption::default()
                 }),
             ),
             (
                 "encryption.in_transit.pem_certificates_s3_uri",
-                Box::new(|v| {
-                    v.set_attr(
-                        "encryption",
-                        Value::object([
-                            ("at_rest_s3", Value::Null),
-                            ("at_rest_local_disk", Value::Null),
-                            (
-                                "in_transit",
-                                Value::object([(
-                                    "pem_certificates_s3_uri",
-                                    Value::string("https://x/certs.zip"),
-                                )]),
-                            ),
-                        ]),
-                    )
+                enc(Encryption {
+                    in_transit: Planned::Known(transit),
+                    ..Encryption::default()
                 }),
             ),
         ];
-        assert!(!validate_config(&base()).has_errors());
-        for (path, mutate) in cases {
-            let mut v = base();
-            mutate(&mut v);
-            let d = validate_config(&v);
+        assert!(!validate_config(&to_value(&base()).unwrap()).has_errors());
+        for (path, m) in cases {
+            let d = validate_config(&to_value(&m).unwrap());
             assert!(
                 d.iter()
                     .any(|x| x.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),

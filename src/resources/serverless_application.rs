@@ -13,12 +13,13 @@ use aws_sdk_emrserverless::types::{
     IdentityCenterConfigurationInput, InitialCapacityConfig, InteractiveConfiguration,
     MaximumAllowedResources, NetworkConfiguration, WorkerResourceConfig,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::configured::{Configured, ProviderData};
-use crate::resources::{merged_tags, strings, tags_map};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
+    Value,
 };
 use crate::validate::parse_duration;
 
@@ -162,10 +163,82 @@ fn quantity_ok(s: &str, unit: &str) -> bool {
     !n.is_empty() && n.parse::<f64>().is_ok_and(|x| x > 0.0)
 }
 
+/// Configuration, plan and state: every attribute may be null or unknown.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Model {
+    pub id: Planned<String>,
+    pub arn: Planned<String>,
+    pub state: Planned<String>,
+    pub name: Planned<String>,
+    #[serde(rename = "type")]
+    pub kind: Planned<String>,
+    pub release_label: Planned<String>,
+    pub architecture: Planned<String>,
+    pub auto_start: Planned<bool>,
+    pub auto_stop_idle_timeout_minutes: Planned<Number>,
+    pub tags: PlannedMap<String>,
+    pub tags_all: PlannedMap<String>,
+    pub initial_capacity: Planned<Vec<Capacity>>,
+    pub maximum_capacity: Planned<Maximum>,
+    pub network: Planned<Network>,
+    pub interactive: Planned<Interactive>,
+    pub identity_center: Planned<IdentityCenter>,
+    pub timeouts: Planned<Timeouts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Capacity {
+    pub worker_type: Planned<String>,
+    pub worker_count: Planned<Number>,
+    pub cpu: Planned<String>,
+    pub memory: Planned<String>,
+    pub disk: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Maximum {
+    pub cpu: Planned<String>,
+    pub memory: Planned<String>,
+    pub disk: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Network {
+    pub subnet_ids: PlannedList<String>,
+    pub security_group_ids: PlannedList<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Interactive {
+    pub livy_endpoint_enabled: Planned<bool>,
+    pub studio_enabled: Planned<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct IdentityCenter {
+    pub instance_arn: Planned<String>,
+    pub user_background_sessions_enabled: Planned<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Timeouts {
+    pub create: Planned<String>,
+    pub update: Planned<String>,
+    pub delete: Planned<String>,
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
 pub fn validate_config(cfg: &Value) -> Diagnostics {
+    model::decode(cfg).map_or_else(|d| d, |m| check(&m))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let p = AttrPath::parse_dotted;
-    if let Some(n) = cfg.str_attr("name") {
+    if let Some(n) = cfg.name.as_str() {
         if n.is_empty()
             || n.len() > 64
             || !n
@@ -179,36 +252,34 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             );
         }
     }
-    let ty = cfg.str_attr("type").map(str::to_ascii_uppercase);
-    if let Some(t) = &ty {
-        if t != "SPARK" && t != "HIVE" {
-            d.attr_error(
-                p("type"),
-                "Invalid type",
-                format!("type must be SPARK or HIVE, got {t:?}."),
-            );
-        }
+    let ty = cfg.kind.as_str().map(str::to_ascii_uppercase);
+    if let Some(t) = ty.as_deref().filter(|t| *t != "SPARK" && *t != "HIVE") {
+        d.attr_error(
+            p("type"),
+            "Invalid type",
+            format!("type must be SPARK or HIVE, got {t:?}."),
+        );
     }
-    let rel = cfg.str_attr("release_label");
-    if let Some(r) = rel {
-        if release(r).is_none() {
-            d.attr_error(
-                p("release_label"),
-                "Invalid release label",
-                format!("{r:?} is not an EMR release label like emr-7.8.0."),
-            );
-        }
+    let rel = cfg.release_label.as_str();
+    if let Some(r) = rel.filter(|r| release(r).is_none()) {
+        d.attr_error(
+            p("release_label"),
+            "Invalid release label",
+            format!("{r:?} is not an EMR release label like emr-7.8.0."),
+        );
     }
-    if let Some(a) = cfg.str_attr("architecture") {
-        if a != "X86_64" && a != "ARM64" {
-            d.attr_error(
-                p("architecture"),
-                "Invalid architecture",
-                "architecture must be X86_64 or ARM64.",
-            );
-        }
+    if cfg
+        .architecture
+        .as_str()
+        .is_some_and(|a| a != "X86_64" && a != "ARM64")
+    {
+        d.attr_error(
+            p("architecture"),
+            "Invalid architecture",
+            "architecture must be X86_64 or ARM64.",
+        );
     }
-    if let Some(n) = cfg.get("auto_stop_idle_timeout_minutes").as_number() {
+    if let Some(n) = cfg.auto_stop_idle_timeout_minutes.known() {
         if !n.to_i64().is_some_and(|i| (1..=10080).contains(&i)) {
             d.attr_error(
                 p("auto_stop_idle_timeout_minutes"),
@@ -217,9 +288,50 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             );
         }
     }
-    for c in cfg.get("initial_capacity").as_elems().unwrap_or_default() {
-        if let Some(w) = c.str_attr("worker_type") {
-            let allowed: &[&str] = match ty.as_deref() {
+    check_capacity(&mut d, cfg, ty.as_deref());
+    check_network_and_identity(&mut d, cfg, ty.as_deref(), rel);
+    if let Some(t) = cfg.timeouts.known() {
+        for (k, v) in [
+            ("create", &t.create),
+            ("update", &t.update),
+            ("delete", &t.delete),
+        ] {
+            if let Some(s) = v.as_str() {
+                if parse_duration(s).is_none() {
+                    d.attr_error(
+                        p(&format!("timeouts.{k}")),
+                        "Invalid duration",
+                        format!("{s:?} is not a duration like 30s, 10m or 1h."),
+                    );
+                }
+            }
+        }
+    }
+    d
+}
+
+fn check_quantities(d: &mut Diagnostics, block: &str, example: &str, q: [&Planned<String>; 3]) {
+    for ((k, unit), v) in [("cpu", "vCPU"), ("memory", "GB"), ("disk", "GB")]
+        .into_iter()
+        .zip(q)
+    {
+        if let Some(s) = v.as_str().filter(|s| !quantity_ok(s, unit)) {
+            d.attr_error(
+                AttrPath::parse_dotted(&format!("{block}.{k}")),
+                "Invalid quantity",
+                format!(
+                    "{k} is a positive number of {unit}, e.g. \"{example} {unit}\"; got {s:?}."
+                ),
+            );
+        }
+    }
+}
+
+fn check_capacity(d: &mut Diagnostics, cfg: &Model, ty: Option<&str>) {
+    let p = AttrPath::parse_dotted;
+    for c in cfg.initial_capacity.elems() {
+        if let Some(w) = c.worker_type.as_str() {
+            let allowed: &[&str] = match ty {
                 Some("HIVE") => &["HIVE_DRIVER", "TEZ_TASK"],
                 _ => &["DRIVER", "EXECUTOR"],
             };
@@ -234,109 +346,85 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
                 );
             }
         }
-        if c.get("worker_count")
-            .as_i64()
-            .is_some_and(|n| !(1..=1_000_000).contains(&n))
-        {
+        let count = c.worker_count.known().and_then(Number::to_i64);
+        if count.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
             d.attr_error(
                 p("initial_capacity.worker_count"),
                 "Invalid worker count",
                 "worker_count must be at least 1.",
             );
         }
-        for (k, unit) in [("cpu", "vCPU"), ("memory", "GB"), ("disk", "GB")] {
-            if let Some(s) = c.str_attr(k) {
-                if !quantity_ok(s, unit) {
-                    d.attr_error(
-                        p(&format!("initial_capacity.{k}")),
-                        "Invalid quantity",
-                        format!(
-                            "{k} is a positive number of {unit}, e.g. \"4 {unit}\"; got {s:?}."
-                        ),
-                    );
-                }
-            }
+        check_quantities(d, "initial_capacity", "4", [&c.cpu, &c.memory, &c.disk]);
+    }
+    if let Some(m) = cfg.maximum_capacity.known() {
+        check_quantities(d, "maximum_capacity", "200", [&m.cpu, &m.memory, &m.disk]);
+    }
+}
+
+fn check_network_and_identity(
+    d: &mut Diagnostics,
+    cfg: &Model,
+    ty: Option<&str>,
+    rel: Option<&str>,
+) {
+    let p = AttrPath::parse_dotted;
+    if let Some(net) = cfg.network.known() {
+        for x in net
+            .subnet_ids
+            .known_elems()
+            .filter(|x| !x.starts_with("subnet-"))
+        {
+            d.attr_error(
+                p("network.subnet_ids"),
+                "Invalid subnet",
+                format!("{x:?} is not a subnet id."),
+            );
+        }
+        for x in net
+            .security_group_ids
+            .known_elems()
+            .filter(|x| !x.starts_with("sg-"))
+        {
+            d.attr_error(
+                p("network.security_group_ids"),
+                "Invalid security group",
+                format!("{x:?} is not a security group id."),
+            );
         }
     }
-    let max = cfg.get("maximum_capacity");
-    for (k, unit) in [("cpu", "vCPU"), ("memory", "GB"), ("disk", "GB")] {
-        if let Some(s) = max.str_attr(k) {
-            if !quantity_ok(s, unit) {
-                d.attr_error(
-                    p(&format!("maximum_capacity.{k}")),
-                    "Invalid quantity",
-                    format!("{k} is a positive number of {unit}, e.g. \"200 {unit}\"; got {s:?}."),
-                );
-            }
-        }
-    }
-    let net = cfg.get("network");
-    for s in net.get("subnet_ids").as_elems().unwrap_or_default() {
-        if let Some(x) = s.as_str() {
-            if !x.starts_with("subnet-") {
-                d.attr_error(
-                    p("network.subnet_ids"),
-                    "Invalid subnet",
-                    format!("{x:?} is not a subnet id."),
-                );
-            }
-        }
-    }
-    for s in net.get("security_group_ids").as_elems().unwrap_or_default() {
-        if let Some(x) = s.as_str() {
-            if !x.starts_with("sg-") {
-                d.attr_error(
-                    p("network.security_group_ids"),
-                    "Invalid security group",
-                    format!("{x:?} is not a security group id."),
-                );
-            }
-        }
-    }
-    let ic = cfg.get("identity_center");
-    if let Some(a) = ic.str_attr("instance_arn") {
+    if let Some(a) = cfg
+        .identity_center
+        .known()
+        .and_then(|i| i.instance_arn.as_str())
+    {
         let ok = crate::validate::parse_arn(a)
             .is_some_and(|x| x.service == "sso" && x.resource.starts_with("instance/ssoins-"));
         if !ok {
             d.attr_error(p("identity_center.instance_arn"), "Invalid Identity Center instance", format!("{a:?} is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...)."));
         }
     }
-    if !ic.is_null() {
-        // Seed 004: TIP is for Spark, emr-7.8.0+, through the Livy endpoint only.
-        if ty.as_deref().is_some_and(|t| t != "SPARK") {
-            d.attr_error(
-                p("type"),
-                "Trusted identity propagation needs SPARK",
-                "identity_center is supported for SPARK applications only.",
-            );
-        }
-        if let Some(v) = rel.and_then(release) {
-            if v < TIP_MIN_RELEASE {
-                d.attr_error(
-                    p("release_label"),
-                    "Release too old for trusted identity propagation",
-                    "identity_center needs emr-7.8.0 or later.",
-                );
-            }
-        }
-        let livy = cfg.get("interactive").get("livy_endpoint_enabled");
-        if !livy.is_unknown() && livy.as_bool() != Some(true) {
-            d.attr_error(p("interactive.livy_endpoint_enabled"), "Livy endpoint required", "identity_center works through the Apache Livy endpoint: set interactive { livy_endpoint_enabled = true }.");
-        }
+    if cfg.identity_center.is_null() {
+        return;
     }
-    let to = cfg.get("timeouts");
-    for k in ["create", "update", "delete"] {
-        if let Some(s) = to.str_attr(k) {
-            if parse_duration(s).is_none() {
-                d.attr_error(
-                    p(&format!("timeouts.{k}")),
-                    "Invalid duration",
-                    format!("{s:?} is not a duration like 30s, 10m or 1h."),
-                );
-            }
-        }
+    // Seed 004: TIP is for Spark, emr-7.8.0+, through the Livy endpoint only.
+    if ty.is_some_and(|t| t != "SPARK") {
+        d.attr_error(
+            p("type"),
+            "Trusted identity propagation needs SPARK",
+            "identity_center is supported for SPARK applications only.",
+        );
     }
-    d
+    if rel.and_then(release).is_some_and(|v| v < TIP_MIN_RELEASE) {
+        d.attr_error(
+            p("release_label"),
+            "Release too old for trusted identity propagation",
+            "identity_center needs emr-7.8.0 or later.",
+        );
+    }
+    let livy = cfg.interactive.known().map(|i| &i.livy_endpoint_enabled);
+    if !livy.is_some_and(Planned::is_unknown) && livy.and_then(Planned::known) != Some(&true) {
+        d.attr_error(p("interactive.livy_endpoint_enabled"), "Livy endpoint required", "identity_center works through the Apache Livy endpoint: set interactive { livy_endpoint_enabled = true }.");
+    }
 }
 
 // ---------- find → status → wait ----------
@@ -411,9 +499,10 @@ async fn wait_for(
     }
 }
 
-fn timeout_of(st: &Value, which: &str) -> Duration {
-    st.get("timeouts")
-        .str_attr(which)
+fn timeout_of(st: &Model, which: fn(&Timeouts) -> &Planned<String>) -> Duration {
+    st.timeouts
+        .known()
+        .and_then(|t| which(t).as_str())
         .and_then(parse_duration)
         .unwrap_or(Duration::from_secs(600))
 }
@@ -452,223 +541,215 @@ struct Desired {
     architecture: Architecture,
 }
 
-fn desired(st: &Value) -> Result<Desired, String> {
+fn desired(st: &Model) -> Result<Desired, String> {
     let mut initial = HashMap::new();
-    for c in st.get("initial_capacity").as_elems().unwrap_or_default() {
+    for c in st.initial_capacity.elems() {
         let mut w = WorkerResourceConfig::builder()
-            .cpu(c.str_attr("cpu").unwrap_or_default())
-            .memory(c.str_attr("memory").unwrap_or_default());
-        if let Some(d) = c.str_attr("disk") {
+            .cpu(c.cpu.as_str().unwrap_or_default())
+            .memory(c.memory.as_str().unwrap_or_default());
+        if let Some(d) = c.disk.as_str() {
             w = w.disk(d);
         }
         let cfg = InitialCapacityConfig::builder()
-            .worker_count(c.get("worker_count").as_i64().unwrap_or(1))
+            .worker_count(c.worker_count.known().and_then(Number::to_i64).unwrap_or(1))
             .worker_configuration(w.build().map_err(|e| e.to_string())?)
             .build()
             .map_err(|e| e.to_string())?;
         initial.insert(
-            api_worker_type(c.str_attr("worker_type").unwrap_or_default()),
+            api_worker_type(c.worker_type.as_str().unwrap_or_default()),
             cfg,
         );
     }
-    let m = st.get("maximum_capacity");
-    let maximum = if m.is_null() {
-        None
-    } else {
-        let mut b = MaximumAllowedResources::builder()
-            .cpu(m.str_attr("cpu").unwrap_or_default())
-            .memory(m.str_attr("memory").unwrap_or_default());
-        if let Some(d) = m.str_attr("disk") {
-            b = b.disk(d);
+    let maximum = match st.maximum_capacity.known() {
+        None => None,
+        Some(m) => {
+            let b = MaximumAllowedResources::builder()
+                .cpu(m.cpu.as_str().unwrap_or_default())
+                .memory(m.memory.as_str().unwrap_or_default())
+                .set_disk(m.disk.known().cloned());
+            Some(b.build().map_err(|e| e.to_string())?)
         }
-        Some(b.build().map_err(|e| e.to_string())?)
     };
-    let n = st.get("network");
-    let network = (!n.is_null()).then(|| {
+    let network = st.network.known().map(|n| {
         NetworkConfiguration::builder()
-            .set_subnet_ids(strings(n.get("subnet_ids")))
-            .set_security_group_ids(strings(n.get("security_group_ids")))
+            .set_subnet_ids(n.subnet_ids.all_known())
+            .set_security_group_ids(n.security_group_ids.all_known())
             .build()
     });
-    let i = st.get("interactive");
-    let interactive = (!i.is_null()).then(|| {
+    let interactive = st.interactive.known().map(|i| {
         InteractiveConfiguration::builder()
-            .livy_endpoint_enabled(i.get("livy_endpoint_enabled").as_bool().unwrap_or(false))
-            .studio_enabled(i.get("studio_enabled").as_bool().unwrap_or(false))
+            .livy_endpoint_enabled(i.livy_endpoint_enabled.get_or(false))
+            .studio_enabled(i.studio_enabled.get_or(false))
             .build()
     });
-    let ic = st.get("identity_center");
-    let identity = (!ic.is_null()).then(|| {
+    let identity = st.identity_center.known().map(|ic| {
         IdentityCenterConfigurationInput::builder()
-            .identity_center_instance_arn(ic.str_attr("instance_arn").unwrap_or_default())
-            .user_background_sessions_enabled(
-                ic.get("user_background_sessions_enabled")
-                    .as_bool()
-                    .unwrap_or(false),
-            )
+            .identity_center_instance_arn(ic.instance_arn.as_str().unwrap_or_default())
+            .user_background_sessions_enabled(ic.user_background_sessions_enabled.get_or(false))
             .build()
     });
+    let idle = st
+        .auto_stop_idle_timeout_minutes
+        .known()
+        .and_then(Number::to_i64);
     Ok(Desired {
         initial,
         maximum,
         auto_start: AutoStartConfig::builder()
-            .enabled(st.get("auto_start").as_bool().unwrap_or(true))
+            .enabled(st.auto_start.get_or(true))
             .build(),
         auto_stop: AutoStopConfig::builder()
             .enabled(true)
-            .idle_timeout_minutes(
-                st.get("auto_stop_idle_timeout_minutes")
-                    .as_i64()
-                    .and_then(|x| i32::try_from(x).ok())
-                    .unwrap_or(15),
-            )
+            .idle_timeout_minutes(idle.and_then(|x| i32::try_from(x).ok()).unwrap_or(15))
             .build(),
         network,
         interactive,
         identity,
-        architecture: Architecture::from(st.str_attr("architecture").unwrap_or("X86_64")),
+        architecture: Architecture::from(st.architecture.as_str().unwrap_or("X86_64")),
     })
+}
+
+fn capacity_of(worker_type: &str, v: &InitialCapacityConfig) -> Capacity {
+    let w = v.worker_configuration();
+    Capacity {
+        worker_type: Planned::Known(our_worker_type(worker_type)),
+        worker_count: Planned::Known(Number::from_i64(v.worker_count())),
+        cpu: w.map(|x| x.cpu().to_string()).into(),
+        memory: w.map(|x| x.memory().to_string()).into(),
+        disk: w.and_then(|x| x.disk()).map(str::to_string).into(),
+    }
 }
 
 /// State from what the API returns. Settings the API leaves out (the
 /// emulator stores no architecture, interactive or Identity Center settings)
 /// keep their recorded value rather than showing as drift.
-fn state_of(current: &Value, a: &Application, default_tags: &BTreeMap<String, String>) -> Value {
+fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, String>) -> Model {
     let mut st = current.clone();
-    st.set_attr("id", Value::string(a.application_id()));
-    st.set_attr("arn", Value::string(a.arn()));
-    st.set_attr("state", Value::string(a.state().as_str()));
+    st.id = a.application_id().into();
+    st.arn = a.arn().into();
+    st.state = a.state().as_str().into();
     if let Some(n) = a.name() {
-        st.set_attr("name", Value::string(n));
+        st.name = n.into();
     }
-    let ty = match current.str_attr("type") {
-        Some(t) if t.eq_ignore_ascii_case(a.r#type()) => t.to_string(),
-        _ => a.r#type().to_ascii_uppercase(),
+    st.kind = match current.kind.as_str() {
+        Some(t) if t.eq_ignore_ascii_case(a.r#type()) => t.into(),
+        _ => Planned::Known(a.r#type().to_ascii_uppercase()),
     };
-    st.set_attr("type", Value::String(ty));
-    st.set_attr("release_label", Value::string(a.release_label()));
+    st.release_label = a.release_label().into();
     if let Some(arch) = a.architecture() {
-        st.set_attr("architecture", Value::string(arch.as_str()));
+        st.architecture = arch.as_str().into();
     }
     if let Some(caps) = a.initial_capacity() {
-        let elems: Vec<Value> = caps
-            .iter()
-            .map(|(k, v)| {
-                let w = v.worker_configuration();
-                Value::object([
-                    ("worker_type", Value::String(our_worker_type(k))),
-                    ("worker_count", Value::number(v.worker_count())),
-                    (
-                        "cpu",
-                        w.map(|x| Value::string(x.cpu())).unwrap_or(Value::Null),
-                    ),
-                    (
-                        "memory",
-                        w.map(|x| Value::string(x.memory())).unwrap_or(Value::Null),
-                    ),
-                    (
-                        "disk",
-                        w.and_then(|x| x.disk())
-                            .map(Value::string)
-                            .unwrap_or(Value::Null),
-                    ),
-                ])
-            })
-            .collect();
-        st.set_attr("initial_capacity", Value::set(elems));
+        st.initial_capacity = Planned::Known(caps.iter().map(|(k, v)| capacity_of(k, v)).collect());
     }
     if let Some(m) = a.maximum_capacity() {
-        st.set_attr(
-            "maximum_capacity",
-            Value::object([
-                ("cpu", Value::string(m.cpu())),
-                ("memory", Value::string(m.memory())),
-                ("disk", m.disk().map(Value::string).unwrap_or(Value::Null)),
-            ]),
-        );
+        st.maximum_capacity = Planned::Known(Maximum {
+            cpu: m.cpu().into(),
+            memory: m.memory().into(),
+            disk: m.disk().map(str::to_string).into(),
+        });
     }
     if let Some(s) = a.auto_start_configuration().and_then(|s| s.enabled()) {
-        st.set_attr("auto_start", Value::Bool(s));
+        st.auto_start = Planned::Known(s);
     }
-    if let Some(t) = a
+    let idle = a
         .auto_stop_configuration()
-        .and_then(|s| s.idle_timeout_minutes())
-    {
-        st.set_attr(
-            "auto_stop_idle_timeout_minutes",
-            Value::number(i64::from(t)),
-        );
+        .and_then(|s| s.idle_timeout_minutes());
+    if let Some(t) = idle {
+        st.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(i64::from(t)));
     }
     if let Some(n) = a.network_configuration() {
         if !n.subnet_ids().is_empty() || !n.security_group_ids().is_empty() {
-            st.set_attr(
-                "network",
-                Value::object([
-                    (
-                        "subnet_ids",
-                        Value::List(n.subnet_ids().iter().map(Value::string).collect()),
-                    ),
-                    (
-                        "security_group_ids",
-                        Value::List(n.security_group_ids().iter().map(Value::string).collect()),
-                    ),
-                ]),
-            );
+            st.network = Planned::Known(Network {
+                subnet_ids: PlannedList::of(n.subnet_ids().iter().cloned()),
+                security_group_ids: PlannedList::of(n.security_group_ids().iter().cloned()),
+            });
         }
     }
     if let Some(i) = a.interactive_configuration() {
-        st.set_attr(
-            "interactive",
-            Value::object([
-                (
-                    "livy_endpoint_enabled",
-                    Value::Bool(i.livy_endpoint_enabled().unwrap_or(false)),
-                ),
-                (
-                    "studio_enabled",
-                    Value::Bool(i.studio_enabled().unwrap_or(false)),
-                ),
-            ]),
-        );
+        st.interactive = Planned::Known(Interactive {
+            livy_endpoint_enabled: Planned::Known(i.livy_endpoint_enabled().unwrap_or(false)),
+            studio_enabled: Planned::Known(i.studio_enabled().unwrap_or(false)),
+        });
     }
     if let Some(ic) = a.identity_center_configuration() {
         if let Some(arn) = ic.identity_center_instance_arn() {
-            st.set_attr(
-                "identity_center",
-                Value::object([
-                    ("instance_arn", Value::string(arn)),
-                    (
-                        "user_background_sessions_enabled",
-                        Value::Bool(ic.user_background_sessions_enabled().unwrap_or(false)),
-                    ),
-                ]),
-            );
+            let background = ic.user_background_sessions_enabled().unwrap_or(false);
+            st.identity_center = Planned::Known(IdentityCenter {
+                instance_arn: arn.into(),
+                user_background_sessions_enabled: Planned::Known(background),
+            });
         }
     }
     if let Some(t) = a.tags() {
-        let all: BTreeMap<String, Value> = t
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        if current.get("tags").is_null() && current.get("tags_all").is_null() {
+        if current.tags.is_null() && current.tags_all.is_null() {
             // importing: the user's tags are those not from default_tags
-            let own: BTreeMap<String, Value> = t
-                .iter()
-                .filter(|(k, v)| default_tags.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), Value::string(v)))
-                .collect();
-            st.set_attr(
-                "tags",
-                if own.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(own)
-                },
-            );
+            let own = t.iter().filter(|(k, v)| default_tags.get(*k) != Some(*v));
+            let own = PlannedMap::of(own.map(|(k, v)| (k.clone(), v.clone())));
+            st.tags = match own.known() {
+                Some(m) if m.is_empty() => Planned::Null,
+                _ => own,
+            };
         }
-        st.set_attr("tags_all", Value::Map(all));
+        st.tags_all = PlannedMap::of(t.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     st
+}
+
+impl ServerlessApplication {
+    fn plan(
+        c: &Configured,
+        req: &PlanRequest<'_>,
+        cfg: &Model,
+        planned: &mut Value,
+    ) -> Result<(), Diagnostics> {
+        let prior: Option<Model> = model::decode(req.prior)?;
+        let mut plan: Model = model::decode(planned)?;
+        plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+        // The type's case is not significant to EMR Serverless.
+        let prior_kind = prior.as_ref().and_then(|p| p.kind.as_str());
+        if let (Some(p), Some(n)) = (prior_kind, cfg.kind.as_str()) {
+            if p.eq_ignore_ascii_case(n) {
+                plan.kind = p.into();
+            }
+        }
+        *planned = to_value(&plan)?;
+        Ok(())
+    }
+}
+
+/// Brings the application's tags from the prior `tags_all` to the planned one.
+async fn retag(c: &Configured, prior: &Model, plan: &Model) -> Result<(), String> {
+    let tags_have = prior.tags_all.known_entries();
+    let tags_want = plan.tags_all.known_entries();
+    if tags_have == tags_want {
+        return Ok(());
+    }
+    let es = &c.aws.emrserverless;
+    let arn = prior.arn.as_str().unwrap_or_default();
+    let remove: Vec<String> = tags_have
+        .keys()
+        .filter(|k| !tags_want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !remove.is_empty() {
+        let req = es
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove));
+        if let Err(e) = req.send().await {
+            return Err(format!("untagging: {}", crate::aws::errors::describe(&e)));
+        }
+    }
+    let req = es.tag_resource().resource_arn(arn);
+    match req
+        .set_tags(Some(tags_want.into_iter().collect()))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("tagging: {}", crate::aws::errors::describe(&e))),
+    }
 }
 
 #[async_trait]
@@ -692,27 +773,28 @@ impl Resource for ServerlessApplication {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) {
-        diags.extend(validate_config(req.config));
+        let cfg: Model = match model::decode(req.config) {
+            Ok(m) => m,
+            Err(d) => return diags.extend(d),
+        };
+        diags.extend(check(&cfg));
         let Ok(c) = self.data.get() else { return };
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
-        // The type's case is not significant to EMR Serverless.
-        if let (Some(p), Some(n)) = (req.prior.str_attr("type"), req.config.str_attr("type")) {
-            if p.eq_ignore_ascii_case(n) {
-                planned.set_attr("type", Value::string(p));
-            }
+        if let Err(d) = Self::plan(&c, &req, &cfg, planned) {
+            diags.extend(d);
         }
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, plan) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)))
+        {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        let name = planned.str_attr("name").unwrap_or_default().to_string();
-        let d = match desired(planned) {
+        let name = plan.name.as_str().unwrap_or_default().to_string();
+        let d = match desired(&plan) {
             Ok(d) => d,
             Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
         };
@@ -722,14 +804,10 @@ impl Resource for ServerlessApplication {
             .emrserverless
             .create_application()
             .name(&name)
-            .r#type(planned.str_attr("type").unwrap_or("SPARK"))
-            .release_label(planned.str_attr("release_label").unwrap_or_default())
+            .r#type(plan.kind.as_str().unwrap_or("SPARK"))
+            .release_label(plan.release_label.as_str().unwrap_or_default())
             .client_token(client_token())
-            .set_initial_capacity(if d.initial.is_empty() {
-                None
-            } else {
-                Some(d.initial)
-            })
+            .set_initial_capacity(Some(d.initial).filter(|i| !i.is_empty()))
             .set_maximum_capacity(d.maximum)
             .auto_start_configuration(d.auto_start)
             .auto_stop_configuration(d.auto_stop)
@@ -737,74 +815,80 @@ impl Resource for ServerlessApplication {
             .set_interactive_configuration(d.interactive)
             .set_identity_center_configuration(d.identity)
             .architecture(d.architecture)
-            .set_tags(Some(
-                tags_map(planned.get("tags_all")).into_iter().collect(),
-            ))
+            .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
             .send()
             .await;
         let id = match out {
             Ok(o) => o.application_id().to_string(),
             Err(e) => {
-                return ApplyResult::failed(
-                    Value::Null,
-                    err("creating", &name, crate::aws::errors::describe(&e)),
-                )
+                let e = crate::aws::errors::describe(&e);
+                return ApplyResult::failed(Value::Null, err("creating", &name, e));
             }
         };
-        let mut st = planned.clone();
-        st.set_attr("id", Value::string(&id));
+        let mut st = plan.clone();
+        st.id = id.as_str().into();
         let ready = [
             ApplicationState::Created,
             ApplicationState::Started,
             ApplicationState::Stopped,
         ];
-        match wait_for(&c, ctx, &id, &ready, false, timeout_of(planned, "create")).await {
+        let timeout = timeout_of(&plan, |t| &t.create);
+        let (st, d) = match wait_for(&c, ctx, &id, &ready, false, timeout).await {
             Ok(Some(a)) => {
                 let mut s = state_of(&st, &a, &c.default_tags);
                 // Keep the planned configuration text where the API agrees.
-                s.set_attr("tags", planned.get("tags").clone());
-                ApplyResult::ok(s)
+                s.tags = plan.tags;
+                (s, Diagnostics::new())
             }
-            Ok(None) => ApplyResult::failed(
-                st,
-                err("creating", &id, "the application vanished after creation"),
-            ),
-            Err(e) => ApplyResult::failed(st, err("waiting for", &id, e)),
+            Ok(None) => {
+                let e = "the application vanished after creation";
+                (st, err("creating", &id, e))
+            }
+            Err(e) => (st, err("waiting for", &id, e)),
+        };
+        match to_value(&st) {
+            Ok(state) => ApplyResult { state, diags: d },
+            Err(e) => ApplyResult::failed(Value::Null, e),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let Some(id) = current.str_attr("id").map(str::to_string) else {
+        let current: Model = model::decode(current)?;
+        let Some(id) = current.id.as_str() else {
             return Ok(Value::Null);
         };
-        match find(&c, &id).await.map_err(|e| err("reading", &id, e))? {
+        match find(&c, id).await.map_err(|e| err("reading", id, e))? {
             None => {
                 crate::warn!("EMR Serverless application not found, removing from state", "id" => id);
                 Ok(Value::Null)
             }
-            Some(a) => Ok(state_of(current, &a, &c.default_tags)),
+            Some(a) => to_value(&state_of(&current, &a, &c.default_tags)),
         }
     }
 
     async fn update(
         &self,
         ctx: &Ctx,
-        prior: &Value,
+        prior_v: &Value,
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        let decoded = self.data.get().and_then(|c| {
+            let prior: Model = model::decode(prior_v)?;
+            Ok((c, prior, model::decode::<Model>(planned)?))
+        });
+        let (c, prior, plan) = match decoded {
+            Ok(x) => x,
+            Err(d) => return ApplyResult::failed(prior_v.clone(), d),
         };
-        let id = prior.str_attr("id").unwrap_or_default().to_string();
-        let timeout = timeout_of(planned, "update");
-        let d = match desired(planned) {
+        let id = prior.id.as_str().unwrap_or_default().to_string();
+        let timeout = timeout_of(&plan, |t| &t.update);
+        let fail = |m: String| ApplyResult::failed(prior_v.clone(), err("updating", &id, m));
+        let d = match desired(&plan) {
             Ok(d) => d,
-            Err(e) => return ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+            Err(e) => return fail(e),
         };
-        let fail = |m: String| ApplyResult::failed(prior.clone(), err("updating", &id, m));
         let es = &c.aws.emrserverless;
         // Only CREATED or STOPPED applications can be updated.
         let current = match find(&c, &id).await {
@@ -831,7 +915,7 @@ impl Resource for ServerlessApplication {
             .update_application()
             .application_id(&id)
             .client_token(client_token())
-            .release_label(planned.str_attr("release_label").unwrap_or_default())
+            .release_label(plan.release_label.as_str().unwrap_or_default())
             .set_initial_capacity(Some(d.initial))
             .set_maximum_capacity(d.maximum)
             .auto_start_configuration(d.auto_start)
@@ -845,43 +929,14 @@ impl Resource for ServerlessApplication {
         if let Err(e) = out {
             return fail(crate::aws::errors::describe(&e));
         }
-        let tags_have = tags_map(prior.get("tags_all"));
-        let tags_want = tags_map(planned.get("tags_all"));
-        if tags_have != tags_want {
-            let arn = prior.str_attr("arn").unwrap_or_default();
-            let remove: Vec<String> = tags_have
-                .keys()
-                .filter(|k| !tags_want.contains_key(*k))
-                .cloned()
-                .collect();
-            if !remove.is_empty() {
-                if let Err(e) = es
-                    .untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                {
-                    return fail(format!("untagging: {}", crate::aws::errors::describe(&e)));
-                }
-            }
-            if let Err(e) = es
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags_want.into_iter().collect()))
-                .send()
-                .await
-            {
-                return fail(format!("tagging: {}", crate::aws::errors::describe(&e)));
-            }
+        if let Err(e) = retag(&c, &prior, &plan).await {
+            return fail(e);
         }
         if was_started {
             crate::info!("starting EMR Serverless application again", "id" => id);
             if let Err(e) = es.start_application().application_id(&id).send().await {
-                return fail(format!(
-                    "starting again: {}",
-                    crate::aws::errors::describe(&e)
-                ));
+                let e = crate::aws::errors::describe(&e);
+                return fail(format!("starting again: {e}"));
             }
             if let Err(e) =
                 wait_for(&c, ctx, &id, &[ApplicationState::Started], false, timeout).await
@@ -891,9 +946,10 @@ impl Resource for ServerlessApplication {
         }
         match find(&c, &id).await {
             Ok(Some(a)) => {
-                let mut s = state_of(planned, &a, &c.default_tags);
-                s.set_attr("tags", planned.get("tags").clone());
-                ApplyResult::ok(s)
+                let mut s = state_of(&plan, &a, &c.default_tags);
+                s.tags = plan.tags.clone();
+                to_value(&s)
+                    .map_or_else(|d| ApplyResult::failed(prior_v.clone(), d), ApplyResult::ok)
             }
             Ok(None) => fail("the application vanished during the update".into()),
             Err(e) => fail(e),
@@ -901,42 +957,45 @@ impl Resource for ServerlessApplication {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        let Some(id) = prior.str_attr("id").map(str::to_string) else {
+        let Some(id) = prior.id.as_str() else {
             return Diagnostics::new();
         };
-        let timeout = timeout_of(prior, "delete");
+        let timeout = timeout_of(&prior, |t| &t.delete);
         let es = &c.aws.emrserverless;
-        let app = match find(&c, &id).await {
+        let app = match find(&c, id).await {
             Ok(Some(a)) => a,
             Ok(None) => return Diagnostics::new(),
-            Err(e) => return err("deleting", &id, e),
+            Err(e) => return err("deleting", id, e),
         };
         if matches!(
             app.state(),
             ApplicationState::Started | ApplicationState::Starting
         ) {
-            if let Err(e) = es.stop_application().application_id(&id).send().await {
-                return err("stopping", &id, crate::aws::errors::describe(&e));
+            if let Err(e) = es.stop_application().application_id(id).send().await {
+                return err("stopping", id, crate::aws::errors::describe(&e));
             }
-            if let Err(e) =
-                wait_for(&c, ctx, &id, &[ApplicationState::Stopped], true, timeout).await
+            if let Err(e) = wait_for(&c, ctx, id, &[ApplicationState::Stopped], true, timeout).await
             {
-                return err("waiting to delete", &id, e);
+                return err("waiting to delete", id, e);
             }
         }
         crate::info!("deleting EMR Serverless application", "id" => id);
-        match es.delete_application().application_id(&id).send().await {
+        match es.delete_application().application_id(id).send().await {
             Ok(_) => {}
             Err(e) if crate::aws::is_not_found(&e) => return Diagnostics::new(),
-            Err(e) => return err("deleting", &id, crate::aws::errors::describe(&e)),
+            Err(e) => return err("deleting", id, crate::aws::errors::describe(&e)),
         }
-        match wait_for(&c, ctx, &id, &[], true, timeout).await {
+        match wait_for(&c, ctx, id, &[], true, timeout).await {
             Ok(_) => Diagnostics::new(),
-            Err(e) => err("waiting for deletion of", &id, e),
+            Err(e) => err("waiting for deletion of", id, e),
         }
     }
 
@@ -955,11 +1014,12 @@ impl Import for ServerlessApplication {
             )
             .into());
         }
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(id));
-        // Defaults the API may not echo (emulator); Read overwrites what it returns.
-        st.set_attr("architecture", Value::string("X86_64"));
-        Ok(st)
+        to_value(&Model {
+            id: id.into(),
+            // Defaults the API may not echo (emulator); Read overwrites what it returns.
+            architecture: "X86_64".into(),
+            ..Model::default()
+        })
     }
 }
 
@@ -973,6 +1033,14 @@ mod tests {
         v.set_attr("type", Value::string("SPARK"));
         v.set_attr("release_label", Value::string("emr-7.8.0"));
         v
+    }
+
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
     }
 
     #[test]

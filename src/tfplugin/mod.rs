@@ -6,6 +6,7 @@ pub mod diag;
 pub mod json;
 #[macro_use]
 pub mod log;
+pub mod model;
 pub mod msgpack;
 pub mod plan;
 pub mod resource;
@@ -16,6 +17,7 @@ pub mod tls;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
+pub use model::{Planned, PlannedList, PlannedMap};
 pub use resource::{
     ApplyResult, Ctx, DataSource, Import, PlanRequest, Provider, Resource, UpgradeState,
 };
