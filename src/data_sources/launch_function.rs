@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 use crate::metadata::{self, Kind};
 use crate::provider::ProviderData;
@@ -68,11 +68,11 @@ impl DataSource for LaunchFunctionData {
             .await
             .map_err(|e| err("reading", &id, e))?
             .ok_or_else(|| err("reading", &id, format!("no launch function at {pname}")))?;
-        let d: J = serde_json::from_str(&doc)
+        let d: Json = serde_json::from_str(&doc)
             .map_err(|e| err("reading", &id, format!("stored metadata is not JSON: {e}")))?;
         let s = |k: &str| {
             d.get(k)
-                .and_then(J::as_str)
+                .and_then(Json::as_str)
                 .map(Value::string)
                 .unwrap_or(Value::Null)
         };
@@ -80,7 +80,7 @@ impl DataSource for LaunchFunctionData {
         // Everything that grants access is derived from namespace/name and
         // the provider's account, region and partition; the stored record
         // only has to agree (a tampered record must not redirect grants).
-        let x = crate::resources::launch_function::names_with_arns(&env, ns, n);
+        let x = crate::resources::launch_function::FunctionResources::derive(&env, ns, n);
         let mut expected = vec![
             ("StateMachineArn", Some(x.state_machine_arn.clone())),
             ("RoleArn", Some(x.role_arn.clone())),
@@ -91,7 +91,7 @@ impl DataSource for LaunchFunctionData {
             expected.push(("LauncherFunctionArn", Some(x.launcher_arn.clone())));
         }
         for (key, want) in expected {
-            let have = d.get(key).and_then(J::as_str).map(str::to_string);
+            let have = d.get(key).and_then(Json::as_str).map(str::to_string);
             if have != want {
                 return Err(err(
                     "reading",
@@ -127,7 +127,7 @@ impl DataSource for LaunchFunctionData {
             "allowed_overrides",
             Value::set(
                 d.get("AllowedOverrides")
-                    .and_then(J::as_array)
+                    .and_then(Json::as_array)
                     .map(|a| {
                         a.iter()
                             .filter_map(|x| x.as_str().map(Value::string))

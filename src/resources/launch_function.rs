@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{json, Map, Value as J};
+use serde_json::{json, Map, Value as Json};
 
 use crate::aws::errors::{describe, error_code, error_message, is_not_found};
 use crate::aws::iam_roles::{self, NewRole};
@@ -142,21 +142,38 @@ pub fn schema() -> Schema {
     Schema::new(identity_attrs(b))
 }
 
-// ---------- names (pure) ----------
+// ---------- names and ARNs (pure) ----------
 
-pub struct Names {
+/// Everything a function creates, named and addressed from its namespace
+/// and name (and the provider's account, region and partition).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionResources {
     pub state_machine: String,
+    pub state_machine_arn: String,
     pub role: String,
+    pub role_arn: String,
     pub launcher: String,
+    pub launcher_arn: String,
     pub launcher_role: String,
+    pub launcher_role_arn: String,
 }
 
-pub fn names(namespace: &str, name: &str) -> Names {
-    Names {
-        state_machine: derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME),
-        role: derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME),
-        launcher: derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME),
-        launcher_role: derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME),
+impl FunctionResources {
+    pub fn derive(env: &Env, namespace: &str, name: &str) -> FunctionResources {
+        let state_machine = derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME);
+        let role = derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME);
+        let launcher = derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME);
+        let launcher_role = derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME);
+        FunctionResources {
+            state_machine_arn: state_machine_arn(env, &state_machine),
+            role_arn: role_arn(env, &role),
+            launcher_arn: function_arn(env, &launcher),
+            launcher_role_arn: role_arn(env, &launcher_role),
+            state_machine,
+            role,
+            launcher,
+            launcher_role,
+        }
     }
 }
 
@@ -190,7 +207,7 @@ pub struct ProfileRef {
     pub instance_profile: String,
     pub autoscaling_role: Option<String>,
     pub kerberos_secret: Option<String>,
-    pub doc: J,
+    pub doc: Json,
 }
 
 /// The cluster configuration as Terraform knows it.
@@ -198,7 +215,7 @@ pub struct ProfileRef {
 pub struct ConfigurationRef {
     pub id: String,
     pub parameter_arn: String,
-    pub doc: J,
+    pub doc: Json,
     /// Secret ARNs EMR resolves on the cluster (`EMR.secret@` properties).
     pub secrets: Vec<String>,
 }
@@ -206,7 +223,7 @@ pub struct ConfigurationRef {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inputs {
     pub id: String,
-    pub names: Names2,
+    pub resources: FunctionResources,
     pub profile: ProfileRef,
     pub configuration: ConfigurationRef,
     pub cluster_name: String,
@@ -216,33 +233,6 @@ pub struct Inputs {
     pub cluster_tags: BTreeMap<String, String>,
     pub notifications: Option<Notifications>,
     pub partition: String,
-}
-
-/// Names plus ARNs, all derived from namespace and name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Names2 {
-    pub state_machine: String,
-    pub state_machine_arn: String,
-    pub role: String,
-    pub role_arn: String,
-    pub launcher: String,
-    pub launcher_arn: String,
-    pub launcher_role: String,
-    pub launcher_role_arn: String,
-}
-
-pub fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
-    let x = names(ns, n);
-    Names2 {
-        state_machine_arn: state_machine_arn(env, &x.state_machine),
-        role_arn: role_arn(env, &x.role),
-        launcher_arn: function_arn(env, &x.launcher),
-        launcher_role_arn: role_arn(env, &x.launcher_role),
-        state_machine: x.state_machine,
-        role: x.role,
-        launcher: x.launcher,
-        launcher_role: x.launcher_role,
-    }
 }
 
 impl Inputs {
@@ -297,35 +287,35 @@ impl Inputs {
     /// request with the profile's roles, security configuration, logs and
     /// EMR-managed security groups (as Terraform knows the profile), so an
     /// override can never replace what the profile governs.
-    pub fn request(&self) -> Map<String, J> {
+    pub fn request(&self) -> Map<String, Json> {
         let mut r = self
             .configuration
             .doc
             .get("RunJobFlow")
-            .and_then(J::as_object)
+            .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default();
         r.remove("Name");
         r.remove("Tags");
         let p = &self.profile;
-        r.insert("ServiceRole".into(), J::from(p.service_role.clone()));
-        r.insert("JobFlowRole".into(), J::from(p.instance_profile.clone()));
+        r.insert("ServiceRole".into(), Json::from(p.service_role.clone()));
+        r.insert("JobFlowRole".into(), Json::from(p.instance_profile.clone()));
         match &p.autoscaling_role {
-            Some(a) => r.insert("AutoScalingRole".into(), J::from(a.clone())),
+            Some(a) => r.insert("AutoScalingRole".into(), Json::from(a.clone())),
             None => r.remove("AutoScalingRole"),
         };
         for (doc_key, key) in [
             ("SecurityConfiguration", "SecurityConfiguration"),
             ("LogsUri", "LogUri"),
         ] {
-            match p.doc.get(doc_key).and_then(J::as_str) {
-                Some(v) => r.insert(key.into(), J::from(v)),
+            match p.doc.get(doc_key).and_then(Json::as_str) {
+                Some(v) => r.insert(key.into(), Json::from(v)),
                 None => r.remove(key),
             };
         }
         let mut instances = r
             .get("Instances")
-            .and_then(J::as_object)
+            .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default();
         for (doc_key, key) in [
@@ -336,12 +326,12 @@ impl Inputs {
             if let Some(g) = p
                 .doc
                 .pointer(&format!("/SecurityGroups/{doc_key}"))
-                .and_then(J::as_str)
+                .and_then(Json::as_str)
             {
-                instances.insert(key.into(), J::from(g));
+                instances.insert(key.into(), Json::from(g));
             }
         }
-        r.insert("Instances".into(), J::Object(instances));
+        r.insert("Instances".into(), Json::Object(instances));
         r
     }
 
@@ -353,7 +343,9 @@ impl Inputs {
             overrides: self.overrides(),
             governed_tags: self.governed_tags(),
             request: self.request(),
-            launcher_arn: self.has_launcher().then(|| self.names.launcher_arn.clone()),
+            launcher_arn: self
+                .has_launcher()
+                .then(|| self.resources.launcher_arn.clone()),
             wait_for_cluster_start: self.wait,
             fail_if_cluster_running: self.fail_if_running,
             notifications: self.notifications.clone(),
@@ -361,30 +353,30 @@ impl Inputs {
     }
 
     /// What the launcher may launch, packaged with its code.
-    pub fn launcher_launch(&self) -> J {
-        let overrides: Vec<J> = self
+    pub fn launcher_launch(&self) -> Json {
+        let overrides: Vec<Json> = self
             .overrides()
             .iter()
             .map(|o| {
                 let mut m = Map::new();
-                m.insert("Name".into(), J::from(o.name.clone()));
-                m.insert("Path".into(), J::from(o.path.clone()));
+                m.insert("Name".into(), Json::from(o.name.clone()));
+                m.insert("Path".into(), Json::from(o.path.clone()));
                 if o.kind == ValueKind::String {
                     m.insert("AllowedValues".into(), json!(o.allowed_values));
                 }
                 if let Some(n) = &o.minimum {
-                    m.insert("Minimum".into(), J::Number(n.clone()));
+                    m.insert("Minimum".into(), Json::Number(n.clone()));
                 }
                 if let Some(n) = &o.maximum {
-                    m.insert("Maximum".into(), J::Number(n.clone()));
+                    m.insert("Maximum".into(), Json::Number(n.clone()));
                 }
-                J::Object(m)
+                Json::Object(m)
             })
             .collect();
         json!({
             "Function": self.id,
             "ClusterName": self.cluster_name,
-            "Request": J::Object(self.request()),
+            "Request": Json::Object(self.request()),
             "Overrides": overrides,
             "GovernedTags": self.governed_tags(),
             "KerberosAttributesSecretArn": self.profile.kerberos_secret,
@@ -394,9 +386,9 @@ impl Inputs {
 }
 
 /// The configuration's cluster tags (its RunJobFlow Tags).
-fn configuration_tags(doc: &J) -> BTreeMap<String, String> {
+fn configuration_tags(doc: &Json) -> BTreeMap<String, String> {
     doc.pointer("/RunJobFlow/Tags")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| {
@@ -419,23 +411,23 @@ pub fn parameter_name_of(arn: &str) -> String {
     }
 }
 
-pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
-    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(J::Null);
+pub fn defined_overrides(config_doc: &Json) -> BTreeMap<String, Override> {
+    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(Json::Null);
     config_doc
         .get("Overrides")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|o| {
                     let name = o.get("Name")?.as_str()?.to_string();
                     let path = o.get("Path")?.as_str()?.to_string();
                     let kind = match resolve(&rjf, &path) {
-                        Some(J::String(_)) => ValueKind::String,
-                        Some(J::Bool(_)) => ValueKind::Bool,
+                        Some(Json::String(_)) => ValueKind::String,
+                        Some(Json::Bool(_)) => ValueKind::Bool,
                         _ => ValueKind::Number,
                     };
                     let num = |k: &str| match o.get(k) {
-                        Some(J::Number(n)) => Some(n.clone()),
+                        Some(Json::Number(n)) => Some(n.clone()),
                         _ => None,
                     };
                     Some((
@@ -448,7 +440,7 @@ pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
                             maximum: num("Maximum"),
                             allowed_values: o
                                 .get("AllowedValues")
-                                .and_then(J::as_array)
+                                .and_then(Json::as_array)
                                 .map(|a| {
                                     a.iter()
                                         .filter_map(|v| v.as_str().map(str::to_string))
@@ -621,7 +613,7 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             &|s| {
                 let d = json_object(s)?;
                 d.get("RunJobFlow")
-                    .and_then(J::as_object)
+                    .and_then(Json::as_object)
                     .map(|_| ())
                     .ok_or_else(|| {
                         "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
@@ -710,7 +702,7 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     if let (Some(env), Some(doc)) = (env, &cdoc) {
         let has_secrets = doc
             .get("SecretConfigurations")
-            .and_then(J::as_array)
+            .and_then(Json::as_array)
             .is_some_and(|a| !a.is_empty());
         if let Some(a) = p
             .str_attr("service_role_arn")
@@ -730,7 +722,7 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
         strings(cfg.get("allowed_overrides")),
         c.str_attr("metadata_json")
             .and_then(|s| json_object(s).ok())
-            .filter(|d| d.get("RunJobFlow").is_some_and(J::is_object)),
+            .filter(|d| d.get("RunJobFlow").is_some_and(Json::is_object)),
     ) {
         let defined = defined_overrides(&doc);
         for a in allowed {
@@ -754,9 +746,9 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     d
 }
 
-fn json_object(s: &str) -> Result<J, String> {
-    match serde_json::from_str::<J>(s) {
-        Ok(v @ J::Object(_)) => Ok(v),
+fn json_object(s: &str) -> Result<Json, String> {
+    match serde_json::from_str::<Json>(s) {
+        Ok(v @ Json::Object(_)) => Ok(v),
         Ok(_) => Err("is not a JSON object".into()),
         Err(e) => Err(format!("is not JSON: {e}")),
     }
@@ -790,7 +782,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
     let cdoc = json_object(c.str_attr("metadata_json")?).ok()?;
     let secrets = cdoc
         .get("SecretConfigurations")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|s| Some(s.get("SecretArn")?.as_str()?.to_string()))
@@ -805,7 +797,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
     };
     Some(Inputs {
         id: format!("{ns}/{n}"),
-        names: names_with_arns(env, ns, n),
+        resources: FunctionResources::derive(env, ns, n),
         profile,
         configuration,
         cluster_name: st.str_attr("cluster_name")?.to_string(),
@@ -843,7 +835,7 @@ fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDo
 }
 
 pub fn execution_trust(env: &Env, i: &Inputs) -> PolicyDocument {
-    service_trust(env, "states", Some(&i.names.state_machine_arn))
+    service_trust(env, "states", Some(&i.resources.state_machine_arn))
 }
 
 pub fn launcher_trust(env: &Env) -> PolicyDocument {
@@ -912,7 +904,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
         v.push(
             Statement::allow(["lambda:InvokeFunction"])
                 .sid("InvokeLauncher")
-                .resource(i.names.launcher_arn.clone()),
+                .resource(i.resources.launcher_arn.clone()),
         );
     } else {
         v.extend(launch_statements(env, i));
@@ -935,7 +927,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
 pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
     let group = format!(
         "arn:{}:logs:{}:{}:log-group:/aws/lambda/{}",
-        env.partition, env.region, env.account, i.names.launcher
+        env.partition, env.region, env.account, i.resources.launcher
     );
     let mut v = vec![Statement::allow(["secretsmanager:GetSecretValue"])
         .sid("ReadKerberosAttributes")
@@ -988,11 +980,11 @@ pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
 
 /// The launcher's settings as one reviewable document (what Lambda reports
 /// back). The launch itself is in its package (`launcher_launch_json`).
-pub fn launcher_configuration(i: &Inputs) -> J {
+pub fn launcher_configuration(i: &Inputs) -> Json {
     json!({
         "Runtime": launcher::RUNTIME,
         "Handler": launcher::HANDLER,
-        "Role": i.names.launcher_role_arn,
+        "Role": i.resources.launcher_role_arn,
         "Timeout": launcher::TIMEOUT_SECONDS,
         "MemorySize": launcher::MEMORY_MB,
         "Environment": {}
@@ -1000,16 +992,16 @@ pub fn launcher_configuration(i: &Inputs) -> J {
 }
 
 /// The metadata document stored in SSM.
-pub fn metadata_document(i: &Inputs) -> J {
+pub fn metadata_document(i: &Inputs) -> Json {
     let mut m = Map::new();
     let (ns, n) = i.id.split_once('/').unwrap_or((&i.id, ""));
-    m.insert("Namespace".into(), J::from(ns));
-    m.insert("Name".into(), J::from(n));
+    m.insert("Namespace".into(), Json::from(ns));
+    m.insert("Name".into(), Json::from(n));
     m.insert(
         "StateMachineArn".into(),
-        J::from(i.names.state_machine_arn.clone()),
+        Json::from(i.resources.state_machine_arn.clone()),
     );
-    m.insert("RoleArn".into(), J::from(i.names.role_arn.clone()));
+    m.insert("RoleArn".into(), Json::from(i.resources.role_arn.clone()));
     m.insert(
         "Profile".into(),
         json!({"Id": i.profile.id, "ParameterArn": i.profile.parameter_arn}),
@@ -1021,27 +1013,27 @@ pub fn metadata_document(i: &Inputs) -> J {
     let mut roles = Map::new();
     roles.insert(
         "ServiceRole".into(),
-        J::from(i.profile.service_role.clone()),
+        Json::from(i.profile.service_role.clone()),
     );
     roles.insert(
         "InstanceProfile".into(),
-        J::from(i.profile.instance_profile.clone()),
+        Json::from(i.profile.instance_profile.clone()),
     );
     roles.insert(
         "InstanceRole".into(),
-        J::from(i.profile.instance_role.clone()),
+        Json::from(i.profile.instance_role.clone()),
     );
     if let Some(a) = &i.profile.autoscaling_role {
-        roles.insert("AutoScalingRole".into(), J::from(a.clone()));
+        roles.insert("AutoScalingRole".into(), Json::from(a.clone()));
     }
-    m.insert("PassRoles".into(), J::Object(roles));
-    m.insert("ClusterName".into(), J::from(i.cluster_name.clone()));
+    m.insert("PassRoles".into(), Json::Object(roles));
+    m.insert("ClusterName".into(), Json::from(i.cluster_name.clone()));
     m.insert(
         "AllowedOverrides".into(),
-        J::Array(i.allowed.iter().map(|s| J::from(s.clone())).collect()),
+        Json::Array(i.allowed.iter().map(|s| Json::from(s.clone())).collect()),
     );
-    m.insert("WaitForClusterStart".into(), J::Bool(i.wait));
-    m.insert("FailIfClusterRunning".into(), J::Bool(i.fail_if_running));
+    m.insert("WaitForClusterStart".into(), Json::Bool(i.wait));
+    m.insert("FailIfClusterRunning".into(), Json::Bool(i.fail_if_running));
     if !i.cluster_tags.is_empty() {
         m.insert("ClusterTags".into(), json!(i.cluster_tags));
     }
@@ -1054,18 +1046,18 @@ pub fn metadata_document(i: &Inputs) -> J {
     if i.has_launcher() {
         m.insert(
             "LauncherFunctionArn".into(),
-            J::from(i.names.launcher_arn.clone()),
+            Json::from(i.resources.launcher_arn.clone()),
         );
     }
     if i.has_launcher() || !i.configuration.secrets.is_empty() {
         let mut s = Map::new();
         if let Some(k) = &i.profile.kerberos_secret {
-            s.insert("KerberosAttributesSecretArn".into(), J::from(k.clone()));
+            s.insert("KerberosAttributesSecretArn".into(), Json::from(k.clone()));
         }
         s.insert("SecretArns".into(), json!(i.secret_arns()));
-        m.insert("Secrets".into(), J::Object(s));
+        m.insert("Secrets".into(), Json::Object(s));
     }
-    J::Object(m)
+    Json::Object(m)
 }
 
 const COMPUTED_DOCS: [&str; 12] = [
@@ -1087,7 +1079,7 @@ const COMPUTED_DOCS: [&str; 12] = [
 /// inputs are known).
 fn plan_documents(env: &Env, st: &mut Value) {
     if let (Some(ns), Some(n)) = (st.str_attr("namespace"), st.str_attr("name")) {
-        let x = names_with_arns(env, ns, n);
+        let x = FunctionResources::derive(env, ns, n);
         st.set_attr("state_machine_name", Value::String(x.state_machine.clone()));
         st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
         st.set_attr("role_arn", Value::String(x.role_arn));
@@ -1124,8 +1116,14 @@ fn plan_documents(env: &Env, st: &mut Value) {
     );
     if i.has_launcher() {
         let launch = i.launcher_launch();
-        st.set_attr("launcher_function_arn", text(i.names.launcher_arn.clone()));
-        st.set_attr("launcher_role_arn", text(i.names.launcher_role_arn.clone()));
+        st.set_attr(
+            "launcher_function_arn",
+            text(i.resources.launcher_arn.clone()),
+        );
+        st.set_attr(
+            "launcher_role_arn",
+            text(i.resources.launcher_role_arn.clone()),
+        );
         st.set_attr(
             "launcher_role_trust_policy_json",
             text(launcher_trust(env).canonical()),
@@ -1164,7 +1162,8 @@ fn id_of(st: &Value) -> String {
 
 // ---------- AWS side ----------
 
-type R<T> = Result<T, String>;
+/// An AWS step: the message says what failed.
+type StepResult<T> = Result<T, String>;
 
 fn propagation<E, Resp>(e: &aws_smithy_runtime_api::client::result::SdkError<E, Resp>) -> bool
 where
@@ -1178,22 +1177,23 @@ where
 
 /// The role's policy as IAM has it: our inline policy with the statements of
 /// any other inline policy added (so the plan shows them; apply removes them).
-async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> R<Option<String>> {
+async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> StepResult<Option<String>> {
     let iam = &c.aws.iam;
     let names = iam_roles::list_inline(iam, role).await?;
-    let mut statements: Vec<J> = Vec::new();
+    let mut statements: Vec<Json> = Vec::new();
     let mut found = false;
     for n in &names {
         let Some(doc) = iam_roles::get_inline(iam, role, n).await? else {
             continue;
         };
         let doc = iam_roles::decode_document(&doc);
-        let v: J = serde_json::from_str(&doc).map_err(|e| format!("policy {n} of {role}: {e}"))?;
+        let v: Json =
+            serde_json::from_str(&doc).map_err(|e| format!("policy {n} of {role}: {e}"))?;
         if n == ours {
             found = true;
         }
         match v.get("Statement") {
-            Some(J::Array(a)) => statements.extend(a.iter().cloned()),
+            Some(Json::Array(a)) => statements.extend(a.iter().cloned()),
             Some(s) => statements.push(s.clone()),
             None => {}
         }
@@ -1216,7 +1216,7 @@ async fn record_role(
     name: &str,
     policy_name: &str,
     prefix: &str,
-) -> R<()> {
+) -> StepResult<()> {
     let trust = role.map(|r| {
         let t = iam_roles::decode_document(&r.trust_policy);
         policy::canonicalize(&t).unwrap_or(t)
@@ -1245,7 +1245,7 @@ async fn ensure_role_with_policy(
     policy_doc: &str,
     (tags_have, tags_want): (&BTreeMap<String, String>, &BTreeMap<String, String>),
     ours: bool,
-) -> R<()> {
+) -> StepResult<()> {
     let iam = &c.aws.iam;
     iam_roles::ensure_role(
         iam,
@@ -1282,7 +1282,7 @@ fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
         .collect()
 }
 
-async fn describe_state_machine(c: &Configured, arn: &str) -> R<Option<(String, String)>> {
+async fn describe_state_machine(c: &Configured, arn: &str) -> StepResult<Option<(String, String)>> {
     match c
         .aws
         .sfn
@@ -1302,7 +1302,7 @@ async fn sync_sfn_tags(
     arn: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
-) -> R<()> {
+) -> StepResult<()> {
     let stale: Vec<String> = have
         .keys()
         .filter(|k| !want.contains_key(*k))
@@ -1333,21 +1333,21 @@ async fn sync_sfn_tags(
 
 struct RemoteLauncher {
     code_sha256: String,
-    configuration: J,
+    configuration: Json,
 }
 
-async fn get_launcher(c: &Configured, name: &str) -> R<Option<RemoteLauncher>> {
+async fn get_launcher(c: &Configured, name: &str) -> StepResult<Option<RemoteLauncher>> {
     match c.aws.lambda.get_function().function_name(name).send().await {
         Ok(o) => {
             let Some(cfg) = o.configuration() else {
                 return Ok(None);
             };
-            let vars: Map<String, J> = cfg
+            let vars: Map<String, Json> = cfg
                 .environment()
                 .and_then(|e| e.variables())
                 .map(|m| {
                     m.iter()
-                        .map(|(k, v)| (k.clone(), J::String(v.clone())))
+                        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -1368,7 +1368,7 @@ async fn get_launcher(c: &Configured, name: &str) -> R<Option<RemoteLauncher>> {
     }
 }
 
-fn lambda_environment(cfg: &J) -> aws_sdk_lambda::types::Environment {
+fn lambda_environment(cfg: &Json) -> aws_sdk_lambda::types::Environment {
     let vars: HashMap<String, String> = cfg["Environment"]
         .as_object()
         .map(|m| {
@@ -1385,7 +1385,13 @@ fn lambda_environment(cfg: &J) -> aws_sdk_lambda::types::Environment {
 impl LaunchFunction {
     /// Brings everything to the planned state. `prior` is None on create
     /// (then nothing of that name may exist yet that is not ours).
-    async fn apply(&self, ctx: &Ctx, c: &Configured, st: &Value, prior: Option<&Value>) -> R<()> {
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        c: &Configured,
+        st: &Value,
+        prior: Option<&Value>,
+    ) -> StepResult<()> {
         let env = env_of(c);
         let i = inputs(&env, st).ok_or("the planned inputs are unknown at apply")?;
         let ours = prior.is_some();
@@ -1405,7 +1411,7 @@ impl LaunchFunction {
         if i.has_launcher() {
             ensure_role_with_policy(
                 c,
-                &i.names.launcher_role,
+                &i.resources.launcher_role,
                 &text("launcher_role_trust_policy_json")?,
                 LAUNCHER_POLICY,
                 &text("launcher_role_policy_json")?,
@@ -1418,11 +1424,11 @@ impl LaunchFunction {
             let package = launcher::package(&i.launcher_launch());
             let launcher_ours =
                 prior.is_some_and(|p| p.str_attr("launcher_function_arn").is_some());
-            match get_launcher(c, &i.names.launcher).await? {
+            match get_launcher(c, &i.resources.launcher).await? {
                 Some(_) if !launcher_ours => {
                     return Err(format!(
                         "Lambda function {} already exists and is not managed by this launch function; delete it or choose another name",
-                        i.names.launcher
+                        i.resources.launcher
                     ));
                 }
                 None => {
@@ -1436,9 +1442,9 @@ impl LaunchFunction {
                             c.aws
                                 .lambda
                                 .create_function()
-                                .function_name(&i.names.launcher)
+                                .function_name(&i.resources.launcher)
                                 .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
-                                .role(&i.names.launcher_role_arn)
+                                .role(&i.resources.launcher_role_arn)
                                 .handler(launcher::HANDLER)
                                 .timeout(launcher::TIMEOUT_SECONDS)
                                 .memory_size(launcher::MEMORY_MB)
@@ -1458,7 +1464,11 @@ impl LaunchFunction {
                     )
                     .await
                     .map_err(|e| {
-                        format!("creating launcher {}: {}", i.names.launcher, describe(&e))
+                        format!(
+                            "creating launcher {}: {}",
+                            i.resources.launcher,
+                            describe(&e)
+                        )
                     })?;
                 }
                 Some(remote) => {
@@ -1466,7 +1476,7 @@ impl LaunchFunction {
                         c.aws
                             .lambda
                             .update_function_code()
-                            .function_name(&i.names.launcher)
+                            .function_name(&i.resources.launcher)
                             .zip_file(aws_smithy_types::Blob::new(package.clone()))
                             .send()
                             .await
@@ -1482,11 +1492,11 @@ impl LaunchFunction {
                                 c.aws
                                     .lambda
                                     .update_function_configuration()
-                                    .function_name(&i.names.launcher)
+                                    .function_name(&i.resources.launcher)
                                     .runtime(aws_sdk_lambda::types::Runtime::from(
                                         launcher::RUNTIME,
                                     ))
-                                    .role(&i.names.launcher_role_arn)
+                                    .role(&i.resources.launcher_role_arn)
                                     .handler(launcher::HANDLER)
                                     .timeout(launcher::TIMEOUT_SECONDS)
                                     .memory_size(launcher::MEMORY_MB)
@@ -1509,7 +1519,7 @@ impl LaunchFunction {
                             c.aws
                                 .lambda
                                 .untag_resource()
-                                .resource(&i.names.launcher_arn)
+                                .resource(&i.resources.launcher_arn)
                                 .set_tag_keys(Some(stale))
                                 .send()
                                 .await
@@ -1519,7 +1529,7 @@ impl LaunchFunction {
                             c.aws
                                 .lambda
                                 .tag_resource()
-                                .resource(&i.names.launcher_arn)
+                                .resource(&i.resources.launcher_arn)
                                 .set_tags(Some(tags_want.clone().into_iter().collect()))
                                 .send()
                                 .await
@@ -1533,7 +1543,7 @@ impl LaunchFunction {
         // 2. The execution role.
         ensure_role_with_policy(
             c,
-            &i.names.role,
+            &i.resources.role,
             &text("role_trust_policy_json")?,
             EXECUTION_POLICY,
             &text("role_policy_json")?,
@@ -1550,11 +1560,11 @@ impl LaunchFunction {
 
         // 4. The state machine.
         let def = text("definition_json")?;
-        match describe_state_machine(c, &i.names.state_machine_arn).await? {
+        match describe_state_machine(c, &i.resources.state_machine_arn).await? {
             Some(_) if !ours => {
                 return Err(format!(
                     "state machine {} already exists and is not managed by this launch function; delete it or choose another name",
-                    i.names.state_machine
+                    i.resources.state_machine
                 ));
             }
             None => {
@@ -1567,9 +1577,9 @@ impl LaunchFunction {
                         c.aws
                             .sfn
                             .create_state_machine()
-                            .name(&i.names.state_machine)
+                            .name(&i.resources.state_machine)
                             .definition(&def)
-                            .role_arn(&i.names.role_arn)
+                            .role_arn(&i.resources.role_arn)
                             .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
                             .set_tags((!tags_want.is_empty()).then(|| sfn_tags(&tags_want)))
                             .send()
@@ -1579,13 +1589,13 @@ impl LaunchFunction {
                 .map_err(|e| {
                     format!(
                         "creating state machine {}: {}",
-                        i.names.state_machine,
+                        i.resources.state_machine,
                         describe(&e)
                     )
                 })?;
             }
             Some((have_def, have_role)) => {
-                if !metadata::same(&have_def, &def) || have_role != i.names.role_arn {
+                if !metadata::same(&have_def, &def) || have_role != i.resources.role_arn {
                     retry_propagation(
                         "updating the state machine",
                         &backoff,
@@ -1595,9 +1605,9 @@ impl LaunchFunction {
                             c.aws
                                 .sfn
                                 .update_state_machine()
-                                .state_machine_arn(&i.names.state_machine_arn)
+                                .state_machine_arn(&i.resources.state_machine_arn)
                                 .definition(&def)
-                                .role_arn(&i.names.role_arn)
+                                .role_arn(&i.resources.role_arn)
                                 .send()
                         },
                     )
@@ -1605,14 +1615,15 @@ impl LaunchFunction {
                     .map_err(|e| format!("updating state machine: {}", describe(&e)))?;
                 }
                 if ours {
-                    sync_sfn_tags(c, &i.names.state_machine_arn, &tags_have, &tags_want).await?;
+                    sync_sfn_tags(c, &i.resources.state_machine_arn, &tags_have, &tags_want)
+                        .await?;
                 }
             }
         }
 
         // 4. No launcher any more: remove it (after the state machine stopped using it).
         if !i.has_launcher() {
-            delete_launcher(c, &i.names).await?;
+            delete_launcher(c, &i.resources).await?;
         }
 
         // 5. The metadata.
@@ -1638,9 +1649,14 @@ fn granted_service_role(st: &Value) -> Option<String> {
         .map(|a| role_name_of(a).to_string())
 }
 
-async fn sync_secret_grant(c: &Configured, i: &Inputs, st: &Value, prior: Option<&Value>) -> R<()> {
+async fn sync_secret_grant(
+    c: &Configured,
+    i: &Inputs,
+    st: &Value,
+    prior: Option<&Value>,
+) -> StepResult<()> {
     let iam = &c.aws.iam;
-    let policy = secret_grant::policy_name(&i.names.role);
+    let policy = secret_grant::policy_name(&i.resources.role);
     let want = granted_service_role(st);
     if let Some(old) = prior.and_then(granted_service_role) {
         if want.as_deref() != Some(old.as_str()) {
@@ -1657,7 +1673,7 @@ async fn sync_secret_grant(c: &Configured, i: &Inputs, st: &Value, prior: Option
     Ok(())
 }
 
-async fn delete_launcher(c: &Configured, n: &Names2) -> R<()> {
+async fn delete_launcher(c: &Configured, n: &FunctionResources) -> StepResult<()> {
     match c
         .aws
         .lambda
@@ -1801,7 +1817,7 @@ impl Resource for LaunchFunction {
         let (Some(ns), Some(n)) = (current.str_attr("namespace"), current.str_attr("name")) else {
             return Ok(Value::Null);
         };
-        let x = names_with_arns(&env, ns, n);
+        let x = FunctionResources::derive(&env, ns, n);
         let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
             return Ok(Value::Null);
         };
@@ -1959,7 +1975,7 @@ impl Resource for LaunchFunction {
         let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
             return Diagnostics::new();
         };
-        let x = names_with_arns(&env, ns, n);
+        let x = FunctionResources::derive(&env, ns, n);
         match c
             .aws
             .sfn
@@ -2010,8 +2026,8 @@ impl Import for LaunchFunction {
 }
 
 /// true is the default: recorded as null, as a configuration omitting it says.
-fn only_false(v: Option<&J>) -> Value {
-    match v.and_then(J::as_bool) {
+fn only_false(v: Option<&Json>) -> Value {
+    match v.and_then(Json::as_bool) {
         Some(false) => Value::Bool(false),
         _ => Value::Null,
     }
@@ -2019,10 +2035,10 @@ fn only_false(v: Option<&J>) -> Value {
 
 /// The configuration of an imported function, rebuilt from its metadata and
 /// the profile's and configuration's parameters.
-async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
-    let d: J =
+async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<Value> {
+    let d: Json =
         serde_json::from_str(doc).map_err(|e| format!("stored metadata is not JSON: {e}"))?;
-    let s = |p: &str| d.pointer(p).and_then(J::as_str).map(str::to_string);
+    let s = |p: &str| d.pointer(p).and_then(Json::as_str).map(str::to_string);
     let mut st = current.clone();
     let read_doc = |arn: Option<String>| async move {
         let Some(arn) = arn else {
@@ -2060,7 +2076,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
     );
     let secrets: Vec<Value> = d
         .pointer("/Secrets/SecretArns")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| x.as_str().map(Value::string))
@@ -2074,7 +2090,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
                 (
                     "topic_arn",
                     n.get("TopicArn")
-                        .and_then(J::as_str)
+                        .and_then(Json::as_str)
                         .map(Value::string)
                         .unwrap_or(Value::Null),
                 ),
@@ -2096,7 +2112,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
     st.set_attr("cluster_name", opt("/ClusterName"));
     let allowed: Vec<Value> = d
         .get("AllowedOverrides")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| x.as_str().map(Value::string))
@@ -2115,7 +2131,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
         "wait_for_cluster_start",
         Value::Bool(
             d.get("WaitForClusterStart")
-                .and_then(J::as_bool)
+                .and_then(Json::as_bool)
                 .unwrap_or(true),
         ),
     );
@@ -2123,13 +2139,13 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
         "fail_if_cluster_running",
         Value::Bool(
             d.get("FailIfClusterRunning")
-                .and_then(J::as_bool)
+                .and_then(Json::as_bool)
                 .unwrap_or(false),
         ),
     );
     let ct: BTreeMap<String, Value> = d
         .get("ClusterTags")
-        .and_then(J::as_object)
+        .and_then(Json::as_object)
         .map(|m| {
             m.iter()
                 .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
@@ -2157,477 +2173,4 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::iam::least_privilege::assert_least_privilege;
-
-    fn env() -> Env {
-        Env {
-            partition: "aws".into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-        }
-    }
-
-    fn profile_doc() -> J {
-        json!({
-            "Namespace": "analytics", "Name": "p",
-            "ServiceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-service",
-            "InstanceProfile": "arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance",
-            "InstanceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-instance",
-            "AutoScalingRole": "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling",
-            "SecurityConfiguration": "sc", "SecurityGroups": {"MasterGroup": "sg-1"}
-        })
-    }
-
-    fn config_doc(secrets: bool) -> J {
-        let mut d = json!({
-            "Namespace": "analytics", "Name": "c",
-            "RunJobFlow": {"Name": "c", "ReleaseLabel": "emr-7.8.0", "Instances": {"InstanceGroups": [
-                {"InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-                {"InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2}
-            ]}, "Tags": [{"Key": "team", "Value": "data"}]},
-            "Overrides": [
-                {"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10},
-                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType", "AllowedValues": ["m5.xlarge", "m5.2xlarge"]}
-            ]
-        });
-        if secrets {
-            d["SecretConfigurations"] = json!([{"Classification": "hive-site", "Property": "javax.jdo.option.ConnectionPassword", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"}]);
-        }
-        d
-    }
-
-    fn state(secrets: bool, kerberos: bool) -> Value {
-        let mut st = schema().block.empty_value();
-        st.set_attr("namespace", Value::string("analytics"));
-        st.set_attr("name", Value::string("nightly"));
-        st.set_attr("cluster_name", Value::string("nightly-etl"));
-        st.set_attr(
-            "allowed_overrides",
-            Value::set(vec![Value::string("CoreInstanceCount")]),
-        );
-        st.set_attr("wait_for_cluster_start", Value::Bool(true));
-        st.set_attr("fail_if_cluster_running", Value::Bool(true));
-        st.set_attr(
-            "profile",
-            Value::object([
-                ("id", Value::string("analytics/p")),
-                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/emr_profiles/analytics/p")),
-                ("service_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-service")),
-                ("instance_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-instance")),
-                ("instance_profile_arn", Value::string("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")),
-                ("autoscaling_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling")),
-                (
-                    "kerberos_attributes_secret_arn",
-                    if kerberos {
-                        Value::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
-                    } else {
-                        Value::Null
-                    },
-                ),
-                ("metadata_json", Value::String(profile_doc().to_string())),
-            ]),
-        );
-        st.set_attr(
-            "cluster_configuration",
-            Value::object([
-                ("id", Value::string("analytics/c")),
-                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/cluster_configurations/analytics/c")),
-                ("metadata_json", Value::String(config_doc(secrets).to_string())),
-                ("secret_arns", Value::List(vec![])),
-            ]),
-        );
-        st
-    }
-
-    #[test]
-    fn every_role_of_every_variant_is_least_privilege() {
-        for (secrets, kerberos) in [(false, false), (true, false), (false, true), (true, true)] {
-            let mut st = state(secrets, kerberos);
-            plan_documents(&env(), &mut st);
-            for k in [
-                "role_trust_policy_json",
-                "role_policy_json",
-                "invoke_policy_json",
-            ] {
-                assert_least_privilege(&PolicyDocument::parse(st.str_attr(k).unwrap()).unwrap());
-            }
-            match st.str_attr("service_role_secret_policy_json") {
-                Some(t) => {
-                    assert!(secrets);
-                    let d = PolicyDocument::parse(t).unwrap();
-                    assert_least_privilege(&d);
-                    assert!(secret_grant::is_secret_grant(&d));
-                }
-                None => assert!(!secrets),
-            }
-            let launcher = kerberos;
-            for k in [
-                "launcher_role_trust_policy_json",
-                "launcher_role_policy_json",
-            ] {
-                match st.str_attr(k) {
-                    Some(t) => {
-                        assert!(launcher);
-                        assert_least_privilege(&PolicyDocument::parse(t).unwrap());
-                    }
-                    None => assert!(!launcher && st.get(k).is_null()),
-                }
-            }
-        }
-    }
-
-    fn statement<'a>(doc: &'a J, sid: &str) -> Option<&'a J> {
-        doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == json!(sid))
-    }
-
-    #[test]
-    fn pass_role_lists_exactly_the_profile_roles_to_their_services() {
-        let mut st = state(false, false);
-        plan_documents(&env(), &mut st);
-        let d: J = serde_json::from_str(st.str_attr("role_policy_json").unwrap()).unwrap();
-        let mut passed = BTreeMap::new();
-        for s in d["Statement"].as_array().unwrap() {
-            let actions = s["Action"].to_string();
-            if actions.contains("iam:PassRole") {
-                let c = &s["Condition"]["StringEquals"]["iam:PassedToService"];
-                let svc = J::from(c.as_str().or_else(|| c[0].as_str()).unwrap()).to_string();
-                let res = match &s["Resource"] {
-                    J::Array(a) => a
-                        .iter()
-                        .map(|x| x.as_str().unwrap().to_string())
-                        .collect::<Vec<_>>(),
-                    J::String(x) => vec![x.clone()],
-                    _ => vec![],
-                };
-                for r in res {
-                    passed.insert(r, svc.clone());
-                }
-            }
-        }
-        assert_eq!(
-            passed,
-            BTreeMap::from([
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-service".to_string(),
-                    "\"elasticmapreduce.amazonaws.com\"".to_string()
-                ),
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-instance".to_string(),
-                    "\"ec2.amazonaws.com\"".to_string()
-                ),
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling".to_string(),
-                    "\"application-autoscaling.amazonaws.com\"".to_string()
-                ),
-            ])
-        );
-        // Nothing is read from SSM at launch: the request is in the definition.
-        assert!(!st.str_attr("role_policy_json").unwrap().contains("ssm:"));
-        assert!(statement(&d, "ReadMetadata").is_none());
-        let trust: J =
-            serde_json::from_str(st.str_attr("role_trust_policy_json").unwrap()).unwrap();
-        assert_eq!(
-            trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-            json!([
-                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
-            ])
-        );
-    }
-
-    #[test]
-    fn tampered_profile_metadata_does_not_change_what_is_passed() {
-        let mut a = state(false, false);
-        plan_documents(&env(), &mut a);
-        let mut b = state(false, false);
-        let mut doc = profile_doc();
-        doc["ServiceRole"] = json!("arn:aws:iam::123456789012:role/admin");
-        doc["InstanceProfile"] = json!("arn:aws:iam::123456789012:instance-profile/admin");
-        let mut p = b.get("profile").clone();
-        p.set_attr("metadata_json", Value::String(doc.to_string()));
-        b.set_attr("profile", p);
-        plan_documents(&env(), &mut b);
-        assert_eq!(a.get("role_policy_json"), b.get("role_policy_json"));
-        assert!(!b
-            .str_attr("role_policy_json")
-            .unwrap()
-            .contains("role/admin"));
-        assert!(!b.str_attr("definition_json").unwrap().contains("admin"));
-    }
-
-    #[test]
-    fn kerberos_only_the_pinned_launcher_reads_it_and_launches() {
-        let mut st = state(true, true);
-        plan_documents(&env(), &mut st);
-        let exec = st.str_attr("role_policy_json").unwrap();
-        assert!(!exec.contains("secretsmanager"));
-        assert!(!exec.contains("RunJobFlow"));
-        assert!(!exec.contains("iam:PassRole"));
-        assert!(exec.contains("lambda:InvokeFunction"));
-        let l: J = serde_json::from_str(st.str_attr("launcher_role_policy_json").unwrap()).unwrap();
-        // The launcher reads the Kerberos secret only; EMR resolves the
-        // configuration's secrets with the service role's grant.
-        assert_eq!(
-            statement(&l, "ReadKerberosAttributes").unwrap()["Resource"],
-            json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf"])
-        );
-        let def = st.str_attr("definition_json").unwrap();
-        assert!(def.contains(
-            "arn:aws:lambda:us-east-1:123456789012:function:analytics-nightly-emr-launcher"
-        ));
-        assert!(!def.contains("secret:krb"));
-        let launch: J = serde_json::from_str(st.str_attr("launcher_launch_json").unwrap()).unwrap();
-        assert_eq!(
-            launch["KerberosAttributesSecretArn"],
-            json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
-        );
-        assert_eq!(
-            launch["Overrides"],
-            json!([{"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10}])
-        );
-        assert_eq!(
-            launch["Request"]["ServiceRole"],
-            json!("arn:aws:iam::123456789012:role/analytics-p-emr-service")
-        );
-        assert!(launch["Request"].get("Name").is_none());
-        // The code hash pins code and launch together.
-        assert_eq!(
-            st.str_attr("launcher_source_code_hash"),
-            Some(launcher::code_sha256(&launcher::package(&launch)).as_str())
-        );
-        let cfg: J =
-            serde_json::from_str(st.str_attr("launcher_configuration_json").unwrap()).unwrap();
-        assert_eq!(cfg["Environment"], json!({}));
-    }
-
-    #[test]
-    fn configuration_secrets_are_granted_to_the_service_role_only() {
-        let mut st = state(true, false);
-        plan_documents(&env(), &mut st);
-        assert!(st.get("launcher_function_arn").is_null());
-        let exec = st.str_attr("role_policy_json").unwrap();
-        assert!(!exec.contains("secretsmanager"));
-        assert!(exec.contains("RunJobFlow"));
-        let g =
-            PolicyDocument::parse(st.str_attr("service_role_secret_policy_json").unwrap()).unwrap();
-        assert_eq!(
-            g.statements[0]
-                .resources
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>(),
-            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"]
-        );
-        assert_eq!(
-            g.all_actions().collect::<Vec<_>>(),
-            ["secretsmanager:GetSecretValue"]
-        );
-    }
-
-    #[test]
-    fn partitions_render_principals_and_arns() {
-        for (partition, ec2, states) in [
-            ("aws-cn", "ec2.amazonaws.com.cn", "states.amazonaws.com"),
-            ("aws-us-gov", "ec2.amazonaws.com", "states.amazonaws.com"),
-        ] {
-            let e = Env {
-                partition: partition.into(),
-                account: "123456789012".into(),
-                region: "r-1".into(),
-            };
-            let mut st = state(false, false);
-            plan_documents(&e, &mut st);
-            let pol = st.str_attr("role_policy_json").unwrap();
-            assert!(pol.contains(&format!("\"{ec2}\"")), "{pol}");
-            let trust = st.str_attr("role_trust_policy_json").unwrap();
-            assert!(trust.contains(&format!("\"{states}\"")));
-            assert!(trust.contains(&format!(
-                "arn:{partition}:states:r-1:123456789012:stateMachine:"
-            )));
-            let def = st.str_attr("definition_json").unwrap();
-            assert!(def.contains(&format!("arn:{partition}:states:::aws-sdk:emr:runJobFlow")));
-            assert!(!def.contains("arn:aws:states"));
-            assert!(st
-                .str_attr("invoke_policy_json")
-                .unwrap()
-                .contains(&format!("arn:{partition}:states:")));
-        }
-    }
-
-    #[test]
-    fn invoke_policy_is_this_function_only() {
-        let d = invoke_policy(&env(), "analytics-nightly-emr-launch");
-        let v = d.to_value();
-        assert_eq!(
-            statement(&v, "LaunchThisFunction").unwrap()["Resource"],
-            json!([
-                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
-            ])
-        );
-        assert!(
-            !d.canonical().contains('*')
-                || d.canonical()
-                    .contains("execution:analytics-nightly-emr-launch:*")
-        );
-    }
-
-    #[test]
-    fn governed_tags_merge_configuration_function_and_provenance() {
-        let mut st = state(false, false);
-        st.set_attr(
-            "cluster_tags",
-            Value::Map(BTreeMap::from([
-                ("team".to_string(), Value::string("etl")),
-                ("cost".to_string(), Value::string("42")),
-            ])),
-        );
-        let i = inputs(&env(), &st).unwrap();
-        assert_eq!(
-            i.governed_tags(),
-            BTreeMap::from([
-                ("cost".to_string(), "42".to_string()),
-                ("team".to_string(), "etl".to_string()),
-                (FUNCTION_TAG.to_string(), "analytics/nightly".to_string()),
-            ])
-        );
-        let spec = i.spec();
-        assert_eq!(spec.overrides.len(), 1);
-        // The profile's settings as Terraform knows them, on top of the request.
-        assert_eq!(spec.request["SecurityConfiguration"], json!("sc"));
-        assert_eq!(
-            spec.request["Instances"]["EmrManagedMasterSecurityGroup"],
-            json!("sg-1")
-        );
-        assert!(spec.request.get("LogUri").is_none());
-        assert!(spec.request.get("Tags").is_none() && spec.request.get("Name").is_none());
-        assert_eq!(
-            spec.request["JobFlowRole"],
-            json!("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")
-        );
-    }
-
-    #[test]
-    fn unknown_inputs_leave_documents_unknown_but_names_known() {
-        let mut st = state(false, false);
-        st.set_attr("profile", Value::Unknown);
-        plan_documents(&env(), &mut st);
-        assert!(st.get("role_policy_json").is_unknown());
-        assert_eq!(
-            st.str_attr("role_arn"),
-            Some("arn:aws:iam::123456789012:role/analytics-nightly-emr-launch-fn")
-        );
-        assert!(st.str_attr("invoke_policy_json").is_some());
-    }
-
-    #[test]
-    fn invalid_configurations_name_their_attribute() {
-        type Edit = Box<dyn Fn(&mut Value)>;
-        let cases: Vec<(&str, Edit)> = vec![
-            (
-                "namespace",
-                Box::new(|s: &mut Value| s.set_attr("namespace", Value::string("a/b"))),
-            ),
-            (
-                "name",
-                Box::new(|s: &mut Value| s.set_attr("name", Value::string(""))),
-            ),
-            (
-                "cluster_name",
-                Box::new(|s: &mut Value| s.set_attr("cluster_name", Value::string(""))),
-            ),
-            (
-                "allowed_overrides",
-                Box::new(|s: &mut Value| {
-                    s.set_attr("allowed_overrides", Value::set(vec![Value::string("Nope")]))
-                }),
-            ),
-            (
-                "cluster_tags",
-                Box::new(|s: &mut Value| {
-                    s.set_attr(
-                        "cluster_tags",
-                        Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("1"))])),
-                    )
-                }),
-            ),
-            (
-                "cluster_tags",
-                Box::new(|s: &mut Value| {
-                    s.set_attr(
-                        "cluster_tags",
-                        Value::Map(BTreeMap::from([(
-                            FUNCTION_TAG.to_string(),
-                            Value::string("1"),
-                        )])),
-                    )
-                }),
-            ),
-            (
-                "profile.service_role_arn",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr("service_role_arn", Value::string("admin"));
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "profile.parameter_arn",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr(
-                        "parameter_arn",
-                        Value::string("arn:aws:ssm:eu-west-1:123456789012:parameter/x"),
-                    );
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "profile.metadata_json",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr("metadata_json", Value::string("["));
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "cluster_configuration.metadata_json",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("cluster_configuration").clone();
-                    p.set_attr("metadata_json", Value::string("{}"));
-                    s.set_attr("cluster_configuration", p);
-                }),
-            ),
-            (
-                "cluster_configuration.secret_arns[0]",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("cluster_configuration").clone();
-                    p.set_attr(
-                        "secret_arns",
-                        Value::List(vec![Value::string("arn:aws:s3:::b")]),
-                    );
-                    s.set_attr("cluster_configuration", p);
-                }),
-            ),
-        ];
-        for (path, f) in cases {
-            let mut st = state(false, false);
-            f(&mut st);
-            let d = validate_config(&st, Some(&env()));
-            assert!(d.has_errors(), "{path}: no error");
-            let paths: Vec<String> = d
-                .iter()
-                .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
-                .collect();
-            assert!(
-                paths.iter().any(|p| p.starts_with(path)),
-                "{path}: got {paths:?}"
-            );
-        }
-        assert!(!validate_config(&state(true, true), Some(&env())).has_errors());
-    }
-}
+mod tests;
