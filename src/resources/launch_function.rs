@@ -502,6 +502,18 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
 /// Static checks with attribute paths; unknown values are skipped.
 pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     let mut d = crate::resources::check_namespace_and_name(cfg);
+    check_cluster_name_and_tags(cfg, &mut d);
+    check_profile(cfg.get("profile"), &mut d);
+    check_configuration(cfg.get("cluster_configuration"), &mut d);
+    if let Some(env) = env {
+        check_placement(cfg, env, &mut d);
+    }
+    check_notifications(cfg, &mut d);
+    check_against_configuration(cfg, &mut d);
+    d
+}
+
+fn check_cluster_name_and_tags(cfg: &Value, d: &mut Diagnostics) {
     if let Some(n) = cfg.str_attr("cluster_name") {
         let len = n.chars().count();
         if len == 0 || len > 256 || n.chars().any(char::is_control) {
@@ -523,168 +535,173 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             }
         }
     }
-    let p = cfg.get("profile");
-    let at = |a: &str| AttrPath::attr("profile").push_attr(a);
-    let mut check = |path: AttrPath,
-                     v: &Value,
-                     f: &dyn Fn(&str) -> Result<(), String>,
-                     summary: &str,
-                     required: bool| {
-        match v.as_str() {
-            Some(s) if !s.is_empty() || required => {
-                // Terraform cannot point inside an object-typed attribute,
-                // so the detail names the attribute itself.
-                if let Err(e) = f(s) {
-                    let detail = format!("{path}: {e}");
-                    d.attr_error(path, summary, detail);
-                }
+}
+
+type StringCheck = fn(&str) -> Result<(), String>;
+
+/// One string attribute of the profile or configuration object. Terraform
+/// cannot point inside an object-typed attribute, so the detail names the
+/// attribute itself.
+fn check_string(
+    d: &mut Diagnostics,
+    path: AttrPath,
+    v: &Value,
+    (f, required): (StringCheck, bool),
+    summary: &str,
+) {
+    match v.as_str() {
+        Some(s) if !s.is_empty() || required => {
+            if let Err(e) = f(s) {
+                let detail = format!("{path}: {e}");
+                d.attr_error(path, summary, detail);
             }
-            None if required && v.is_null() => {
-                let detail = format!("{path} must be set");
-                d.attr_error(path, summary, detail)
-            }
-            _ => {}
         }
-    };
-    if p.as_attrs().is_some() {
-        check(
-            at("parameter_arn"),
-            p.get("parameter_arn"),
-            &ssm_parameter_arn_ok,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("service_role_arn"),
-            p.get("service_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("instance_role_arn"),
-            p.get("instance_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("instance_profile_arn"),
-            p.get("instance_profile_arn"),
-            &instance_profile_arn_ok,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("autoscaling_role_arn"),
-            p.get("autoscaling_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            false,
-        );
-        check(
-            at("kerberos_attributes_secret_arn"),
-            p.get("kerberos_attributes_secret_arn"),
-            &secret_arn_ok,
-            "Invalid profile",
-            false,
-        );
-        check(
-            at("metadata_json"),
-            p.get("metadata_json"),
-            &|s| json_object(s).map(|_| ()),
-            "Invalid profile",
-            true,
-        );
+        None if required && v.is_null() => {
+            let detail = format!("{path} must be set");
+            d.attr_error(path, summary, detail)
+        }
+        _ => {}
     }
-    let c = cfg.get("cluster_configuration");
+}
+
+fn check_profile(p: &Value, d: &mut Diagnostics) {
+    if p.as_attrs().is_none() {
+        return;
+    }
+    let checks: [(&str, StringCheck, bool); 7] = [
+        ("parameter_arn", ssm_parameter_arn_ok, true),
+        ("service_role_arn", crate::validate::iam_role_arn, true),
+        ("instance_role_arn", crate::validate::iam_role_arn, true),
+        ("instance_profile_arn", instance_profile_arn_ok, true),
+        ("autoscaling_role_arn", crate::validate::iam_role_arn, false),
+        ("kerberos_attributes_secret_arn", secret_arn_ok, false),
+        ("metadata_json", |s| json_object(s).map(|_| ()), true),
+    ];
+    for (attr, f, required) in checks {
+        let path = AttrPath::attr("profile").push_attr(attr);
+        check_string(d, path, p.get(attr), (f, required), "Invalid profile");
+    }
+}
+
+fn check_configuration(c: &Value, d: &mut Diagnostics) {
+    if c.as_attrs().is_none() {
+        return;
+    }
     let at = |a: &str| AttrPath::attr("cluster_configuration").push_attr(a);
-    if c.as_attrs().is_some() {
-        check(
-            at("parameter_arn"),
-            c.get("parameter_arn"),
-            &ssm_parameter_arn_ok,
-            "Invalid cluster configuration",
-            true,
-        );
-        check(
-            at("metadata_json"),
-            c.get("metadata_json"),
-            &|s| {
-                let d = json_object(s)?;
-                d.get("RunJobFlow")
-                    .and_then(Json::as_object)
-                    .map(|_| ())
-                    .ok_or_else(|| {
-                        "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
-                            .to_string()
-                    })
-            },
-            "Invalid cluster configuration",
-            true,
-        );
-        for (i, s) in c
-            .get("secret_arns")
-            .as_elems()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            check(
-                at("secret_arns").push_index(i),
-                s,
-                &secret_arn_ok,
-                "Invalid cluster configuration",
-                true,
-            );
-        }
+    const SUMMARY: &str = "Invalid cluster configuration";
+    let parameter = (ssm_parameter_arn_ok as StringCheck, true);
+    check_string(
+        d,
+        at("parameter_arn"),
+        c.get("parameter_arn"),
+        parameter,
+        SUMMARY,
+    );
+    let has_request: StringCheck = |s| {
+        let d = json_object(s)?;
+        d.get("RunJobFlow")
+            .and_then(Json::as_object)
+            .map(|_| ())
+            .ok_or_else(|| {
+                "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
+                    .to_string()
+            })
+    };
+    check_string(
+        d,
+        at("metadata_json"),
+        c.get("metadata_json"),
+        (has_request, true),
+        SUMMARY,
+    );
+    let secrets = c.get("secret_arns").as_elems().unwrap_or_default();
+    for (i, s) in secrets.iter().enumerate() {
+        let path = at("secret_arns").push_index(i);
+        check_string(d, path, s, (secret_arn_ok, true), SUMMARY);
     }
-    // Parameters must be where the state machine runs.
-    if let Some(env) = env {
-        for (obj, label) in [
-            ("profile", "profile"),
-            ("cluster_configuration", "cluster configuration"),
-        ] {
-            if let Some(a) = cfg
-                .get(obj)
-                .str_attr("parameter_arn")
-                .and_then(crate::validate::parse_arn)
-            {
-                if a.region != env.region || a.account != env.account {
-                    d.attr_error(
-                        AttrPath::attr(obj).push_attr("parameter_arn"),
-                        format!("The {label} is in another account or region"),
-                        format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
-                    );
-                }
+}
+
+/// Parameters must be where the state machine runs, and a service role
+/// granted the configuration's secrets must be in this account.
+fn check_placement(cfg: &Value, env: &Env, d: &mut Diagnostics) {
+    for (obj, label) in [
+        ("profile", "profile"),
+        ("cluster_configuration", "cluster configuration"),
+    ] {
+        if let Some(a) = cfg
+            .get(obj)
+            .str_attr("parameter_arn")
+            .and_then(crate::validate::parse_arn)
+        {
+            if a.region != env.region || a.account != env.account {
+                d.attr_error(
+                    AttrPath::attr(obj).push_attr("parameter_arn"),
+                    format!("The {label} is in another account or region"),
+                    format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
+                );
             }
         }
     }
-    // Notifications go to an SNS topic.
-    if let Some(t) = cfg.get("notifications").str_attr("topic_arn") {
-        let ok = crate::validate::parse_arn(t).is_some_and(|a| {
-            a.service == "sns"
-                && !a.region.is_empty()
-                && a.account.len() == 12
-                && !a.resource.is_empty()
-                && !a.resource.contains(['*', ':', '/'])
-        });
-        if !ok {
+    let Some(doc) = configuration_doc(cfg) else {
+        return;
+    };
+    let has_secrets = doc
+        .get("SecretConfigurations")
+        .and_then(Json::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if let Some(a) = cfg
+        .get("profile")
+        .str_attr("service_role_arn")
+        .and_then(crate::validate::parse_arn)
+    {
+        if has_secrets && a.account != env.account {
             d.attr_error(
-                AttrPath::attr("notifications").push_attr("topic_arn"),
-                "Invalid topic ARN",
-                format!("notifications.topic_arn: {t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+                AttrPath::attr("profile").push_attr("service_role_arn"),
+                "Service role in another account",
+                format!("profile.service_role_arn: the configuration has secrets, so this function grants the service role secretsmanager:GetSecretValue on them; the role is in account {}, this provider manages {}. Use a profile whose service role is in this account.", a.account, env.account),
             );
         }
     }
-    let cdoc = c
+}
+
+/// Notifications go to an SNS topic.
+fn check_notifications(cfg: &Value, d: &mut Diagnostics) {
+    let Some(t) = cfg.get("notifications").str_attr("topic_arn") else {
+        return;
+    };
+    let ok = crate::validate::parse_arn(t).is_some_and(|a| {
+        a.service == "sns"
+            && !a.region.is_empty()
+            && a.account.len() == 12
+            && !a.resource.is_empty()
+            && !a.resource.contains(['*', ':', '/'])
+    });
+    if !ok {
+        d.attr_error(
+            AttrPath::attr("notifications").push_attr("topic_arn"),
+            "Invalid topic ARN",
+            format!("notifications.topic_arn: {t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+        );
+    }
+}
+
+/// The configuration object's metadata document, when it is a JSON object.
+fn configuration_doc(cfg: &Value) -> Option<Json> {
+    cfg.get("cluster_configuration")
         .str_attr("metadata_json")
-        .and_then(|s| json_object(s).ok());
+        .and_then(|s| json_object(s).ok())
+}
+
+/// Cluster tags and allowed overrides against what the configuration defines.
+fn check_against_configuration(cfg: &Value, d: &mut Diagnostics) {
+    let Some(doc) = configuration_doc(cfg) else {
+        return;
+    };
     // Governed tag keys are compared case-insensitively: a cluster tag may
     // replace a configuration tag of the same key, never shadow it in
     // another case.
-    if let (Some(m), Some(doc)) = (cfg.get("cluster_tags").as_attrs(), &cdoc) {
-        let config_tags = configuration_tags(doc);
+    if let Some(m) = cfg.get("cluster_tags").as_attrs() {
+        let config_tags = configuration_tags(&doc);
         for k in m.keys() {
             if let Some(other) = config_tags
                 .keys()
@@ -698,52 +715,29 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             }
         }
     }
-    // The service role must be in this account to be granted the secrets.
-    if let (Some(env), Some(doc)) = (env, &cdoc) {
-        let has_secrets = doc
-            .get("SecretConfigurations")
-            .and_then(Json::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if let Some(a) = p
-            .str_attr("service_role_arn")
-            .and_then(crate::validate::parse_arn)
-        {
-            if has_secrets && a.account != env.account {
-                d.attr_error(
-                    AttrPath::attr("profile").push_attr("service_role_arn"),
-                    "Service role in another account",
-                    format!("profile.service_role_arn: the configuration has secrets, so this function grants the service role secretsmanager:GetSecretValue on them; the role is in account {}, this provider manages {}. Use a profile whose service role is in this account.", a.account, env.account),
-                );
-            }
-        }
-    }
     // Allowed overrides must be defined by the configuration.
-    if let (Some(allowed), Some(doc)) = (
-        strings(cfg.get("allowed_overrides")),
-        c.str_attr("metadata_json")
-            .and_then(|s| json_object(s).ok())
-            .filter(|d| d.get("RunJobFlow").is_some_and(Json::is_object)),
-    ) {
-        let defined = defined_overrides(&doc);
-        for a in allowed {
-            if !defined.contains_key(&a) {
-                let have = if defined.is_empty() {
-                    "it defines none".to_string()
-                } else {
-                    format!(
-                        "it defines {}",
-                        defined.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )
-                };
-                d.attr_error(
-                    AttrPath::attr("allowed_overrides"),
-                    "Override not defined by the configuration",
-                    format!("{a:?} is not an override of the cluster configuration ({have}); add an `override` block there first."),
-                );
-            }
-        }
+    let Some(allowed) = strings(cfg.get("allowed_overrides")) else {
+        return;
+    };
+    if !doc.get("RunJobFlow").is_some_and(Json::is_object) {
+        return;
     }
-    d
+    let defined = defined_overrides(&doc);
+    for a in allowed.iter().filter(|a| !defined.contains_key(*a)) {
+        let have = if defined.is_empty() {
+            "it defines none".to_string()
+        } else {
+            format!(
+                "it defines {}",
+                defined.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
+        d.attr_error(
+            AttrPath::attr("allowed_overrides"),
+            "Override not defined by the configuration",
+            format!("{a:?} is not an override of the cluster configuration ({have}); add an `override` block there first."),
+        );
+    }
 }
 
 fn json_object(s: &str) -> Result<Json, String> {
@@ -2033,6 +2027,82 @@ fn only_false(v: Option<&Json>) -> Value {
     }
 }
 
+/// The function's settings as its stored metadata records them.
+fn set_imported_settings(st: &mut Value, d: &Json) {
+    let cluster_name = d.get("ClusterName").and_then(Json::as_str);
+    st.set_attr(
+        "cluster_name",
+        cluster_name.map(Value::string).unwrap_or(Value::Null),
+    );
+    let allowed: Vec<Value> = d
+        .get("AllowedOverrides")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(Value::string))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "allowed_overrides",
+        if allowed.is_empty() {
+            Value::Null
+        } else {
+            Value::set(allowed)
+        },
+    );
+    st.set_attr(
+        "wait_for_cluster_start",
+        Value::Bool(
+            d.get("WaitForClusterStart")
+                .and_then(Json::as_bool)
+                .unwrap_or(true),
+        ),
+    );
+    st.set_attr(
+        "fail_if_cluster_running",
+        Value::Bool(
+            d.get("FailIfClusterRunning")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        ),
+    );
+    let ct: BTreeMap<String, Value> = d
+        .get("ClusterTags")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "cluster_tags",
+        if ct.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(ct)
+        },
+    );
+    st.set_attr(
+        "notifications",
+        match d.get("Notifications") {
+            Some(n) => Value::object([
+                (
+                    "topic_arn",
+                    n.get("TopicArn")
+                        .and_then(Json::as_str)
+                        .map(Value::string)
+                        .unwrap_or(Value::Null),
+                ),
+                ("on_success", only_false(n.get("OnSuccess"))),
+                ("on_failure", only_false(n.get("OnFailure"))),
+            ]),
+            None => Value::Null,
+        },
+    );
+}
+
 /// The configuration of an imported function, rebuilt from its metadata and
 /// the profile's and configuration's parameters.
 async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<Value> {
@@ -2084,23 +2154,6 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<
         })
         .unwrap_or_default();
     st.set_attr(
-        "notifications",
-        match d.get("Notifications") {
-            Some(n) => Value::object([
-                (
-                    "topic_arn",
-                    n.get("TopicArn")
-                        .and_then(Json::as_str)
-                        .map(Value::string)
-                        .unwrap_or(Value::Null),
-                ),
-                ("on_success", only_false(n.get("OnSuccess"))),
-                ("on_failure", only_false(n.get("OnFailure"))),
-            ]),
-            None => Value::Null,
-        },
-    );
-    st.set_attr(
         "cluster_configuration",
         Value::object([
             ("id", opt("/ClusterConfiguration/Id")),
@@ -2109,57 +2162,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<
             ("secret_arns", Value::List(secrets)),
         ]),
     );
-    st.set_attr("cluster_name", opt("/ClusterName"));
-    let allowed: Vec<Value> = d
-        .get("AllowedOverrides")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(Value::string))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "allowed_overrides",
-        if allowed.is_empty() {
-            Value::Null
-        } else {
-            Value::set(allowed)
-        },
-    );
-    st.set_attr(
-        "wait_for_cluster_start",
-        Value::Bool(
-            d.get("WaitForClusterStart")
-                .and_then(Json::as_bool)
-                .unwrap_or(true),
-        ),
-    );
-    st.set_attr(
-        "fail_if_cluster_running",
-        Value::Bool(
-            d.get("FailIfClusterRunning")
-                .and_then(Json::as_bool)
-                .unwrap_or(false),
-        ),
-    );
-    let ct: BTreeMap<String, Value> = d
-        .get("ClusterTags")
-        .and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "cluster_tags",
-        if ct.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(ct)
-        },
-    );
+    set_imported_settings(&mut st, &d);
     // Tags: the parameter's, minus the provider's defaults.
     let pname = st
         .str_attr("parameter_name")
