@@ -16,8 +16,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as Json};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::aws::errors::{describe, error_code, error_message, is_not_found};
-use crate::aws::iam_roles::{self, NewRole};
+use crate::aws::managed_role::{
+    self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant, OWNER_TAG,
+};
 use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
 use crate::iam::principals;
 use crate::iam::{policy, PolicyDocument, Principal, Statement};
@@ -122,11 +126,13 @@ pub fn schema() -> Schema {
         .attr(Attribute::computed("role_arn", Type::String).keep_state().desc("The state machine's execution role."))
         .attr(Attribute::computed("role_trust_policy_json", Type::String).desc("Trust policy of the execution role."))
         .attr(Attribute::computed("role_policy_json", Type::String).desc("The execution role's only policy."))
+        .attr(Attribute::computed("role_managed_policy_arns", Type::set(Type::String)).desc("Managed policies attached to the execution role: none; one attached outside Terraform shows here and apply detaches it."))
         .attr(Attribute::computed("definition_json", Type::String).desc("The Amazon States Language definition."))
         .attr(Attribute::computed("launcher_function_arn", Type::String).desc("The launcher Lambda (only with secrets)."))
         .attr(Attribute::computed("launcher_role_arn", Type::String).desc("The launcher's role (only with secrets)."))
         .attr(Attribute::computed("launcher_role_trust_policy_json", Type::String).desc("Trust policy of the launcher's role (only with secrets)."))
         .attr(Attribute::computed("launcher_role_policy_json", Type::String).desc("The launcher role's only policy (only with secrets)."))
+        .attr(Attribute::computed("launcher_role_managed_policy_arns", Type::set(Type::String)).desc("Managed policies attached to the launcher's role: none; one attached outside Terraform shows here and apply detaches it (only with secrets)."))
         .attr(Attribute::computed("launcher_configuration_json", Type::String).desc("The launcher's runtime, handler, role, limits and environment (secret ARNs only; only with secrets)."))
         .attr(Attribute::computed("launcher_source_code_hash", Type::String).desc("Base64 SHA-256 of the launcher package (its code and the pinned launch), built reproducibly (only with Kerberos attributes)."))
         .attr(Attribute::computed("launcher_launch_json", Type::String).desc("The launch the launcher may perform, fixed at plan and packaged with its code (only with Kerberos attributes)."))
@@ -531,6 +537,18 @@ fn check_cluster_name_and_tags(cfg: &Value, d: &mut Diagnostics) {
                     AttrPath::attr("cluster_tags").push_key(k),
                     "Invalid cluster tag",
                     e,
+                );
+            }
+        }
+    }
+    // The provider tags what the function creates with its provenance.
+    if let Some(m) = cfg.get("tags").as_attrs() {
+        for k in m.keys() {
+            if k.to_ascii_lowercase().starts_with("emr-launch:") {
+                d.attr_error(
+                    AttrPath::attr("tags").push_key(k),
+                    "Invalid tag",
+                    format!("tag key {k:?}: the emr-launch: prefix (in any case) is reserved; {OWNER_TAG} is set by the provider on the roles, launcher and state machine it creates"),
                 );
             }
         }
@@ -949,11 +967,6 @@ pub fn service_role_secret_policy(i: &Inputs) -> Option<PolicyDocument> {
     (!arns.is_empty()).then(|| secret_grant::document(&arns))
 }
 
-/// Name of the profile's service role (last segment of its ARN).
-fn role_name_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
 /// What a user who may launch is granted: this state machine and its
 /// executions, nothing else (seed 001, threat 1).
 pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
@@ -1054,16 +1067,22 @@ pub fn metadata_document(i: &Inputs) -> Json {
     Json::Object(m)
 }
 
-const COMPUTED_DOCS: [&str; 12] = [
+/// Known once the inputs are.
+const FUNCTION_DOCS: [&str; 5] = [
     "role_trust_policy_json",
     "role_policy_json",
     "definition_json",
     "metadata_json",
     "service_role_secret_policy_json",
+];
+
+/// Only with a launcher (null otherwise); known once the inputs are.
+const LAUNCHER_DOCS: [&str; 8] = [
     "launcher_function_arn",
     "launcher_role_arn",
     "launcher_role_trust_policy_json",
     "launcher_role_policy_json",
+    "launcher_role_managed_policy_arns",
     "launcher_configuration_json",
     "launcher_source_code_hash",
     "launcher_launch_json",
@@ -1082,8 +1101,11 @@ fn plan_documents(env: &Env, st: &mut Value) {
             Value::String(invoke_policy(env, &x.state_machine).canonical()),
         );
     }
+    // The roles never have managed policies: one attached out of band is a
+    // change apply detaches.
+    st.set_attr("role_managed_policy_arns", Value::set(vec![]));
     let Some(i) = inputs(env, st) else {
-        for k in COMPUTED_DOCS {
+        for k in FUNCTION_DOCS.iter().chain(&LAUNCHER_DOCS) {
             st.set_attr(k, Value::Unknown);
         }
         return;
@@ -1135,8 +1157,9 @@ fn plan_documents(env: &Env, st: &mut Value) {
             text(launcher::code_sha256(&launcher::package(&launch))),
         );
         st.set_attr("launcher_launch_json", text(launch.to_string()));
+        st.set_attr("launcher_role_managed_policy_arns", Value::set(vec![]));
     } else {
-        for k in &COMPUTED_DOCS[5..] {
+        for k in LAUNCHER_DOCS {
             st.set_attr(k, Value::Null);
         }
     }
@@ -1159,6 +1182,41 @@ fn id_of(st: &Value) -> String {
 /// An AWS step: the message says what failed.
 type StepResult<T> = Result<T, String>;
 
+const ROLE_DESCRIPTION: &str = "EMR launch function role managed by Terraform (emrlaunch/emr)";
+
+/// The provenance every object the function creates carries as its
+/// [`OWNER_TAG`] (roles, launcher, state machine): the next apply adopts
+/// what a failed one made, and an object of the same name made by anything
+/// else is refused. It never appears in `tags` or `tags_all`.
+pub fn owner_of(id: &str) -> String {
+    format!("{TYPE_NAME}/{id}")
+}
+
+/// The clients and facts applying, reading and deleting a function need: a
+/// view of `Configured` (tests build it from mocked clients).
+#[derive(Clone, Debug)]
+pub struct FunctionAws {
+    pub iam: aws_sdk_iam::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub env: Env,
+    pub backoff: Backoff,
+}
+
+impl FunctionAws {
+    pub fn of(c: &Configured) -> FunctionAws {
+        FunctionAws {
+            iam: c.aws.iam.clone(),
+            lambda: c.aws.lambda.clone(),
+            sfn: c.aws.sfn.clone(),
+            ssm: c.aws.ssm.clone(),
+            env: env_of(c),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
 fn propagation<E, Resp>(e: &aws_smithy_runtime_api::client::result::SdkError<E, Resp>) -> bool
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
@@ -1169,30 +1227,88 @@ where
     )
 }
 
+// -- tags and ownership of the launcher and the state machine --
+
+/// `tags_all` plus the owner tag: what the launcher and the state machine carry.
+fn owned_tags(tags_all: &BTreeMap<String, String>, owner: &str) -> BTreeMap<String, String> {
+    let mut t = tags_all.clone();
+    t.insert(OWNER_TAG.to_string(), owner.to_string());
+    t
+}
+
+/// The keys to remove and the tags to set that turn `have` into `want`
+/// (AWS's own `aws:` tags stay).
+fn tag_changes(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let stale = have
+        .keys()
+        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
+        .cloned()
+        .collect();
+    let set = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (stale, set)
+}
+
+/// An existing launcher or state machine of the function's name is taken
+/// over when it carries this function's owner tag, or no owner tag and the
+/// state records it (made before the tag existed, or imported).
+fn check_adoptable(
+    what: &str,
+    tags: &BTreeMap<String, String>,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    match tags.get(OWNER_TAG) {
+        Some(o) if o == owner => Ok(()),
+        None if recorded => Ok(()),
+        Some(o) => Err(format!(
+            "{what} already exists and is managed by {o}; delete it or choose another name"
+        )),
+        None => Err(format!(
+            "{what} already exists and is not managed by this launch function; delete it or choose another name"
+        )),
+    }
+}
+
+// -- roles --
+
+/// One of the function's roles as the reconciler wants it: this trust, this
+/// one inline policy, no managed policy, no boundary, the function's tags.
+fn desired_role(
+    name: &str,
+    owner: &str,
+    trust: String,
+    (policy_name, policy): (&str, String),
+    tags: &BTreeMap<String, String>,
+) -> DesiredRole {
+    let mut d = DesiredRole::new(name, owner, trust);
+    d.description = Some(ROLE_DESCRIPTION.to_string());
+    d.inline.insert(policy_name.to_string(), policy);
+    d.tags = tags.clone();
+    d.tags.remove(OWNER_TAG);
+    d
+}
+
 /// The role's policy as IAM has it: our inline policy with the statements of
 /// any other inline policy added (so the plan shows them; apply removes them).
-async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> StepResult<Option<String>> {
-    let iam = &c.aws.iam;
-    let names = iam_roles::list_inline(iam, role).await?;
+fn combined_policy(role: &ObservedRole, ours: &str) -> StepResult<Option<String>> {
     let mut statements: Vec<Json> = Vec::new();
-    let mut found = false;
-    for n in &names {
-        let Some(doc) = iam_roles::get_inline(iam, role, n).await? else {
-            continue;
-        };
-        let doc = iam_roles::decode_document(&doc);
+    for (n, doc) in &role.inline {
         let v: Json =
-            serde_json::from_str(&doc).map_err(|e| format!("policy {n} of {role}: {e}"))?;
-        if n == ours {
-            found = true;
-        }
+            serde_json::from_str(doc).map_err(|e| format!("policy {n} of {}: {e}", role.name))?;
         match v.get("Statement") {
             Some(Json::Array(a)) => statements.extend(a.iter().cloned()),
             Some(s) => statements.push(s.clone()),
             None => {}
         }
     }
-    if !found && statements.is_empty() {
+    if !role.inline.contains_key(ours) && statements.is_empty() {
         return Ok(None);
     }
     let doc = json!({"Version": "2012-10-17", "Statement": statements});
@@ -1201,20 +1317,17 @@ async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> StepResult<
     ))
 }
 
-/// Records a role's trust and permission policies in `<prefix>_trust_policy_json`
-/// and `<prefix>_policy_json` (`""` when the role is gone).
-async fn record_role(
-    c: &Configured,
+/// Records a role as IAM has it: `<prefix>_trust_policy_json` and
+/// `<prefix>_policy_json` (`""` when the role is gone), and every attached
+/// managed policy in `<prefix>_managed_policy_arns` (the plan wants none, so
+/// one attached out of band shows as a change that apply detaches).
+fn record_role(
     st: &mut Value,
-    role: Option<&iam_roles::RemoteRole>,
-    name: &str,
+    role: Option<&ObservedRole>,
     policy_name: &str,
     prefix: &str,
 ) -> StepResult<()> {
-    let trust = role.map(|r| {
-        let t = iam_roles::decode_document(&r.trust_policy);
-        policy::canonicalize(&t).unwrap_or(t)
-    });
+    let trust = role.map(|r| policy::canonicalize(&r.trust).unwrap_or_else(|_| r.trust.clone()));
     let (tk, pk) = (
         format!("{prefix}_trust_policy_json"),
         format!("{prefix}_policy_json"),
@@ -1222,53 +1335,40 @@ async fn record_role(
     let recorded = reconcile_text(st.str_attr(&tk), trust, true);
     st.set_attr(&tk, recorded);
     let pol = match role {
-        Some(_) => read_role_policy(c, name, policy_name).await?,
+        Some(r) => combined_policy(r, policy_name)?,
         None => None,
     };
     let recorded = reconcile_text(st.str_attr(&pk), pol, true);
     st.set_attr(&pk, recorded);
+    let managed = role
+        .map(|r| r.managed.iter().map(Value::string).collect())
+        .unwrap_or_default();
+    st.set_attr(
+        &format!("{prefix}_managed_policy_arns"),
+        Value::set(managed),
+    );
     Ok(())
 }
 
-/// Creates or updates a role with exactly one inline policy.
-async fn ensure_role_with_policy(
-    c: &Configured,
+/// Deletes one of the function's roles when it is ours: tagged for this
+/// function, or untagged and recorded in state. Any other role of that name
+/// is someone else's and stays.
+async fn delete_owned_role(
+    iam: &aws_sdk_iam::Client,
     name: &str,
-    trust: &str,
-    policy_name: &str,
-    policy_doc: &str,
-    (tags_have, tags_want): (&BTreeMap<String, String>, &BTreeMap<String, String>),
-    ours: bool,
+    owner: &str,
+    recorded: bool,
 ) -> StepResult<()> {
-    let iam = &c.aws.iam;
-    iam_roles::ensure_role(
-        iam,
-        NewRole {
-            name,
-            path: "/",
-            trust_policy: trust,
-            max_session_duration: None,
-            permissions_boundary: None,
-            description: Some("EMR launch function role managed by Terraform (emrlaunch/emr)"),
-            tags: tags_want,
-        },
-        ours,
-    )
-    .await?;
-    for p in iam_roles::list_inline(iam, name).await? {
-        if p != policy_name {
-            iam_roles::delete_inline(iam, name, &p).await?;
+    if !recorded {
+        match managed_role::read(iam, name, None).await? {
+            Some(r) if r.ownership(owner) == Ownership::Ours => {}
+            _ => return Ok(()),
         }
     }
-    iam_roles::put_inline(iam, name, policy_name, policy_doc)
-        .await
-        .map_err(|e| format!("putting {policy_name} on {name}: {e}"))?;
-    iam_roles::sync_attached(iam, name, &BTreeSet::new()).await?;
-    if ours {
-        iam_roles::sync_tags(iam, name, tags_have, tags_want).await?;
-    }
-    Ok(())
+    managed_role::delete(iam, name, owner, None, recorded).await
 }
+
+// -- the state machine --
 
 fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
     t.iter()
@@ -1276,10 +1376,12 @@ fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
         .collect()
 }
 
-async fn describe_state_machine(c: &Configured, arn: &str) -> StepResult<Option<(String, String)>> {
-    match c
-        .aws
-        .sfn
+/// (definition, role ARN) of the state machine; None when it does not exist.
+async fn describe_state_machine(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> StepResult<Option<(String, String)>> {
+    match sfn
         .describe_state_machine()
         .state_machine_arn(arn)
         .send()
@@ -1287,37 +1389,46 @@ async fn describe_state_machine(c: &Configured, arn: &str) -> StepResult<Option<
     {
         Ok(o) => Ok(Some((o.definition().to_string(), o.role_arn().to_string()))),
         Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(describe(&e)),
+        Err(e) => Err(format!("reading state machine {arn}: {}", describe(&e))),
     }
 }
 
+async fn state_machine_tags(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> StepResult<BTreeMap<String, String>> {
+    let out = sfn
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("reading the tags of {arn}: {}", describe(&e)))?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
+}
+
 async fn sync_sfn_tags(
-    c: &Configured,
+    sfn: &aws_sdk_sfn::Client,
     arn: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> StepResult<()> {
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+    let (stale, set) = tag_changes(have, want);
     if !stale.is_empty() {
-        c.aws
-            .sfn
-            .untag_resource()
+        sfn.untag_resource()
             .resource_arn(arn)
             .set_tag_keys(Some(stale))
             .send()
             .await
             .map_err(|e| format!("untagging {arn}: {}", describe(&e)))?;
     }
-    if !want.is_empty() && have != want {
-        c.aws
-            .sfn
-            .tag_resource()
+    if !set.is_empty() {
+        sfn.tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(sfn_tags(want)))
+            .set_tags(Some(sfn_tags(&set)))
             .send()
             .await
             .map_err(|e| format!("tagging {arn}: {}", describe(&e)))?;
@@ -1325,41 +1436,140 @@ async fn sync_sfn_tags(
     Ok(())
 }
 
+async fn create_state_machine(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    r: &FunctionResources,
+    definition: &str,
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    retry_propagation(
+        "creating the state machine",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.sfn
+                .create_state_machine()
+                .name(&r.state_machine)
+                .definition(definition)
+                .role_arn(&r.role_arn)
+                .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
+                .set_tags(Some(sfn_tags(tags)))
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "creating state machine {}: {}",
+            r.state_machine,
+            describe(&e)
+        )
+    })
+}
+
+async fn update_state_machine(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    r: &FunctionResources,
+    definition: &str,
+) -> StepResult<()> {
+    retry_propagation(
+        "updating the state machine",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.sfn
+                .update_state_machine()
+                .state_machine_arn(&r.state_machine_arn)
+                .definition(definition)
+                .role_arn(&r.role_arn)
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("updating state machine: {}", describe(&e)))
+}
+
+/// Deletes the state machine when it is ours (tagged, or recorded in state).
+async fn delete_state_machine(
+    sfn: &aws_sdk_sfn::Client,
+    r: &FunctionResources,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    if !recorded {
+        if describe_state_machine(sfn, &r.state_machine_arn)
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        let tags = state_machine_tags(sfn, &r.state_machine_arn).await?;
+        if tags.get(OWNER_TAG).map(String::as_str) != Some(owner) {
+            return Ok(());
+        }
+    }
+    match sfn
+        .delete_state_machine()
+        .state_machine_arn(&r.state_machine_arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!("deleting state machine: {}", describe(&e))),
+    }
+}
+
+// -- the launcher --
+
 struct RemoteLauncher {
     code_sha256: String,
     configuration: Json,
+    tags: BTreeMap<String, String>,
 }
 
-async fn get_launcher(c: &Configured, name: &str) -> StepResult<Option<RemoteLauncher>> {
-    match c.aws.lambda.get_function().function_name(name).send().await {
-        Ok(o) => {
-            let Some(cfg) = o.configuration() else {
-                return Ok(None);
-            };
-            let vars: Map<String, Json> = cfg
-                .environment()
-                .and_then(|e| e.variables())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(Some(RemoteLauncher {
-                code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
-                configuration: json!({
-                    "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                    "Handler": cfg.handler().unwrap_or_default(),
-                    "Role": cfg.role().unwrap_or_default(),
-                    "Timeout": cfg.timeout().unwrap_or_default(),
-                    "MemorySize": cfg.memory_size().unwrap_or_default(),
-                    "Environment": vars
-                }),
-            }))
-        }
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(describe(&e)),
-    }
+async fn get_launcher(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> StepResult<Option<RemoteLauncher>> {
+    let o = match lambda.get_function().function_name(name).send().await {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(format!("reading launcher {name}: {}", describe(&e))),
+    };
+    let Some(cfg) = o.configuration() else {
+        return Ok(None);
+    };
+    let vars: Map<String, Json> = cfg
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(RemoteLauncher {
+        code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
+        configuration: json!({
+            "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            "Handler": cfg.handler().unwrap_or_default(),
+            "Role": cfg.role().unwrap_or_default(),
+            "Timeout": cfg.timeout().unwrap_or_default(),
+            "MemorySize": cfg.memory_size().unwrap_or_default(),
+            "Environment": vars
+        }),
+        tags: o
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }))
 }
 
 fn lambda_environment(cfg: &Json) -> aws_sdk_lambda::types::Environment {
@@ -1376,319 +1586,566 @@ fn lambda_environment(cfg: &Json) -> aws_sdk_lambda::types::Environment {
         .build()
 }
 
-impl LaunchFunction {
-    /// Brings everything to the planned state. `prior` is None on create
-    /// (then nothing of that name may exist yet that is not ours).
-    async fn apply(
-        &self,
-        ctx: &Ctx,
-        c: &Configured,
-        st: &Value,
-        prior: Option<&Value>,
-    ) -> StepResult<()> {
-        let env = env_of(c);
-        let i = inputs(&env, st).ok_or("the planned inputs are unknown at apply")?;
-        let ours = prior.is_some();
-        let tags_want = tags_map(st.get("tags_all"));
-        let tags_have = prior
-            .map(|p| tags_map(p.get("tags_all")))
-            .unwrap_or_default();
-        let text = |k: &str| {
-            st.str_attr(k)
-                .map(str::to_string)
-                .ok_or(format!("{k} is unknown at apply"))
-        };
-        let backoff = Backoff::default();
+async fn create_launcher(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    i: &Inputs,
+    package: &[u8],
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    let cfg = launcher_configuration(i);
+    let tags: HashMap<String, String> = tags.clone().into_iter().collect();
+    retry_propagation(
+        "creating the launcher function",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.lambda
+                .create_function()
+                .function_name(&i.resources.launcher)
+                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
+                .role(&i.resources.launcher_role_arn)
+                .handler(launcher::HANDLER)
+                .timeout(launcher::TIMEOUT_SECONDS)
+                .memory_size(launcher::MEMORY_MB)
+                .description(format!(
+                    "EMR launch function {} launcher (emrlaunch/emr)",
+                    i.id
+                ))
+                .environment(lambda_environment(&cfg))
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
+                        .build(),
+                )
+                .set_tags(Some(tags.clone()))
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "creating launcher {}: {}",
+            i.resources.launcher,
+            describe(&e)
+        )
+    })
+}
 
-        // 1. The launcher, only for Kerberos attributes (before the state
-        //    machine that invokes it); removed when no longer needed.
-        if i.has_launcher() {
-            ensure_role_with_policy(
-                c,
-                &i.resources.launcher_role,
-                &text("launcher_role_trust_policy_json")?,
-                LAUNCHER_POLICY,
-                &text("launcher_role_policy_json")?,
-                (&tags_have, &tags_want),
-                ours && prior.is_some_and(|p| p.str_attr("launcher_role_arn").is_some()),
-            )
+/// Brings an existing launcher's code, settings and tags to the plan.
+async fn update_launcher(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    i: &Inputs,
+    package: &[u8],
+    remote: &RemoteLauncher,
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    let name = &i.resources.launcher;
+    if remote.code_sha256 != launcher::code_sha256(package) {
+        aws.lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
+            .send()
             .await
-            .map_err(|e| format!("launcher role: {e}"))?;
-            let cfg = launcher_configuration(&i);
-            let package = launcher::package(&i.launcher_launch());
-            let launcher_ours =
-                prior.is_some_and(|p| p.str_attr("launcher_function_arn").is_some());
-            match get_launcher(c, &i.resources.launcher).await? {
-                Some(_) if !launcher_ours => {
-                    return Err(format!(
-                        "Lambda function {} already exists and is not managed by this launch function; delete it or choose another name",
-                        i.resources.launcher
-                    ));
-                }
-                None => {
-                    let tags: HashMap<String, String> = tags_want.clone().into_iter().collect();
-                    retry_propagation(
-                        "creating the launcher function",
-                        &backoff,
-                        &ctx.cancel,
-                        propagation,
-                        || {
-                            c.aws
-                                .lambda
-                                .create_function()
-                                .function_name(&i.resources.launcher)
-                                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
-                                .role(&i.resources.launcher_role_arn)
-                                .handler(launcher::HANDLER)
-                                .timeout(launcher::TIMEOUT_SECONDS)
-                                .memory_size(launcher::MEMORY_MB)
-                                .description(format!(
-                                    "EMR launch function {} launcher (emrlaunch/emr)",
-                                    i.id
-                                ))
-                                .environment(lambda_environment(&cfg))
-                                .code(
-                                    aws_sdk_lambda::types::FunctionCode::builder()
-                                        .zip_file(aws_smithy_types::Blob::new(package.clone()))
-                                        .build(),
-                                )
-                                .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                                .send()
-                        },
-                    )
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "creating launcher {}: {}",
-                            i.resources.launcher,
-                            describe(&e)
-                        )
-                    })?;
-                }
-                Some(remote) => {
-                    if remote.code_sha256 != launcher::code_sha256(&package) {
-                        c.aws
-                            .lambda
-                            .update_function_code()
-                            .function_name(&i.resources.launcher)
-                            .zip_file(aws_smithy_types::Blob::new(package.clone()))
-                            .send()
-                            .await
-                            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
-                    }
-                    if remote.configuration != cfg {
-                        retry_propagation(
-                            "updating the launcher function",
-                            &backoff,
-                            &ctx.cancel,
-                            propagation,
-                            || {
-                                c.aws
-                                    .lambda
-                                    .update_function_configuration()
-                                    .function_name(&i.resources.launcher)
-                                    .runtime(aws_sdk_lambda::types::Runtime::from(
-                                        launcher::RUNTIME,
-                                    ))
-                                    .role(&i.resources.launcher_role_arn)
-                                    .handler(launcher::HANDLER)
-                                    .timeout(launcher::TIMEOUT_SECONDS)
-                                    .memory_size(launcher::MEMORY_MB)
-                                    .environment(lambda_environment(&cfg))
-                                    .send()
-                            },
-                        )
-                        .await
-                        .map_err(|e| {
-                            format!("updating launcher configuration: {}", describe(&e))
-                        })?;
-                    }
-                    if ours && tags_have != tags_want {
-                        let stale: Vec<String> = tags_have
-                            .keys()
-                            .filter(|k| !tags_want.contains_key(*k))
-                            .cloned()
-                            .collect();
-                        if !stale.is_empty() {
-                            c.aws
-                                .lambda
-                                .untag_resource()
-                                .resource(&i.resources.launcher_arn)
-                                .set_tag_keys(Some(stale))
-                                .send()
-                                .await
-                                .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
-                        }
-                        if !tags_want.is_empty() {
-                            c.aws
-                                .lambda
-                                .tag_resource()
-                                .resource(&i.resources.launcher_arn)
-                                .set_tags(Some(tags_want.clone().into_iter().collect()))
-                                .send()
-                                .await
-                                .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
-                        }
-                    }
-                }
-            }
-        }
-
-        // 2. The execution role.
-        ensure_role_with_policy(
-            c,
-            &i.resources.role,
-            &text("role_trust_policy_json")?,
-            EXECUTION_POLICY,
-            &text("role_policy_json")?,
-            (&tags_have, &tags_want),
-            ours,
+            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
+    }
+    let cfg = launcher_configuration(i);
+    if remote.configuration != cfg {
+        retry_propagation(
+            "updating the launcher function",
+            &aws.backoff,
+            cancel,
+            propagation,
+            || {
+                aws.lambda
+                    .update_function_configuration()
+                    .function_name(name)
+                    .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
+                    .role(&i.resources.launcher_role_arn)
+                    .handler(launcher::HANDLER)
+                    .timeout(launcher::TIMEOUT_SECONDS)
+                    .memory_size(launcher::MEMORY_MB)
+                    .environment(lambda_environment(&cfg))
+                    .send()
+            },
         )
         .await
-        .map_err(|e| format!("execution role: {e}"))?;
-
-        // 3. The service role may resolve the configuration's secrets
-        //    (before the first launch can need it); a grant left on a role
-        //    the profile no longer uses is removed.
-        sync_secret_grant(c, &i, st, prior).await?;
-
-        // 4. The state machine.
-        let def = text("definition_json")?;
-        match describe_state_machine(c, &i.resources.state_machine_arn).await? {
-            Some(_) if !ours => {
-                return Err(format!(
-                    "state machine {} already exists and is not managed by this launch function; delete it or choose another name",
-                    i.resources.state_machine
-                ));
-            }
-            None => {
-                retry_propagation(
-                    "creating the state machine",
-                    &backoff,
-                    &ctx.cancel,
-                    propagation,
-                    || {
-                        c.aws
-                            .sfn
-                            .create_state_machine()
-                            .name(&i.resources.state_machine)
-                            .definition(&def)
-                            .role_arn(&i.resources.role_arn)
-                            .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
-                            .set_tags((!tags_want.is_empty()).then(|| sfn_tags(&tags_want)))
-                            .send()
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    format!(
-                        "creating state machine {}: {}",
-                        i.resources.state_machine,
-                        describe(&e)
-                    )
-                })?;
-            }
-            Some((have_def, have_role)) => {
-                if !metadata::same(&have_def, &def) || have_role != i.resources.role_arn {
-                    retry_propagation(
-                        "updating the state machine",
-                        &backoff,
-                        &ctx.cancel,
-                        propagation,
-                        || {
-                            c.aws
-                                .sfn
-                                .update_state_machine()
-                                .state_machine_arn(&i.resources.state_machine_arn)
-                                .definition(&def)
-                                .role_arn(&i.resources.role_arn)
-                                .send()
-                        },
-                    )
-                    .await
-                    .map_err(|e| format!("updating state machine: {}", describe(&e)))?;
-                }
-                if ours {
-                    sync_sfn_tags(c, &i.resources.state_machine_arn, &tags_have, &tags_want)
-                        .await?;
-                }
-            }
-        }
-
-        // 4. No launcher any more: remove it (after the state machine stopped using it).
-        if !i.has_launcher() {
-            delete_launcher(c, &i.resources).await?;
-        }
-
-        // 5. The metadata.
-        let pname = text("parameter_name")?;
-        let doc = text("metadata_json")?;
-        if prior.and_then(|p| p.str_attr("metadata_json")) != Some(doc.as_str())
-            || tags_have != tags_want
-            || !ours
-        {
-            metadata::put(&c.aws.ssm, &pname, &doc, "EMR launch function", &tags_want)
-                .await
-                .map_err(|e| format!("writing {pname}: {e}"))?;
-        }
-        Ok(())
+        .map_err(|e| format!("updating launcher configuration: {}", describe(&e)))?;
     }
-}
-
-/// The service role (name) a function state grants secrets on, if any.
-fn granted_service_role(st: &Value) -> Option<String> {
-    st.str_attr("service_role_secret_policy_json")?;
-    st.get("profile")
-        .str_attr("service_role_arn")
-        .map(|a| role_name_of(a).to_string())
-}
-
-async fn sync_secret_grant(
-    c: &Configured,
-    i: &Inputs,
-    st: &Value,
-    prior: Option<&Value>,
-) -> StepResult<()> {
-    let iam = &c.aws.iam;
-    let policy = secret_grant::policy_name(&i.resources.role);
-    let want = granted_service_role(st);
-    if let Some(old) = prior.and_then(granted_service_role) {
-        if want.as_deref() != Some(old.as_str()) {
-            iam_roles::delete_inline(iam, &old, &policy)
-                .await
-                .map_err(|e| format!("removing the secret grant from {old}: {e}"))?;
-        }
-    }
-    if let (Some(role), Some(doc)) = (want, st.str_attr("service_role_secret_policy_json")) {
-        iam_roles::put_inline(iam, &role, &policy, doc)
+    let arn = &i.resources.launcher_arn;
+    let (stale, set) = tag_changes(&remote.tags, tags);
+    if !stale.is_empty() {
+        aws.lambda
+            .untag_resource()
+            .resource(arn)
+            .set_tag_keys(Some(stale))
+            .send()
             .await
-            .map_err(|e| format!("granting the configuration's secrets to {role}: {e}"))?;
+            .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
+    }
+    if !set.is_empty() {
+        aws.lambda
+            .tag_resource()
+            .resource(arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
     }
     Ok(())
 }
 
-async fn delete_launcher(c: &Configured, n: &FunctionResources) -> StepResult<()> {
-    match c
-        .aws
-        .lambda
+/// Deletes the launcher function when it is ours (tagged, or recorded in state).
+async fn delete_launcher_function(
+    lambda: &aws_sdk_lambda::Client,
+    r: &FunctionResources,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    if !recorded {
+        match get_launcher(lambda, &r.launcher).await? {
+            Some(l) if l.tags.get(OWNER_TAG).map(String::as_str) == Some(owner) => {}
+            _ => return Ok(()),
+        }
+    }
+    match lambda
         .delete_function()
-        .function_name(&n.launcher)
+        .function_name(&r.launcher)
         .send()
         .await
     {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => {
-            return Err(format!(
-                "deleting launcher {}: {}",
-                n.launcher,
-                describe(&e)
-            ))
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "deleting launcher {}: {}",
+            r.launcher,
+            describe(&e)
+        )),
+    }
+}
+
+// -- the service role's secret grant --
+
+/// The secret grant a function state records (on the profile's service role).
+fn recorded_grant(st: &Value, function_role: &str) -> Option<RoleGrant> {
+    let document = st.str_attr("service_role_secret_policy_json")?;
+    let service_role = st.get("profile").str_attr("service_role_arn")?;
+    Some(secret_grant::role_grant(
+        service_role,
+        function_role,
+        document.to_string(),
+    ))
+}
+
+// ---------- apply ----------
+
+/// The attributes each apply step settles: copied from the plan into the
+/// recorded state once the step is done. The first of each role's is the
+/// one whose presence records that the role is the function's.
+const LAUNCHER_ROLE_ATTRS: [&str; 4] = [
+    "launcher_role_arn",
+    "launcher_role_trust_policy_json",
+    "launcher_role_policy_json",
+    "launcher_role_managed_policy_arns",
+];
+const LAUNCHER_FUNCTION_ATTRS: [&str; 4] = [
+    "launcher_function_arn",
+    "launcher_configuration_json",
+    "launcher_source_code_hash",
+    "launcher_launch_json",
+];
+const EXECUTION_ROLE_ATTRS: [&str; 3] = [
+    "role_trust_policy_json",
+    "role_policy_json",
+    "role_managed_policy_arns",
+];
+/// The grant's place is the profile's service role.
+const GRANT_ATTRS: [&str; 2] = ["service_role_secret_policy_json", "profile"];
+const DEFINITION: &str = "definition_json";
+
+/// One create or update. `state` is what exists so far, and what a failure
+/// records: the prior state (on create, the plan without any part made yet)
+/// with each finished step's planned attributes copied in.
+struct FunctionApply<'a> {
+    aws: &'a FunctionAws,
+    cancel: &'a CancellationToken,
+    planned: &'a Value,
+    creating: bool,
+    inputs: Inputs,
+    owner: String,
+    tags: BTreeMap<String, String>,
+    state: Value,
+}
+
+/// Brings everything to `planned`; `prior` is None on create. Ok: the new
+/// state. Err: the state of what exists (never simply the prior state when
+/// something was made) and what failed.
+pub async fn apply_function(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    planned: &Value,
+    prior: Option<&Value>,
+) -> Result<Value, (Value, String)> {
+    let Some(inputs) = inputs(&aws.env, planned) else {
+        let unchanged = prior.cloned().unwrap_or(Value::Null);
+        return Err((unchanged, "the planned inputs are unknown at apply".into()));
+    };
+    let state = match prior {
+        Some(p) => p.clone(),
+        None => {
+            let mut s = planned.clone();
+            let made_by_steps = LAUNCHER_ROLE_ATTRS
+                .iter()
+                .chain(&LAUNCHER_FUNCTION_ATTRS)
+                .chain(&EXECUTION_ROLE_ATTRS)
+                .chain(&[GRANT_ATTRS[0], DEFINITION]);
+            for k in made_by_steps {
+                s.set_attr(k, Value::Null);
+            }
+            s
+        }
+    };
+    let mut run = FunctionApply {
+        aws,
+        cancel,
+        planned,
+        creating: prior.is_none(),
+        owner: owner_of(&inputs.id),
+        tags: tags_map(planned.get("tags_all")),
+        inputs,
+        state,
+    };
+    match run.steps().await {
+        Ok(()) => Ok(planned.clone()),
+        Err(e) => Err((run.state, e)),
+    }
+}
+
+impl FunctionApply<'_> {
+    async fn steps(&mut self) -> StepResult<()> {
+        // The launcher, only for Kerberos attributes, before the state
+        // machine that invokes it.
+        if self.inputs.has_launcher() {
+            let name = self.inputs.resources.launcher_role.clone();
+            self.role(
+                &name,
+                "launcher_role",
+                LAUNCHER_POLICY,
+                LAUNCHER_ROLE_ATTRS[0],
+            )
+            .await
+            .map_err(|e| format!("launcher role: {e}"))?;
+            self.launcher_function().await?;
+        }
+        let name = self.inputs.resources.role.clone();
+        self.role(&name, "role", EXECUTION_POLICY, EXECUTION_ROLE_ATTRS[0])
+            .await
+            .map_err(|e| format!("execution role: {e}"))?;
+        // The service role may resolve the configuration's secrets before
+        // the first launch needs it; a grant left on a role the profile no
+        // longer uses is removed.
+        self.secret_grant().await?;
+        self.state_machine().await?;
+        // No launcher any more: removed once the state machine stopped using it.
+        if !self.inputs.has_launcher() {
+            self.retire_launcher().await?;
+        }
+        self.metadata().await
+    }
+
+    fn recorded(&self, attr: &str) -> bool {
+        !self.state.get(attr).is_null()
+    }
+
+    /// The step made these planned attributes true.
+    fn settle(&mut self, attrs: &[&str]) {
+        for k in attrs {
+            self.state.set_attr(k, self.planned.get(k).clone());
         }
     }
-    iam_roles::delete_role(&c.aws.iam, &n.launcher_role)
+
+    fn planned_text(&self, k: &str) -> StepResult<String> {
+        self.planned
+            .str_attr(k)
+            .map(str::to_string)
+            .ok_or(format!("{k} is unknown at apply"))
+    }
+
+    /// Reconciles one of the function's roles from the attributes under
+    /// `prefix`. An untagged role is adopted only when `marker` records it.
+    async fn role(
+        &mut self,
+        name: &str,
+        prefix: &str,
+        policy_name: &str,
+        marker: &str,
+    ) -> StepResult<()> {
+        let trust_attr = format!("{prefix}_trust_policy_json");
+        let policy_attr = format!("{prefix}_policy_json");
+        let managed_attr = format!("{prefix}_managed_policy_arns");
+        let want = desired_role(
+            name,
+            &self.owner,
+            self.planned_text(&trust_attr)?,
+            (policy_name, self.planned_text(&policy_attr)?),
+            &self.tags,
+        );
+        match managed_role::reconcile(&self.aws.iam, &want, self.recorded(marker)).await {
+            Ok(_) => {
+                self.settle(&[marker, &trust_attr, &policy_attr, &managed_attr]);
+                Ok(())
+            }
+            Err(e) => {
+                // Created before the failure: it is the function's now.
+                if e.done.contains(&RoleChange::Create) {
+                    self.settle(&[marker]);
+                }
+                Err(e.message)
+            }
+        }
+    }
+
+    async fn launcher_function(&mut self) -> StepResult<()> {
+        let package = launcher::package(&self.inputs.launcher_launch());
+        let tags = owned_tags(&self.tags, &self.owner);
+        let name = self.inputs.resources.launcher.clone();
+        match get_launcher(&self.aws.lambda, &name).await? {
+            None => create_launcher(self.aws, self.cancel, &self.inputs, &package, &tags).await?,
+            Some(remote) => {
+                let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
+                let what = format!("Lambda function {name}");
+                check_adoptable(&what, &remote.tags, &self.owner, recorded)?;
+                self.settle(&LAUNCHER_FUNCTION_ATTRS[..1]);
+                update_launcher(
+                    self.aws,
+                    self.cancel,
+                    &self.inputs,
+                    &package,
+                    &remote,
+                    &tags,
+                )
+                .await?;
+            }
+        }
+        self.settle(&LAUNCHER_FUNCTION_ATTRS);
+        Ok(())
+    }
+
+    /// Moves the grant (old role first), puts it, or removes it; a failure
+    /// records the grant actually in place.
+    async fn secret_grant(&mut self) -> StepResult<()> {
+        let role = &self.inputs.resources.role;
+        let prior = recorded_grant(&self.state, role);
+        let want = recorded_grant(self.planned, role);
+        match managed_role::reconcile_grant(&self.aws.iam, prior.as_ref(), want.as_ref()).await {
+            Ok(_) => {
+                self.settle(&GRANT_ATTRS);
+                Ok(())
+            }
+            Err((in_place, e)) => {
+                if in_place.is_none() {
+                    self.state.set_attr(GRANT_ATTRS[0], Value::Null);
+                }
+                Err(format!("the service role's secret grant: {e}"))
+            }
+        }
+    }
+
+    async fn state_machine(&mut self) -> StepResult<()> {
+        let def = self.planned_text(DEFINITION)?;
+        let r = self.inputs.resources.clone();
+        let tags = owned_tags(&self.tags, &self.owner);
+        match describe_state_machine(&self.aws.sfn, &r.state_machine_arn).await? {
+            None => create_state_machine(self.aws, self.cancel, &r, &def, &tags).await?,
+            Some((have_def, have_role)) => {
+                let have_tags = state_machine_tags(&self.aws.sfn, &r.state_machine_arn).await?;
+                let what = format!("state machine {}", r.state_machine);
+                check_adoptable(&what, &have_tags, &self.owner, self.recorded(DEFINITION))?;
+                if !self.recorded(DEFINITION) {
+                    // Ours, content not yet the plan's.
+                    self.state.set_attr(DEFINITION, Value::string(""));
+                }
+                if !metadata::same(&have_def, &def) || have_role != r.role_arn {
+                    update_state_machine(self.aws, self.cancel, &r, &def).await?;
+                }
+                sync_sfn_tags(&self.aws.sfn, &r.state_machine_arn, &have_tags, &tags).await?;
+            }
+        }
+        self.settle(&[DEFINITION]);
+        Ok(())
+    }
+
+    async fn retire_launcher(&mut self) -> StepResult<()> {
+        let r = self.inputs.resources.clone();
+        let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
+        delete_launcher_function(&self.aws.lambda, &r, &self.owner, recorded).await?;
+        self.settle(&LAUNCHER_FUNCTION_ATTRS);
+        let recorded = self.recorded(LAUNCHER_ROLE_ATTRS[0]);
+        delete_owned_role(&self.aws.iam, &r.launcher_role, &self.owner, recorded)
+            .await
+            .map_err(|e| format!("launcher role: {e}"))?;
+        self.settle(&LAUNCHER_ROLE_ATTRS);
+        Ok(())
+    }
+
+    async fn metadata(&mut self) -> StepResult<()> {
+        let pname = self.planned_text("parameter_name")?;
+        let doc = self.planned_text("metadata_json")?;
+        let recorded_tags = tags_map(self.state.get("tags_all"));
+        if self.creating
+            || self.state.str_attr("metadata_json") != Some(doc.as_str())
+            || recorded_tags != self.tags
+        {
+            metadata::put(
+                &self.aws.ssm,
+                &pname,
+                &doc,
+                "EMR launch function",
+                &self.tags,
+            )
+            .await
+            .map_err(|e| format!("writing {pname}: {e}"))?;
+        }
+        self.settle(&["metadata_json", "tags", "tags_all"]);
+        Ok(())
+    }
+}
+
+// ---------- read and delete ----------
+
+/// Records what AWS holds for every part the state records; whatever is
+/// missing or changed shows as drift that apply repairs. None when nothing
+/// of the function is left.
+async fn refresh(
+    aws: &FunctionAws,
+    current: &Value,
+    mut st: Value,
+    stored: Option<String>,
+) -> StepResult<Option<Value>> {
+    let (ns, n) = (
+        st.str_attr("namespace").unwrap_or_default(),
+        st.str_attr("name").unwrap_or_default(),
+    );
+    let r = FunctionResources::derive(&aws.env, ns, n);
+    let has = |a: &str| !st.get(a).is_null();
+    let (has_sm, has_role) = (has(DEFINITION), has(EXECUTION_ROLE_ATTRS[0]));
+    let (has_launcher, has_launcher_role) =
+        (has(LAUNCHER_FUNCTION_ATTRS[0]), has(LAUNCHER_ROLE_ATTRS[0]));
+    let sm = match has_sm {
+        true => describe_state_machine(&aws.sfn, &r.state_machine_arn).await?,
+        false => None,
+    };
+    let role = match has_role {
+        true => managed_role::read(&aws.iam, &r.role, None).await?,
+        false => None,
+    };
+    let launcher = match has_launcher {
+        true => get_launcher(&aws.lambda, &r.launcher).await?,
+        false => None,
+    };
+    let launcher_role = match has_launcher_role {
+        true => managed_role::read(&aws.iam, &r.launcher_role, None).await?,
+        false => None,
+    };
+    if stored.is_none()
+        && sm.is_none()
+        && role.is_none()
+        && launcher.is_none()
+        && launcher_role.is_none()
+    {
+        return Ok(None);
+    }
+    if has_sm {
+        let (def, sm_role) = sm.unzip();
+        let recorded = current.str_attr(DEFINITION).or(st.str_attr(DEFINITION));
+        let recorded = reconcile_text(recorded, def, false);
+        st.set_attr(DEFINITION, recorded);
+        if let Some(role_arn) = sm_role {
+            st.set_attr("role_arn", Value::String(role_arn));
+        }
+    }
+    if has_role {
+        record_role(&mut st, role.as_ref(), EXECUTION_POLICY, "role")?;
+    }
+    if let Some(g) = recorded_grant(&st, &r.role) {
+        let remote = managed_role::read_grant(&aws.iam, &g.role, &g.policy)
+            .await?
+            .map(|d| policy::canonicalize(&d).unwrap_or(d));
+        let recorded = reconcile_text(Some(&g.document), remote, true);
+        st.set_attr(GRANT_ATTRS[0], recorded);
+    }
+    if has_launcher_role {
+        record_role(
+            &mut st,
+            launcher_role.as_ref(),
+            LAUNCHER_POLICY,
+            "launcher_role",
+        )?;
+    }
+    if has_launcher {
+        record_launcher(&mut st, launcher);
+    }
+    let stored = match stored {
+        None => String::new(),
+        Some(doc) => metadata::reconcile(st.str_attr("metadata_json"), &doc),
+    };
+    st.set_attr("metadata_json", Value::String(stored));
+    Ok(Some(st))
+}
+
+fn record_launcher(st: &mut Value, launcher: Option<RemoteLauncher>) {
+    match launcher {
+        Some(l) => {
+            st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
+            let recorded = reconcile_text(
+                st.str_attr("launcher_configuration_json"),
+                Some(l.configuration.to_string()),
+                false,
+            );
+            st.set_attr("launcher_configuration_json", recorded);
+        }
+        None => {
+            st.set_attr("launcher_source_code_hash", Value::string(""));
+            st.set_attr("launcher_configuration_json", Value::string(""));
+        }
+    }
+}
+
+/// Removes everything the state records, and anything of the function's
+/// names tagged for it (left by a failed apply); other objects stay.
+async fn delete_function(aws: &FunctionAws, prior: &Value) -> StepResult<()> {
+    let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
+        return Ok(());
+    };
+    let r = FunctionResources::derive(&aws.env, ns, n);
+    let owner = owner_of(&format!("{ns}/{n}"));
+    let has = |a: &str| !prior.get(a).is_null();
+    delete_state_machine(&aws.sfn, &r, &owner, has(DEFINITION)).await?;
+    delete_launcher_function(&aws.lambda, &r, &owner, has(LAUNCHER_FUNCTION_ATTRS[0])).await?;
+    delete_owned_role(
+        &aws.iam,
+        &r.launcher_role,
+        &owner,
+        has(LAUNCHER_ROLE_ATTRS[0]),
+    )
+    .await
+    .map_err(|e| format!("launcher role: {e}"))?;
+    if let Some(g) = recorded_grant(prior, &r.role) {
+        managed_role::reconcile_grant(&aws.iam, Some(&g), None)
+            .await
+            .map_err(|(_, e)| format!("removing the secret grant from {}: {e}", g.role))?;
+    }
+    delete_owned_role(&aws.iam, &r.role, &owner, has(EXECUTION_ROLE_ATTRS[0]))
         .await
-        .map_err(|e| format!("deleting role {}: {e}", n.launcher_role))
+        .map_err(|e| format!("execution role: {e}"))?;
+    if let Some(p) = prior.str_attr("parameter_name") {
+        metadata::delete(&aws.ssm, p).await?;
+    }
+    Ok(())
 }
 
 /// Keeps the prior text when the new one means the same.
@@ -1796,22 +2253,20 @@ impl Resource for LaunchFunction {
             }
         }
         crate::info!("creating EMR launch function", "id" => id);
-        match self.apply(ctx, &c, planned, None).await {
-            Ok(()) => ApplyResult::ok(planned.clone()),
-            // Parts may exist now: record them so Terraform taints the
-            // resource and destroy removes them.
-            Err(e) => ApplyResult::failed(planned.clone(), err("creating", &id, e)),
+        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, None).await {
+            Ok(st) => ApplyResult::ok(st),
+            // What exists is recorded: Terraform taints the resource and
+            // destroy removes it.
+            Err((st, e)) => ApplyResult::failed(st, err("creating", &id, e)),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let env = env_of(&c);
         let id = id_of(current);
-        let (Some(ns), Some(n)) = (current.str_attr("namespace"), current.str_attr("name")) else {
+        if current.str_attr("namespace").is_none() || current.str_attr("name").is_none() {
             return Ok(Value::Null);
-        };
-        let x = FunctionResources::derive(&env, ns, n);
+        }
         let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
             return Ok(Value::Null);
         };
@@ -1827,117 +2282,16 @@ impl Resource for LaunchFunction {
             st = import_state(&c, current, doc)
                 .await
                 .map_err(|e| err("importing", &id, e))?;
-            plan_documents(&env, &mut st);
+            plan_documents(&env_of(&c), &mut st);
         }
-        let sm = describe_state_machine(&c, &x.state_machine_arn)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let role = iam_roles::get_role(&c.aws.iam, &x.role)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let has_launcher = st.str_attr("launcher_role_arn").is_some();
-        let launcher = if has_launcher {
-            get_launcher(&c, &x.launcher)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-        } else {
-            None
-        };
-        let launcher_role = if has_launcher {
-            iam_roles::get_role(&c.aws.iam, &x.launcher_role)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-        } else {
-            None
-        };
-        if stored.is_none()
-            && sm.is_none()
-            && role.is_none()
-            && launcher.is_none()
-            && launcher_role.is_none()
-        {
-            crate::warn!("EMR launch function not found, removing from state", "id" => id);
-            return Ok(Value::Null);
-        }
-        // Whatever is missing or changed shows as drift that apply repairs.
-        let (def, sm_role) = match sm {
-            Some((d, r)) => (Some(d), Some(r)),
-            None => (None, None),
-        };
-        st.set_attr(
-            "definition_json",
-            reconcile_text(
-                current
-                    .str_attr("definition_json")
-                    .or(st.str_attr("definition_json")),
-                def,
-                false,
-            ),
-        );
-        if let Some(r) = sm_role {
-            st.set_attr("role_arn", Value::String(r));
-        }
-        record_role(
-            &c,
-            &mut st,
-            role.as_ref(),
-            &x.role,
-            EXECUTION_POLICY,
-            "role",
-        )
-        .await
-        .map_err(|e| err("reading", &id, e))?;
-        if let Some(role) = granted_service_role(&st) {
-            let policy = secret_grant::policy_name(&x.role);
-            let remote = iam_roles::get_inline(&c.aws.iam, &role, &policy)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-                .map(|d| {
-                    let d = iam_roles::decode_document(&d);
-                    policy::canonicalize(&d).unwrap_or(d)
-                });
-            st.set_attr(
-                "service_role_secret_policy_json",
-                reconcile_text(st.str_attr("service_role_secret_policy_json"), remote, true),
-            );
-        }
-        if has_launcher {
-            record_role(
-                &c,
-                &mut st,
-                launcher_role.as_ref(),
-                &x.launcher_role,
-                LAUNCHER_POLICY,
-                "launcher_role",
-            )
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-            match launcher {
-                Some(l) => {
-                    st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
-                    st.set_attr(
-                        "launcher_configuration_json",
-                        reconcile_text(
-                            st.str_attr("launcher_configuration_json"),
-                            Some(l.configuration.to_string()),
-                            false,
-                        ),
-                    );
-                }
-                None => {
-                    st.set_attr("launcher_source_code_hash", Value::string(""));
-                    st.set_attr("launcher_configuration_json", Value::string(""));
-                }
+        match refresh(&FunctionAws::of(&c), current, st, stored).await {
+            Ok(Some(st)) => Ok(st),
+            Ok(None) => {
+                crate::warn!("EMR launch function not found, removing from state", "id" => id);
+                Ok(Value::Null)
             }
+            Err(e) => Err(err("reading", &id, e)),
         }
-        match stored {
-            None => st.set_attr("metadata_json", Value::string("")),
-            Some(doc) => {
-                let text = metadata::reconcile(st.str_attr("metadata_json"), &doc);
-                st.set_attr("metadata_json", Value::String(text));
-            }
-        }
-        Ok(st)
     }
 
     async fn update(
@@ -1952,10 +2306,10 @@ impl Resource for LaunchFunction {
             Err(d) => return ApplyResult::failed(prior.clone(), d),
         };
         let id = id_of(planned);
-        match self.apply(ctx, &c, planned, Some(prior)).await {
-            Ok(()) => ApplyResult::ok(planned.clone()),
-            // The prior state stays; the next refresh reads what changed.
-            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, Some(prior)).await {
+            Ok(st) => ApplyResult::ok(st),
+            // What was done is recorded; the next apply adopts it.
+            Err((st, e)) => ApplyResult::failed(st, err("updating", &id, e)),
         }
     }
 
@@ -1964,46 +2318,10 @@ impl Resource for LaunchFunction {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let env = env_of(&c);
-        let id = id_of(prior);
-        let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
-            return Diagnostics::new();
-        };
-        let x = FunctionResources::derive(&env, ns, n);
-        match c
-            .aws
-            .sfn
-            .delete_state_machine()
-            .state_machine_arn(&x.state_machine_arn)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return err("deleting", &id, format!("state machine: {}", describe(&e))),
+        match delete_function(&FunctionAws::of(&c), prior).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => err("deleting", &id_of(prior), e),
         }
-        if let Err(e) = delete_launcher(&c, &x).await {
-            return err("deleting", &id, e);
-        }
-        if let Some(role) = granted_service_role(prior) {
-            let policy = secret_grant::policy_name(&x.role);
-            if let Err(e) = iam_roles::delete_inline(&c.aws.iam, &role, &policy).await {
-                return err(
-                    "deleting",
-                    &id,
-                    format!("removing the secret grant from {role}: {e}"),
-                );
-            }
-        }
-        if let Err(e) = iam_roles::delete_role(&c.aws.iam, &x.role).await {
-            return err("deleting", &id, format!("role {}: {e}", x.role));
-        }
-        if let Some(p) = prior.str_attr("parameter_name") {
-            if let Err(e) = metadata::delete(&c.aws.ssm, p).await {
-                return err("deleting", &id, e);
-            }
-        }
-        Diagnostics::new()
     }
 
     fn importer(&self) -> Option<&dyn Import> {

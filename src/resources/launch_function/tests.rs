@@ -401,6 +401,18 @@ fn invalid_configurations_name_their_attribute() {
             }),
         ),
         (
+            "tags",
+            Box::new(|s: &mut Value| {
+                s.set_attr(
+                    "tags",
+                    Value::Map(BTreeMap::from([(
+                        OWNER_TAG.to_uppercase(),
+                        Value::string("x"),
+                    )])),
+                )
+            }),
+        ),
+        (
             "profile.service_role_arn",
             Box::new(|s: &mut Value| {
                 let mut p = s.get("profile").clone();
@@ -462,4 +474,83 @@ fn invalid_configurations_name_their_attribute() {
         );
     }
     assert!(!validate_config(&state(true, true), Some(&env())).has_errors());
+}
+
+fn observed(inline: &[(&str, &str)], managed: &[&str]) -> ObservedRole {
+    ObservedRole {
+        name: "analytics-nightly-emr-launch-fn".into(),
+        trust: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+        inline: inline
+            .iter()
+            .map(|(n, d)| (n.to_string(), d.to_string()))
+            .collect(),
+        managed: managed.iter().map(|a| a.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn read_shows_foreign_inline_statements_and_every_managed_attachment() {
+    let ours = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Ours","Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:123456789012:t"}]}"#;
+    let backdoor = r#"{"Version":"2012-10-17","Statement":{"Sid":"Backdoor","Effect":"Allow","Action":"*","Resource":"*"}}"#;
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let mut st = state(false, false);
+    plan_documents(&env(), &mut st);
+    assert_eq!(st.get("role_managed_policy_arns"), &Value::set(vec![]));
+    let role = observed(
+        &[(EXECUTION_POLICY, ours), ("backdoor", backdoor)],
+        &[admin],
+    );
+    record_role(&mut st, Some(&role), EXECUTION_POLICY, "role").unwrap();
+    let recorded = st.str_attr("role_policy_json").unwrap();
+    assert!(
+        recorded.contains("Backdoor") && recorded.contains("Ours"),
+        "{recorded}"
+    );
+    assert_eq!(
+        st.get("role_managed_policy_arns"),
+        &Value::set(vec![Value::string(admin)])
+    );
+    // Gone: empty texts, so the plan recreates it.
+    record_role(&mut st, None, EXECUTION_POLICY, "role").unwrap();
+    assert_eq!(st.str_attr("role_policy_json"), Some(""));
+    assert_eq!(st.str_attr("role_trust_policy_json"), Some(""));
+}
+
+#[test]
+fn launcher_and_state_machine_are_adopted_by_owner_tag_or_by_state() {
+    let owner = owner_of("analytics/nightly");
+    let tags = |o: Option<&str>| {
+        let mut t = BTreeMap::from([("team".to_string(), "data".to_string())]);
+        if let Some(o) = o {
+            t.insert(OWNER_TAG.to_string(), o.to_string());
+        }
+        t
+    };
+    assert!(check_adoptable("x", &tags(Some(&owner)), &owner, false).is_ok());
+    assert!(check_adoptable("x", &tags(None), &owner, true).is_ok());
+    let e = check_adoptable("x", &tags(None), &owner, false).unwrap_err();
+    assert!(e.contains("not managed by this launch function"), "{e}");
+    // Another function's (e.g. analytics-x/nightly and analytics/x-nightly
+    // share derived names) is refused even when recorded.
+    let e = check_adoptable(
+        "x",
+        &tags(Some("emr_launch_function/analytics-x/nightly")),
+        &owner,
+        true,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("managed by emr_launch_function/analytics-x/nightly"),
+        "{e}"
+    );
+    // Tag sync keeps AWS's own tags and the owner tag.
+    let have = BTreeMap::from([
+        ("aws:cloudformation:stack-name".to_string(), "s".to_string()),
+        ("old".to_string(), "1".to_string()),
+    ]);
+    let want = owned_tags(&tags(None), &owner);
+    let (stale, set) = tag_changes(&have, &want);
+    assert_eq!(stale, vec!["old".to_string()]);
+    assert_eq!(set, want);
 }
