@@ -2494,4 +2494,6 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<
 }
 
 #[cfg(test)]
+mod failed_update;
+#[cfg(test)]
 mod tests;

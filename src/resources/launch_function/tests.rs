@@ -1,7 +1,7 @@
 use super::*;
 use crate::iam::least_privilege::assert_least_privilege;
 
-fn env() -> Env {
+pub(super) fn env() -> Env {
     Env {
         partition: "aws".into(),
         account: "123456789012".into(),
@@ -38,7 +38,7 @@ fn config_doc(secrets: bool) -> Json {
     d
 }
 
-fn state(secrets: bool, kerberos: bool) -> Value {
+pub(super) fn state(secrets: bool, kerberos: bool) -> Value {
     let mut st = schema().block.empty_value();
     st.set_attr("namespace", Value::string("analytics"));
     st.set_attr("name", Value::string("nightly"));
