@@ -270,6 +270,46 @@ impl Aws {
         out
     }
 
+    fn attach(&self, role: &str, arn: &str) {
+        self.rt
+            .block_on(
+                self.iam
+                    .attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("AttachRolePolicy({role}, {arn}): {e:?}"));
+    }
+
+    /// The managed policies attached to a role.
+    fn attached(&self, role: &str) -> BTreeSet<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.iam
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"));
+        out.attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect()
+    }
+
+    fn role_tags(&self, role: &str) -> BTreeMap<String, String> {
+        let out = self
+            .rt
+            .block_on(self.iam.list_role_tags().role_name(role).send())
+            .unwrap_or_else(|e| panic!("ListRoleTags({role}): {e:?}"));
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+
     // -- Step Functions ----------------------------------------------------------
 
     /// (definition, roleArn); `None` when the state machine does not exist.
@@ -293,6 +333,17 @@ impl Aws {
             }
             Err(e) => panic!("DescribeStateMachine({arn}): {e:?}"),
         }
+    }
+
+    fn state_machine_tags(&self, arn: &str) -> BTreeMap<String, String> {
+        let out = self
+            .rt
+            .block_on(self.sfn.list_tags_for_resource().resource_arn(arn).send())
+            .unwrap_or_else(|e| panic!("ListTagsForResource({arn}): {e:?}"));
+        out.tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect()
     }
 
     /// Start an execution (with a unique name, which moto needs) and wait
@@ -1566,6 +1617,95 @@ fn tampered(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}]"
     );
     plan_code(&ws, 0, "plan after repairing the profile");
+}
+
+// ---------------------------------------------------------------------------
+// 3b. A managed policy attached to the function's role outside Terraform
+// ---------------------------------------------------------------------------
+
+#[test]
+fn out_of_band_attachments_are_drift_that_apply_removes() {
+    on_every_terraform(out_of_band_attachment);
+}
+
+fn out_of_band_attachment(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+    const OWNER_TAG: &str = "emr-launch:managed-by";
+    let tagged = NIGHTLY.replace(
+        "  cluster_tags ",
+        "  tags                    = { team = \"data\" }\n  cluster_tags ",
+    );
+    assert_ne!(tagged, NIGHTLY);
+    let ws = Workspace::new(terraform, emulator, &format!("{PROVIDER}{BASE}{tagged}"));
+    let v = ws.version().to_owned();
+    ws.apply();
+    let state = ws.resource_values(FUNCTION);
+    assert_eq!(state["role_managed_policy_arns"], json!([]), "[tf {v}]");
+    assert!(
+        state["launcher_role_managed_policy_arns"].is_null(),
+        "[tf {v}]"
+    );
+
+    // What the function made carries its provenance; tags_all does not show it.
+    let owner = "emr_launch_function/analytics/nightly";
+    let role_tags = aws.role_tags(EXECUTION_ROLE);
+    assert_eq!(
+        role_tags.get(OWNER_TAG).map(String::as_str),
+        Some(owner),
+        "[tf {v}] {role_tags:?}"
+    );
+    assert_eq!(
+        role_tags.get("team").map(String::as_str),
+        Some("data"),
+        "[tf {v}]"
+    );
+    let sm_tags = aws.state_machine_tags(str_attr(&state, "state_machine_arn"));
+    assert_eq!(
+        sm_tags.get(OWNER_TAG).map(String::as_str),
+        Some(owner),
+        "[tf {v}] {sm_tags:?}"
+    );
+    assert_eq!(state["tags_all"], json!({"team": "data"}), "[tf {v}]");
+
+    aws.attach(EXECUTION_ROLE, ADMIN);
+    let out = plan_code(
+        &ws,
+        2,
+        "plan after attaching AdministratorAccess out of band",
+    );
+    assert!(
+        out.stdout.contains("AdministratorAccess"),
+        "[tf {v}] the plan does not show the attachment:\n{}",
+        out.stdout
+    );
+    let (plan, _) = ws.plan_json();
+    assert_eq!(actions(&plan, FUNCTION), json!(["update"]), "[tf {v}]");
+    let change = &resource_change(&plan, FUNCTION)["change"];
+    assert_eq!(
+        change["before"]["role_managed_policy_arns"],
+        json!([ADMIN]),
+        "[tf {v}]"
+    );
+    assert_eq!(
+        change["after"]["role_managed_policy_arns"],
+        json!([]),
+        "[tf {v}]"
+    );
+    apply_saved_plan(&ws);
+    assert!(
+        aws.attached(EXECUTION_ROLE).is_empty(),
+        "[tf {v}] AdministratorAccess survived apply: {:?}",
+        aws.attached(EXECUTION_ROLE)
+    );
+    let state = ws.resource_values(FUNCTION);
+    assert_function_matches_emulator(aws, &state, &v);
+    assert_eq!(state["role_managed_policy_arns"], json!([]), "[tf {v}]");
+    plan_code(&ws, 0, "re-plan after apply detached AdministratorAccess");
+    ws.destroy();
+    assert!(
+        !aws.role_exists(EXECUTION_ROLE),
+        "[tf {v}] execution role survived destroy"
+    );
 }
 
 // ---------------------------------------------------------------------------

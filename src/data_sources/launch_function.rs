@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 use crate::configured::{env_of, ProviderData};
 use crate::metadata::{self, Kind};
-use crate::resources::launch_function::{identity_attrs, invoke_policy, names_with_arns};
+use crate::resources::launch_function::{identity_attrs, invoke_policy, FunctionResources};
 use crate::tfplugin::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
@@ -65,7 +65,7 @@ impl DataSource for LaunchFunctionData {
         let d = &rec.json;
         let s = |k: &str| {
             d.get(k)
-                .and_then(J::as_str)
+                .and_then(Json::as_str)
                 .map(Value::string)
                 .unwrap_or(Value::Null)
         };
@@ -73,7 +73,7 @@ impl DataSource for LaunchFunctionData {
         // Everything that grants access is derived from namespace/name and
         // the provider's account, region and partition; the stored record
         // only has to agree (a tampered record must not redirect grants).
-        let x = names_with_arns(&env, ns, n);
+        let x = FunctionResources::derive(&env, ns, n);
         let mut expected = vec![
             ("StateMachineArn", Some(x.state_machine_arn.clone())),
             ("RoleArn", Some(x.role_arn.clone())),
@@ -84,7 +84,7 @@ impl DataSource for LaunchFunctionData {
             expected.push(("LauncherFunctionArn", Some(x.launcher_arn.clone())));
         }
         for (key, want) in expected {
-            let have = d.get(key).and_then(J::as_str).map(str::to_string);
+            let have = d.get(key).and_then(Json::as_str).map(str::to_string);
             if have != want {
                 return Err(rec.error(format!(
                     "the stored record at {pname} says {key} = {}, but the launch function {id} is {}; the parameter was changed outside Terraform. Re-apply the workspace that manages the function.",
@@ -106,7 +106,7 @@ impl DataSource for LaunchFunctionData {
             "allowed_overrides",
             Value::set(
                 d.get("AllowedOverrides")
-                    .and_then(J::as_array)
+                    .and_then(Json::as_array)
                     .map(|a| {
                         a.iter()
                             .filter_map(|x| x.as_str().map(Value::string))

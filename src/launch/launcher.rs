@@ -87,7 +87,7 @@ pub const LAUNCH_FILE: &str = "launch.json";
 /// The deployment package: the handler and the launch it may perform,
 /// fixed at plan (so the code hash pins both).
 pub fn package(launch: &serde_json::Value) -> Vec<u8> {
-    let doc = launch.to_string();
+    let doc = crate::canonical::text(launch);
     zip_files(&[
         (FILE_NAME, SOURCE.as_bytes()),
         (LAUNCH_FILE, doc.as_bytes()),

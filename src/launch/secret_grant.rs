@@ -3,6 +3,8 @@
 //! exactly those secret ARNs, nothing else. The profile's drift check
 //! recognises it by its exact statements (`is_secret_grant`), not by name.
 
+use crate::aws::iam_roles::role_name_from_arn;
+use crate::aws::managed_role::RoleGrant;
 use crate::iam::{PolicyDocument, Statement};
 
 /// Inline policy name prefix on the service role; the full name is
@@ -13,6 +15,13 @@ const SID: &str = "ResolveConfigurationSecrets";
 /// The inline policy name a function uses on the service role.
 pub fn policy_name(function_role_name: &str) -> String {
     format!("{POLICY_PREFIX}{function_role_name}")
+}
+
+/// The grant as the role reconciler moves it: on the service role (by ARN),
+/// named for the function's execution role, with this document.
+pub fn role_grant(service_role_arn: &str, function_role_name: &str, document: String) -> RoleGrant {
+    let role = role_name_from_arn(service_role_arn).unwrap_or(service_role_arn);
+    RoleGrant::new(role, &policy_name(function_role_name), document)
 }
 
 /// GetSecretValue on exactly these secrets.
@@ -46,6 +55,20 @@ mod tests {
     use super::*;
 
     const A: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf";
+
+    #[test]
+    fn the_grant_is_named_for_the_function_on_the_service_role() {
+        let g = role_grant(
+            "arn:aws:iam::123456789012:role/emr/analytics-p-emr-service",
+            "analytics-nightly-emr-launch-fn",
+            "{}".into(),
+        );
+        assert_eq!(g.role, "analytics-p-emr-service");
+        assert_eq!(
+            g.policy,
+            "emr-launch-secrets-analytics-nightly-emr-launch-fn"
+        );
+    }
 
     #[test]
     fn recognises_exactly_its_own_grant() {

@@ -14,10 +14,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{json, Map, Value as J};
+use serde_json::{json, Map, Value as Json};
+
+use tokio_util::sync::CancellationToken;
 
 use crate::aws::errors::{describe, error_code, error_message, is_not_found};
-use crate::aws::iam_roles::{self, NewRole};
+use crate::aws::managed_role::{
+    self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant, OWNER_TAG,
+};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
 use crate::iam::principals;
@@ -122,11 +126,13 @@ pub fn schema() -> Schema {
         .attr(Attribute::computed("role_arn", Type::String).keep_state().desc("The state machine's execution role."))
         .attr(Attribute::computed("role_trust_policy_json", Type::String).desc("Trust policy of the execution role."))
         .attr(Attribute::computed("role_policy_json", Type::String).desc("The execution role's only policy."))
+        .attr(Attribute::computed("role_managed_policy_arns", Type::set(Type::String)).desc("Managed policies attached to the execution role: none; one attached outside Terraform shows here and apply detaches it."))
         .attr(Attribute::computed("definition_json", Type::String).desc("The Amazon States Language definition."))
         .attr(Attribute::computed("launcher_function_arn", Type::String).desc("The launcher Lambda (only with secrets)."))
         .attr(Attribute::computed("launcher_role_arn", Type::String).desc("The launcher's role (only with secrets)."))
         .attr(Attribute::computed("launcher_role_trust_policy_json", Type::String).desc("Trust policy of the launcher's role (only with secrets)."))
         .attr(Attribute::computed("launcher_role_policy_json", Type::String).desc("The launcher role's only policy (only with secrets)."))
+        .attr(Attribute::computed("launcher_role_managed_policy_arns", Type::set(Type::String)).desc("Managed policies attached to the launcher's role: none; one attached outside Terraform shows here and apply detaches it (only with secrets)."))
         .attr(Attribute::computed("launcher_configuration_json", Type::String).desc("The launcher's runtime, handler, role, limits and environment (secret ARNs only; only with secrets)."))
         .attr(Attribute::computed("launcher_source_code_hash", Type::String).desc("Base64 SHA-256 of the launcher package (its code and the pinned launch), built reproducibly (only with Kerberos attributes)."))
         .attr(Attribute::computed("launcher_launch_json", Type::String).desc("The launch the launcher may perform, fixed at plan and packaged with its code (only with Kerberos attributes)."))
@@ -142,21 +148,38 @@ pub fn schema() -> Schema {
     Schema::new(identity_attrs(b))
 }
 
-// ---------- names (pure) ----------
+// ---------- names and ARNs (pure) ----------
 
-pub struct Names {
+/// Everything a function creates, named and addressed from its namespace
+/// and name (and the provider's account, region and partition).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionResources {
     pub state_machine: String,
+    pub state_machine_arn: String,
     pub role: String,
+    pub role_arn: String,
     pub launcher: String,
+    pub launcher_arn: String,
     pub launcher_role: String,
+    pub launcher_role_arn: String,
 }
 
-pub fn names(namespace: &str, name: &str) -> Names {
-    Names {
-        state_machine: derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME),
-        role: derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME),
-        launcher: derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME),
-        launcher_role: derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME),
+impl FunctionResources {
+    pub fn derive(env: &Env, namespace: &str, name: &str) -> FunctionResources {
+        let state_machine = derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME);
+        let role = derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME);
+        let launcher = derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME);
+        let launcher_role = derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME);
+        FunctionResources {
+            state_machine_arn: state_machine_arn(env, &state_machine),
+            role_arn: role_arn(env, &role),
+            launcher_arn: function_arn(env, &launcher),
+            launcher_role_arn: role_arn(env, &launcher_role),
+            state_machine,
+            role,
+            launcher,
+            launcher_role,
+        }
     }
 }
 
@@ -190,7 +213,7 @@ pub struct ProfileRef {
     pub instance_profile: String,
     pub autoscaling_role: Option<String>,
     pub kerberos_secret: Option<String>,
-    pub doc: J,
+    pub doc: Json,
 }
 
 /// The cluster configuration as Terraform knows it.
@@ -198,7 +221,7 @@ pub struct ProfileRef {
 pub struct ConfigurationRef {
     pub id: String,
     pub parameter_arn: String,
-    pub doc: J,
+    pub doc: Json,
     /// Secret ARNs EMR resolves on the cluster (`EMR.secret@` properties).
     pub secrets: Vec<String>,
 }
@@ -206,7 +229,7 @@ pub struct ConfigurationRef {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inputs {
     pub id: String,
-    pub names: Names2,
+    pub resources: FunctionResources,
     pub profile: ProfileRef,
     pub configuration: ConfigurationRef,
     pub cluster_name: String,
@@ -216,33 +239,6 @@ pub struct Inputs {
     pub cluster_tags: BTreeMap<String, String>,
     pub notifications: Option<Notifications>,
     pub partition: String,
-}
-
-/// Names plus ARNs, all derived from namespace and name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Names2 {
-    pub state_machine: String,
-    pub state_machine_arn: String,
-    pub role: String,
-    pub role_arn: String,
-    pub launcher: String,
-    pub launcher_arn: String,
-    pub launcher_role: String,
-    pub launcher_role_arn: String,
-}
-
-pub fn names_with_arns(env: &Env, ns: &str, n: &str) -> Names2 {
-    let x = names(ns, n);
-    Names2 {
-        state_machine_arn: state_machine_arn(env, &x.state_machine),
-        role_arn: role_arn(env, &x.role),
-        launcher_arn: function_arn(env, &x.launcher),
-        launcher_role_arn: role_arn(env, &x.launcher_role),
-        state_machine: x.state_machine,
-        role: x.role,
-        launcher: x.launcher,
-        launcher_role: x.launcher_role,
-    }
 }
 
 impl Inputs {
@@ -297,35 +293,35 @@ impl Inputs {
     /// request with the profile's roles, security configuration, logs and
     /// EMR-managed security groups (as Terraform knows the profile), so an
     /// override can never replace what the profile governs.
-    pub fn request(&self) -> Map<String, J> {
+    pub fn request(&self) -> Map<String, Json> {
         let mut r = self
             .configuration
             .doc
             .get("RunJobFlow")
-            .and_then(J::as_object)
+            .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default();
         r.remove("Name");
         r.remove("Tags");
         let p = &self.profile;
-        r.insert("ServiceRole".into(), J::from(p.service_role.clone()));
-        r.insert("JobFlowRole".into(), J::from(p.instance_profile.clone()));
+        r.insert("ServiceRole".into(), Json::from(p.service_role.clone()));
+        r.insert("JobFlowRole".into(), Json::from(p.instance_profile.clone()));
         match &p.autoscaling_role {
-            Some(a) => r.insert("AutoScalingRole".into(), J::from(a.clone())),
+            Some(a) => r.insert("AutoScalingRole".into(), Json::from(a.clone())),
             None => r.remove("AutoScalingRole"),
         };
         for (doc_key, key) in [
             ("SecurityConfiguration", "SecurityConfiguration"),
             ("LogsUri", "LogUri"),
         ] {
-            match p.doc.get(doc_key).and_then(J::as_str) {
-                Some(v) => r.insert(key.into(), J::from(v)),
+            match p.doc.get(doc_key).and_then(Json::as_str) {
+                Some(v) => r.insert(key.into(), Json::from(v)),
                 None => r.remove(key),
             };
         }
         let mut instances = r
             .get("Instances")
-            .and_then(J::as_object)
+            .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default();
         for (doc_key, key) in [
@@ -336,12 +332,12 @@ impl Inputs {
             if let Some(g) = p
                 .doc
                 .pointer(&format!("/SecurityGroups/{doc_key}"))
-                .and_then(J::as_str)
+                .and_then(Json::as_str)
             {
-                instances.insert(key.into(), J::from(g));
+                instances.insert(key.into(), Json::from(g));
             }
         }
-        r.insert("Instances".into(), J::Object(instances));
+        r.insert("Instances".into(), Json::Object(instances));
         r
     }
 
@@ -353,7 +349,9 @@ impl Inputs {
             overrides: self.overrides(),
             governed_tags: self.governed_tags(),
             request: self.request(),
-            launcher_arn: self.has_launcher().then(|| self.names.launcher_arn.clone()),
+            launcher_arn: self
+                .has_launcher()
+                .then(|| self.resources.launcher_arn.clone()),
             wait_for_cluster_start: self.wait,
             fail_if_cluster_running: self.fail_if_running,
             notifications: self.notifications.clone(),
@@ -361,30 +359,30 @@ impl Inputs {
     }
 
     /// What the launcher may launch, packaged with its code.
-    pub fn launcher_launch(&self) -> J {
-        let overrides: Vec<J> = self
+    pub fn launcher_launch(&self) -> Json {
+        let overrides: Vec<Json> = self
             .overrides()
             .iter()
             .map(|o| {
                 let mut m = Map::new();
-                m.insert("Name".into(), J::from(o.name.clone()));
-                m.insert("Path".into(), J::from(o.path.clone()));
+                m.insert("Name".into(), Json::from(o.name.clone()));
+                m.insert("Path".into(), Json::from(o.path.clone()));
                 if o.kind == ValueKind::String {
                     m.insert("AllowedValues".into(), json!(o.allowed_values));
                 }
                 if let Some(n) = &o.minimum {
-                    m.insert("Minimum".into(), J::Number(n.clone()));
+                    m.insert("Minimum".into(), Json::Number(n.clone()));
                 }
                 if let Some(n) = &o.maximum {
-                    m.insert("Maximum".into(), J::Number(n.clone()));
+                    m.insert("Maximum".into(), Json::Number(n.clone()));
                 }
-                J::Object(m)
+                Json::Object(m)
             })
             .collect();
         json!({
             "Function": self.id,
             "ClusterName": self.cluster_name,
-            "Request": J::Object(self.request()),
+            "Request": Json::Object(self.request()),
             "Overrides": overrides,
             "GovernedTags": self.governed_tags(),
             "KerberosAttributesSecretArn": self.profile.kerberos_secret,
@@ -394,9 +392,9 @@ impl Inputs {
 }
 
 /// The configuration's cluster tags (its RunJobFlow Tags).
-fn configuration_tags(doc: &J) -> BTreeMap<String, String> {
+fn configuration_tags(doc: &Json) -> BTreeMap<String, String> {
     doc.pointer("/RunJobFlow/Tags")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| {
@@ -419,23 +417,23 @@ pub fn parameter_name_of(arn: &str) -> String {
     }
 }
 
-pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
-    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(J::Null);
+pub fn defined_overrides(config_doc: &Json) -> BTreeMap<String, Override> {
+    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(Json::Null);
     config_doc
         .get("Overrides")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|o| {
                     let name = o.get("Name")?.as_str()?.to_string();
                     let path = o.get("Path")?.as_str()?.to_string();
                     let kind = match resolve(&rjf, &path) {
-                        Some(J::String(_)) => ValueKind::String,
-                        Some(J::Bool(_)) => ValueKind::Bool,
+                        Some(Json::String(_)) => ValueKind::String,
+                        Some(Json::Bool(_)) => ValueKind::Bool,
                         _ => ValueKind::Number,
                     };
                     let num = |k: &str| match o.get(k) {
-                        Some(J::Number(n)) => Some(n.clone()),
+                        Some(Json::Number(n)) => Some(n.clone()),
                         _ => None,
                     };
                     Some((
@@ -448,7 +446,7 @@ pub fn defined_overrides(config_doc: &J) -> BTreeMap<String, Override> {
                             maximum: num("Maximum"),
                             allowed_values: o
                                 .get("AllowedValues")
-                                .and_then(J::as_array)
+                                .and_then(Json::as_array)
                                 .map(|a| {
                                     a.iter()
                                         .filter_map(|v| v.as_str().map(str::to_string))
@@ -510,6 +508,18 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
 /// Static checks with attribute paths; unknown values are skipped.
 pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     let mut d = crate::resources::check_namespace_and_name(cfg);
+    check_cluster_name_and_tags(cfg, &mut d);
+    check_profile(cfg.get("profile"), &mut d);
+    check_configuration(cfg.get("cluster_configuration"), &mut d);
+    if let Some(env) = env {
+        check_placement(cfg, env, &mut d);
+    }
+    check_notifications(cfg, &mut d);
+    check_against_configuration(cfg, &mut d);
+    d
+}
+
+fn check_cluster_name_and_tags(cfg: &Value, d: &mut Diagnostics) {
     if let Some(n) = cfg.str_attr("cluster_name") {
         let len = n.chars().count();
         if len == 0 || len > 256 || n.chars().any(char::is_control) {
@@ -531,168 +541,185 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             }
         }
     }
-    let p = cfg.get("profile");
-    let at = |a: &str| AttrPath::attr("profile").push_attr(a);
-    let mut check = |path: AttrPath,
-                     v: &Value,
-                     f: &dyn Fn(&str) -> Result<(), String>,
-                     summary: &str,
-                     required: bool| {
-        match v.as_str() {
-            Some(s) if !s.is_empty() || required => {
-                // Terraform cannot point inside an object-typed attribute,
-                // so the detail names the attribute itself.
-                if let Err(e) = f(s) {
-                    let detail = format!("{path}: {e}");
-                    d.attr_error(path, summary, detail);
-                }
+    // The provider tags what the function creates with its provenance.
+    if let Some(m) = cfg.get("tags").as_attrs() {
+        for k in m.keys() {
+            if k.to_ascii_lowercase().starts_with("emr-launch:") {
+                d.attr_error(
+                    AttrPath::attr("tags").push_key(k),
+                    "Invalid tag",
+                    format!("tag key {k:?}: the emr-launch: prefix (in any case) is reserved; {OWNER_TAG} is set by the provider on the roles, launcher and state machine it creates"),
+                );
             }
-            None if required && v.is_null() => {
-                let detail = format!("{path} must be set");
-                d.attr_error(path, summary, detail)
-            }
-            _ => {}
         }
-    };
-    if p.as_attrs().is_some() {
-        check(
-            at("parameter_arn"),
-            p.get("parameter_arn"),
-            &ssm_parameter_arn_ok,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("service_role_arn"),
-            p.get("service_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("instance_role_arn"),
-            p.get("instance_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("instance_profile_arn"),
-            p.get("instance_profile_arn"),
-            &instance_profile_arn_ok,
-            "Invalid profile",
-            true,
-        );
-        check(
-            at("autoscaling_role_arn"),
-            p.get("autoscaling_role_arn"),
-            &crate::validate::iam_role_arn,
-            "Invalid profile",
-            false,
-        );
-        check(
-            at("kerberos_attributes_secret_arn"),
-            p.get("kerberos_attributes_secret_arn"),
-            &secret_arn_ok,
-            "Invalid profile",
-            false,
-        );
-        check(
-            at("metadata_json"),
-            p.get("metadata_json"),
-            &|s| json_object(s).map(|_| ()),
-            "Invalid profile",
-            true,
-        );
     }
-    let c = cfg.get("cluster_configuration");
+}
+
+type StringCheck = fn(&str) -> Result<(), String>;
+
+/// One string attribute of the profile or configuration object. Terraform
+/// cannot point inside an object-typed attribute, so the detail names the
+/// attribute itself.
+fn check_string(
+    d: &mut Diagnostics,
+    path: AttrPath,
+    v: &Value,
+    (f, required): (StringCheck, bool),
+    summary: &str,
+) {
+    match v.as_str() {
+        Some(s) if !s.is_empty() || required => {
+            if let Err(e) = f(s) {
+                let detail = format!("{path}: {e}");
+                d.attr_error(path, summary, detail);
+            }
+        }
+        None if required && v.is_null() => {
+            let detail = format!("{path} must be set");
+            d.attr_error(path, summary, detail)
+        }
+        _ => {}
+    }
+}
+
+fn check_profile(p: &Value, d: &mut Diagnostics) {
+    if p.as_attrs().is_none() {
+        return;
+    }
+    let checks: [(&str, StringCheck, bool); 7] = [
+        ("parameter_arn", ssm_parameter_arn_ok, true),
+        ("service_role_arn", crate::validate::iam_role_arn, true),
+        ("instance_role_arn", crate::validate::iam_role_arn, true),
+        ("instance_profile_arn", instance_profile_arn_ok, true),
+        ("autoscaling_role_arn", crate::validate::iam_role_arn, false),
+        ("kerberos_attributes_secret_arn", secret_arn_ok, false),
+        ("metadata_json", |s| json_object(s).map(|_| ()), true),
+    ];
+    for (attr, f, required) in checks {
+        let path = AttrPath::attr("profile").push_attr(attr);
+        check_string(d, path, p.get(attr), (f, required), "Invalid profile");
+    }
+}
+
+fn check_configuration(c: &Value, d: &mut Diagnostics) {
+    if c.as_attrs().is_none() {
+        return;
+    }
     let at = |a: &str| AttrPath::attr("cluster_configuration").push_attr(a);
-    if c.as_attrs().is_some() {
-        check(
-            at("parameter_arn"),
-            c.get("parameter_arn"),
-            &ssm_parameter_arn_ok,
-            "Invalid cluster configuration",
-            true,
-        );
-        check(
-            at("metadata_json"),
-            c.get("metadata_json"),
-            &|s| {
-                let d = json_object(s)?;
-                d.get("RunJobFlow")
-                    .and_then(J::as_object)
-                    .map(|_| ())
-                    .ok_or_else(|| {
-                        "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
-                            .to_string()
-                    })
-            },
-            "Invalid cluster configuration",
-            true,
-        );
-        for (i, s) in c
-            .get("secret_arns")
-            .as_elems()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            check(
-                at("secret_arns").push_index(i),
-                s,
-                &secret_arn_ok,
-                "Invalid cluster configuration",
-                true,
-            );
-        }
+    const SUMMARY: &str = "Invalid cluster configuration";
+    let parameter = (ssm_parameter_arn_ok as StringCheck, true);
+    check_string(
+        d,
+        at("parameter_arn"),
+        c.get("parameter_arn"),
+        parameter,
+        SUMMARY,
+    );
+    let has_request: StringCheck = |s| {
+        let d = json_object(s)?;
+        d.get("RunJobFlow")
+            .and_then(Json::as_object)
+            .map(|_| ())
+            .ok_or_else(|| {
+                "the metadata has no RunJobFlow request; pass an emr_cluster_configuration"
+                    .to_string()
+            })
+    };
+    check_string(
+        d,
+        at("metadata_json"),
+        c.get("metadata_json"),
+        (has_request, true),
+        SUMMARY,
+    );
+    let secrets = c.get("secret_arns").as_elems().unwrap_or_default();
+    for (i, s) in secrets.iter().enumerate() {
+        let path = at("secret_arns").push_index(i);
+        check_string(d, path, s, (secret_arn_ok, true), SUMMARY);
     }
-    // Parameters must be where the state machine runs.
-    if let Some(env) = env {
-        for (obj, label) in [
-            ("profile", "profile"),
-            ("cluster_configuration", "cluster configuration"),
-        ] {
-            if let Some(a) = cfg
-                .get(obj)
-                .str_attr("parameter_arn")
-                .and_then(crate::validate::parse_arn)
-            {
-                if a.region != env.region || a.account != env.account {
-                    d.attr_error(
-                        AttrPath::attr(obj).push_attr("parameter_arn"),
-                        format!("The {label} is in another account or region"),
-                        format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
-                    );
-                }
+}
+
+/// Parameters must be where the state machine runs, and a service role
+/// granted the configuration's secrets must be in this account.
+fn check_placement(cfg: &Value, env: &Env, d: &mut Diagnostics) {
+    for (obj, label) in [
+        ("profile", "profile"),
+        ("cluster_configuration", "cluster configuration"),
+    ] {
+        if let Some(a) = cfg
+            .get(obj)
+            .str_attr("parameter_arn")
+            .and_then(crate::validate::parse_arn)
+        {
+            if a.region != env.region || a.account != env.account {
+                d.attr_error(
+                    AttrPath::attr(obj).push_attr("parameter_arn"),
+                    format!("The {label} is in another account or region"),
+                    format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
+                );
             }
         }
     }
-    // Notifications go to an SNS topic.
-    if let Some(t) = cfg.get("notifications").str_attr("topic_arn") {
-        let ok = crate::validate::parse_arn(t).is_some_and(|a| {
-            a.service == "sns"
-                && !a.region.is_empty()
-                && a.account.len() == 12
-                && !a.resource.is_empty()
-                && !a.resource.contains(['*', ':', '/'])
-        });
-        if !ok {
+    let Some(doc) = configuration_doc(cfg) else {
+        return;
+    };
+    let has_secrets = doc
+        .get("SecretConfigurations")
+        .and_then(Json::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if let Some(a) = cfg
+        .get("profile")
+        .str_attr("service_role_arn")
+        .and_then(crate::validate::parse_arn)
+    {
+        if has_secrets && a.account != env.account {
             d.attr_error(
-                AttrPath::attr("notifications").push_attr("topic_arn"),
-                "Invalid topic ARN",
-                format!("notifications.topic_arn: {t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+                AttrPath::attr("profile").push_attr("service_role_arn"),
+                "Service role in another account",
+                format!("profile.service_role_arn: the configuration has secrets, so this function grants the service role secretsmanager:GetSecretValue on them; the role is in account {}, this provider manages {}. Use a profile whose service role is in this account.", a.account, env.account),
             );
         }
     }
-    let cdoc = c
+}
+
+/// Notifications go to an SNS topic.
+fn check_notifications(cfg: &Value, d: &mut Diagnostics) {
+    let Some(t) = cfg.get("notifications").str_attr("topic_arn") else {
+        return;
+    };
+    let ok = crate::validate::parse_arn(t).is_some_and(|a| {
+        a.service == "sns"
+            && !a.region.is_empty()
+            && a.account.len() == 12
+            && !a.resource.is_empty()
+            && !a.resource.contains(['*', ':', '/'])
+    });
+    if !ok {
+        d.attr_error(
+            AttrPath::attr("notifications").push_attr("topic_arn"),
+            "Invalid topic ARN",
+            format!("notifications.topic_arn: {t:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)."),
+        );
+    }
+}
+
+/// The configuration object's metadata document, when it is a JSON object.
+fn configuration_doc(cfg: &Value) -> Option<Json> {
+    cfg.get("cluster_configuration")
         .str_attr("metadata_json")
-        .and_then(|s| json_object(s).ok());
+        .and_then(|s| json_object(s).ok())
+}
+
+/// Cluster tags and allowed overrides against what the configuration defines.
+fn check_against_configuration(cfg: &Value, d: &mut Diagnostics) {
+    let Some(doc) = configuration_doc(cfg) else {
+        return;
+    };
     // Governed tag keys are compared case-insensitively: a cluster tag may
     // replace a configuration tag of the same key, never shadow it in
     // another case.
-    if let (Some(m), Some(doc)) = (cfg.get("cluster_tags").as_attrs(), &cdoc) {
-        let config_tags = configuration_tags(doc);
+    if let Some(m) = cfg.get("cluster_tags").as_attrs() {
+        let config_tags = configuration_tags(&doc);
         for k in m.keys() {
             if let Some(other) = config_tags
                 .keys()
@@ -706,57 +733,34 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
             }
         }
     }
-    // The service role must be in this account to be granted the secrets.
-    if let (Some(env), Some(doc)) = (env, &cdoc) {
-        let has_secrets = doc
-            .get("SecretConfigurations")
-            .and_then(J::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if let Some(a) = p
-            .str_attr("service_role_arn")
-            .and_then(crate::validate::parse_arn)
-        {
-            if has_secrets && a.account != env.account {
-                d.attr_error(
-                    AttrPath::attr("profile").push_attr("service_role_arn"),
-                    "Service role in another account",
-                    format!("profile.service_role_arn: the configuration has secrets, so this function grants the service role secretsmanager:GetSecretValue on them; the role is in account {}, this provider manages {}. Use a profile whose service role is in this account.", a.account, env.account),
-                );
-            }
-        }
-    }
     // Allowed overrides must be defined by the configuration.
-    if let (Some(allowed), Some(doc)) = (
-        strings(cfg.get("allowed_overrides")),
-        c.str_attr("metadata_json")
-            .and_then(|s| json_object(s).ok())
-            .filter(|d| d.get("RunJobFlow").is_some_and(J::is_object)),
-    ) {
-        let defined = defined_overrides(&doc);
-        for a in allowed {
-            if !defined.contains_key(&a) {
-                let have = if defined.is_empty() {
-                    "it defines none".to_string()
-                } else {
-                    format!(
-                        "it defines {}",
-                        defined.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )
-                };
-                d.attr_error(
-                    AttrPath::attr("allowed_overrides"),
-                    "Override not defined by the configuration",
-                    format!("{a:?} is not an override of the cluster configuration ({have}); add an `override` block there first."),
-                );
-            }
-        }
+    let Some(allowed) = strings(cfg.get("allowed_overrides")) else {
+        return;
+    };
+    if !doc.get("RunJobFlow").is_some_and(Json::is_object) {
+        return;
     }
-    d
+    let defined = defined_overrides(&doc);
+    for a in allowed.iter().filter(|a| !defined.contains_key(*a)) {
+        let have = if defined.is_empty() {
+            "it defines none".to_string()
+        } else {
+            format!(
+                "it defines {}",
+                defined.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
+        d.attr_error(
+            AttrPath::attr("allowed_overrides"),
+            "Override not defined by the configuration",
+            format!("{a:?} is not an override of the cluster configuration ({have}); add an `override` block there first."),
+        );
+    }
 }
 
-fn json_object(s: &str) -> Result<J, String> {
-    match serde_json::from_str::<J>(s) {
-        Ok(v @ J::Object(_)) => Ok(v),
+fn json_object(s: &str) -> Result<Json, String> {
+    match serde_json::from_str::<Json>(s) {
+        Ok(v @ Json::Object(_)) => Ok(v),
         Ok(_) => Err("is not a JSON object".into()),
         Err(e) => Err(format!("is not JSON: {e}")),
     }
@@ -790,7 +794,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
     let cdoc = json_object(c.str_attr("metadata_json")?).ok()?;
     let secrets = cdoc
         .get("SecretConfigurations")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|s| Some(s.get("SecretArn")?.as_str()?.to_string()))
@@ -805,7 +809,7 @@ pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
     };
     Some(Inputs {
         id: format!("{ns}/{n}"),
-        names: names_with_arns(env, ns, n),
+        resources: FunctionResources::derive(env, ns, n),
         profile,
         configuration,
         cluster_name: st.str_attr("cluster_name")?.to_string(),
@@ -843,7 +847,7 @@ fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDo
 }
 
 pub fn execution_trust(env: &Env, i: &Inputs) -> PolicyDocument {
-    service_trust(env, "states", Some(&i.names.state_machine_arn))
+    service_trust(env, "states", Some(&i.resources.state_machine_arn))
 }
 
 pub fn launcher_trust(env: &Env) -> PolicyDocument {
@@ -912,7 +916,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
         v.push(
             Statement::allow(["lambda:InvokeFunction"])
                 .sid("InvokeLauncher")
-                .resource(i.names.launcher_arn.clone()),
+                .resource(i.resources.launcher_arn.clone()),
         );
     } else {
         v.extend(launch_statements(env, i));
@@ -935,7 +939,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
 pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
     let group = format!(
         "arn:{}:logs:{}:{}:log-group:/aws/lambda/{}",
-        env.partition, env.region, env.account, i.names.launcher
+        env.partition, env.region, env.account, i.resources.launcher
     );
     let mut v = vec![Statement::allow(["secretsmanager:GetSecretValue"])
         .sid("ReadKerberosAttributes")
@@ -963,11 +967,6 @@ pub fn service_role_secret_policy(i: &Inputs) -> Option<PolicyDocument> {
     (!arns.is_empty()).then(|| secret_grant::document(&arns))
 }
 
-/// Name of the profile's service role (last segment of its ARN).
-fn role_name_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
 /// What a user who may launch is granted: this state machine and its
 /// executions, nothing else (seed 001, threat 1).
 pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
@@ -988,11 +987,11 @@ pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
 
 /// The launcher's settings as one reviewable document (what Lambda reports
 /// back). The launch itself is in its package (`launcher_launch_json`).
-pub fn launcher_configuration(i: &Inputs) -> J {
+pub fn launcher_configuration(i: &Inputs) -> Json {
     json!({
         "Runtime": launcher::RUNTIME,
         "Handler": launcher::HANDLER,
-        "Role": i.names.launcher_role_arn,
+        "Role": i.resources.launcher_role_arn,
         "Timeout": launcher::TIMEOUT_SECONDS,
         "MemorySize": launcher::MEMORY_MB,
         "Environment": {}
@@ -1000,16 +999,16 @@ pub fn launcher_configuration(i: &Inputs) -> J {
 }
 
 /// The metadata document stored in SSM.
-pub fn metadata_document(i: &Inputs) -> J {
+pub fn metadata_document(i: &Inputs) -> Json {
     let mut m = Map::new();
     let (ns, n) = i.id.split_once('/').unwrap_or((&i.id, ""));
-    m.insert("Namespace".into(), J::from(ns));
-    m.insert("Name".into(), J::from(n));
+    m.insert("Namespace".into(), Json::from(ns));
+    m.insert("Name".into(), Json::from(n));
     m.insert(
         "StateMachineArn".into(),
-        J::from(i.names.state_machine_arn.clone()),
+        Json::from(i.resources.state_machine_arn.clone()),
     );
-    m.insert("RoleArn".into(), J::from(i.names.role_arn.clone()));
+    m.insert("RoleArn".into(), Json::from(i.resources.role_arn.clone()));
     m.insert(
         "Profile".into(),
         json!({"Id": i.profile.id, "ParameterArn": i.profile.parameter_arn}),
@@ -1021,27 +1020,27 @@ pub fn metadata_document(i: &Inputs) -> J {
     let mut roles = Map::new();
     roles.insert(
         "ServiceRole".into(),
-        J::from(i.profile.service_role.clone()),
+        Json::from(i.profile.service_role.clone()),
     );
     roles.insert(
         "InstanceProfile".into(),
-        J::from(i.profile.instance_profile.clone()),
+        Json::from(i.profile.instance_profile.clone()),
     );
     roles.insert(
         "InstanceRole".into(),
-        J::from(i.profile.instance_role.clone()),
+        Json::from(i.profile.instance_role.clone()),
     );
     if let Some(a) = &i.profile.autoscaling_role {
-        roles.insert("AutoScalingRole".into(), J::from(a.clone()));
+        roles.insert("AutoScalingRole".into(), Json::from(a.clone()));
     }
-    m.insert("PassRoles".into(), J::Object(roles));
-    m.insert("ClusterName".into(), J::from(i.cluster_name.clone()));
+    m.insert("PassRoles".into(), Json::Object(roles));
+    m.insert("ClusterName".into(), Json::from(i.cluster_name.clone()));
     m.insert(
         "AllowedOverrides".into(),
-        J::Array(i.allowed.iter().map(|s| J::from(s.clone())).collect()),
+        Json::Array(i.allowed.iter().map(|s| Json::from(s.clone())).collect()),
     );
-    m.insert("WaitForClusterStart".into(), J::Bool(i.wait));
-    m.insert("FailIfClusterRunning".into(), J::Bool(i.fail_if_running));
+    m.insert("WaitForClusterStart".into(), Json::Bool(i.wait));
+    m.insert("FailIfClusterRunning".into(), Json::Bool(i.fail_if_running));
     if !i.cluster_tags.is_empty() {
         m.insert("ClusterTags".into(), json!(i.cluster_tags));
     }
@@ -1054,30 +1053,36 @@ pub fn metadata_document(i: &Inputs) -> J {
     if i.has_launcher() {
         m.insert(
             "LauncherFunctionArn".into(),
-            J::from(i.names.launcher_arn.clone()),
+            Json::from(i.resources.launcher_arn.clone()),
         );
     }
     if i.has_launcher() || !i.configuration.secrets.is_empty() {
         let mut s = Map::new();
         if let Some(k) = &i.profile.kerberos_secret {
-            s.insert("KerberosAttributesSecretArn".into(), J::from(k.clone()));
+            s.insert("KerberosAttributesSecretArn".into(), Json::from(k.clone()));
         }
         s.insert("SecretArns".into(), json!(i.secret_arns()));
-        m.insert("Secrets".into(), J::Object(s));
+        m.insert("Secrets".into(), Json::Object(s));
     }
-    J::Object(m)
+    Json::Object(m)
 }
 
-const COMPUTED_DOCS: [&str; 12] = [
+/// Known once the inputs are.
+const FUNCTION_DOCS: [&str; 5] = [
     "role_trust_policy_json",
     "role_policy_json",
     "definition_json",
     "metadata_json",
     "service_role_secret_policy_json",
+];
+
+/// Only with a launcher (null otherwise); known once the inputs are.
+const LAUNCHER_DOCS: [&str; 8] = [
     "launcher_function_arn",
     "launcher_role_arn",
     "launcher_role_trust_policy_json",
     "launcher_role_policy_json",
+    "launcher_role_managed_policy_arns",
     "launcher_configuration_json",
     "launcher_source_code_hash",
     "launcher_launch_json",
@@ -1087,7 +1092,7 @@ const COMPUTED_DOCS: [&str; 12] = [
 /// inputs are known).
 fn plan_documents(env: &Env, st: &mut Value) {
     if let (Some(ns), Some(n)) = (st.str_attr("namespace"), st.str_attr("name")) {
-        let x = names_with_arns(env, ns, n);
+        let x = FunctionResources::derive(env, ns, n);
         st.set_attr("state_machine_name", Value::String(x.state_machine.clone()));
         st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
         st.set_attr("role_arn", Value::String(x.role_arn));
@@ -1096,8 +1101,11 @@ fn plan_documents(env: &Env, st: &mut Value) {
             Value::String(invoke_policy(env, &x.state_machine).canonical()),
         );
     }
+    // The roles never have managed policies: one attached out of band is a
+    // change apply detaches.
+    st.set_attr("role_managed_policy_arns", Value::set(vec![]));
     let Some(i) = inputs(env, st) else {
-        for k in COMPUTED_DOCS {
+        for k in FUNCTION_DOCS.iter().chain(&LAUNCHER_DOCS) {
             st.set_attr(k, Value::Unknown);
         }
         return;
@@ -1113,9 +1121,12 @@ fn plan_documents(env: &Env, st: &mut Value) {
     );
     st.set_attr(
         "definition_json",
-        text(definition::definition(&i.spec()).to_string()),
+        text(crate::canonical::text(&definition::definition(&i.spec()))),
     );
-    st.set_attr("metadata_json", text(metadata_document(&i).to_string()));
+    st.set_attr(
+        "metadata_json",
+        text(crate::canonical::text(&metadata_document(&i))),
+    );
     st.set_attr(
         "service_role_secret_policy_json",
         service_role_secret_policy(&i)
@@ -1124,8 +1135,14 @@ fn plan_documents(env: &Env, st: &mut Value) {
     );
     if i.has_launcher() {
         let launch = i.launcher_launch();
-        st.set_attr("launcher_function_arn", text(i.names.launcher_arn.clone()));
-        st.set_attr("launcher_role_arn", text(i.names.launcher_role_arn.clone()));
+        st.set_attr(
+            "launcher_function_arn",
+            text(i.resources.launcher_arn.clone()),
+        );
+        st.set_attr(
+            "launcher_role_arn",
+            text(i.resources.launcher_role_arn.clone()),
+        );
         st.set_attr(
             "launcher_role_trust_policy_json",
             text(launcher_trust(env).canonical()),
@@ -1142,9 +1159,13 @@ fn plan_documents(env: &Env, st: &mut Value) {
             "launcher_source_code_hash",
             text(launcher::code_sha256(&launcher::package(&launch))),
         );
-        st.set_attr("launcher_launch_json", text(launch.to_string()));
+        st.set_attr(
+            "launcher_launch_json",
+            text(crate::canonical::text(&launch)),
+        );
+        st.set_attr("launcher_role_managed_policy_arns", Value::set(vec![]));
     } else {
-        for k in &COMPUTED_DOCS[5..] {
+        for k in LAUNCHER_DOCS {
             st.set_attr(k, Value::Null);
         }
     }
@@ -1164,7 +1185,43 @@ fn id_of(st: &Value) -> String {
 
 // ---------- AWS side ----------
 
-type R<T> = Result<T, String>;
+/// An AWS step: the message says what failed.
+type StepResult<T> = Result<T, String>;
+
+const ROLE_DESCRIPTION: &str = "EMR launch function role managed by Terraform (emrlaunch/emr)";
+
+/// The provenance every object the function creates carries as its
+/// [`OWNER_TAG`] (roles, launcher, state machine): the next apply adopts
+/// what a failed one made, and an object of the same name made by anything
+/// else is refused. It never appears in `tags` or `tags_all`.
+pub fn owner_of(id: &str) -> String {
+    format!("{TYPE_NAME}/{id}")
+}
+
+/// The clients and facts applying, reading and deleting a function need: a
+/// view of `Configured` (tests build it from mocked clients).
+#[derive(Clone, Debug)]
+pub struct FunctionAws {
+    pub iam: aws_sdk_iam::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub env: Env,
+    pub backoff: Backoff,
+}
+
+impl FunctionAws {
+    pub fn of(c: &Configured) -> FunctionAws {
+        FunctionAws {
+            iam: c.aws.iam.clone(),
+            lambda: c.aws.lambda.clone(),
+            sfn: c.aws.sfn.clone(),
+            ssm: c.aws.ssm.clone(),
+            env: env_of(c),
+            backoff: Backoff::default(),
+        }
+    }
+}
 
 fn propagation<E, Resp>(e: &aws_smithy_runtime_api::client::result::SdkError<E, Resp>) -> bool
 where
@@ -1176,29 +1233,88 @@ where
     )
 }
 
+// -- tags and ownership of the launcher and the state machine --
+
+/// `tags_all` plus the owner tag: what the launcher and the state machine carry.
+fn owned_tags(tags_all: &BTreeMap<String, String>, owner: &str) -> BTreeMap<String, String> {
+    let mut t = tags_all.clone();
+    t.insert(OWNER_TAG.to_string(), owner.to_string());
+    t
+}
+
+/// The keys to remove and the tags to set that turn `have` into `want`
+/// (AWS's own `aws:` tags stay).
+fn tag_changes(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let stale = have
+        .keys()
+        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
+        .cloned()
+        .collect();
+    let set = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (stale, set)
+}
+
+/// An existing launcher or state machine of the function's name is taken
+/// over when it carries this function's owner tag, or no owner tag and the
+/// state records it (made before the tag existed, or imported).
+fn check_adoptable(
+    what: &str,
+    tags: &BTreeMap<String, String>,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    match tags.get(OWNER_TAG) {
+        Some(o) if o == owner => Ok(()),
+        None if recorded => Ok(()),
+        Some(o) => Err(format!(
+            "{what} already exists and is managed by {o}; delete it or choose another name"
+        )),
+        None => Err(format!(
+            "{what} already exists and is not managed by this launch function; delete it or choose another name"
+        )),
+    }
+}
+
+// -- roles --
+
+/// One of the function's roles as the reconciler wants it: this trust, this
+/// one inline policy, no managed policy, no boundary, the function's tags.
+fn desired_role(
+    name: &str,
+    owner: &str,
+    trust: String,
+    (policy_name, policy): (&str, String),
+    tags: &BTreeMap<String, String>,
+) -> DesiredRole {
+    let mut d = DesiredRole::new(name, owner, trust);
+    d.description = Some(ROLE_DESCRIPTION.to_string());
+    d.inline.insert(policy_name.to_string(), policy);
+    d.tags = tags.clone();
+    d.tags.remove(OWNER_TAG);
+    d
+}
+
 /// The role's policy as IAM has it: our inline policy with the statements of
 /// any other inline policy added (so the plan shows them; apply removes them).
-async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> R<Option<String>> {
-    let iam = &c.aws.iam;
-    let names = iam_roles::list_inline(iam, role).await?;
-    let mut statements: Vec<J> = Vec::new();
-    let mut found = false;
-    for n in &names {
-        let Some(doc) = iam_roles::get_inline(iam, role, n).await? else {
-            continue;
-        };
-        let doc = iam_roles::decode_document(&doc);
-        let v: J = serde_json::from_str(&doc).map_err(|e| format!("policy {n} of {role}: {e}"))?;
-        if n == ours {
-            found = true;
-        }
+fn combined_policy(role: &ObservedRole, ours: &str) -> StepResult<Option<String>> {
+    let mut statements: Vec<Json> = Vec::new();
+    for (n, doc) in &role.inline {
+        let v: Json =
+            serde_json::from_str(doc).map_err(|e| format!("policy {n} of {}: {e}", role.name))?;
         match v.get("Statement") {
-            Some(J::Array(a)) => statements.extend(a.iter().cloned()),
+            Some(Json::Array(a)) => statements.extend(a.iter().cloned()),
             Some(s) => statements.push(s.clone()),
             None => {}
         }
     }
-    if !found && statements.is_empty() {
+    if !role.inline.contains_key(ours) && statements.is_empty() {
         return Ok(None);
     }
     let doc = json!({"Version": "2012-10-17", "Statement": statements});
@@ -1207,20 +1323,17 @@ async fn read_role_policy(c: &Configured, role: &str, ours: &str) -> R<Option<St
     ))
 }
 
-/// Records a role's trust and permission policies in `<prefix>_trust_policy_json`
-/// and `<prefix>_policy_json` (`""` when the role is gone).
-async fn record_role(
-    c: &Configured,
+/// Records a role as IAM has it: `<prefix>_trust_policy_json` and
+/// `<prefix>_policy_json` (`""` when the role is gone), and every attached
+/// managed policy in `<prefix>_managed_policy_arns` (the plan wants none, so
+/// one attached out of band shows as a change that apply detaches).
+fn record_role(
     st: &mut Value,
-    role: Option<&iam_roles::RemoteRole>,
-    name: &str,
+    role: Option<&ObservedRole>,
     policy_name: &str,
     prefix: &str,
-) -> R<()> {
-    let trust = role.map(|r| {
-        let t = iam_roles::decode_document(&r.trust_policy);
-        policy::canonicalize(&t).unwrap_or(t)
-    });
+) -> StepResult<()> {
+    let trust = role.map(|r| policy::canonicalize(&r.trust).unwrap_or_else(|_| r.trust.clone()));
     let (tk, pk) = (
         format!("{prefix}_trust_policy_json"),
         format!("{prefix}_policy_json"),
@@ -1228,53 +1341,40 @@ async fn record_role(
     let recorded = reconcile_text(st.str_attr(&tk), trust, true);
     st.set_attr(&tk, recorded);
     let pol = match role {
-        Some(_) => read_role_policy(c, name, policy_name).await?,
+        Some(r) => combined_policy(r, policy_name)?,
         None => None,
     };
     let recorded = reconcile_text(st.str_attr(&pk), pol, true);
     st.set_attr(&pk, recorded);
+    let managed = role
+        .map(|r| r.managed.iter().map(Value::string).collect())
+        .unwrap_or_default();
+    st.set_attr(
+        &format!("{prefix}_managed_policy_arns"),
+        Value::set(managed),
+    );
     Ok(())
 }
 
-/// Creates or updates a role with exactly one inline policy.
-async fn ensure_role_with_policy(
-    c: &Configured,
+/// Deletes one of the function's roles when it is ours: tagged for this
+/// function, or untagged and recorded in state. Any other role of that name
+/// is someone else's and stays.
+async fn delete_owned_role(
+    iam: &aws_sdk_iam::Client,
     name: &str,
-    trust: &str,
-    policy_name: &str,
-    policy_doc: &str,
-    (tags_have, tags_want): (&BTreeMap<String, String>, &BTreeMap<String, String>),
-    ours: bool,
-) -> R<()> {
-    let iam = &c.aws.iam;
-    iam_roles::ensure_role(
-        iam,
-        NewRole {
-            name,
-            path: "/",
-            trust_policy: trust,
-            max_session_duration: None,
-            permissions_boundary: None,
-            description: Some("EMR launch function role managed by Terraform (emrlaunch/emr)"),
-            tags: tags_want,
-        },
-        ours,
-    )
-    .await?;
-    for p in iam_roles::list_inline(iam, name).await? {
-        if p != policy_name {
-            iam_roles::delete_inline(iam, name, &p).await?;
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    if !recorded {
+        match managed_role::read(iam, name, None).await? {
+            Some(r) if r.ownership(owner) == Ownership::Ours => {}
+            _ => return Ok(()),
         }
     }
-    iam_roles::put_inline(iam, name, policy_name, policy_doc)
-        .await
-        .map_err(|e| format!("putting {policy_name} on {name}: {e}"))?;
-    iam_roles::sync_attached(iam, name, &BTreeSet::new()).await?;
-    if ours {
-        iam_roles::sync_tags(iam, name, tags_have, tags_want).await?;
-    }
-    Ok(())
+    managed_role::delete(iam, name, owner, None, recorded).await
 }
+
+// -- the state machine --
 
 fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
     t.iter()
@@ -1282,10 +1382,12 @@ fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
         .collect()
 }
 
-async fn describe_state_machine(c: &Configured, arn: &str) -> R<Option<(String, String)>> {
-    match c
-        .aws
-        .sfn
+/// (definition, role ARN) of the state machine; None when it does not exist.
+async fn describe_state_machine(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> StepResult<Option<(String, String)>> {
+    match sfn
         .describe_state_machine()
         .state_machine_arn(arn)
         .send()
@@ -1293,37 +1395,46 @@ async fn describe_state_machine(c: &Configured, arn: &str) -> R<Option<(String, 
     {
         Ok(o) => Ok(Some((o.definition().to_string(), o.role_arn().to_string()))),
         Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(describe(&e)),
+        Err(e) => Err(format!("reading state machine {arn}: {}", describe(&e))),
     }
 }
 
+async fn state_machine_tags(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> StepResult<BTreeMap<String, String>> {
+    let out = sfn
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("reading the tags of {arn}: {}", describe(&e)))?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
+}
+
 async fn sync_sfn_tags(
-    c: &Configured,
+    sfn: &aws_sdk_sfn::Client,
     arn: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
-) -> R<()> {
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+) -> StepResult<()> {
+    let (stale, set) = tag_changes(have, want);
     if !stale.is_empty() {
-        c.aws
-            .sfn
-            .untag_resource()
+        sfn.untag_resource()
             .resource_arn(arn)
             .set_tag_keys(Some(stale))
             .send()
             .await
             .map_err(|e| format!("untagging {arn}: {}", describe(&e)))?;
     }
-    if !want.is_empty() && have != want {
-        c.aws
-            .sfn
-            .tag_resource()
+    if !set.is_empty() {
+        sfn.tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(sfn_tags(want)))
+            .set_tags(Some(sfn_tags(&set)))
             .send()
             .await
             .map_err(|e| format!("tagging {arn}: {}", describe(&e)))?;
@@ -1331,44 +1442,143 @@ async fn sync_sfn_tags(
     Ok(())
 }
 
-struct RemoteLauncher {
-    code_sha256: String,
-    configuration: J,
+async fn create_state_machine(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    r: &FunctionResources,
+    definition: &str,
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    retry_propagation(
+        "creating the state machine",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.sfn
+                .create_state_machine()
+                .name(&r.state_machine)
+                .definition(definition)
+                .role_arn(&r.role_arn)
+                .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
+                .set_tags(Some(sfn_tags(tags)))
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "creating state machine {}: {}",
+            r.state_machine,
+            describe(&e)
+        )
+    })
 }
 
-async fn get_launcher(c: &Configured, name: &str) -> R<Option<RemoteLauncher>> {
-    match c.aws.lambda.get_function().function_name(name).send().await {
-        Ok(o) => {
-            let Some(cfg) = o.configuration() else {
-                return Ok(None);
-            };
-            let vars: Map<String, J> = cfg
-                .environment()
-                .and_then(|e| e.variables())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), J::String(v.clone())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(Some(RemoteLauncher {
-                code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
-                configuration: json!({
-                    "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                    "Handler": cfg.handler().unwrap_or_default(),
-                    "Role": cfg.role().unwrap_or_default(),
-                    "Timeout": cfg.timeout().unwrap_or_default(),
-                    "MemorySize": cfg.memory_size().unwrap_or_default(),
-                    "Environment": vars
-                }),
-            }))
+async fn update_state_machine(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    r: &FunctionResources,
+    definition: &str,
+) -> StepResult<()> {
+    retry_propagation(
+        "updating the state machine",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.sfn
+                .update_state_machine()
+                .state_machine_arn(&r.state_machine_arn)
+                .definition(definition)
+                .role_arn(&r.role_arn)
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("updating state machine: {}", describe(&e)))
+}
+
+/// Deletes the state machine when it is ours (tagged, or recorded in state).
+async fn delete_state_machine(
+    sfn: &aws_sdk_sfn::Client,
+    r: &FunctionResources,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    if !recorded {
+        if describe_state_machine(sfn, &r.state_machine_arn)
+            .await?
+            .is_none()
+        {
+            return Ok(());
         }
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(describe(&e)),
+        let tags = state_machine_tags(sfn, &r.state_machine_arn).await?;
+        if tags.get(OWNER_TAG).map(String::as_str) != Some(owner) {
+            return Ok(());
+        }
+    }
+    match sfn
+        .delete_state_machine()
+        .state_machine_arn(&r.state_machine_arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!("deleting state machine: {}", describe(&e))),
     }
 }
 
-fn lambda_environment(cfg: &J) -> aws_sdk_lambda::types::Environment {
+// -- the launcher --
+
+struct RemoteLauncher {
+    code_sha256: String,
+    configuration: Json,
+    tags: BTreeMap<String, String>,
+}
+
+async fn get_launcher(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> StepResult<Option<RemoteLauncher>> {
+    let o = match lambda.get_function().function_name(name).send().await {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(format!("reading launcher {name}: {}", describe(&e))),
+    };
+    let Some(cfg) = o.configuration() else {
+        return Ok(None);
+    };
+    let vars: Map<String, Json> = cfg
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(RemoteLauncher {
+        code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
+        configuration: json!({
+            "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            "Handler": cfg.handler().unwrap_or_default(),
+            "Role": cfg.role().unwrap_or_default(),
+            "Timeout": cfg.timeout().unwrap_or_default(),
+            "MemorySize": cfg.memory_size().unwrap_or_default(),
+            "Environment": vars
+        }),
+        tags: o
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }))
+}
+
+fn lambda_environment(cfg: &Json) -> aws_sdk_lambda::types::Environment {
     let vars: HashMap<String, String> = cfg["Environment"]
         .as_object()
         .map(|m| {
@@ -1382,303 +1592,566 @@ fn lambda_environment(cfg: &J) -> aws_sdk_lambda::types::Environment {
         .build()
 }
 
-impl LaunchFunction {
-    /// Brings everything to the planned state. `prior` is None on create
-    /// (then nothing of that name may exist yet that is not ours).
-    async fn apply(&self, ctx: &Ctx, c: &Configured, st: &Value, prior: Option<&Value>) -> R<()> {
-        let env = env_of(c);
-        let i = inputs(&env, st).ok_or("the planned inputs are unknown at apply")?;
-        let ours = prior.is_some();
-        let tags_want = tags_map(st.get("tags_all"));
-        let tags_have = prior
-            .map(|p| tags_map(p.get("tags_all")))
-            .unwrap_or_default();
-        let text = |k: &str| {
-            st.str_attr(k)
-                .map(str::to_string)
-                .ok_or(format!("{k} is unknown at apply"))
-        };
-        let backoff = Backoff::default();
+async fn create_launcher(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    i: &Inputs,
+    package: &[u8],
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    let cfg = launcher_configuration(i);
+    let tags: HashMap<String, String> = tags.clone().into_iter().collect();
+    retry_propagation(
+        "creating the launcher function",
+        &aws.backoff,
+        cancel,
+        propagation,
+        || {
+            aws.lambda
+                .create_function()
+                .function_name(&i.resources.launcher)
+                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
+                .role(&i.resources.launcher_role_arn)
+                .handler(launcher::HANDLER)
+                .timeout(launcher::TIMEOUT_SECONDS)
+                .memory_size(launcher::MEMORY_MB)
+                .description(format!(
+                    "EMR launch function {} launcher (emrlaunch/emr)",
+                    i.id
+                ))
+                .environment(lambda_environment(&cfg))
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
+                        .build(),
+                )
+                .set_tags(Some(tags.clone()))
+                .send()
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "creating launcher {}: {}",
+            i.resources.launcher,
+            describe(&e)
+        )
+    })
+}
 
-        // 1. The launcher, only for Kerberos attributes (before the state
-        //    machine that invokes it); removed when no longer needed.
-        if i.has_launcher() {
-            ensure_role_with_policy(
-                c,
-                &i.names.launcher_role,
-                &text("launcher_role_trust_policy_json")?,
-                LAUNCHER_POLICY,
-                &text("launcher_role_policy_json")?,
-                (&tags_have, &tags_want),
-                ours && prior.is_some_and(|p| p.str_attr("launcher_role_arn").is_some()),
-            )
+/// Brings an existing launcher's code, settings and tags to the plan.
+async fn update_launcher(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    i: &Inputs,
+    package: &[u8],
+    remote: &RemoteLauncher,
+    tags: &BTreeMap<String, String>,
+) -> StepResult<()> {
+    let name = &i.resources.launcher;
+    if remote.code_sha256 != launcher::code_sha256(package) {
+        aws.lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
+            .send()
             .await
-            .map_err(|e| format!("launcher role: {e}"))?;
-            let cfg = launcher_configuration(&i);
-            let package = launcher::package(&i.launcher_launch());
-            let launcher_ours =
-                prior.is_some_and(|p| p.str_attr("launcher_function_arn").is_some());
-            match get_launcher(c, &i.names.launcher).await? {
-                Some(_) if !launcher_ours => {
-                    return Err(format!(
-                        "Lambda function {} already exists and is not managed by this launch function; delete it or choose another name",
-                        i.names.launcher
-                    ));
-                }
-                None => {
-                    let tags: HashMap<String, String> = tags_want.clone().into_iter().collect();
-                    retry_propagation(
-                        "creating the launcher function",
-                        &backoff,
-                        &ctx.cancel,
-                        propagation,
-                        || {
-                            c.aws
-                                .lambda
-                                .create_function()
-                                .function_name(&i.names.launcher)
-                                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
-                                .role(&i.names.launcher_role_arn)
-                                .handler(launcher::HANDLER)
-                                .timeout(launcher::TIMEOUT_SECONDS)
-                                .memory_size(launcher::MEMORY_MB)
-                                .description(format!(
-                                    "EMR launch function {} launcher (emrlaunch/emr)",
-                                    i.id
-                                ))
-                                .environment(lambda_environment(&cfg))
-                                .code(
-                                    aws_sdk_lambda::types::FunctionCode::builder()
-                                        .zip_file(aws_smithy_types::Blob::new(package.clone()))
-                                        .build(),
-                                )
-                                .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                                .send()
-                        },
-                    )
-                    .await
-                    .map_err(|e| {
-                        format!("creating launcher {}: {}", i.names.launcher, describe(&e))
-                    })?;
-                }
-                Some(remote) => {
-                    if remote.code_sha256 != launcher::code_sha256(&package) {
-                        c.aws
-                            .lambda
-                            .update_function_code()
-                            .function_name(&i.names.launcher)
-                            .zip_file(aws_smithy_types::Blob::new(package.clone()))
-                            .send()
-                            .await
-                            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
-                    }
-                    if remote.configuration != cfg {
-                        retry_propagation(
-                            "updating the launcher function",
-                            &backoff,
-                            &ctx.cancel,
-                            propagation,
-                            || {
-                                c.aws
-                                    .lambda
-                                    .update_function_configuration()
-                                    .function_name(&i.names.launcher)
-                                    .runtime(aws_sdk_lambda::types::Runtime::from(
-                                        launcher::RUNTIME,
-                                    ))
-                                    .role(&i.names.launcher_role_arn)
-                                    .handler(launcher::HANDLER)
-                                    .timeout(launcher::TIMEOUT_SECONDS)
-                                    .memory_size(launcher::MEMORY_MB)
-                                    .environment(lambda_environment(&cfg))
-                                    .send()
-                            },
-                        )
-                        .await
-                        .map_err(|e| {
-                            format!("updating launcher configuration: {}", describe(&e))
-                        })?;
-                    }
-                    if ours && tags_have != tags_want {
-                        let stale: Vec<String> = tags_have
-                            .keys()
-                            .filter(|k| !tags_want.contains_key(*k))
-                            .cloned()
-                            .collect();
-                        if !stale.is_empty() {
-                            c.aws
-                                .lambda
-                                .untag_resource()
-                                .resource(&i.names.launcher_arn)
-                                .set_tag_keys(Some(stale))
-                                .send()
-                                .await
-                                .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
-                        }
-                        if !tags_want.is_empty() {
-                            c.aws
-                                .lambda
-                                .tag_resource()
-                                .resource(&i.names.launcher_arn)
-                                .set_tags(Some(tags_want.clone().into_iter().collect()))
-                                .send()
-                                .await
-                                .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
-                        }
-                    }
-                }
-            }
-        }
-
-        // 2. The execution role.
-        ensure_role_with_policy(
-            c,
-            &i.names.role,
-            &text("role_trust_policy_json")?,
-            EXECUTION_POLICY,
-            &text("role_policy_json")?,
-            (&tags_have, &tags_want),
-            ours,
+            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
+    }
+    let cfg = launcher_configuration(i);
+    if remote.configuration != cfg {
+        retry_propagation(
+            "updating the launcher function",
+            &aws.backoff,
+            cancel,
+            propagation,
+            || {
+                aws.lambda
+                    .update_function_configuration()
+                    .function_name(name)
+                    .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
+                    .role(&i.resources.launcher_role_arn)
+                    .handler(launcher::HANDLER)
+                    .timeout(launcher::TIMEOUT_SECONDS)
+                    .memory_size(launcher::MEMORY_MB)
+                    .environment(lambda_environment(&cfg))
+                    .send()
+            },
         )
         .await
-        .map_err(|e| format!("execution role: {e}"))?;
-
-        // 3. The service role may resolve the configuration's secrets
-        //    (before the first launch can need it); a grant left on a role
-        //    the profile no longer uses is removed.
-        sync_secret_grant(c, &i, st, prior).await?;
-
-        // 4. The state machine.
-        let def = text("definition_json")?;
-        match describe_state_machine(c, &i.names.state_machine_arn).await? {
-            Some(_) if !ours => {
-                return Err(format!(
-                    "state machine {} already exists and is not managed by this launch function; delete it or choose another name",
-                    i.names.state_machine
-                ));
-            }
-            None => {
-                retry_propagation(
-                    "creating the state machine",
-                    &backoff,
-                    &ctx.cancel,
-                    propagation,
-                    || {
-                        c.aws
-                            .sfn
-                            .create_state_machine()
-                            .name(&i.names.state_machine)
-                            .definition(&def)
-                            .role_arn(&i.names.role_arn)
-                            .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
-                            .set_tags((!tags_want.is_empty()).then(|| sfn_tags(&tags_want)))
-                            .send()
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    format!(
-                        "creating state machine {}: {}",
-                        i.names.state_machine,
-                        describe(&e)
-                    )
-                })?;
-            }
-            Some((have_def, have_role)) => {
-                if !metadata::same(&have_def, &def) || have_role != i.names.role_arn {
-                    retry_propagation(
-                        "updating the state machine",
-                        &backoff,
-                        &ctx.cancel,
-                        propagation,
-                        || {
-                            c.aws
-                                .sfn
-                                .update_state_machine()
-                                .state_machine_arn(&i.names.state_machine_arn)
-                                .definition(&def)
-                                .role_arn(&i.names.role_arn)
-                                .send()
-                        },
-                    )
-                    .await
-                    .map_err(|e| format!("updating state machine: {}", describe(&e)))?;
-                }
-                if ours {
-                    sync_sfn_tags(c, &i.names.state_machine_arn, &tags_have, &tags_want).await?;
-                }
-            }
-        }
-
-        // 4. No launcher any more: remove it (after the state machine stopped using it).
-        if !i.has_launcher() {
-            delete_launcher(c, &i.names).await?;
-        }
-
-        // 5. The metadata.
-        let pname = text("parameter_name")?;
-        let doc = text("metadata_json")?;
-        if prior.and_then(|p| p.str_attr("metadata_json")) != Some(doc.as_str())
-            || tags_have != tags_want
-            || !ours
-        {
-            metadata::put(&c.aws.ssm, &pname, &doc, "EMR launch function", &tags_want)
-                .await
-                .map_err(|e| format!("writing {pname}: {e}"))?;
-        }
-        Ok(())
+        .map_err(|e| format!("updating launcher configuration: {}", describe(&e)))?;
     }
-}
-
-/// The service role (name) a function state grants secrets on, if any.
-fn granted_service_role(st: &Value) -> Option<String> {
-    st.str_attr("service_role_secret_policy_json")?;
-    st.get("profile")
-        .str_attr("service_role_arn")
-        .map(|a| role_name_of(a).to_string())
-}
-
-async fn sync_secret_grant(c: &Configured, i: &Inputs, st: &Value, prior: Option<&Value>) -> R<()> {
-    let iam = &c.aws.iam;
-    let policy = secret_grant::policy_name(&i.names.role);
-    let want = granted_service_role(st);
-    if let Some(old) = prior.and_then(granted_service_role) {
-        if want.as_deref() != Some(old.as_str()) {
-            iam_roles::delete_inline(iam, &old, &policy)
-                .await
-                .map_err(|e| format!("removing the secret grant from {old}: {e}"))?;
-        }
-    }
-    if let (Some(role), Some(doc)) = (want, st.str_attr("service_role_secret_policy_json")) {
-        iam_roles::put_inline(iam, &role, &policy, doc)
+    let arn = &i.resources.launcher_arn;
+    let (stale, set) = tag_changes(&remote.tags, tags);
+    if !stale.is_empty() {
+        aws.lambda
+            .untag_resource()
+            .resource(arn)
+            .set_tag_keys(Some(stale))
+            .send()
             .await
-            .map_err(|e| format!("granting the configuration's secrets to {role}: {e}"))?;
+            .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
+    }
+    if !set.is_empty() {
+        aws.lambda
+            .tag_resource()
+            .resource(arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
     }
     Ok(())
 }
 
-async fn delete_launcher(c: &Configured, n: &Names2) -> R<()> {
-    match c
-        .aws
-        .lambda
+/// Deletes the launcher function when it is ours (tagged, or recorded in state).
+async fn delete_launcher_function(
+    lambda: &aws_sdk_lambda::Client,
+    r: &FunctionResources,
+    owner: &str,
+    recorded: bool,
+) -> StepResult<()> {
+    if !recorded {
+        match get_launcher(lambda, &r.launcher).await? {
+            Some(l) if l.tags.get(OWNER_TAG).map(String::as_str) == Some(owner) => {}
+            _ => return Ok(()),
+        }
+    }
+    match lambda
         .delete_function()
-        .function_name(&n.launcher)
+        .function_name(&r.launcher)
         .send()
         .await
     {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => {
-            return Err(format!(
-                "deleting launcher {}: {}",
-                n.launcher,
-                describe(&e)
-            ))
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "deleting launcher {}: {}",
+            r.launcher,
+            describe(&e)
+        )),
+    }
+}
+
+// -- the service role's secret grant --
+
+/// The secret grant a function state records (on the profile's service role).
+fn recorded_grant(st: &Value, function_role: &str) -> Option<RoleGrant> {
+    let document = st.str_attr("service_role_secret_policy_json")?;
+    let service_role = st.get("profile").str_attr("service_role_arn")?;
+    Some(secret_grant::role_grant(
+        service_role,
+        function_role,
+        document.to_string(),
+    ))
+}
+
+// ---------- apply ----------
+
+/// The attributes each apply step settles: copied from the plan into the
+/// recorded state once the step is done. The first of each role's is the
+/// one whose presence records that the role is the function's.
+const LAUNCHER_ROLE_ATTRS: [&str; 4] = [
+    "launcher_role_arn",
+    "launcher_role_trust_policy_json",
+    "launcher_role_policy_json",
+    "launcher_role_managed_policy_arns",
+];
+const LAUNCHER_FUNCTION_ATTRS: [&str; 4] = [
+    "launcher_function_arn",
+    "launcher_configuration_json",
+    "launcher_source_code_hash",
+    "launcher_launch_json",
+];
+const EXECUTION_ROLE_ATTRS: [&str; 3] = [
+    "role_trust_policy_json",
+    "role_policy_json",
+    "role_managed_policy_arns",
+];
+/// The grant's place is the profile's service role.
+const GRANT_ATTRS: [&str; 2] = ["service_role_secret_policy_json", "profile"];
+const DEFINITION: &str = "definition_json";
+
+/// One create or update. `state` is what exists so far, and what a failure
+/// records: the prior state (on create, the plan without any part made yet)
+/// with each finished step's planned attributes copied in.
+struct FunctionApply<'a> {
+    aws: &'a FunctionAws,
+    cancel: &'a CancellationToken,
+    planned: &'a Value,
+    creating: bool,
+    inputs: Inputs,
+    owner: String,
+    tags: BTreeMap<String, String>,
+    state: Value,
+}
+
+/// Brings everything to `planned`; `prior` is None on create. Ok: the new
+/// state. Err: the state of what exists (never simply the prior state when
+/// something was made) and what failed.
+pub async fn apply_function(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    planned: &Value,
+    prior: Option<&Value>,
+) -> Result<Value, (Value, String)> {
+    let Some(inputs) = inputs(&aws.env, planned) else {
+        let unchanged = prior.cloned().unwrap_or(Value::Null);
+        return Err((unchanged, "the planned inputs are unknown at apply".into()));
+    };
+    let state = match prior {
+        Some(p) => p.clone(),
+        None => {
+            let mut s = planned.clone();
+            let made_by_steps = LAUNCHER_ROLE_ATTRS
+                .iter()
+                .chain(&LAUNCHER_FUNCTION_ATTRS)
+                .chain(&EXECUTION_ROLE_ATTRS)
+                .chain(&[GRANT_ATTRS[0], DEFINITION]);
+            for k in made_by_steps {
+                s.set_attr(k, Value::Null);
+            }
+            s
+        }
+    };
+    let mut run = FunctionApply {
+        aws,
+        cancel,
+        planned,
+        creating: prior.is_none(),
+        owner: owner_of(&inputs.id),
+        tags: tags_map(planned.get("tags_all")),
+        inputs,
+        state,
+    };
+    match run.steps().await {
+        Ok(()) => Ok(planned.clone()),
+        Err(e) => Err((run.state, e)),
+    }
+}
+
+impl FunctionApply<'_> {
+    async fn steps(&mut self) -> StepResult<()> {
+        // The launcher, only for Kerberos attributes, before the state
+        // machine that invokes it.
+        if self.inputs.has_launcher() {
+            let name = self.inputs.resources.launcher_role.clone();
+            self.role(
+                &name,
+                "launcher_role",
+                LAUNCHER_POLICY,
+                LAUNCHER_ROLE_ATTRS[0],
+            )
+            .await
+            .map_err(|e| format!("launcher role: {e}"))?;
+            self.launcher_function().await?;
+        }
+        let name = self.inputs.resources.role.clone();
+        self.role(&name, "role", EXECUTION_POLICY, EXECUTION_ROLE_ATTRS[0])
+            .await
+            .map_err(|e| format!("execution role: {e}"))?;
+        // The service role may resolve the configuration's secrets before
+        // the first launch needs it; a grant left on a role the profile no
+        // longer uses is removed.
+        self.secret_grant().await?;
+        self.state_machine().await?;
+        // No launcher any more: removed once the state machine stopped using it.
+        if !self.inputs.has_launcher() {
+            self.retire_launcher().await?;
+        }
+        self.metadata().await
+    }
+
+    fn recorded(&self, attr: &str) -> bool {
+        !self.state.get(attr).is_null()
+    }
+
+    /// The step made these planned attributes true.
+    fn settle(&mut self, attrs: &[&str]) {
+        for k in attrs {
+            self.state.set_attr(k, self.planned.get(k).clone());
         }
     }
-    iam_roles::delete_role(&c.aws.iam, &n.launcher_role)
+
+    fn planned_text(&self, k: &str) -> StepResult<String> {
+        self.planned
+            .str_attr(k)
+            .map(str::to_string)
+            .ok_or(format!("{k} is unknown at apply"))
+    }
+
+    /// Reconciles one of the function's roles from the attributes under
+    /// `prefix`. An untagged role is adopted only when `marker` records it.
+    async fn role(
+        &mut self,
+        name: &str,
+        prefix: &str,
+        policy_name: &str,
+        marker: &str,
+    ) -> StepResult<()> {
+        let trust_attr = format!("{prefix}_trust_policy_json");
+        let policy_attr = format!("{prefix}_policy_json");
+        let managed_attr = format!("{prefix}_managed_policy_arns");
+        let want = desired_role(
+            name,
+            &self.owner,
+            self.planned_text(&trust_attr)?,
+            (policy_name, self.planned_text(&policy_attr)?),
+            &self.tags,
+        );
+        match managed_role::reconcile(&self.aws.iam, &want, self.recorded(marker)).await {
+            Ok(_) => {
+                self.settle(&[marker, &trust_attr, &policy_attr, &managed_attr]);
+                Ok(())
+            }
+            Err(e) => {
+                // Created before the failure: it is the function's now.
+                if e.done.contains(&RoleChange::Create) {
+                    self.settle(&[marker]);
+                }
+                Err(e.message)
+            }
+        }
+    }
+
+    async fn launcher_function(&mut self) -> StepResult<()> {
+        let package = launcher::package(&self.inputs.launcher_launch());
+        let tags = owned_tags(&self.tags, &self.owner);
+        let name = self.inputs.resources.launcher.clone();
+        match get_launcher(&self.aws.lambda, &name).await? {
+            None => create_launcher(self.aws, self.cancel, &self.inputs, &package, &tags).await?,
+            Some(remote) => {
+                let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
+                let what = format!("Lambda function {name}");
+                check_adoptable(&what, &remote.tags, &self.owner, recorded)?;
+                self.settle(&LAUNCHER_FUNCTION_ATTRS[..1]);
+                update_launcher(
+                    self.aws,
+                    self.cancel,
+                    &self.inputs,
+                    &package,
+                    &remote,
+                    &tags,
+                )
+                .await?;
+            }
+        }
+        self.settle(&LAUNCHER_FUNCTION_ATTRS);
+        Ok(())
+    }
+
+    /// Moves the grant (old role first), puts it, or removes it; a failure
+    /// records the grant actually in place.
+    async fn secret_grant(&mut self) -> StepResult<()> {
+        let role = &self.inputs.resources.role;
+        let prior = recorded_grant(&self.state, role);
+        let want = recorded_grant(self.planned, role);
+        match managed_role::reconcile_grant(&self.aws.iam, prior.as_ref(), want.as_ref()).await {
+            Ok(_) => {
+                self.settle(&GRANT_ATTRS);
+                Ok(())
+            }
+            Err((in_place, e)) => {
+                if in_place.is_none() {
+                    self.state.set_attr(GRANT_ATTRS[0], Value::Null);
+                }
+                Err(format!("the service role's secret grant: {e}"))
+            }
+        }
+    }
+
+    async fn state_machine(&mut self) -> StepResult<()> {
+        let def = self.planned_text(DEFINITION)?;
+        let r = self.inputs.resources.clone();
+        let tags = owned_tags(&self.tags, &self.owner);
+        match describe_state_machine(&self.aws.sfn, &r.state_machine_arn).await? {
+            None => create_state_machine(self.aws, self.cancel, &r, &def, &tags).await?,
+            Some((have_def, have_role)) => {
+                let have_tags = state_machine_tags(&self.aws.sfn, &r.state_machine_arn).await?;
+                let what = format!("state machine {}", r.state_machine);
+                check_adoptable(&what, &have_tags, &self.owner, self.recorded(DEFINITION))?;
+                if !self.recorded(DEFINITION) {
+                    // Ours, content not yet the plan's.
+                    self.state.set_attr(DEFINITION, Value::string(""));
+                }
+                if !metadata::same(&have_def, &def) || have_role != r.role_arn {
+                    update_state_machine(self.aws, self.cancel, &r, &def).await?;
+                }
+                sync_sfn_tags(&self.aws.sfn, &r.state_machine_arn, &have_tags, &tags).await?;
+            }
+        }
+        self.settle(&[DEFINITION]);
+        Ok(())
+    }
+
+    async fn retire_launcher(&mut self) -> StepResult<()> {
+        let r = self.inputs.resources.clone();
+        let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
+        delete_launcher_function(&self.aws.lambda, &r, &self.owner, recorded).await?;
+        self.settle(&LAUNCHER_FUNCTION_ATTRS);
+        let recorded = self.recorded(LAUNCHER_ROLE_ATTRS[0]);
+        delete_owned_role(&self.aws.iam, &r.launcher_role, &self.owner, recorded)
+            .await
+            .map_err(|e| format!("launcher role: {e}"))?;
+        self.settle(&LAUNCHER_ROLE_ATTRS);
+        Ok(())
+    }
+
+    async fn metadata(&mut self) -> StepResult<()> {
+        let pname = self.planned_text("parameter_name")?;
+        let doc = self.planned_text("metadata_json")?;
+        let recorded_tags = tags_map(self.state.get("tags_all"));
+        if self.creating
+            || self.state.str_attr("metadata_json") != Some(doc.as_str())
+            || recorded_tags != self.tags
+        {
+            metadata::put(
+                &self.aws.ssm,
+                &pname,
+                &doc,
+                "EMR launch function",
+                &self.tags,
+            )
+            .await
+            .map_err(|e| format!("writing {pname}: {e}"))?;
+        }
+        self.settle(&["metadata_json", "tags", "tags_all"]);
+        Ok(())
+    }
+}
+
+// ---------- read and delete ----------
+
+/// Records what AWS holds for every part the state records; whatever is
+/// missing or changed shows as drift that apply repairs. None when nothing
+/// of the function is left.
+async fn refresh(
+    aws: &FunctionAws,
+    current: &Value,
+    mut st: Value,
+    stored: Option<String>,
+) -> StepResult<Option<Value>> {
+    let (ns, n) = (
+        st.str_attr("namespace").unwrap_or_default(),
+        st.str_attr("name").unwrap_or_default(),
+    );
+    let r = FunctionResources::derive(&aws.env, ns, n);
+    let has = |a: &str| !st.get(a).is_null();
+    let (has_sm, has_role) = (has(DEFINITION), has(EXECUTION_ROLE_ATTRS[0]));
+    let (has_launcher, has_launcher_role) =
+        (has(LAUNCHER_FUNCTION_ATTRS[0]), has(LAUNCHER_ROLE_ATTRS[0]));
+    let sm = match has_sm {
+        true => describe_state_machine(&aws.sfn, &r.state_machine_arn).await?,
+        false => None,
+    };
+    let role = match has_role {
+        true => managed_role::read(&aws.iam, &r.role, None).await?,
+        false => None,
+    };
+    let launcher = match has_launcher {
+        true => get_launcher(&aws.lambda, &r.launcher).await?,
+        false => None,
+    };
+    let launcher_role = match has_launcher_role {
+        true => managed_role::read(&aws.iam, &r.launcher_role, None).await?,
+        false => None,
+    };
+    if stored.is_none()
+        && sm.is_none()
+        && role.is_none()
+        && launcher.is_none()
+        && launcher_role.is_none()
+    {
+        return Ok(None);
+    }
+    if has_sm {
+        let (def, sm_role) = sm.unzip();
+        let recorded = current.str_attr(DEFINITION).or(st.str_attr(DEFINITION));
+        let recorded = reconcile_text(recorded, def, false);
+        st.set_attr(DEFINITION, recorded);
+        if let Some(role_arn) = sm_role {
+            st.set_attr("role_arn", Value::String(role_arn));
+        }
+    }
+    if has_role {
+        record_role(&mut st, role.as_ref(), EXECUTION_POLICY, "role")?;
+    }
+    if let Some(g) = recorded_grant(&st, &r.role) {
+        let remote = managed_role::read_grant(&aws.iam, &g.role, &g.policy)
+            .await?
+            .map(|d| policy::canonicalize(&d).unwrap_or(d));
+        let recorded = reconcile_text(Some(&g.document), remote, true);
+        st.set_attr(GRANT_ATTRS[0], recorded);
+    }
+    if has_launcher_role {
+        record_role(
+            &mut st,
+            launcher_role.as_ref(),
+            LAUNCHER_POLICY,
+            "launcher_role",
+        )?;
+    }
+    if has_launcher {
+        record_launcher(&mut st, launcher);
+    }
+    let stored = match stored {
+        None => String::new(),
+        Some(doc) => metadata::reconcile(st.str_attr("metadata_json"), &doc),
+    };
+    st.set_attr("metadata_json", Value::String(stored));
+    Ok(Some(st))
+}
+
+fn record_launcher(st: &mut Value, launcher: Option<RemoteLauncher>) {
+    match launcher {
+        Some(l) => {
+            st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
+            let recorded = reconcile_text(
+                st.str_attr("launcher_configuration_json"),
+                Some(l.configuration.to_string()),
+                false,
+            );
+            st.set_attr("launcher_configuration_json", recorded);
+        }
+        None => {
+            st.set_attr("launcher_source_code_hash", Value::string(""));
+            st.set_attr("launcher_configuration_json", Value::string(""));
+        }
+    }
+}
+
+/// Removes everything the state records, and anything of the function's
+/// names tagged for it (left by a failed apply); other objects stay.
+async fn delete_function(aws: &FunctionAws, prior: &Value) -> StepResult<()> {
+    let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
+        return Ok(());
+    };
+    let r = FunctionResources::derive(&aws.env, ns, n);
+    let owner = owner_of(&format!("{ns}/{n}"));
+    let has = |a: &str| !prior.get(a).is_null();
+    delete_state_machine(&aws.sfn, &r, &owner, has(DEFINITION)).await?;
+    delete_launcher_function(&aws.lambda, &r, &owner, has(LAUNCHER_FUNCTION_ATTRS[0])).await?;
+    delete_owned_role(
+        &aws.iam,
+        &r.launcher_role,
+        &owner,
+        has(LAUNCHER_ROLE_ATTRS[0]),
+    )
+    .await
+    .map_err(|e| format!("launcher role: {e}"))?;
+    if let Some(g) = recorded_grant(prior, &r.role) {
+        managed_role::reconcile_grant(&aws.iam, Some(&g), None)
+            .await
+            .map_err(|(_, e)| format!("removing the secret grant from {}: {e}", g.role))?;
+    }
+    delete_owned_role(&aws.iam, &r.role, &owner, has(EXECUTION_ROLE_ATTRS[0]))
         .await
-        .map_err(|e| format!("deleting role {}: {e}", n.launcher_role))
+        .map_err(|e| format!("execution role: {e}"))?;
+    if let Some(p) = prior.str_attr("parameter_name") {
+        metadata::delete(&aws.ssm, p).await?;
+    }
+    Ok(())
 }
 
 /// Keeps the prior text when the new one means the same.
@@ -1786,22 +2259,20 @@ impl Resource for LaunchFunction {
             }
         }
         crate::info!("creating EMR launch function", "id" => id);
-        match self.apply(ctx, &c, planned, None).await {
-            Ok(()) => ApplyResult::ok(planned.clone()),
-            // Parts may exist now: record them so Terraform taints the
-            // resource and destroy removes them.
-            Err(e) => ApplyResult::failed(planned.clone(), err("creating", &id, e)),
+        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, None).await {
+            Ok(st) => ApplyResult::ok(st),
+            // What exists is recorded: Terraform taints the resource and
+            // destroy removes it.
+            Err((st, e)) => ApplyResult::failed(st, err("creating", &id, e)),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let env = env_of(&c);
         let id = id_of(current);
-        let (Some(ns), Some(n)) = (current.str_attr("namespace"), current.str_attr("name")) else {
+        if current.str_attr("namespace").is_none() || current.str_attr("name").is_none() {
             return Ok(Value::Null);
-        };
-        let x = names_with_arns(&env, ns, n);
+        }
         let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
             return Ok(Value::Null);
         };
@@ -1817,117 +2288,16 @@ impl Resource for LaunchFunction {
             st = import_state(&c, current, doc)
                 .await
                 .map_err(|e| err("importing", &id, e))?;
-            plan_documents(&env, &mut st);
+            plan_documents(&env_of(&c), &mut st);
         }
-        let sm = describe_state_machine(&c, &x.state_machine_arn)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let role = iam_roles::get_role(&c.aws.iam, &x.role)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let has_launcher = st.str_attr("launcher_role_arn").is_some();
-        let launcher = if has_launcher {
-            get_launcher(&c, &x.launcher)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-        } else {
-            None
-        };
-        let launcher_role = if has_launcher {
-            iam_roles::get_role(&c.aws.iam, &x.launcher_role)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-        } else {
-            None
-        };
-        if stored.is_none()
-            && sm.is_none()
-            && role.is_none()
-            && launcher.is_none()
-            && launcher_role.is_none()
-        {
-            crate::warn!("EMR launch function not found, removing from state", "id" => id);
-            return Ok(Value::Null);
-        }
-        // Whatever is missing or changed shows as drift that apply repairs.
-        let (def, sm_role) = match sm {
-            Some((d, r)) => (Some(d), Some(r)),
-            None => (None, None),
-        };
-        st.set_attr(
-            "definition_json",
-            reconcile_text(
-                current
-                    .str_attr("definition_json")
-                    .or(st.str_attr("definition_json")),
-                def,
-                false,
-            ),
-        );
-        if let Some(r) = sm_role {
-            st.set_attr("role_arn", Value::String(r));
-        }
-        record_role(
-            &c,
-            &mut st,
-            role.as_ref(),
-            &x.role,
-            EXECUTION_POLICY,
-            "role",
-        )
-        .await
-        .map_err(|e| err("reading", &id, e))?;
-        if let Some(role) = granted_service_role(&st) {
-            let policy = secret_grant::policy_name(&x.role);
-            let remote = iam_roles::get_inline(&c.aws.iam, &role, &policy)
-                .await
-                .map_err(|e| err("reading", &id, e))?
-                .map(|d| {
-                    let d = iam_roles::decode_document(&d);
-                    policy::canonicalize(&d).unwrap_or(d)
-                });
-            st.set_attr(
-                "service_role_secret_policy_json",
-                reconcile_text(st.str_attr("service_role_secret_policy_json"), remote, true),
-            );
-        }
-        if has_launcher {
-            record_role(
-                &c,
-                &mut st,
-                launcher_role.as_ref(),
-                &x.launcher_role,
-                LAUNCHER_POLICY,
-                "launcher_role",
-            )
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-            match launcher {
-                Some(l) => {
-                    st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
-                    st.set_attr(
-                        "launcher_configuration_json",
-                        reconcile_text(
-                            st.str_attr("launcher_configuration_json"),
-                            Some(l.configuration.to_string()),
-                            false,
-                        ),
-                    );
-                }
-                None => {
-                    st.set_attr("launcher_source_code_hash", Value::string(""));
-                    st.set_attr("launcher_configuration_json", Value::string(""));
-                }
+        match refresh(&FunctionAws::of(&c), current, st, stored).await {
+            Ok(Some(st)) => Ok(st),
+            Ok(None) => {
+                crate::warn!("EMR launch function not found, removing from state", "id" => id);
+                Ok(Value::Null)
             }
+            Err(e) => Err(err("reading", &id, e)),
         }
-        match stored {
-            None => st.set_attr("metadata_json", Value::string("")),
-            Some(doc) => {
-                let text = metadata::reconcile(st.str_attr("metadata_json"), &doc);
-                st.set_attr("metadata_json", Value::String(text));
-            }
-        }
-        Ok(st)
     }
 
     async fn update(
@@ -1942,10 +2312,10 @@ impl Resource for LaunchFunction {
             Err(d) => return ApplyResult::failed(prior.clone(), d),
         };
         let id = id_of(planned);
-        match self.apply(ctx, &c, planned, Some(prior)).await {
-            Ok(()) => ApplyResult::ok(planned.clone()),
-            // The prior state stays; the next refresh reads what changed.
-            Err(e) => ApplyResult::failed(prior.clone(), err("updating", &id, e)),
+        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, Some(prior)).await {
+            Ok(st) => ApplyResult::ok(st),
+            // What was done is recorded; the next apply adopts it.
+            Err((st, e)) => ApplyResult::failed(st, err("updating", &id, e)),
         }
     }
 
@@ -1954,46 +2324,10 @@ impl Resource for LaunchFunction {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let env = env_of(&c);
-        let id = id_of(prior);
-        let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
-            return Diagnostics::new();
-        };
-        let x = names_with_arns(&env, ns, n);
-        match c
-            .aws
-            .sfn
-            .delete_state_machine()
-            .state_machine_arn(&x.state_machine_arn)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return err("deleting", &id, format!("state machine: {}", describe(&e))),
+        match delete_function(&FunctionAws::of(&c), prior).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => err("deleting", &id_of(prior), e),
         }
-        if let Err(e) = delete_launcher(&c, &x).await {
-            return err("deleting", &id, e);
-        }
-        if let Some(role) = granted_service_role(prior) {
-            let policy = secret_grant::policy_name(&x.role);
-            if let Err(e) = iam_roles::delete_inline(&c.aws.iam, &role, &policy).await {
-                return err(
-                    "deleting",
-                    &id,
-                    format!("removing the secret grant from {role}: {e}"),
-                );
-            }
-        }
-        if let Err(e) = iam_roles::delete_role(&c.aws.iam, &x.role).await {
-            return err("deleting", &id, format!("role {}: {e}", x.role));
-        }
-        if let Some(p) = prior.str_attr("parameter_name") {
-            if let Err(e) = metadata::delete(&c.aws.ssm, p).await {
-                return err("deleting", &id, e);
-            }
-        }
-        Diagnostics::new()
     }
 
     fn importer(&self) -> Option<&dyn Import> {
@@ -2010,19 +2344,95 @@ impl Import for LaunchFunction {
 }
 
 /// true is the default: recorded as null, as a configuration omitting it says.
-fn only_false(v: Option<&J>) -> Value {
-    match v.and_then(J::as_bool) {
+fn only_false(v: Option<&Json>) -> Value {
+    match v.and_then(Json::as_bool) {
         Some(false) => Value::Bool(false),
         _ => Value::Null,
     }
 }
 
+/// The function's settings as its stored metadata records them.
+fn set_imported_settings(st: &mut Value, d: &Json) {
+    let cluster_name = d.get("ClusterName").and_then(Json::as_str);
+    st.set_attr(
+        "cluster_name",
+        cluster_name.map(Value::string).unwrap_or(Value::Null),
+    );
+    let allowed: Vec<Value> = d
+        .get("AllowedOverrides")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(Value::string))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "allowed_overrides",
+        if allowed.is_empty() {
+            Value::Null
+        } else {
+            Value::set(allowed)
+        },
+    );
+    st.set_attr(
+        "wait_for_cluster_start",
+        Value::Bool(
+            d.get("WaitForClusterStart")
+                .and_then(Json::as_bool)
+                .unwrap_or(true),
+        ),
+    );
+    st.set_attr(
+        "fail_if_cluster_running",
+        Value::Bool(
+            d.get("FailIfClusterRunning")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        ),
+    );
+    let ct: BTreeMap<String, Value> = d
+        .get("ClusterTags")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.set_attr(
+        "cluster_tags",
+        if ct.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(ct)
+        },
+    );
+    st.set_attr(
+        "notifications",
+        match d.get("Notifications") {
+            Some(n) => Value::object([
+                (
+                    "topic_arn",
+                    n.get("TopicArn")
+                        .and_then(Json::as_str)
+                        .map(Value::string)
+                        .unwrap_or(Value::Null),
+                ),
+                ("on_success", only_false(n.get("OnSuccess"))),
+                ("on_failure", only_false(n.get("OnFailure"))),
+            ]),
+            None => Value::Null,
+        },
+    );
+}
+
 /// The configuration of an imported function, rebuilt from its metadata and
 /// the profile's and configuration's parameters.
-async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
-    let d: J =
+async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<Value> {
+    let d: Json =
         serde_json::from_str(doc).map_err(|e| format!("stored metadata is not JSON: {e}"))?;
-    let s = |p: &str| d.pointer(p).and_then(J::as_str).map(str::to_string);
+    let s = |p: &str| d.pointer(p).and_then(Json::as_str).map(str::to_string);
     let mut st = current.clone();
     let read_doc = |arn: Option<String>| async move {
         let Some(arn) = arn else {
@@ -2060,30 +2470,13 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
     );
     let secrets: Vec<Value> = d
         .pointer("/Secrets/SecretArns")
-        .and_then(J::as_array)
+        .and_then(Json::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| x.as_str().map(Value::string))
                 .collect()
         })
         .unwrap_or_default();
-    st.set_attr(
-        "notifications",
-        match d.get("Notifications") {
-            Some(n) => Value::object([
-                (
-                    "topic_arn",
-                    n.get("TopicArn")
-                        .and_then(J::as_str)
-                        .map(Value::string)
-                        .unwrap_or(Value::Null),
-                ),
-                ("on_success", only_false(n.get("OnSuccess"))),
-                ("on_failure", only_false(n.get("OnFailure"))),
-            ]),
-            None => Value::Null,
-        },
-    );
     st.set_attr(
         "cluster_configuration",
         Value::object([
@@ -2093,57 +2486,7 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
             ("secret_arns", Value::List(secrets)),
         ]),
     );
-    st.set_attr("cluster_name", opt("/ClusterName"));
-    let allowed: Vec<Value> = d
-        .get("AllowedOverrides")
-        .and_then(J::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(Value::string))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "allowed_overrides",
-        if allowed.is_empty() {
-            Value::Null
-        } else {
-            Value::set(allowed)
-        },
-    );
-    st.set_attr(
-        "wait_for_cluster_start",
-        Value::Bool(
-            d.get("WaitForClusterStart")
-                .and_then(J::as_bool)
-                .unwrap_or(true),
-        ),
-    );
-    st.set_attr(
-        "fail_if_cluster_running",
-        Value::Bool(
-            d.get("FailIfClusterRunning")
-                .and_then(J::as_bool)
-                .unwrap_or(false),
-        ),
-    );
-    let ct: BTreeMap<String, Value> = d
-        .get("ClusterTags")
-        .and_then(J::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "cluster_tags",
-        if ct.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(ct)
-        },
-    );
+    set_imported_settings(&mut st, &d);
     // Tags: the parameter's, minus the provider's defaults.
     let pname = st
         .str_attr("parameter_name")
@@ -2157,477 +2500,6 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> R<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::iam::least_privilege::assert_least_privilege;
-
-    fn env() -> Env {
-        Env {
-            partition: "aws".into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-        }
-    }
-
-    fn profile_doc() -> J {
-        json!({
-            "Namespace": "analytics", "Name": "p",
-            "ServiceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-service",
-            "InstanceProfile": "arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance",
-            "InstanceRole": "arn:aws:iam::123456789012:role/analytics-p-emr-instance",
-            "AutoScalingRole": "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling",
-            "SecurityConfiguration": "sc", "SecurityGroups": {"MasterGroup": "sg-1"}
-        })
-    }
-
-    fn config_doc(secrets: bool) -> J {
-        let mut d = json!({
-            "Namespace": "analytics", "Name": "c",
-            "RunJobFlow": {"Name": "c", "ReleaseLabel": "emr-7.8.0", "Instances": {"InstanceGroups": [
-                {"InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-                {"InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2}
-            ]}, "Tags": [{"Key": "team", "Value": "data"}]},
-            "Overrides": [
-                {"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10},
-                {"Name": "CoreInstanceType", "Path": "Instances.InstanceGroups[1].InstanceType", "AllowedValues": ["m5.xlarge", "m5.2xlarge"]}
-            ]
-        });
-        if secrets {
-            d["SecretConfigurations"] = json!([{"Classification": "hive-site", "Property": "javax.jdo.option.ConnectionPassword", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"}]);
-        }
-        d
-    }
-
-    fn state(secrets: bool, kerberos: bool) -> Value {
-        let mut st = schema().block.empty_value();
-        st.set_attr("namespace", Value::string("analytics"));
-        st.set_attr("name", Value::string("nightly"));
-        st.set_attr("cluster_name", Value::string("nightly-etl"));
-        st.set_attr(
-            "allowed_overrides",
-            Value::set(vec![Value::string("CoreInstanceCount")]),
-        );
-        st.set_attr("wait_for_cluster_start", Value::Bool(true));
-        st.set_attr("fail_if_cluster_running", Value::Bool(true));
-        st.set_attr(
-            "profile",
-            Value::object([
-                ("id", Value::string("analytics/p")),
-                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/emr_profiles/analytics/p")),
-                ("service_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-service")),
-                ("instance_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-instance")),
-                ("instance_profile_arn", Value::string("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")),
-                ("autoscaling_role_arn", Value::string("arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling")),
-                (
-                    "kerberos_attributes_secret_arn",
-                    if kerberos {
-                        Value::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
-                    } else {
-                        Value::Null
-                    },
-                ),
-                ("metadata_json", Value::String(profile_doc().to_string())),
-            ]),
-        );
-        st.set_attr(
-            "cluster_configuration",
-            Value::object([
-                ("id", Value::string("analytics/c")),
-                ("parameter_arn", Value::string("arn:aws:ssm:us-east-1:123456789012:parameter/emr-launch/cluster_configurations/analytics/c")),
-                ("metadata_json", Value::String(config_doc(secrets).to_string())),
-                ("secret_arns", Value::List(vec![])),
-            ]),
-        );
-        st
-    }
-
-    #[test]
-    fn every_role_of_every_variant_is_least_privilege() {
-        for (secrets, kerberos) in [(false, false), (true, false), (false, true), (true, true)] {
-            let mut st = state(secrets, kerberos);
-            plan_documents(&env(), &mut st);
-            for k in [
-                "role_trust_policy_json",
-                "role_policy_json",
-                "invoke_policy_json",
-            ] {
-                assert_least_privilege(&PolicyDocument::parse(st.str_attr(k).unwrap()).unwrap());
-            }
-            match st.str_attr("service_role_secret_policy_json") {
-                Some(t) => {
-                    assert!(secrets);
-                    let d = PolicyDocument::parse(t).unwrap();
-                    assert_least_privilege(&d);
-                    assert!(secret_grant::is_secret_grant(&d));
-                }
-                None => assert!(!secrets),
-            }
-            let launcher = kerberos;
-            for k in [
-                "launcher_role_trust_policy_json",
-                "launcher_role_policy_json",
-            ] {
-                match st.str_attr(k) {
-                    Some(t) => {
-                        assert!(launcher);
-                        assert_least_privilege(&PolicyDocument::parse(t).unwrap());
-                    }
-                    None => assert!(!launcher && st.get(k).is_null()),
-                }
-            }
-        }
-    }
-
-    fn statement<'a>(doc: &'a J, sid: &str) -> Option<&'a J> {
-        doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == json!(sid))
-    }
-
-    #[test]
-    fn pass_role_lists_exactly_the_profile_roles_to_their_services() {
-        let mut st = state(false, false);
-        plan_documents(&env(), &mut st);
-        let d: J = serde_json::from_str(st.str_attr("role_policy_json").unwrap()).unwrap();
-        let mut passed = BTreeMap::new();
-        for s in d["Statement"].as_array().unwrap() {
-            let actions = s["Action"].to_string();
-            if actions.contains("iam:PassRole") {
-                let c = &s["Condition"]["StringEquals"]["iam:PassedToService"];
-                let svc = J::from(c.as_str().or_else(|| c[0].as_str()).unwrap()).to_string();
-                let res = match &s["Resource"] {
-                    J::Array(a) => a
-                        .iter()
-                        .map(|x| x.as_str().unwrap().to_string())
-                        .collect::<Vec<_>>(),
-                    J::String(x) => vec![x.clone()],
-                    _ => vec![],
-                };
-                for r in res {
-                    passed.insert(r, svc.clone());
-                }
-            }
-        }
-        assert_eq!(
-            passed,
-            BTreeMap::from([
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-service".to_string(),
-                    "\"elasticmapreduce.amazonaws.com\"".to_string()
-                ),
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-instance".to_string(),
-                    "\"ec2.amazonaws.com\"".to_string()
-                ),
-                (
-                    "arn:aws:iam::123456789012:role/analytics-p-emr-autoscaling".to_string(),
-                    "\"application-autoscaling.amazonaws.com\"".to_string()
-                ),
-            ])
-        );
-        // Nothing is read from SSM at launch: the request is in the definition.
-        assert!(!st.str_attr("role_policy_json").unwrap().contains("ssm:"));
-        assert!(statement(&d, "ReadMetadata").is_none());
-        let trust: J =
-            serde_json::from_str(st.str_attr("role_trust_policy_json").unwrap()).unwrap();
-        assert_eq!(
-            trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-            json!([
-                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
-            ])
-        );
-    }
-
-    #[test]
-    fn tampered_profile_metadata_does_not_change_what_is_passed() {
-        let mut a = state(false, false);
-        plan_documents(&env(), &mut a);
-        let mut b = state(false, false);
-        let mut doc = profile_doc();
-        doc["ServiceRole"] = json!("arn:aws:iam::123456789012:role/admin");
-        doc["InstanceProfile"] = json!("arn:aws:iam::123456789012:instance-profile/admin");
-        let mut p = b.get("profile").clone();
-        p.set_attr("metadata_json", Value::String(doc.to_string()));
-        b.set_attr("profile", p);
-        plan_documents(&env(), &mut b);
-        assert_eq!(a.get("role_policy_json"), b.get("role_policy_json"));
-        assert!(!b
-            .str_attr("role_policy_json")
-            .unwrap()
-            .contains("role/admin"));
-        assert!(!b.str_attr("definition_json").unwrap().contains("admin"));
-    }
-
-    #[test]
-    fn kerberos_only_the_pinned_launcher_reads_it_and_launches() {
-        let mut st = state(true, true);
-        plan_documents(&env(), &mut st);
-        let exec = st.str_attr("role_policy_json").unwrap();
-        assert!(!exec.contains("secretsmanager"));
-        assert!(!exec.contains("RunJobFlow"));
-        assert!(!exec.contains("iam:PassRole"));
-        assert!(exec.contains("lambda:InvokeFunction"));
-        let l: J = serde_json::from_str(st.str_attr("launcher_role_policy_json").unwrap()).unwrap();
-        // The launcher reads the Kerberos secret only; EMR resolves the
-        // configuration's secrets with the service role's grant.
-        assert_eq!(
-            statement(&l, "ReadKerberosAttributes").unwrap()["Resource"],
-            json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf"])
-        );
-        let def = st.str_attr("definition_json").unwrap();
-        assert!(def.contains(
-            "arn:aws:lambda:us-east-1:123456789012:function:analytics-nightly-emr-launcher"
-        ));
-        assert!(!def.contains("secret:krb"));
-        let launch: J = serde_json::from_str(st.str_attr("launcher_launch_json").unwrap()).unwrap();
-        assert_eq!(
-            launch["KerberosAttributesSecretArn"],
-            json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:krb-AbCdEf")
-        );
-        assert_eq!(
-            launch["Overrides"],
-            json!([{"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount", "Minimum": 1, "Maximum": 10}])
-        );
-        assert_eq!(
-            launch["Request"]["ServiceRole"],
-            json!("arn:aws:iam::123456789012:role/analytics-p-emr-service")
-        );
-        assert!(launch["Request"].get("Name").is_none());
-        // The code hash pins code and launch together.
-        assert_eq!(
-            st.str_attr("launcher_source_code_hash"),
-            Some(launcher::code_sha256(&launcher::package(&launch)).as_str())
-        );
-        let cfg: J =
-            serde_json::from_str(st.str_attr("launcher_configuration_json").unwrap()).unwrap();
-        assert_eq!(cfg["Environment"], json!({}));
-    }
-
-    #[test]
-    fn configuration_secrets_are_granted_to_the_service_role_only() {
-        let mut st = state(true, false);
-        plan_documents(&env(), &mut st);
-        assert!(st.get("launcher_function_arn").is_null());
-        let exec = st.str_attr("role_policy_json").unwrap();
-        assert!(!exec.contains("secretsmanager"));
-        assert!(exec.contains("RunJobFlow"));
-        let g =
-            PolicyDocument::parse(st.str_attr("service_role_secret_policy_json").unwrap()).unwrap();
-        assert_eq!(
-            g.statements[0]
-                .resources
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>(),
-            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf"]
-        );
-        assert_eq!(
-            g.all_actions().collect::<Vec<_>>(),
-            ["secretsmanager:GetSecretValue"]
-        );
-    }
-
-    #[test]
-    fn partitions_render_principals_and_arns() {
-        for (partition, ec2, states) in [
-            ("aws-cn", "ec2.amazonaws.com.cn", "states.amazonaws.com"),
-            ("aws-us-gov", "ec2.amazonaws.com", "states.amazonaws.com"),
-        ] {
-            let e = Env {
-                partition: partition.into(),
-                account: "123456789012".into(),
-                region: "r-1".into(),
-            };
-            let mut st = state(false, false);
-            plan_documents(&e, &mut st);
-            let pol = st.str_attr("role_policy_json").unwrap();
-            assert!(pol.contains(&format!("\"{ec2}\"")), "{pol}");
-            let trust = st.str_attr("role_trust_policy_json").unwrap();
-            assert!(trust.contains(&format!("\"{states}\"")));
-            assert!(trust.contains(&format!(
-                "arn:{partition}:states:r-1:123456789012:stateMachine:"
-            )));
-            let def = st.str_attr("definition_json").unwrap();
-            assert!(def.contains(&format!("arn:{partition}:states:::aws-sdk:emr:runJobFlow")));
-            assert!(!def.contains("arn:aws:states"));
-            assert!(st
-                .str_attr("invoke_policy_json")
-                .unwrap()
-                .contains(&format!("arn:{partition}:states:")));
-        }
-    }
-
-    #[test]
-    fn invoke_policy_is_this_function_only() {
-        let d = invoke_policy(&env(), "analytics-nightly-emr-launch");
-        let v = d.to_value();
-        assert_eq!(
-            statement(&v, "LaunchThisFunction").unwrap()["Resource"],
-            json!([
-                "arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"
-            ])
-        );
-        assert!(
-            !d.canonical().contains('*')
-                || d.canonical()
-                    .contains("execution:analytics-nightly-emr-launch:*")
-        );
-    }
-
-    #[test]
-    fn governed_tags_merge_configuration_function_and_provenance() {
-        let mut st = state(false, false);
-        st.set_attr(
-            "cluster_tags",
-            Value::Map(BTreeMap::from([
-                ("team".to_string(), Value::string("etl")),
-                ("cost".to_string(), Value::string("42")),
-            ])),
-        );
-        let i = inputs(&env(), &st).unwrap();
-        assert_eq!(
-            i.governed_tags(),
-            BTreeMap::from([
-                ("cost".to_string(), "42".to_string()),
-                ("team".to_string(), "etl".to_string()),
-                (FUNCTION_TAG.to_string(), "analytics/nightly".to_string()),
-            ])
-        );
-        let spec = i.spec();
-        assert_eq!(spec.overrides.len(), 1);
-        // The profile's settings as Terraform knows them, on top of the request.
-        assert_eq!(spec.request["SecurityConfiguration"], json!("sc"));
-        assert_eq!(
-            spec.request["Instances"]["EmrManagedMasterSecurityGroup"],
-            json!("sg-1")
-        );
-        assert!(spec.request.get("LogUri").is_none());
-        assert!(spec.request.get("Tags").is_none() && spec.request.get("Name").is_none());
-        assert_eq!(
-            spec.request["JobFlowRole"],
-            json!("arn:aws:iam::123456789012:instance-profile/analytics-p-emr-instance")
-        );
-    }
-
-    #[test]
-    fn unknown_inputs_leave_documents_unknown_but_names_known() {
-        let mut st = state(false, false);
-        st.set_attr("profile", Value::Unknown);
-        plan_documents(&env(), &mut st);
-        assert!(st.get("role_policy_json").is_unknown());
-        assert_eq!(
-            st.str_attr("role_arn"),
-            Some("arn:aws:iam::123456789012:role/analytics-nightly-emr-launch-fn")
-        );
-        assert!(st.str_attr("invoke_policy_json").is_some());
-    }
-
-    #[test]
-    fn invalid_configurations_name_their_attribute() {
-        type Edit = Box<dyn Fn(&mut Value)>;
-        let cases: Vec<(&str, Edit)> = vec![
-            (
-                "namespace",
-                Box::new(|s: &mut Value| s.set_attr("namespace", Value::string("a/b"))),
-            ),
-            (
-                "name",
-                Box::new(|s: &mut Value| s.set_attr("name", Value::string(""))),
-            ),
-            (
-                "cluster_name",
-                Box::new(|s: &mut Value| s.set_attr("cluster_name", Value::string(""))),
-            ),
-            (
-                "allowed_overrides",
-                Box::new(|s: &mut Value| {
-                    s.set_attr("allowed_overrides", Value::set(vec![Value::string("Nope")]))
-                }),
-            ),
-            (
-                "cluster_tags",
-                Box::new(|s: &mut Value| {
-                    s.set_attr(
-                        "cluster_tags",
-                        Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("1"))])),
-                    )
-                }),
-            ),
-            (
-                "cluster_tags",
-                Box::new(|s: &mut Value| {
-                    s.set_attr(
-                        "cluster_tags",
-                        Value::Map(BTreeMap::from([(
-                            FUNCTION_TAG.to_string(),
-                            Value::string("1"),
-                        )])),
-                    )
-                }),
-            ),
-            (
-                "profile.service_role_arn",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr("service_role_arn", Value::string("admin"));
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "profile.parameter_arn",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr(
-                        "parameter_arn",
-                        Value::string("arn:aws:ssm:eu-west-1:123456789012:parameter/x"),
-                    );
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "profile.metadata_json",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("profile").clone();
-                    p.set_attr("metadata_json", Value::string("["));
-                    s.set_attr("profile", p);
-                }),
-            ),
-            (
-                "cluster_configuration.metadata_json",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("cluster_configuration").clone();
-                    p.set_attr("metadata_json", Value::string("{}"));
-                    s.set_attr("cluster_configuration", p);
-                }),
-            ),
-            (
-                "cluster_configuration.secret_arns[0]",
-                Box::new(|s: &mut Value| {
-                    let mut p = s.get("cluster_configuration").clone();
-                    p.set_attr(
-                        "secret_arns",
-                        Value::List(vec![Value::string("arn:aws:s3:::b")]),
-                    );
-                    s.set_attr("cluster_configuration", p);
-                }),
-            ),
-        ];
-        for (path, f) in cases {
-            let mut st = state(false, false);
-            f(&mut st);
-            let d = validate_config(&st, Some(&env()));
-            assert!(d.has_errors(), "{path}: no error");
-            let paths: Vec<String> = d
-                .iter()
-                .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
-                .collect();
-            assert!(
-                paths.iter().any(|p| p.starts_with(path)),
-                "{path}: got {paths:?}"
-            );
-        }
-        assert!(!validate_config(&state(true, true), Some(&env())).has_errors());
-    }
-}
+mod failed_update;
+#[cfg(test)]
+mod tests;
