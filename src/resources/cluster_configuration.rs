@@ -2039,6 +2039,15 @@ mod tests {
                 "expected an error at {path}, got {d}"
             );
         }
+    }
+
+    #[test]
+    fn invalid_overrides_name_their_attribute() {
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b.set_attr(k, v);
+            b
+        };
         let rjf = run_job_flow(&base(), &BTreeMap::new());
         let ocases: Vec<(&str, Value)> = vec![
             (
@@ -2334,36 +2343,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn override_rules() {
-        let mut cfg = base();
-        cfg.set_attr("step_concurrency_level", Value::number(1));
-        cfg.set_attr("idle_timeout_seconds", Value::number(3600));
-        let rjf = run_job_flow(&cfg, &BTreeMap::new());
-        let check = |o: Value| {
-            let mut c = cfg.clone();
-            c.set_attr("override", Value::List(vec![o]));
-            let d = validate_overrides(&c, Some(&rjf));
-            (errors_at(&d), d)
-        };
+    /// Rejected overrides: (override, the attribute path, the summary).
+    fn override_rule_cases() -> Vec<(Value, &'static str, &'static str)> {
         let count = "Instances.InstanceGroups[1].InstanceCount";
         let itype = "Instances.InstanceGroups[1].InstanceType";
         let n = Value::number;
         let dec = |s: &str| Value::Number(Number::parse(s).unwrap());
-        // Accepted.
-        for o in [
-            ovr("A", count, n(1), n(10)),
-            ovr("A", count, n(3), n(3)),
-            ovr("A", count, dec("2.0"), n(4)),
-            ovr("A", "StepConcurrencyLevel", n(1), n(256)),
-            ovr("A", "AutoTerminationPolicy.IdleTimeout", n(60), n(604_800)),
-            ovr_values("A", itype, &["m5.xlarge", "r5.2xlarge"]),
-        ] {
-            let (at, d) = check(o.clone());
-            assert!(at.is_empty(), "{o:?}: {d}");
-        }
-        // Rejected, at the attribute that is wrong.
-        let cases: Vec<(Value, &str, &str)> = vec![
+        vec![
             (
                 ovr("A", count, n(1), Value::Null),
                 "override[0].maximum",
@@ -2452,6 +2438,16 @@ mod tests {
                 "override[0].maximum",
                 "Bounds on a non-numeric value",
             ),
+        ]
+        .into_iter()
+        .chain(override_path_cases())
+        .collect()
+    }
+
+    /// Overrides of paths that may not be overridden or do not exist.
+    fn override_path_cases() -> Vec<(Value, &'static str, &'static str)> {
+        let n = Value::number;
+        vec![
             (
                 ovr(
                     "A",
@@ -2512,7 +2508,39 @@ mod tests {
                 "override[0].path",
                 "Override path names a structure",
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn override_rules() {
+        let mut cfg = base();
+        cfg.set_attr("step_concurrency_level", Value::number(1));
+        cfg.set_attr("idle_timeout_seconds", Value::number(3600));
+        let rjf = run_job_flow(&cfg, &BTreeMap::new());
+        let check = |o: Value| {
+            let mut c = cfg.clone();
+            c.set_attr("override", Value::List(vec![o]));
+            let d = validate_overrides(&c, Some(&rjf));
+            (errors_at(&d), d)
+        };
+        let count = "Instances.InstanceGroups[1].InstanceCount";
+        let itype = "Instances.InstanceGroups[1].InstanceType";
+        let n = Value::number;
+        let dec = |s: &str| Value::Number(Number::parse(s).unwrap());
+        // Accepted.
+        for o in [
+            ovr("A", count, n(1), n(10)),
+            ovr("A", count, n(3), n(3)),
+            ovr("A", count, dec("2.0"), n(4)),
+            ovr("A", "StepConcurrencyLevel", n(1), n(256)),
+            ovr("A", "AutoTerminationPolicy.IdleTimeout", n(60), n(604_800)),
+            ovr_values("A", itype, &["m5.xlarge", "r5.2xlarge"]),
+        ] {
+            let (at, d) = check(o.clone());
+            assert!(at.is_empty(), "{o:?}: {d}");
+        }
+        // Rejected, at the attribute that is wrong.
+        let cases = override_rule_cases();
         for (o, at, summary) in cases {
             let (paths, d) = check(o.clone());
             assert!(
