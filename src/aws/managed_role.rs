@@ -402,30 +402,14 @@ pub async fn read(
 }
 
 async fn list_inline(iam: &aws_sdk_iam::Client, role: &str) -> IamResult<Vec<String>> {
-    let mut names = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = match iam
-            .list_role_policies()
-            .role_name(role)
-            .set_marker(marker)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if is_not_found(&e) => return Ok(names),
-            Err(e) => {
-                return Err(format!(
-                    "listing inline policies of {role}: {}",
-                    describe(&e)
-                ))
-            }
-        };
-        names.extend(out.policy_names().iter().cloned());
-        match out.marker().filter(|_| out.is_truncated()) {
-            Some(m) => marker = Some(m.to_string()),
-            None => return Ok(names),
-        }
+    let pages = iam.list_role_policies().role_name(role).into_paginator();
+    match pages.items().send().try_collect().await {
+        Ok(names) => Ok(names),
+        Err(e) if is_not_found(&e) => Ok(Vec::new()),
+        Err(e) => Err(format!(
+            "listing inline policies of {role}: {}",
+            describe(&e)
+        )),
     }
 }
 
@@ -452,34 +436,20 @@ pub async fn get_inline(
 }
 
 async fn list_attached(iam: &aws_sdk_iam::Client, role: &str) -> IamResult<BTreeSet<String>> {
-    let mut arns = BTreeSet::new();
-    let mut marker = None;
-    loop {
-        let out = match iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .set_marker(marker)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if is_not_found(&e) => return Ok(arns),
-            Err(e) => {
-                return Err(format!(
-                    "listing attached policies of {role}: {}",
-                    describe(&e)
-                ))
-            }
-        };
-        arns.extend(
-            out.attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string)),
-        );
-        match out.marker().filter(|_| out.is_truncated()) {
-            Some(m) => marker = Some(m.to_string()),
-            None => return Ok(arns),
-        }
+    let pages = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator();
+    match pages.items().send().try_collect().await {
+        Ok(attached) => Ok(attached
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect()),
+        Err(e) if is_not_found(&e) => Ok(BTreeSet::new()),
+        Err(e) => Err(format!(
+            "listing attached policies of {role}: {}",
+            describe(&e)
+        )),
     }
 }
 

@@ -408,8 +408,8 @@ async fn a_missing_role_is_none() {
 
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_then_the_write_succeeds() {
-    let get_b = mock!(Client::get_role_policy)
-        .then_error(|| GetRolePolicyError::generic(no_such_entity()));
+    let get_b =
+        mock!(Client::get_role_policy).then_error(|| GetRolePolicyError::generic(no_such_entity()));
     let put_b = mock!(Client::put_role_policy)
         .sequence()
         .error(|| {
@@ -423,19 +423,17 @@ async fn throttling_is_retried_by_the_sdk_then_the_write_succeeds() {
         .times(2)
         .output(|| PutRolePolicyOutput::builder().build())
         .build();
-    let iam = mock_client!(
-        aws_sdk_iam,
-        RuleMode::MatchAny,
-        [&get_b, &put_b],
-        |c| c.retry_config(
+    let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get_b, &put_b], |c| c
+        .retry_config(
             aws_smithy_types::retry::RetryConfig::standard()
                 .with_max_attempts(3)
                 .with_initial_backoff(std::time::Duration::from_millis(1))
-        )
-    );
+        ));
     let new = RoleGrant::new("B", "grant", DOC.into());
     assert_eq!(
-        reconcile_grant(&iam, None, Some(&new)).await.expect("granted after throttling"),
+        reconcile_grant(&iam, None, Some(&new))
+            .await
+            .expect("granted after throttling"),
         Some(new)
     );
     assert_eq!(put_b.num_calls(), 3);
