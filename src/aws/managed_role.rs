@@ -146,6 +146,29 @@ impl ObservedRole {
             .collect()
     }
 
+    /// Settings that differ from `want`, described for a plan: the
+    /// permissions boundary, the tags (owner tag aside) and the max session.
+    /// Empty when in sync.
+    pub fn settings_drift(&self, want: &DesiredRole) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.boundary != want.boundary {
+            let b = self.boundary.as_deref().unwrap_or("none");
+            out.push(format!("{}/permissions boundary {b}", self.name));
+        }
+        if self.user_tags() != want.tags {
+            let tags: Vec<String> = self
+                .user_tags()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push(format!("{}/tags {{{}}}", self.name, tags.join(", ")));
+        }
+        if self.max_session != want.max_session {
+            out.push(format!("{}/max session {}s", self.name, self.max_session));
+        }
+        out
+    }
+
     /// An untagged role written by a provider version before owner tags:
     /// it holds the inline policy only this provider names so.
     pub fn is_legacy_ours(&self, owner: &str, policy: &str) -> bool {

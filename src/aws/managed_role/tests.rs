@@ -438,3 +438,21 @@ async fn throttling_is_retried_by_the_sdk_then_the_write_succeeds() {
     );
     assert_eq!(put_b.num_calls(), 3);
 }
+
+#[test]
+fn settings_drift_names_boundary_tags_and_session() {
+    let d = desired();
+    let mut have = observed_like(&d);
+    assert!(have.settings_drift(&d).is_empty());
+    have.boundary = Some("arn:aws:iam::aws:policy/PowerUserAccess".into());
+    have.tags.insert("team".into(), "intruder".into());
+    have.max_session = 43_200;
+    assert_eq!(
+        have.settings_drift(&d),
+        [
+            "job/permissions boundary arn:aws:iam::aws:policy/PowerUserAccess",
+            "job/tags {team=intruder}",
+            "job/max session 43200s",
+        ]
+    );
+}
