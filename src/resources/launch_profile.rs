@@ -247,6 +247,7 @@ fn service_trust(env: &Env, services: &[&str]) -> PolicyDocument {
 }
 
 /// What the profile's inputs grant the created instance role.
+#[derive(Default)]
 pub struct InstanceGrants {
     pub logs_uri: Option<String>,
     pub artifacts_uri: Option<String>,
@@ -267,17 +268,19 @@ fn s3_object_arn(env: &Env, uri: &str) -> Option<(String, String, String)> {
 pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> {
     let mut st = Vec::new();
     let mut list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let (get, version) = ("s3:GetObject", "s3:GetObjectVersion");
-    let write = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];
+    let (get, version, put) = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject");
+    let write = vec![
+        get,
+        version,
+        put,
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+    ];
     let grants: [(&str, Vec<&str>, &[String]); 4] = [
-        ("WriteLogs", vec!["s3:PutObject"], g.logs_uri.as_slice()),
+        ("WriteLogs", vec![put], g.logs_uri.as_slice()),
         ("ReadArtifacts", vec![get], g.artifacts_uri.as_slice()),
         ("S3Read", vec![get, version], &g.s3_read),
-        (
-            "S3Write",
-            [&[get, version][..], &write].concat(),
-            &g.s3_write,
-        ),
+        ("S3Write", write, &g.s3_write),
     ];
     for (sid, actions, uris) in grants {
         let objs: Vec<(String, String, String)> =
@@ -471,16 +474,11 @@ fn import_state(current: &Model, d: &Stored) -> Model {
 // ---------- validation ----------
 
 fn sg_id(s: &str) -> Result<(), String> {
-    let ok = s
-        .strip_prefix("sg-")
-        .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} is not a security group id; expected sg- followed by 8 or 17 hex digits."
-        ))
-    }
+    let hex = |h: &str| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = s.strip_prefix("sg-").is_some_and(hex);
+    ok.then_some(()).ok_or_else(|| {
+        format!("{s:?} is not a security group id; expected sg- followed by 8 or 17 hex digits.")
+    })
 }
 
 fn secret_arn(s: &str) -> Result<(), String> {
@@ -492,13 +490,9 @@ fn secret_arn(s: &str) -> Result<(), String> {
 
 fn s3_prefix(s: &str) -> Result<(), String> {
     let (_, key) = validate::s3_uri(s)?;
-    if key.is_empty() || key.ends_with('/') {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} must be a bucket or a prefix ending in \"/\"."
-        ))
-    }
+    let ok = key.is_empty() || key.ends_with('/');
+    ok.then_some(())
+        .ok_or_else(|| format!("{s:?} must be a bucket or a prefix ending in \"/\"."))
 }
 
 fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
@@ -540,10 +534,10 @@ fn managed_policy_arn(s: &str) -> Result<(), String> {
 }
 
 fn security_configuration(s: &str) -> Result<(), String> {
-    match s.trim().is_empty() {
-        true => Err("security_configuration must name an EMR security configuration.".into()),
-        false => Ok(()),
-    }
+    let msg = "security_configuration must name an EMR security configuration.";
+    (!s.trim().is_empty())
+        .then_some(())
+        .ok_or_else(|| msg.into())
 }
 
 /// Checks of the known string values at attribute paths:
@@ -771,19 +765,14 @@ pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> boo
 /// The role inside a declared instance profile (a read-only lookup).
 pub(crate) async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, String> {
     let name = profile_arn.rsplit('/').next().unwrap_or_default();
-    let out = c
-        .aws
-        .iam
+    let iam = &c.aws.iam;
+    let out = iam
         .get_instance_profile()
         .instance_profile_name(name)
         .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "reading instance profile {name}: {}",
-                crate::aws::errors::describe(&e)
-            )
-        })?;
+        .await;
+    let describe = |e| crate::aws::errors::describe(&e);
+    let out = out.map_err(|e| format!("reading instance profile {name}: {}", describe(e)))?;
     out.instance_profile()
         .and_then(|p| p.roles().first())
         .map(|r| r.arn().to_string())
@@ -803,13 +792,6 @@ fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
         return vec![];
     };
     let (owner, tags) = (owner(st), st.tags_all.known_entries());
-    let texts = |v: &J| -> BTreeSet<String> {
-        let items = v.as_array().map(Vec::as_slice).unwrap_or_default();
-        items
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect()
-    };
     let mut out = Vec::new();
     for kind in KINDS {
         let Some((r, name)) = doc.get(kind).and_then(|r| Some((r, r["name"].as_str()?))) else {
@@ -823,7 +805,7 @@ fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
                 .map(|(k, v)| (k.clone(), canonical::text(v)))
                 .collect();
         }
-        role.managed = texts(&r["managed_policy_arns"]);
+        role.managed = serde_json::from_value(r["managed_policy_arns"].clone()).unwrap_or_default();
         role.boundary = r["permissions_boundary"].as_str().map(str::to_string);
         role.tags = tags.clone();
         role.instance_profile = (kind == "instance").then(|| name.to_string());
@@ -1281,48 +1263,26 @@ mod tests {
         assert_least_privilege(&pass);
     }
 
-    fn no_grants() -> InstanceGrants {
-        InstanceGrants {
-            logs_uri: Some("s3://acme-emr/logs/".into()),
-            artifacts_uri: None,
-            s3_read: vec![],
-            s3_write: vec![],
-            kms_key_arns: vec![],
-        }
-    }
-
     #[test]
     fn created_roles_follow_the_partition() {
         let names = role_names("analytics", "default");
-        for (partition, region, ec2, emr, autoscaling) in [
-            (
-                "aws",
-                "us-east-1",
-                "ec2.amazonaws.com",
-                "elasticmapreduce.amazonaws.com",
-                "application-autoscaling.amazonaws.com",
-            ),
-            (
-                "aws-cn",
-                "cn-north-1",
-                "ec2.amazonaws.com.cn",
-                "elasticmapreduce.amazonaws.com.cn",
-                "application-autoscaling.amazonaws.com.cn",
-            ),
-            (
-                "aws-us-gov",
-                "us-gov-west-1",
-                "ec2.amazonaws.com",
-                "elasticmapreduce.amazonaws.com",
-                "application-autoscaling.amazonaws.com",
-            ),
-        ] {
+        #[rustfmt::skip]
+        let partitions = [
+            ("aws", "us-east-1", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com", "application-autoscaling.amazonaws.com"),
+            ("aws-cn", "cn-north-1", "ec2.amazonaws.com.cn", "elasticmapreduce.amazonaws.com.cn", "application-autoscaling.amazonaws.com.cn"),
+            ("aws-us-gov", "us-gov-west-1", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com", "application-autoscaling.amazonaws.com"),
+        ];
+        for (partition, region, ec2, emr, autoscaling) in partitions {
             let env = Env {
                 partition: partition.into(),
                 account: "123456789012".into(),
                 region: region.into(),
             };
-            let doc = created_roles(&env, &names, &no_grants(), &[], None);
+            let g = InstanceGrants {
+                logs_uri: Some("s3://acme-emr/logs/".into()),
+                ..InstanceGrants::default()
+            };
+            let doc = created_roles(&env, &names, &g, &[], None);
             let services = |kind: &str| {
                 doc[kind]["trust_policy"]["Statement"][0]["Principal"]["Service"].clone()
             };
