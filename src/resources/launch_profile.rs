@@ -47,55 +47,30 @@ impl LaunchProfile {
 }
 
 /// The computed attributes shared with the data source.
+#[rustfmt::skip]
 pub fn computed_attrs(b: Block) -> Block {
-    b.attr(
-        Attribute::computed("parameter_name", Type::String)
-            .keep_state()
-            .desc("The SSM parameter holding the metadata."),
-    )
-    .attr(
-        Attribute::computed("parameter_arn", Type::String)
-            .keep_state()
-            .desc("ARN of that parameter."),
-    )
-    .attr(Attribute::computed("service_role_arn", Type::String).desc("The EMR service role."))
-    .attr(
-        Attribute::computed("instance_role_arn", Type::String)
-            .desc("The EC2 instance role (inside the instance profile)."),
-    )
-    .attr(
-        Attribute::computed("instance_profile_arn", Type::String).desc("The EC2 instance profile."),
-    )
-    .attr(
-        Attribute::computed("autoscaling_role_arn", Type::String)
-            .desc("The autoscaling role (`\"\"` when none)."),
-    )
-    .attr(
-        Attribute::computed("metadata_json", Type::String)
-            .desc("Exactly the document stored in SSM."),
-    )
+    b.attr(Attribute::computed("parameter_name", Type::String).keep_state().desc("The SSM parameter holding the metadata."))
+        .attr(Attribute::computed("parameter_arn", Type::String).keep_state().desc("ARN of that parameter."))
+        .attr(Attribute::computed("service_role_arn", Type::String).desc("The EMR service role."))
+        .attr(Attribute::computed("instance_role_arn", Type::String).desc("The EC2 instance role (inside the instance profile)."))
+        .attr(Attribute::computed("instance_profile_arn", Type::String).desc("The EC2 instance profile."))
+        .attr(Attribute::computed("autoscaling_role_arn", Type::String).desc("The autoscaling role (`\"\"` when none)."))
+        .attr(Attribute::computed("metadata_json", Type::String).desc("Exactly the document stored in SSM."))
 }
 
+#[rustfmt::skip]
 pub fn schema() -> Schema {
     let set = || Type::set(Type::String);
     let roles = Block::new()
         .desc("Use these existing roles instead of creating them. They are never modified.")
         .attr(Attribute::required("service_role_arn", Type::String).desc("EMR service role ARN."))
-        .attr(
-            Attribute::required("instance_profile_arn", Type::String)
-                .desc("EC2 instance profile ARN; its role becomes `instance_role_arn`."),
-        )
-        .attr(
-            Attribute::optional("autoscaling_role_arn", Type::String).desc("Autoscaling role ARN."),
-        );
+        .attr(Attribute::required("instance_profile_arn", Type::String).desc("EC2 instance profile ARN; its role becomes `instance_role_arn`."))
+        .attr(Attribute::optional("autoscaling_role_arn", Type::String).desc("Autoscaling role ARN."));
     let groups = Block::new()
         .desc("EMR-managed security groups.")
         .attr(Attribute::optional("master", Type::String).desc("Primary node group (`sg-...`)."))
         .attr(Attribute::optional("workers", Type::String).desc("Core and task node group."))
-        .attr(
-            Attribute::optional("service", Type::String)
-                .desc("Service access group (private subnets)."),
-        );
+        .attr(Attribute::optional("service", Type::String).desc("Service access group (private subnets)."));
     let b = Block::new()
         .desc("An EMR Launch profile: roles, network security and storage a cluster launches with, stored in SSM Parameter Store.")
         .attr(Attribute::computed("id", Type::String).keep_state().desc("`namespace/name`."))
@@ -195,6 +170,13 @@ struct StoredGroups {
     master_group: Option<String>,
     workers_group: Option<String>,
     service_group: Option<String>,
+}
+
+impl Model {
+    /// The declared instance profile, when known.
+    fn declared_profile(&self) -> Option<&str> {
+        self.roles.known()?.instance_profile_arn.as_str()
+    }
 }
 
 fn to_value(m: &Model) -> Result<Value, Diagnostics> {
@@ -952,11 +934,8 @@ async fn imported(
     }
     st.tags_all = st.tags.overlaid_on(&c.default_tags);
     let env = env_of(c);
-    let declared = st
-        .roles
-        .known()
-        .and_then(|r| r.instance_profile_arn.as_str());
-    let declared = declared.map(|_| stored.instance_role.clone().unwrap_or_default());
+    let declared = st.declared_profile().map(|_| stored.instance_role.clone());
+    let declared = declared.map(Option::unwrap_or_default);
     plan_documents(&env, &mut st, declared);
     if !st.roles.is_null() {
         return Ok(st);
@@ -1001,11 +980,7 @@ impl LaunchProfile {
         let mut plan: Model = model::decode(planned)?;
         // A declared instance profile's role is looked up (read-only).
         let mut declared = None;
-        if let Some(p) = plan
-            .roles
-            .known()
-            .and_then(|r| r.instance_profile_arn.as_str())
-        {
+        if let Some(p) = plan.declared_profile() {
             match instance_role_of(c, p).await {
                 Ok(r) => declared = Some(r),
                 Err(e) => diags.attr_error(
@@ -1035,10 +1010,8 @@ impl LaunchProfile {
         let (id, creating) = (id_of(plan), prior.is_none());
         let verb = if creating { "creating" } else { "updating" };
         let fail = |keep: bool, e: String| (keep, err(verb, &id, e));
-        let known = plan
-            .parameter_name
-            .as_str()
-            .zip(plan.metadata_json.as_str());
+        let (pname, doc) = (plan.parameter_name.as_str(), plan.metadata_json.as_str());
+        let known = pname.zip(doc);
         let unknown = || fail(false, "the metadata document is unknown at apply".into());
         let roles = desired_roles(&env_of(&c), plan);
         if creating {
@@ -1061,13 +1034,9 @@ impl LaunchProfile {
             let desc = plan.description.as_str().unwrap_or("EMR Launch profile");
             let tags = plan.tags_all.known_entries();
             let written = metadata::put(&c.aws.ssm, pname, doc, desc, &tags).await;
-            written.map_err(|e| {
-                let e = if creating {
-                    format!("writing {pname}: {e}")
-                } else {
-                    e
-                };
-                fail(creating, e)
+            written.map_err(|e| match creating {
+                true => fail(true, format!("writing {pname}: {e}")),
+                false => fail(false, e),
             })?;
         }
         Ok(())
