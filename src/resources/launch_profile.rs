@@ -12,22 +12,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, Tolerated, OWNER_TAG};
+use crate::canonical;
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
 use crate::resources::runtime_role;
-use crate::resources::{
-    derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,
-    tags_map, Env,
-};
+use crate::resources::{derived_name, env_of, import_parameter_stub, set_parameter_identity, Env};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
 };
 use crate::validate;
 
@@ -48,55 +47,30 @@ impl LaunchProfile {
 }
 
 /// The computed attributes shared with the data source.
+#[rustfmt::skip]
 pub fn computed_attrs(b: Block) -> Block {
-    b.attr(
-        Attribute::computed("parameter_name", Type::String)
-            .keep_state()
-            .desc("The SSM parameter holding the metadata."),
-    )
-    .attr(
-        Attribute::computed("parameter_arn", Type::String)
-            .keep_state()
-            .desc("ARN of that parameter."),
-    )
-    .attr(Attribute::computed("service_role_arn", Type::String).desc("The EMR service role."))
-    .attr(
-        Attribute::computed("instance_role_arn", Type::String)
-            .desc("The EC2 instance role (inside the instance profile)."),
-    )
-    .attr(
-        Attribute::computed("instance_profile_arn", Type::String).desc("The EC2 instance profile."),
-    )
-    .attr(
-        Attribute::computed("autoscaling_role_arn", Type::String)
-            .desc("The autoscaling role (`\"\"` when none)."),
-    )
-    .attr(
-        Attribute::computed("metadata_json", Type::String)
-            .desc("Exactly the document stored in SSM."),
-    )
+    b.attr(Attribute::computed("parameter_name", Type::String).keep_state().desc("The SSM parameter holding the metadata."))
+        .attr(Attribute::computed("parameter_arn", Type::String).keep_state().desc("ARN of that parameter."))
+        .attr(Attribute::computed("service_role_arn", Type::String).desc("The EMR service role."))
+        .attr(Attribute::computed("instance_role_arn", Type::String).desc("The EC2 instance role (inside the instance profile)."))
+        .attr(Attribute::computed("instance_profile_arn", Type::String).desc("The EC2 instance profile."))
+        .attr(Attribute::computed("autoscaling_role_arn", Type::String).desc("The autoscaling role (`\"\"` when none)."))
+        .attr(Attribute::computed("metadata_json", Type::String).desc("Exactly the document stored in SSM."))
 }
 
+#[rustfmt::skip]
 pub fn schema() -> Schema {
     let set = || Type::set(Type::String);
     let roles = Block::new()
         .desc("Use these existing roles instead of creating them. They are never modified.")
         .attr(Attribute::required("service_role_arn", Type::String).desc("EMR service role ARN."))
-        .attr(
-            Attribute::required("instance_profile_arn", Type::String)
-                .desc("EC2 instance profile ARN; its role becomes `instance_role_arn`."),
-        )
-        .attr(
-            Attribute::optional("autoscaling_role_arn", Type::String).desc("Autoscaling role ARN."),
-        );
+        .attr(Attribute::required("instance_profile_arn", Type::String).desc("EC2 instance profile ARN; its role becomes `instance_role_arn`."))
+        .attr(Attribute::optional("autoscaling_role_arn", Type::String).desc("Autoscaling role ARN."));
     let groups = Block::new()
         .desc("EMR-managed security groups.")
         .attr(Attribute::optional("master", Type::String).desc("Primary node group (`sg-...`)."))
         .attr(Attribute::optional("workers", Type::String).desc("Core and task node group."))
-        .attr(
-            Attribute::optional("service", Type::String)
-                .desc("Service access group (private subnets)."),
-        );
+        .attr(Attribute::optional("service", Type::String).desc("Service access group (private subnets)."));
     let b = Block::new()
         .desc("An EMR Launch profile: roles, network security and storage a cluster launches with, stored in SSM Parameter Store.")
         .attr(Attribute::computed("id", Type::String).keep_state().desc("`namespace/name`."))
@@ -118,6 +92,95 @@ pub fn schema() -> Schema {
         .block(NestedBlock::single("roles", roles).replace())
         .block(NestedBlock::single("security_groups", groups));
     Schema::new(computed_attrs(b))
+}
+
+// ---------- the model ----------
+
+/// Configuration, plan and state: every attribute may be null or unknown.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+struct Model {
+    id: Planned<String>,
+    namespace: Planned<String>,
+    name: Planned<String>,
+    description: Planned<String>,
+    instance_role_managed_policy_arns: PlannedList<String>,
+    permissions_boundary: Planned<String>,
+    security_configuration: Planned<String>,
+    logs_uri: Planned<String>,
+    artifacts_uri: Planned<String>,
+    s3_read: PlannedList<String>,
+    s3_write: PlannedList<String>,
+    kms_key_arns: PlannedList<String>,
+    kerberos_attributes_secret_arn: Planned<String>,
+    tags: PlannedMap<String>,
+    tags_all: PlannedMap<String>,
+    roles_json: Planned<String>,
+    roles: Planned<DeclaredRoles>,
+    security_groups: Planned<SecurityGroups>,
+    parameter_name: Planned<String>,
+    parameter_arn: Planned<String>,
+    service_role_arn: Planned<String>,
+    instance_role_arn: Planned<String>,
+    instance_profile_arn: Planned<String>,
+    autoscaling_role_arn: Planned<String>,
+    metadata_json: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+struct DeclaredRoles {
+    service_role_arn: Planned<String>,
+    instance_profile_arn: Planned<String>,
+    autoscaling_role_arn: Planned<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+struct SecurityGroups {
+    master: Planned<String>,
+    workers: Planned<String>,
+    service: Planned<String>,
+}
+
+/// The metadata document stored in SSM (keys without a value are left
+/// out), and what import reads back from it.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct Stored {
+    namespace: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    service_role: Option<String>,
+    instance_profile: Option<String>,
+    instance_role: Option<String>,
+    #[serde(rename = "AutoScalingRole")]
+    autoscaling_role: Option<String>,
+    roles_created: Option<bool>,
+    security_groups: Option<StoredGroups>,
+    security_configuration: Option<String>,
+    logs_uri: Option<String>,
+    artifacts_uri: Option<String>,
+    s3_read: Vec<String>,
+    s3_write: Vec<String>,
+    kms_key_arns: Vec<String>,
+    kerberos_attributes_secret_arn: Option<String>,
+}
+
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct StoredGroups {
+    master_group: Option<String>,
+    workers_group: Option<String>,
+    service_group: Option<String>,
+}
+
+impl Model {
+    /// The declared instance profile, when known.
+    fn declared_profile(&self) -> Option<&str> {
+        self.roles.known()?.instance_profile_arn.as_str()
+    }
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
 }
 
 // ---------- names and policies (pure) ----------
@@ -166,6 +229,7 @@ fn service_trust(env: &Env, services: &[&str]) -> PolicyDocument {
 }
 
 /// What the profile's inputs grant the created instance role.
+#[derive(Default)]
 pub struct InstanceGrants {
     pub logs_uri: Option<String>,
     pub artifacts_uri: Option<String>,
@@ -186,51 +250,32 @@ fn s3_object_arn(env: &Env, uri: &str) -> Option<(String, String, String)> {
 pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> {
     let mut st = Vec::new();
     let mut list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut add = |sid: &str, actions: &[&str], uris: &[String], st: &mut Vec<Statement>| {
+    let (get, version, put) = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject");
+    let write = vec![
+        get,
+        version,
+        put,
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+    ];
+    let grants: [(&str, Vec<&str>, &[String]); 4] = [
+        ("WriteLogs", vec![put], g.logs_uri.as_slice()),
+        ("ReadArtifacts", vec![get], g.artifacts_uri.as_slice()),
+        ("S3Read", vec![get, version], &g.s3_read),
+        ("S3Write", write, &g.s3_write),
+    ];
+    for (sid, actions, uris) in grants {
         let objs: Vec<(String, String, String)> =
             uris.iter().filter_map(|u| s3_object_arn(env, u)).collect();
         if objs.is_empty() {
-            return;
+            continue;
         }
         for (b, p, _) in &objs {
             list.entry(b.clone()).or_default().insert(p.clone());
         }
-        st.push(
-            Statement::allow(actions.iter().copied())
-                .sid(sid)
-                .resources(objs.into_iter().map(|(_, _, a)| a)),
-        );
-    };
-    add(
-        "WriteLogs",
-        &["s3:PutObject"],
-        g.logs_uri.as_slice(),
-        &mut st,
-    );
-    add(
-        "ReadArtifacts",
-        &["s3:GetObject"],
-        g.artifacts_uri.as_slice(),
-        &mut st,
-    );
-    add(
-        "S3Read",
-        &["s3:GetObject", "s3:GetObjectVersion"],
-        &g.s3_read,
-        &mut st,
-    );
-    add(
-        "S3Write",
-        &[
-            "s3:GetObject",
-            "s3:GetObjectVersion",
-            "s3:PutObject",
-            "s3:DeleteObject",
-            "s3:AbortMultipartUpload",
-        ],
-        &g.s3_write,
-        &mut st,
-    );
+        let arns = objs.into_iter().map(|(_, _, a)| a);
+        st.push(Statement::allow(actions).sid(sid).resources(arns));
+    }
     for (b, prefixes) in list {
         let mut s =
             Statement::allow(["s3:ListBucket"]).resource(format!("arn:{}:s3:::{b}", env.partition));
@@ -323,89 +368,99 @@ pub fn created_roles(
     })
 }
 
-/// The role ARNs of a profile: (service, instance profile, instance role, autoscaling).
-pub struct ProfileRoles {
-    pub service_role_arn: String,
-    pub instance_profile_arn: String,
-    pub instance_role_arn: String,
-    pub autoscaling_role_arn: String,
+/// The metadata document stored in SSM, from a plan whose inputs and role
+/// ARNs are known. Keys with no value are left out.
+fn metadata_document(st: &Model) -> J {
+    let s = |p: &Planned<String>| p.known().cloned();
+    let list = |p: &PlannedList<String>| p.known_elems().cloned().collect();
+    let doc = Stored {
+        namespace: s(&st.namespace),
+        name: s(&st.name),
+        description: s(&st.description),
+        service_role: s(&st.service_role_arn),
+        instance_profile: s(&st.instance_profile_arn),
+        instance_role: s(&st.instance_role_arn),
+        autoscaling_role: s(&st.autoscaling_role_arn).filter(|a| !a.is_empty()),
+        roles_created: Some(st.roles.is_null()),
+        security_groups: st.security_groups.known().map(|g| StoredGroups {
+            master_group: s(&g.master),
+            workers_group: s(&g.workers),
+            service_group: s(&g.service),
+        }),
+        security_configuration: s(&st.security_configuration),
+        logs_uri: s(&st.logs_uri),
+        artifacts_uri: s(&st.artifacts_uri),
+        s3_read: list(&st.s3_read),
+        s3_write: list(&st.s3_write),
+        kms_key_arns: list(&st.kms_key_arns),
+        kerberos_attributes_secret_arn: s(&st.kerberos_attributes_secret_arn),
+    };
+    pruned(serde_json::to_value(doc).unwrap_or_default())
 }
 
-/// The metadata document stored in SSM. Keys with no value are left out.
-pub fn metadata_document(cfg: &Value, roles: &ProfileRoles, created: bool) -> J {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Option<J>| {
-        if let Some(v) = v {
-            m.insert(k.to_string(), v);
-        }
+/// `j` without null values, empty lists and empty objects.
+fn pruned(j: J) -> J {
+    let empty = |v: &J| match v {
+        J::Null => true,
+        J::Array(a) => a.is_empty(),
+        J::Object(o) => o.is_empty(),
+        _ => false,
     };
-    let s = |k: &str| cfg.str_attr(k).map(|x| J::String(x.to_string()));
-    let list = |k: &str| {
-        let v = strings(cfg.get(k)).unwrap_or_default();
-        (!v.is_empty()).then(|| J::Array(v.into_iter().map(J::String).collect()))
-    };
-    put("Namespace", s("namespace"));
-    put("Name", s("name"));
-    put("Description", s("description"));
-    put(
-        "ServiceRole",
-        Some(J::String(roles.service_role_arn.clone())),
-    );
-    put(
-        "InstanceProfile",
-        Some(J::String(roles.instance_profile_arn.clone())),
-    );
-    put(
-        "InstanceRole",
-        Some(J::String(roles.instance_role_arn.clone())),
-    );
-    put(
-        "AutoScalingRole",
-        (!roles.autoscaling_role_arn.is_empty())
-            .then(|| J::String(roles.autoscaling_role_arn.clone())),
-    );
-    put("RolesCreated", Some(J::Bool(created)));
-    let sg = cfg.get("security_groups");
-    let mut groups = Map::new();
-    for (attr, key) in [
-        ("master", "MasterGroup"),
-        ("workers", "WorkersGroup"),
-        ("service", "ServiceGroup"),
-    ] {
-        if let Some(v) = sg.str_attr(attr) {
-            groups.insert(key.into(), J::String(v.into()));
+    match j {
+        J::Object(m) => {
+            let m = m.into_iter().map(|(k, v)| (k, pruned(v)));
+            J::Object(m.filter(|(_, v)| !empty(v)).collect())
         }
+        j => j,
     }
-    put(
-        "SecurityGroups",
-        (!groups.is_empty()).then_some(J::Object(groups)),
-    );
-    put("SecurityConfiguration", s("security_configuration"));
-    put("LogsUri", s("logs_uri"));
-    put("ArtifactsUri", s("artifacts_uri"));
-    put("S3Read", list("s3_read"));
-    put("S3Write", list("s3_write"));
-    put("KmsKeyArns", list("kms_key_arns"));
-    put(
-        "KerberosAttributesSecretArn",
-        s("kerberos_attributes_secret_arn"),
-    );
-    J::Object(m)
+}
+
+/// The configuration side of a state from its stored metadata document
+/// (identity from the import stub `current`).
+fn import_state(current: &Model, d: &Stored) -> Model {
+    let s = |v: &Option<String>| Planned::from(v.clone());
+    let list = |v: &[String]| match v {
+        [] => Planned::Null,
+        v => PlannedList::of(v.iter().cloned()),
+    };
+    let groups = d.security_groups.as_ref().map(|g| SecurityGroups {
+        master: s(&g.master_group),
+        workers: s(&g.workers_group),
+        service: s(&g.service_group),
+    });
+    let declared = (d.roles_created == Some(false)).then(|| DeclaredRoles {
+        service_role_arn: s(&d.service_role),
+        instance_profile_arn: s(&d.instance_profile),
+        autoscaling_role_arn: s(&d.autoscaling_role),
+    });
+    Model {
+        id: current.id.clone(),
+        namespace: current.namespace.clone(),
+        name: current.name.clone(),
+        parameter_name: current.parameter_name.clone(),
+        parameter_arn: current.parameter_arn.clone(),
+        description: s(&d.description),
+        security_configuration: s(&d.security_configuration),
+        logs_uri: s(&d.logs_uri),
+        artifacts_uri: s(&d.artifacts_uri),
+        s3_read: list(&d.s3_read),
+        s3_write: list(&d.s3_write),
+        kms_key_arns: list(&d.kms_key_arns),
+        kerberos_attributes_secret_arn: s(&d.kerberos_attributes_secret_arn),
+        security_groups: groups.into(),
+        roles: declared.into(),
+        ..Model::default()
+    }
 }
 
 // ---------- validation ----------
 
 fn sg_id(s: &str) -> Result<(), String> {
-    let ok = s
-        .strip_prefix("sg-")
-        .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} is not a security group id; expected sg- followed by 8 or 17 hex digits."
-        ))
-    }
+    let hex = |h: &str| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = s.strip_prefix("sg-").is_some_and(hex);
+    ok.then_some(()).ok_or_else(|| {
+        format!("{s:?} is not a security group id; expected sg- followed by 8 or 17 hex digits.")
+    })
 }
 
 fn secret_arn(s: &str) -> Result<(), String> {
@@ -417,13 +472,9 @@ fn secret_arn(s: &str) -> Result<(), String> {
 
 fn s3_prefix(s: &str) -> Result<(), String> {
     let (_, key) = validate::s3_uri(s)?;
-    if key.is_empty() || key.ends_with('/') {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} must be a bucket or a prefix ending in \"/\"."
-        ))
-    }
+    let ok = key.is_empty() || key.ends_with('/');
+    ok.then_some(())
+        .ok_or_else(|| format!("{s:?} must be a bucket or a prefix ending in \"/\"."))
 }
 
 fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
@@ -465,85 +516,85 @@ fn managed_policy_arn(s: &str) -> Result<(), String> {
 }
 
 fn security_configuration(s: &str) -> Result<(), String> {
-    match s.trim().is_empty() {
-        true => Err("security_configuration must name an EMR security configuration.".into()),
-        false => Ok(()),
-    }
+    let msg = "security_configuration must name an EMR security configuration.";
+    (!s.trim().is_empty())
+        .then_some(())
+        .ok_or_else(|| msg.into())
+}
+
+/// Checks of the known string values at attribute paths:
+/// (dotted path, values, check, summary). Errors point at the path.
+type Rule<'a> = (
+    &'a str,
+    Vec<&'a str>,
+    &'a dyn Fn(&str) -> Result<(), String>,
+    &'a str,
+);
+
+fn one(p: &Planned<String>) -> Vec<&str> {
+    p.as_str().into_iter().collect()
+}
+
+fn each(p: &PlannedList<String>) -> Vec<&str> {
+    p.known_elems().map(String::as_str).collect()
 }
 
 pub fn validate_config(cfg: &Value) -> Diagnostics {
+    model::decode(cfg).map_or_else(|d| d, |m| check(&m))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let segment = |attr: &'static str| move |s: &str| metadata::check_segment(attr, s);
     let (namespace, name) = (segment("namespace"), segment("name"));
-    let s3 = "Invalid S3 location";
-    check_all(
-        &mut d,
-        cfg,
-        &[
-            ("namespace", &namespace, "Invalid namespace"),
-            ("name", &name, "Invalid name"),
-            ("logs_uri", &s3_prefix, s3),
-            ("artifacts_uri", &s3_prefix, s3),
-            ("s3_read", &s3_prefix, s3),
-            ("s3_write", &s3_prefix, s3),
-            ("kms_key_arns", &validate::kms_key_arn, "Invalid KMS key"),
-            (
-                "kerberos_attributes_secret_arn",
-                &secret_arn,
-                "Invalid secret ARN",
-            ),
-            (
-                "permissions_boundary",
-                &iam_policy_arn,
-                "Invalid permissions boundary",
-            ),
-            (
-                "instance_role_managed_policy_arns",
-                &managed_policy_arn,
-                "Invalid managed policy",
-            ),
-            ("security_groups.master", &sg_id, "Invalid security group"),
-            ("security_groups.workers", &sg_id, "Invalid security group"),
-            ("security_groups.service", &sg_id, "Invalid security group"),
-            (
-                "security_configuration",
-                &security_configuration,
-                "Invalid security configuration",
-            ),
-            (
-                "roles.service_role_arn",
-                &validate::iam_role_arn,
-                "Invalid role",
-            ),
-            (
-                "roles.autoscaling_role_arn",
-                &validate::iam_role_arn,
-                "Invalid role",
-            ),
-            (
-                "roles.instance_profile_arn",
-                &instance_profile_arn_ok,
-                "Invalid instance profile",
-            ),
-        ],
+    let roles = cfg.roles.get_or(DeclaredRoles::default());
+    let groups = cfg.security_groups.get_or(SecurityGroups::default());
+    let (s3, sg, role) = (
+        "Invalid S3 location",
+        "Invalid security group",
+        "Invalid role",
     );
-    if !cfg.get("roles").is_null() {
-        for attr in ["instance_role_managed_policy_arns", "permissions_boundary"] {
-            if !cfg.get(attr).is_null() {
-                d.attr_error(
-                    AttrPath::attr(attr),
-                    "Not used with declared roles",
-                    format!("{attr} applies to the roles the profile creates; with a roles block nothing is created. Attach policies to your own roles instead."),
-                );
-            }
+    #[rustfmt::skip]
+    let rules: &[Rule] = &[
+        ("namespace", one(&cfg.namespace), &namespace, "Invalid namespace"),
+        ("name", one(&cfg.name), &name, "Invalid name"),
+        ("logs_uri", one(&cfg.logs_uri), &s3_prefix, s3),
+        ("artifacts_uri", one(&cfg.artifacts_uri), &s3_prefix, s3),
+        ("s3_read", each(&cfg.s3_read), &s3_prefix, s3),
+        ("s3_write", each(&cfg.s3_write), &s3_prefix, s3),
+        ("kms_key_arns", each(&cfg.kms_key_arns), &validate::kms_key_arn, "Invalid KMS key"),
+        ("kerberos_attributes_secret_arn", one(&cfg.kerberos_attributes_secret_arn), &secret_arn, "Invalid secret ARN"),
+        ("permissions_boundary", one(&cfg.permissions_boundary), &iam_policy_arn, "Invalid permissions boundary"),
+        ("instance_role_managed_policy_arns", each(&cfg.instance_role_managed_policy_arns), &managed_policy_arn, "Invalid managed policy"),
+        ("security_groups.master", one(&groups.master), &sg_id, sg),
+        ("security_groups.workers", one(&groups.workers), &sg_id, sg),
+        ("security_groups.service", one(&groups.service), &sg_id, sg),
+        ("security_configuration", one(&cfg.security_configuration), &security_configuration, "Invalid security configuration"),
+        ("roles.service_role_arn", one(&roles.service_role_arn), &validate::iam_role_arn, role),
+        ("roles.autoscaling_role_arn", one(&roles.autoscaling_role_arn), &validate::iam_role_arn, role),
+        ("roles.instance_profile_arn", one(&roles.instance_profile_arn), &instance_profile_arn_ok, "Invalid instance profile"),
+    ];
+    for (path, values, f, summary) in rules {
+        for msg in values.iter().filter_map(|s| f(s).err()) {
+            d.attr_error(AttrPath::parse_dotted(path), *summary, msg);
         }
     }
-    for k in cfg
-        .get("tags")
-        .as_attrs()
-        .into_iter()
-        .flat_map(|m| m.keys())
+    let managed = cfg.instance_role_managed_policy_arns.is_null();
+    let created_only = [
+        ("instance_role_managed_policy_arns", managed),
+        ("permissions_boundary", cfg.permissions_boundary.is_null()),
+    ];
+    for (attr, _) in created_only
+        .iter()
+        .filter(|(_, null)| !null && !cfg.roles.is_null())
     {
+        d.attr_error(
+            AttrPath::attr(attr),
+            "Not used with declared roles",
+            format!("{attr} applies to the roles the profile creates; with a roles block nothing is created. Attach policies to your own roles instead."),
+        );
+    }
+    for k in cfg.tags.known().into_iter().flat_map(|m| m.keys()) {
         if k.to_ascii_lowercase().starts_with("aws:") {
             d.attr_error(
                 AttrPath::attr("tags").push_key(k),
@@ -561,163 +612,104 @@ pub fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
     Diagnostic::error(format!("{verb} EMR launch profile ({id})"), msg.into()).into()
 }
 
-fn grants_of(cfg: &Value) -> Option<InstanceGrants> {
-    Some(InstanceGrants {
-        logs_uri: match cfg.get("logs_uri") {
-            Value::Unknown => return None,
-            v => v.as_str().map(str::to_string),
-        },
-        artifacts_uri: match cfg.get("artifacts_uri") {
-            Value::Unknown => return None,
-            v => v.as_str().map(str::to_string),
-        },
-        s3_read: strings(cfg.get("s3_read"))?,
-        s3_write: strings(cfg.get("s3_write"))?,
-        kms_key_arns: strings(cfg.get("kms_key_arns"))?,
-    })
+fn id_of(st: &Model) -> String {
+    let s = |p: &Planned<String>| p.as_str().unwrap_or("?").to_string();
+    format!("{}/{}", s(&st.namespace), s(&st.name))
 }
 
-/// Sets roles_json, the role ARNs and metadata_json on a planned state.
-/// `instance_role_of_profile` resolves a declared instance profile.
-fn plan_documents(env: &Env, st: &mut Value, declared_instance_role: Option<String>) {
-    let ns = st.str_attr("namespace").map(str::to_string);
-    let nm = st.str_attr("name").map(str::to_string);
-    let roles_block = st.get("roles").clone();
-    let boundary = st.get("permissions_boundary").clone();
-    let (roles_json, roles) = if roles_block.is_null() {
-        match (
-            &ns,
-            &nm,
-            grants_of(st),
-            strings(st.get("instance_role_managed_policy_arns")),
-            boundary.is_unknown(),
-        ) {
-            (Some(ns), Some(nm), Some(g), Some(managed), false) => {
-                let names = role_names(ns, nm);
-                let doc = created_roles(env, &names, &g, &managed, boundary.as_str());
-                let r = ProfileRoles {
-                    service_role_arn: role_arn(env, &names.service),
-                    instance_profile_arn: instance_profile_arn(env, &names.instance),
-                    instance_role_arn: role_arn(env, &names.instance),
-                    autoscaling_role_arn: role_arn(env, &names.autoscaling),
-                };
-                (Value::String(crate::canonical::text(&doc)), Some(r))
-            }
-            _ => (Value::Unknown, None),
-        }
-    } else if roles_block.is_wholly_known() {
-        let r = declared_instance_role.map(|instance_role_arn| ProfileRoles {
-            service_role_arn: roles_block
-                .str_attr("service_role_arn")
-                .unwrap_or_default()
-                .to_string(),
-            instance_profile_arn: roles_block
-                .str_attr("instance_profile_arn")
-                .unwrap_or_default()
-                .to_string(),
-            instance_role_arn,
-            autoscaling_role_arn: roles_block
-                .str_attr("autoscaling_role_arn")
-                .unwrap_or_default()
-                .to_string(),
-        });
-        (Value::string("{}"), r)
-    } else {
-        (Value::string("{}"), None)
-    };
-    st.set_attr("roles_json", roles_json);
-    match roles {
-        Some(r) => {
-            st.set_attr("service_role_arn", Value::string(&r.service_role_arn));
-            st.set_attr(
-                "instance_profile_arn",
-                Value::string(&r.instance_profile_arn),
-            );
-            st.set_attr("instance_role_arn", Value::string(&r.instance_role_arn));
-            st.set_attr(
-                "autoscaling_role_arn",
-                Value::string(&r.autoscaling_role_arn),
-            );
-            let known = [
-                "namespace",
-                "name",
-                "description",
-                "security_configuration",
-                "logs_uri",
-                "artifacts_uri",
-                "s3_read",
-                "s3_write",
-                "kms_key_arns",
-                "kerberos_attributes_secret_arn",
-                "security_groups",
-            ]
-            .iter()
-            .all(|k| st.get(k).is_wholly_known());
-            let doc = if known {
-                Value::String(crate::canonical::text(&metadata_document(
-                    st,
-                    &r,
-                    roles_block.is_null(),
-                )))
-            } else {
-                Value::Unknown
-            };
-            st.set_attr("metadata_json", doc);
-        }
-        None => {
-            for k in [
-                "service_role_arn",
-                "instance_profile_arn",
-                "instance_role_arn",
-                "autoscaling_role_arn",
-                "metadata_json",
-            ] {
-                st.set_attr(k, Value::Unknown);
-            }
-        }
+/// Role ARNs: service, instance profile, instance role, autoscaling.
+type Arns = [String; 4];
+
+/// With created roles: roles_json and the ARNs, once their inputs are known.
+fn created_plan(env: &Env, st: &Model) -> Option<(J, Arns)> {
+    let (ns, nm) = (st.namespace.as_str()?, st.name.as_str()?);
+    let uris = [&st.logs_uri, &st.artifacts_uri, &st.permissions_boundary];
+    if uris.iter().any(|u| u.is_unknown()) {
+        return None;
     }
+    let grants = InstanceGrants {
+        logs_uri: st.logs_uri.known().cloned(),
+        artifacts_uri: st.artifacts_uri.known().cloned(),
+        s3_read: st.s3_read.all_known()?,
+        s3_write: st.s3_write.all_known()?,
+        kms_key_arns: st.kms_key_arns.all_known()?,
+    };
+    let managed = st.instance_role_managed_policy_arns.all_known()?;
+    let names = role_names(ns, nm);
+    let boundary = st.permissions_boundary.as_str();
+    let doc = created_roles(env, &names, &grants, &managed, boundary);
+    let arns = [
+        role_arn(env, &names.service),
+        instance_profile_arn(env, &names.instance),
+        role_arn(env, &names.instance),
+        role_arn(env, &names.autoscaling),
+    ];
+    Some((doc, arns))
+}
+
+/// With declared roles: their ARNs, once known, with the role inside the
+/// declared instance profile.
+fn declared_arns(roles: &DeclaredRoles, instance_role: Option<String>) -> Option<Arns> {
+    if !model::wholly_known(roles) {
+        return None;
+    }
+    let s = |p: &Planned<String>| p.get_or(String::new());
+    Some([
+        s(&roles.service_role_arn),
+        s(&roles.instance_profile_arn),
+        instance_role?,
+        s(&roles.autoscaling_role_arn),
+    ])
+}
+
+/// Sets roles_json, the role ARNs and metadata_json on a plan (unknown
+/// while what they are made of is).
+fn plan_documents(env: &Env, st: &mut Model, declared_instance_role: Option<String>) {
+    let (roles_json, arns) = match &st.roles {
+        Planned::Null => match created_plan(env, st) {
+            Some((doc, arns)) => (Planned::Known(canonical::text(&doc)), Some(arns)),
+            None => (Planned::Unknown, None),
+        },
+        Planned::Known(r) => ("{}".into(), declared_arns(r, declared_instance_role)),
+        Planned::Unknown => ("{}".into(), None),
+    };
+    st.roles_json = roles_json;
+    let arn = |i: usize| {
+        arns.as_ref()
+            .map_or(Planned::Unknown, |a| a[i].as_str().into())
+    };
+    (st.service_role_arn, st.instance_profile_arn) = (arn(0), arn(1));
+    (st.instance_role_arn, st.autoscaling_role_arn) = (arn(2), arn(3));
+    let inputs = (
+        (
+            &st.namespace,
+            &st.name,
+            &st.description,
+            &st.security_configuration,
+        ),
+        (&st.logs_uri, &st.artifacts_uri, &st.s3_read, &st.s3_write),
+        (&st.kms_key_arns, &st.kerberos_attributes_secret_arn),
+        &st.security_groups,
+    );
+    st.metadata_json = if arns.is_some() && model::wholly_known(&inputs) {
+        Planned::Known(canonical::text(&metadata_document(st)))
+    } else {
+        Planned::Unknown
+    };
 }
 
 const KINDS: [&str; 3] = ["service", "instance", "autoscaling"];
 const ROLE_DESCRIPTION: &str = "EMR Launch profile role managed by Terraform (emrlaunch/emr)";
 
 /// The provenance tag value (`emr-launch:managed-by`) of the created roles.
-fn owner(st: &Value) -> String {
+fn owner(st: &Model) -> String {
     format!("{TYPE_NAME}/{}", id_of(st))
-}
-
-/// emr_runtime_role's grant on an instance role, exactly, under the name
-/// emr_runtime_role gives it (whatever the account: see `is_tolerated_grant`).
-fn runtime_role_grant(policy: &str, doc: &str) -> bool {
-    let Ok(d) = PolicyDocument::parse(doc) else {
-        return false;
-    };
-    runtime_role::is_instance_role_grant(&d)
-        && runtime_role::instance_role_grant_target(&d)
-            .and_then(role_name_from_arn)
-            .is_some_and(|n| runtime_role::instance_grant_policy_name(n) == policy)
-}
-
-/// A launch function's GetSecretValue on exact secret ARNs, under its prefix.
-fn launch_function_secret_grant(policy: &str, doc: &str) -> bool {
-    policy.starts_with(secret_grant::POLICY_PREFIX)
-        && PolicyDocument::parse(doc).is_ok_and(|d| secret_grant::is_secret_grant(&d))
-}
-
-/// What reconcile leaves in place on a created role of this kind.
-/// The shape of the grant another resource writes on a created role of this kind.
-fn grant_shape(kind: &str) -> Option<fn(&str, &str) -> bool> {
-    match kind {
-        "instance" => Some(runtime_role_grant),
-        "service" => Some(launch_function_secret_grant),
-        _ => None,
-    }
 }
 
 /// What a created role of this kind leaves in place: exact provider grants.
 fn tolerated(env: &Env, kind: &'static str) -> Tolerated {
     let env = env.clone();
-    std::sync::Arc::new(move |policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc))
+    Arc::new(move |policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc))
 }
 
 /// An inline policy on a created role that is not the profile's own but is
@@ -725,33 +717,44 @@ fn tolerated(env: &Env, kind: &'static str) -> Tolerated {
 /// of this provider writes there, recognised by its statements.
 /// - instance role: emr_runtime_role's grant to assume one runtime role of
 ///   the provider's account, under the name emr_runtime_role gives it;
-/// - service role: a launch function's GetSecretValue on exact secret ARNs.
+/// - service role: a launch function's GetSecretValue on exact secret ARNs,
+///   under its prefix.
 pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> bool {
-    let in_account = || {
-        let d = PolicyDocument::parse(doc).ok()?;
-        let a = validate::parse_arn(runtime_role::instance_role_grant_target(&d)?)?;
-        Some(a.partition == env.partition && a.account == env.account)
+    let Ok(d) = PolicyDocument::parse(doc) else {
+        return false;
     };
-    grant_shape(kind).is_some_and(|f| f(policy, doc))
-        && (kind != "instance" || in_account() == Some(true))
+    let own_name = |target: &str| {
+        role_name_from_arn(target)
+            .is_some_and(|n| runtime_role::instance_grant_policy_name(n) == policy)
+    };
+    let in_account = |target: &str| {
+        validate::parse_arn(target)
+            .is_some_and(|a| a.partition == env.partition && a.account == env.account)
+    };
+    match kind {
+        "instance" => {
+            runtime_role::is_instance_role_grant(&d)
+                && runtime_role::instance_role_grant_target(&d)
+                    .is_some_and(|t| own_name(t) && in_account(t))
+        }
+        "service" => {
+            policy.starts_with(secret_grant::POLICY_PREFIX) && secret_grant::is_secret_grant(&d)
+        }
+        _ => false,
+    }
 }
 
 /// The role inside a declared instance profile (a read-only lookup).
 pub(crate) async fn instance_role_of(c: &Configured, profile_arn: &str) -> Result<String, String> {
     let name = profile_arn.rsplit('/').next().unwrap_or_default();
-    let out = c
-        .aws
-        .iam
+    let iam = &c.aws.iam;
+    let out = iam
         .get_instance_profile()
         .instance_profile_name(name)
         .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "reading instance profile {name}: {}",
-                crate::aws::errors::describe(&e)
-            )
-        })?;
+        .await;
+    let describe = |e| crate::aws::errors::describe(&e);
+    let out = out.map_err(|e| format!("reading instance profile {name}: {}", describe(e)))?;
     out.instance_profile()
         .and_then(|p| p.roles().first())
         .map(|r| r.arn().to_string())
@@ -766,32 +769,25 @@ struct Created {
 }
 
 /// The roles a planned state's roles_json creates (none with declared roles).
-fn desired_roles(env: &Env, st: &Value) -> Vec<Created> {
-    let Some(doc) = st
-        .str_attr("roles_json")
-        .and_then(|s| serde_json::from_str::<J>(s).ok())
-    else {
+fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
+    let Some(doc) = parsed(&st.roles_json) else {
         return vec![];
     };
-    let (owner, tags) = (owner(st), tags_map(st.get("tags_all")));
-    let texts = |v: &J| -> BTreeSet<String> {
-        let items = v.as_array().map(Vec::as_slice).unwrap_or_default();
-        items
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect()
-    };
+    let (owner, tags) = (owner(st), st.tags_all.known_entries());
     let mut out = Vec::new();
     for kind in KINDS {
         let Some((r, name)) = doc.get(kind).and_then(|r| Some((r, r["name"].as_str()?))) else {
             continue;
         };
-        let mut role = DesiredRole::new(name, &owner, r["trust_policy"].to_string());
+        let mut role = DesiredRole::new(name, &owner, canonical::text(&r["trust_policy"]));
         role.description = Some(ROLE_DESCRIPTION.to_string());
         if let Some(m) = r["inline_policies"].as_object() {
-            role.inline = m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+            role.inline = m
+                .iter()
+                .map(|(k, v)| (k.clone(), canonical::text(v)))
+                .collect();
         }
-        role.managed = texts(&r["managed_policy_arns"]);
+        role.managed = serde_json::from_value(r["managed_policy_arns"].clone()).unwrap_or_default();
         role.boundary = r["permissions_boundary"].as_str().map(str::to_string);
         role.tags = tags.clone();
         role.instance_profile = (kind == "instance").then(|| name.to_string());
@@ -834,11 +830,8 @@ fn observed_json(env: &Env, kind: &str, expected: &J, role: &ObservedRole) -> J 
 
 /// Reads the created roles back into roles_json (the recorded text stays
 /// when IAM matches it). True when every one of them is gone.
-async fn observe_roles(c: &Configured, st: &mut Value) -> Result<bool, String> {
-    let expected = st
-        .str_attr("roles_json")
-        .and_then(|s| serde_json::from_str::<J>(s).ok())
-        .unwrap_or(json!({}));
+async fn observe_roles(c: &Configured, st: &mut Model) -> Result<bool, String> {
+    let expected = parsed(&st.roles_json).unwrap_or(json!({}));
     if expected.as_object().is_none_or(|m| m.is_empty()) {
         return Ok(false);
     }
@@ -858,9 +851,9 @@ async fn observe_roles(c: &Configured, st: &mut Value) -> Result<bool, String> {
     let remote = J::Object(remote);
     if gone {
         // Drift that apply repairs (unless the parameter is gone too).
-        st.set_attr("roles_json", Value::string("{}"));
+        st.roles_json = "{}".into();
     } else if remote != expected {
-        st.set_attr("roles_json", Value::String(remote.to_string()));
+        st.roles_json = Planned::Known(canonical::text(&remote));
     }
     Ok(gone)
 }
@@ -887,14 +880,14 @@ async fn refuse_foreign(iam: &aws_sdk_iam::Client, want: &[Created]) -> Result<(
 }
 
 /// Reconciles each created role whose roles_json entry or tags differ from
-/// what `prior` records (every one at create, when `prior` is Null).
-async fn put_roles(c: &Configured, want: &[Created], prior: &Value) -> Result<(), String> {
+/// what `prior` records (every one at create, without `prior`).
+async fn put_roles(c: &Configured, want: &[Created], prior: Option<&Model>) -> Result<(), String> {
     let iam = &c.aws.iam;
-    let adopt = !prior.is_null();
-    let recorded = prior
-        .str_attr("roles_json")
-        .and_then(|s| serde_json::from_str::<J>(s).ok());
-    let prior_tags = tags_map(prior.get("tags_all"));
+    let adopt = prior.is_some();
+    let recorded = prior.and_then(|p| parsed(&p.roles_json));
+    let prior_tags = prior
+        .map(|p| p.tags_all.known_entries())
+        .unwrap_or_default();
     for w in want {
         let have = recorded.as_ref().and_then(|r| r.get(w.kind));
         if adopt && have == Some(&w.json) && prior_tags == w.role.tags {
@@ -908,10 +901,10 @@ async fn put_roles(c: &Configured, want: &[Created], prior: &Value) -> Result<()
 }
 
 /// Deletes the created roles (and the instance profile) of a profile.
-async fn delete_roles(c: &Configured, prior: &Value) -> Result<(), String> {
+async fn delete_roles(c: &Configured, prior: &Model) -> Result<(), String> {
     let names = role_names(
-        prior.str_attr("namespace").unwrap_or_default(),
-        prior.str_attr("name").unwrap_or_default(),
+        prior.namespace.as_str().unwrap_or_default(),
+        prior.name.as_str().unwrap_or_default(),
     );
     let owner = owner(prior);
     for (name, profile) in [
@@ -928,55 +921,175 @@ async fn delete_roles(c: &Configured, prior: &Value) -> Result<(), String> {
 /// roles, the instance role's attachments and boundary from IAM.
 async fn imported(
     c: &Configured,
-    current: &Value,
+    current: &Model,
     pname: &str,
     doc: &str,
-) -> Result<Value, String> {
-    let mut st = import_state(current, doc)?;
-    if let Some(tags) = crate::resources::own_parameter_tags(c, pname).await {
-        st.set_attr("tags", tags);
+) -> Result<Model, String> {
+    let stored: Stored = serde_json::from_str(doc)
+        .map_err(|e| format!("the stored metadata is not a launch profile record: {e}"))?;
+    let mut st = import_state(current, &stored);
+    let tags = crate::resources::own_parameter_tags(c, pname).await;
+    if let Some(Ok(tags)) = tags.map(|t| model::decode(&t)) {
+        st.tags = tags;
     }
-    st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+    st.tags_all = st.tags.overlaid_on(&c.default_tags);
     let env = env_of(c);
-    let declared = st
-        .get("roles")
-        .get("instance_profile_arn")
-        .as_str()
-        .map(|_| {
-            serde_json::from_str::<J>(doc)
-                .ok()
-                .and_then(|d| d["InstanceRole"].as_str().map(str::to_string))
-                .unwrap_or_default()
-        });
+    let declared = st.declared_profile().map(|_| stored.instance_role.clone());
+    let declared = declared.map(Option::unwrap_or_default);
     plan_documents(&env, &mut st, declared);
-    if !st.get("roles").is_null() {
+    if !st.roles.is_null() {
         return Ok(st);
     }
-    let instance = role_names(
-        st.str_attr("namespace").unwrap_or_default(),
-        st.str_attr("name").unwrap_or_default(),
-    )
-    .instance;
+    let (ns, nm) = (st.namespace.as_str(), st.name.as_str());
+    let instance = role_names(ns.unwrap_or_default(), nm.unwrap_or_default()).instance;
     if let Some(role) = managed_role::read(&c.aws.iam, &instance, None).await? {
-        let managed: Vec<Value> = role.managed.into_iter().map(Value::String).collect();
-        let managed = (!managed.is_empty()).then(|| Value::set(managed));
-        st.set_attr(
-            "instance_role_managed_policy_arns",
-            managed.unwrap_or(Value::Null),
-        );
-        let boundary = role.boundary.map_or(Value::Null, Value::String);
-        st.set_attr("permissions_boundary", boundary);
+        st.instance_role_managed_policy_arns = if role.managed.is_empty() {
+            Planned::Null
+        } else {
+            PlannedList::of(role.managed)
+        };
+        st.permissions_boundary = role.boundary.into();
         plan_documents(&env, &mut st, None);
     }
     Ok(st)
 }
 
-fn id_of(st: &Value) -> String {
-    format!(
-        "{}/{}",
-        st.str_attr("namespace").unwrap_or("?"),
-        st.str_attr("name").unwrap_or("?")
-    )
+/// A JSON document held in a string attribute.
+fn parsed(text: &Planned<String>) -> Option<J> {
+    serde_json::from_str(text.as_str()?).ok()
+}
+
+/// `now` becomes `before` when both are the same document.
+fn keep_same(before: Option<&Planned<String>>, now: &mut Planned<String>) {
+    if let (Some(p), Some(n)) = (before.and_then(Planned::as_str), now.as_str()) {
+        if metadata::same(p, n) {
+            *now = p.into();
+        }
+    }
+}
+
+impl LaunchProfile {
+    async fn plan(
+        c: &Configured,
+        req: &PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> Result<(), Diagnostics> {
+        set_parameter_identity(c, Kind::Profile, planned);
+        let prior: Option<Model> = model::decode(req.prior)?;
+        let mut plan: Model = model::decode(planned)?;
+        // A declared instance profile's role is looked up (read-only).
+        let mut declared = None;
+        if let Some(p) = plan.declared_profile() {
+            match instance_role_of(c, p).await {
+                Ok(r) => declared = Some(r),
+                Err(e) => diags.attr_error(
+                    AttrPath::parse_dotted("roles.instance_profile_arn"),
+                    "Instance profile not usable",
+                    e,
+                ),
+            }
+        }
+        plan_documents(&env_of(c), &mut plan, declared);
+        if let Some(Err(e)) = plan.metadata_json.as_str().map(metadata::tier_for) {
+            diags.error("Launch profile too large", e);
+        }
+        let prior = prior.as_ref();
+        keep_same(prior.map(|p| &p.metadata_json), &mut plan.metadata_json);
+        keep_same(prior.map(|p| &p.roles_json), &mut plan.roles_json);
+        plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+        *planned = to_value(&plan)?;
+        Ok(())
+    }
+
+    /// Creates (without `prior`) or updates the roles and the parameter. An
+    /// error says whether a create records the plan (roles may exist now, so
+    /// Terraform taints it and destroy cleans up).
+    async fn apply(&self, plan: &Model, prior: Option<&Model>) -> Result<(), (bool, Diagnostics)> {
+        let c = self.data.get().map_err(|d| (false, d))?;
+        let (id, creating) = (id_of(plan), prior.is_none());
+        let verb = if creating { "creating" } else { "updating" };
+        let fail = |keep: bool, e: String| (keep, err(verb, &id, e));
+        let (pname, doc) = (plan.parameter_name.as_str(), plan.metadata_json.as_str());
+        let known = pname.zip(doc);
+        let unknown = || fail(false, "the metadata document is unknown at apply".into());
+        let roles = desired_roles(&env_of(&c), plan);
+        if creating {
+            let (pname, _) = known.ok_or_else(unknown)?;
+            if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+                return Err(fail(false, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")));
+            }
+            crate::info!("creating EMR launch profile", "id" => id);
+            refuse_foreign(&c.aws.iam, &roles)
+                .await
+                .map_err(|e| fail(false, e))?;
+        }
+        put_roles(&c, &roles, prior)
+            .await
+            .map_err(|e| fail(creating, e))?;
+        let (pname, doc) = known.ok_or_else(unknown)?;
+        let changed =
+            |p: &Model| p.metadata_json.as_str() != Some(doc) || p.tags_all != plan.tags_all;
+        if prior.is_none_or(changed) {
+            let desc = plan.description.as_str().unwrap_or("EMR Launch profile");
+            let tags = plan.tags_all.known_entries();
+            let written = metadata::put(&c.aws.ssm, pname, doc, desc, &tags).await;
+            written.map_err(|e| match creating {
+                true => fail(true, format!("writing {pname}: {e}")),
+                false => fail(false, e),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The refreshed state; None when the profile is gone.
+    async fn refresh(&self, current: &Model) -> Result<Option<Model>, Diagnostics> {
+        let c = self.data.get()?;
+        let id = id_of(current);
+        let Some(pname) = current.parameter_name.as_str() else {
+            return Ok(None);
+        };
+        let stored = metadata::get(&c.aws.ssm, pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let mut st = current.clone();
+        if current.metadata_json.is_null() {
+            let Some(doc) = &stored else {
+                return Ok(None);
+            };
+            st = imported(&c, current, pname, doc)
+                .await
+                .map_err(|e| err("importing", &id, e))?;
+        }
+        let roles_gone = observe_roles(&c, &mut st)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        st.metadata_json = match stored {
+            None if roles_gone || st.roles.is_known() => {
+                crate::warn!("EMR launch profile not found, removing from state", "id" => id);
+                return Ok(None);
+            }
+            // The parameter vanished but roles remain: drift that apply repairs.
+            None => "".into(),
+            Some(doc) => Planned::Known(metadata::reconcile(current.metadata_json.as_str(), &doc)),
+        };
+        Ok(Some(st))
+    }
+
+    async fn remove(&self, prior: &Model) -> Result<(), Diagnostics> {
+        let c = self.data.get()?;
+        let id = id_of(prior);
+        if let Some(p) = prior.parameter_name.as_str() {
+            let deleted = metadata::delete(&c.aws.ssm, p).await;
+            deleted.map_err(|e| err("deleting", &id, e))?;
+        }
+        // Declared roles are the customer's: only created ones are removed.
+        if prior.roles.is_null() {
+            let deleted = delete_roles(&c, prior).await;
+            deleted.map_err(|e| err("deleting", &id, e))?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -1005,119 +1118,28 @@ impl Resource for LaunchProfile {
             return;
         }
         let Ok(c) = self.data.get() else { return };
-        let env = env_of(&c);
-        set_parameter_identity(&c, Kind::Profile, planned);
-        // A declared instance profile's role is looked up (read-only).
-        let mut declared = None;
-        if let Some(p) = planned
-            .get("roles")
-            .str_attr("instance_profile_arn")
-            .map(str::to_string)
-        {
-            match instance_role_of(&c, &p).await {
-                Ok(r) => declared = Some(r),
-                Err(e) => diags.attr_error(
-                    AttrPath::parse_dotted("roles.instance_profile_arn"),
-                    "Instance profile not usable",
-                    e,
-                ),
-            }
+        if let Err(d) = Self::plan(&c, &req, planned, diags).await {
+            diags.extend(d);
         }
-        plan_documents(&env, planned, declared);
-        if let Some(doc) = planned.str_attr("metadata_json") {
-            if let Err(e) = metadata::tier_for(doc) {
-                diags.error("Launch profile too large", e);
-            }
-        }
-        for k in ["metadata_json", "roles_json"] {
-            if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
-                if metadata::same(p, n) {
-                    planned.set_attr(k, Value::string(p));
-                }
-            }
-        }
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(Value::Null, d),
+        let r = match model::decode(planned) {
+            Ok(plan) => self.apply(&plan, None).await,
+            Err(d) => Err((false, d)),
         };
-        let id = id_of(planned);
-        let st = planned.clone();
-        let (Some(pname), Some(doc)) =
-            (st.str_attr("parameter_name"), st.str_attr("metadata_json"))
-        else {
-            return ApplyResult::failed(
-                Value::Null,
-                err("creating", &id, "the metadata document is unknown at apply"),
-            );
-        };
-        if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
-            return ApplyResult::failed(
-                Value::Null,
-                err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")),
-            );
+        match r {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            Err((true, d)) => ApplyResult::failed(planned.clone(), d),
+            Err((false, d)) => ApplyResult::failed(Value::Null, d),
         }
-        crate::info!("creating EMR launch profile", "id" => id);
-        let roles = desired_roles(&env_of(&c), &st);
-        if let Err(e) = refuse_foreign(&c.aws.iam, &roles).await {
-            return ApplyResult::failed(Value::Null, err("creating", &id, e));
-        }
-        if let Err(e) = put_roles(&c, &roles, &Value::Null).await {
-            // Roles may exist now: record the profile so Terraform taints it
-            // and destroy cleans up.
-            return ApplyResult::failed(st.clone(), err("creating", &id, e));
-        }
-        let tags = tags_map(st.get("tags_all"));
-        let desc = st.str_attr("description").unwrap_or("EMR Launch profile");
-        if let Err(e) = metadata::put(&c.aws.ssm, pname, doc, desc, &tags).await {
-            return ApplyResult::failed(
-                st.clone(),
-                err("creating", &id, format!("writing {pname}: {e}")),
-            );
-        }
-        ApplyResult::ok(st)
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
-        let c = self.data.get()?;
-        let id = id_of(current);
-        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
-            return Ok(Value::Null);
-        };
-        let stored = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let mut st = current.clone();
-        if current.get("metadata_json").is_null() {
-            let Some(doc) = &stored else {
-                return Ok(Value::Null);
-            };
-            st = imported(&c, current, &pname, doc)
-                .await
-                .map_err(|e| err("importing", &id, e))?;
+        match self.refresh(&model::decode(current)?).await? {
+            Some(st) => to_value(&st),
+            None => Ok(Value::Null),
         }
-        let roles_gone = observe_roles(&c, &mut st)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        match stored {
-            None if roles_gone || st.get("roles").as_attrs().is_some() => {
-                crate::warn!("EMR launch profile not found, removing from state", "id" => id);
-                return Ok(Value::Null);
-            }
-            // The parameter vanished but roles remain: drift that apply repairs.
-            None => st.set_attr("metadata_json", Value::string("")),
-            Some(doc) => {
-                let text = metadata::reconcile(current.str_attr("metadata_json"), &doc);
-                st.set_attr("metadata_json", Value::String(text));
-            }
-        }
-        Ok(st)
     }
 
     async fn update(
@@ -1127,54 +1149,22 @@ impl Resource for LaunchProfile {
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        let models = model::decode(prior).and_then(|p| Ok((p, model::decode(planned)?)));
+        let r = match models {
+            Ok((p, plan)) => self.apply(&plan, Some(&p)).await,
+            Err(d) => Err((false, d)),
         };
-        let id = id_of(planned);
-        let st = planned.clone();
-        if let Err(e) = put_roles(&c, &desired_roles(&env_of(&c), &st), prior).await {
-            return ApplyResult::failed(prior.clone(), err("updating", &id, e));
+        match r {
+            Ok(()) => ApplyResult::ok(planned.clone()),
+            Err((_, d)) => ApplyResult::failed(prior.clone(), d),
         }
-        let (Some(pname), Some(doc)) =
-            (st.str_attr("parameter_name"), st.str_attr("metadata_json"))
-        else {
-            return ApplyResult::failed(
-                prior.clone(),
-                err("updating", &id, "the metadata document is unknown at apply"),
-            );
-        };
-        if prior.str_attr("metadata_json") != Some(doc)
-            || prior.get("tags_all") != st.get("tags_all")
-        {
-            let desc = st.str_attr("description").unwrap_or("EMR Launch profile");
-            if let Err(e) =
-                metadata::put(&c.aws.ssm, pname, doc, desc, &tags_map(st.get("tags_all"))).await
-            {
-                return ApplyResult::failed(prior.clone(), err("updating", &id, e));
-            }
-        }
-        ApplyResult::ok(st)
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return d,
-        };
-        let id = id_of(prior);
-        if let Some(p) = prior.str_attr("parameter_name") {
-            if let Err(e) = metadata::delete(&c.aws.ssm, p).await {
-                return err("deleting", &id, e);
-            }
+        match model::decode(prior) {
+            Ok(p) => self.remove(&p).await.err().unwrap_or_default(),
+            Err(d) => d,
         }
-        // Declared roles are the customer's: only created ones are removed.
-        if prior.get("roles").is_null() {
-            if let Err(e) = delete_roles(&c, prior).await {
-                return err("deleting", &id, e);
-            }
-        }
-        Diagnostics::new()
     }
 
     fn importer(&self) -> Option<&dyn Import> {
@@ -1190,68 +1180,6 @@ impl Import for LaunchProfile {
     }
 }
 
-/// The configuration-side attributes from a stored metadata document.
-fn import_state(current: &Value, doc: &str) -> Result<Value, String> {
-    let d: J =
-        serde_json::from_str(doc).map_err(|e| format!("the stored metadata is not JSON: {e}"))?;
-    let mut st = schema().block.empty_value();
-    for k in ["id", "namespace", "name", "parameter_name", "parameter_arn"] {
-        st.set_attr(k, current.get(k).clone());
-    }
-    let s = |k: &str| {
-        d.get(k)
-            .and_then(J::as_str)
-            .map(Value::string)
-            .unwrap_or(Value::Null)
-    };
-    let list = |k: &str| match d.get(k).and_then(J::as_array) {
-        Some(a) if !a.is_empty() => Value::set(
-            a.iter()
-                .filter_map(|x| x.as_str().map(Value::string))
-                .collect(),
-        ),
-        _ => Value::Null,
-    };
-    st.set_attr("description", s("Description"));
-    st.set_attr("security_configuration", s("SecurityConfiguration"));
-    st.set_attr("logs_uri", s("LogsUri"));
-    st.set_attr("artifacts_uri", s("ArtifactsUri"));
-    st.set_attr("s3_read", list("S3Read"));
-    st.set_attr("s3_write", list("S3Write"));
-    st.set_attr("kms_key_arns", list("KmsKeyArns"));
-    st.set_attr(
-        "kerberos_attributes_secret_arn",
-        s("KerberosAttributesSecretArn"),
-    );
-    if let Some(g) = d.get("SecurityGroups") {
-        let gs = |k: &str| {
-            g.get(k)
-                .and_then(J::as_str)
-                .map(Value::string)
-                .unwrap_or(Value::Null)
-        };
-        st.set_attr(
-            "security_groups",
-            Value::object([
-                ("master", gs("MasterGroup")),
-                ("workers", gs("WorkersGroup")),
-                ("service", gs("ServiceGroup")),
-            ]),
-        );
-    }
-    if d.get("RolesCreated").and_then(J::as_bool) == Some(false) {
-        st.set_attr(
-            "roles",
-            Value::object([
-                ("service_role_arn", s("ServiceRole")),
-                ("instance_profile_arn", s("InstanceProfile")),
-                ("autoscaling_role_arn", s("AutoScalingRole")),
-            ]),
-        );
-    }
-    Ok(st)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1263,26 +1191,6 @@ mod tests {
             account: "123456789012".into(),
             region: "us-east-1".into(),
         }
-    }
-
-    #[test]
-    fn derived_names_are_shortened_deterministically() {
-        assert_eq!(
-            derived_name("analytics", "default", "-emr-instance", 64),
-            "analytics-default-emr-instance"
-        );
-        let long = derived_name(&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64);
-        assert_eq!(long.len(), 64);
-        assert!(long.ends_with("-emr-autoscaling"));
-        assert_eq!(
-            long,
-            derived_name(&"n".repeat(40), &"m".repeat(40), "-emr-autoscaling", 64)
-        );
-        // different long names do not collide after shortening
-        assert_ne!(
-            long,
-            derived_name(&"n".repeat(40), &"m".repeat(41), "-emr-autoscaling", 64)
-        );
     }
 
     #[test]
@@ -1324,48 +1232,26 @@ mod tests {
         assert_least_privilege(&pass);
     }
 
-    fn no_grants() -> InstanceGrants {
-        InstanceGrants {
-            logs_uri: Some("s3://acme-emr/logs/".into()),
-            artifacts_uri: None,
-            s3_read: vec![],
-            s3_write: vec![],
-            kms_key_arns: vec![],
-        }
-    }
-
     #[test]
     fn created_roles_follow_the_partition() {
         let names = role_names("analytics", "default");
-        for (partition, region, ec2, emr, autoscaling) in [
-            (
-                "aws",
-                "us-east-1",
-                "ec2.amazonaws.com",
-                "elasticmapreduce.amazonaws.com",
-                "application-autoscaling.amazonaws.com",
-            ),
-            (
-                "aws-cn",
-                "cn-north-1",
-                "ec2.amazonaws.com.cn",
-                "elasticmapreduce.amazonaws.com.cn",
-                "application-autoscaling.amazonaws.com.cn",
-            ),
-            (
-                "aws-us-gov",
-                "us-gov-west-1",
-                "ec2.amazonaws.com",
-                "elasticmapreduce.amazonaws.com",
-                "application-autoscaling.amazonaws.com",
-            ),
-        ] {
+        #[rustfmt::skip]
+        let partitions = [
+            ("aws", "us-east-1", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com", "application-autoscaling.amazonaws.com"),
+            ("aws-cn", "cn-north-1", "ec2.amazonaws.com.cn", "elasticmapreduce.amazonaws.com.cn", "application-autoscaling.amazonaws.com.cn"),
+            ("aws-us-gov", "us-gov-west-1", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com", "application-autoscaling.amazonaws.com"),
+        ];
+        for (partition, region, ec2, emr, autoscaling) in partitions {
             let env = Env {
                 partition: partition.into(),
                 account: "123456789012".into(),
                 region: region.into(),
             };
-            let doc = created_roles(&env, &names, &no_grants(), &[], None);
+            let g = InstanceGrants {
+                logs_uri: Some("s3://acme-emr/logs/".into()),
+                ..InstanceGrants::default()
+            };
+            let doc = created_roles(&env, &names, &g, &[], None);
             let services = |kind: &str| {
                 doc[kind]["trust_policy"]["Statement"][0]["Principal"]["Service"].clone()
             };
@@ -1435,87 +1321,106 @@ mod tests {
             .canonical()
         };
         let name = instance_grant_policy_name("emr-rt-analyst");
-        assert!(is_tolerated_grant(
-            &env,
-            "instance",
-            &name,
-            &grant(rt, false)
-        ));
-        assert!(is_tolerated_grant(
-            &env,
-            "instance",
-            &name,
-            &grant(rt, true)
-        ));
+        let ok = |kind: &str, policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc);
+        assert!(ok("instance", &name, &grant(rt, false)));
+        assert!(ok("instance", &name, &grant(rt, true)));
         // Under another name (e.g. emr-runtime-role-evil), on another role kind,
         // for a role of another account: not a grant emr_runtime_role writes.
-        assert!(!is_tolerated_grant(
-            &env,
-            "instance",
-            "emr-runtime-role-evil",
-            &grant(rt, false)
-        ));
-        assert!(!is_tolerated_grant(
-            &env,
-            "service",
-            &name,
-            &grant(rt, false)
-        ));
-        assert!(!is_tolerated_grant(
-            &env,
-            "autoscaling",
-            &name,
-            &grant(rt, false)
-        ));
+        assert!(!ok("instance", "emr-runtime-role-evil", &grant(rt, false)));
+        assert!(!ok("service", &name, &grant(rt, false)));
+        assert!(!ok("autoscaling", &name, &grant(rt, false)));
         let foreign = "arn:aws:iam::999988887777:role/emr-rt-analyst";
-        assert!(!is_tolerated_grant(
-            &env,
-            "instance",
-            &name,
-            &grant(foreign, false)
-        ));
+        assert!(!ok("instance", &name, &grant(foreign, false)));
         let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-        assert!(!is_tolerated_grant(
-            &env,
-            "instance",
-            "emr-runtime-role-evil",
-            admin
-        ));
-        assert!(!is_tolerated_grant(&env, "instance", &name, admin));
-        assert!(!is_tolerated_grant(&env, "instance", &name, "not json"));
+        assert!(!ok("instance", "emr-runtime-role-evil", admin));
+        assert!(!ok("instance", &name, admin));
+        assert!(!ok("instance", &name, "not json"));
         let wider = grant(rt, false).replace("sts:TagSession", "sts:*");
-        assert!(!is_tolerated_grant(&env, "instance", &name, &wider));
+        assert!(!ok("instance", &name, &wider));
 
         let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf";
         let sg = secret_grant::document(&[secret.to_string()]).canonical();
         let sname = secret_grant::policy_name("emr-launch-analytics-nightly");
-        assert!(is_tolerated_grant(&env, "service", &sname, &sg));
-        assert!(!is_tolerated_grant(&env, "service", "other-name", &sg));
-        assert!(!is_tolerated_grant(&env, "instance", &sname, &sg));
-        assert!(!is_tolerated_grant(&env, "service", &sname, admin));
+        assert!(ok("service", &sname, &sg));
+        assert!(!ok("service", "other-name", &sg));
+        assert!(!ok("instance", &sname, &sg));
+        assert!(!ok("service", &sname, admin));
         let star = secret_grant::document(&[
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:*".into(),
         ])
         .canonical();
-        assert!(!is_tolerated_grant(&env, "service", &sname, &star));
+        assert!(!ok("service", &sname, &star));
+    }
+
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
+    }
+
+    fn declared_profile() -> Model {
+        Model {
+            namespace: "analytics".into(),
+            name: "default".into(),
+            logs_uri: "s3://acme-emr/logs/".into(),
+            service_role_arn: "arn:s".into(),
+            instance_profile_arn: "arn:ip".into(),
+            instance_role_arn: "arn:i".into(),
+            autoscaling_role_arn: "".into(),
+            roles: Planned::Known(DeclaredRoles {
+                service_role_arn: "arn:s".into(),
+                instance_profile_arn: "arn:ip".into(),
+                autoscaling_role_arn: Planned::Null,
+            }),
+            ..Model::default()
+        }
     }
 
     #[test]
     fn metadata_document_has_role_arns_and_omits_empty_keys() {
-        let mut cfg = schema().block.empty_value();
-        cfg.set_attr("namespace", Value::string("analytics"));
-        cfg.set_attr("name", Value::string("default"));
-        cfg.set_attr("logs_uri", Value::string("s3://acme-emr/logs/"));
-        let r = ProfileRoles {
-            service_role_arn: "arn:s".into(),
-            instance_profile_arn: "arn:ip".into(),
-            instance_role_arn: "arn:i".into(),
-            autoscaling_role_arn: String::new(),
-        };
-        let d = metadata_document(&cfg, &r, false);
         assert_eq!(
-            d,
+            metadata_document(&declared_profile()),
             json!({"Namespace":"analytics","Name":"default","ServiceRole":"arn:s","InstanceProfile":"arn:ip","InstanceRole":"arn:i","RolesCreated":false,"LogsUri":"s3://acme-emr/logs/"})
         );
+    }
+
+    #[test]
+    fn import_reads_back_what_the_metadata_document_stores() {
+        let cfg = Model {
+            description: "nightly".into(),
+            s3_read: PlannedList::of(["s3://a/".to_string(), "s3://b/x/".to_string()]),
+            kms_key_arns: PlannedList::of(["arn:aws:kms:us-east-1:1:key/k".to_string()]),
+            security_groups: Planned::Known(SecurityGroups {
+                master: "sg-0123456789abcdef0".into(),
+                ..SecurityGroups::default()
+            }),
+            ..declared_profile()
+        };
+        let stub = Model {
+            namespace: cfg.namespace.clone(),
+            name: cfg.name.clone(),
+            ..Model::default()
+        };
+        let doc = crate::canonical::text(&metadata_document(&cfg));
+        let back = import_state(&stub, &serde_json::from_str(&doc).unwrap());
+        // The role ARNs are computed: import plans them again.
+        let want = Model {
+            service_role_arn: Planned::Null,
+            instance_profile_arn: Planned::Null,
+            instance_role_arn: Planned::Null,
+            autoscaling_role_arn: Planned::Null,
+            ..cfg
+        };
+        assert_eq!(back, want);
+        let created = Model {
+            roles: Planned::Null,
+            ..declared_profile()
+        };
+        let doc = metadata_document(&created);
+        assert_eq!(doc["RolesCreated"], json!(true));
+        let back = import_state(&stub, &serde_json::from_value(doc).unwrap());
+        assert!(back.roles.is_null());
     }
 }
