@@ -803,7 +803,13 @@ fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
 
 /// A created role as IAM holds it, in the shape of roles_json; another
 /// resource's exact grant (`is_tolerated_grant`) is left out.
-fn observed_json(env: &Env, kind: &str, expected: &J, role: &ObservedRole) -> J {
+fn observed_json(
+    env: &Env,
+    kind: &str,
+    expected: &J,
+    role: &ObservedRole,
+    tags: &BTreeMap<String, String>,
+) -> J {
     let own = &expected["inline_policies"];
     let as_json = |doc: &str| {
         PolicyDocument::parse(doc).map_or_else(|_| J::String(doc.to_string()), |d| d.to_value())
@@ -825,6 +831,13 @@ fn observed_json(env: &Env, kind: &str, expected: &J, role: &ObservedRole) -> J 
         let arn = alone.then(|| instance_profile_arn(env, &role.name));
         r["instance_profile_arn"] = J::String(arn.unwrap_or_default());
     }
+    // Tag and session drift appear only when present, so plan shows them.
+    if role.user_tags() != *tags {
+        r["tags"] = json!(role.user_tags());
+    }
+    if role.max_session != managed_role::DEFAULT_MAX_SESSION {
+        r["max_session_duration"] = json!(role.max_session);
+    }
     r
 }
 
@@ -836,6 +849,7 @@ async fn observe_roles(c: &Configured, st: &mut Model) -> Result<bool, String> {
         return Ok(false);
     }
     let env = env_of(c);
+    let tags = st.tags_all.known_entries();
     let mut remote = Map::new();
     for kind in KINDS {
         let Some(name) = expected[kind]["name"].as_str() else {
@@ -843,7 +857,7 @@ async fn observe_roles(c: &Configured, st: &mut Model) -> Result<bool, String> {
         };
         let profile = (kind == "instance").then_some(name);
         if let Some(role) = managed_role::read(&c.aws.iam, name, profile).await? {
-            let r = observed_json(&env, kind, &expected[kind], &role);
+            let r = observed_json(&env, kind, &expected[kind], &role, &tags);
             remote.insert(kind.to_string(), r);
         }
     }
