@@ -640,6 +640,9 @@ fn check_string(
 }
 
 fn check_profile(p: &ProfileAttr, d: &mut Diagnostics) {
+    let (role, object): (StringCheck, StringCheck) = (crate::validate::iam_role_arn, |s| {
+        json_object(s).map(|_| ())
+    });
     let checks: [(&str, &Planned<String>, StringCheck, bool); 7] = [
         (
             "parameter_arn",
@@ -647,42 +650,22 @@ fn check_profile(p: &ProfileAttr, d: &mut Diagnostics) {
             ssm_parameter_arn_ok,
             true,
         ),
-        (
-            "service_role_arn",
-            &p.service_role_arn,
-            crate::validate::iam_role_arn,
-            true,
-        ),
-        (
-            "instance_role_arn",
-            &p.instance_role_arn,
-            crate::validate::iam_role_arn,
-            true,
-        ),
+        ("service_role_arn", &p.service_role_arn, role, true),
+        ("instance_role_arn", &p.instance_role_arn, role, true),
         (
             "instance_profile_arn",
             &p.instance_profile_arn,
             instance_profile_arn_ok,
             true,
         ),
-        (
-            "autoscaling_role_arn",
-            &p.autoscaling_role_arn,
-            crate::validate::iam_role_arn,
-            false,
-        ),
+        ("autoscaling_role_arn", &p.autoscaling_role_arn, role, false),
         (
             "kerberos_attributes_secret_arn",
             &p.kerberos_attributes_secret_arn,
             secret_arn_ok,
             false,
         ),
-        (
-            "metadata_json",
-            &p.metadata_json,
-            |s| json_object(s).map(|_| ()),
-            true,
-        ),
+        ("metadata_json", &p.metadata_json, object, true),
     ];
     for (attr, v, f, required) in checks {
         let path = AttrPath::attr("profile").push_attr(attr);

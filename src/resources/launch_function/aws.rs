@@ -591,22 +591,16 @@ impl Part {
         !self.marker(m).is_null()
     }
 
-    /// Copies the part's marker from `from` to `to`.
-    fn copy_marker(self, from: &Model, to: &mut Model) {
-        let v = self.marker(from).clone();
-        match self {
-            Part::LauncherRole => to.launcher_role_arn = v,
-            Part::Launcher => to.launcher_function_arn = v,
-            Part::ExecutionRole => to.role_trust_policy_json = v,
-            Part::Grant => to.service_role_secret_policy_json = v,
-            Part::Definition => to.definition_json = v,
-        }
-    }
-
-    /// Copies the part's attributes from `from` to `to`.
-    pub(super) fn copy(self, from: &Model, to: &mut Model) {
+    /// Copies the part's attributes (or only its marker, the first) from
+    /// `from` to `to`.
+    pub(super) fn copy(self, from: &Model, to: &mut Model, marker_only: bool) {
         macro_rules! copy {
-            ($($f:ident),+) => {{ $( to.$f = from.$f.clone(); )+ }};
+            ($m:ident $(, $f:ident)*) => {{
+                to.$m = from.$m.clone();
+                if !marker_only {
+                    $( to.$f = from.$f.clone(); )*
+                }
+            }};
         }
         match self {
             Part::LauncherRole => copy!(
@@ -665,9 +659,9 @@ pub async fn apply_function(
             let mut s = planned.clone();
             let nothing = Model::default();
             for part in Part::MADE_BY_STEPS {
-                part.copy(&nothing, &mut s);
+                // The grant's place (the profile) is the plan's already.
+                part.copy(&nothing, &mut s, part == Part::Grant);
             }
-            s.profile = planned.profile.clone();
             s
         }
     };
@@ -714,12 +708,12 @@ impl FunctionApply<'_> {
 
     /// The step made the part's planned attributes true.
     fn settle(&mut self, part: Part) {
-        part.copy(self.planned, &mut self.state);
+        part.copy(self.planned, &mut self.state, false);
     }
 
     /// The step made the part the function's.
     fn settle_marker(&mut self, part: Part) {
-        part.copy_marker(self.planned, &mut self.state);
+        part.copy(self.planned, &mut self.state, true);
     }
 
     /// Reconciles one of the function's roles with its planned documents.
