@@ -10,34 +10,30 @@
 //! and configuration, never from what is read back from SSM (seed 001,
 //! threat 2: a tampered profile parameter cannot widen what is passed).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
-use tokio_util::sync::CancellationToken;
-
-use crate::aws::errors::{describe, error_code, error_message, is_not_found};
-use crate::aws::managed_role::{
-    self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant, OWNER_TAG,
-};
+use crate::aws::managed_role::OWNER_TAG;
 use crate::configured::{Configured, ProviderData};
-use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
 use crate::iam::principals;
 use crate::iam::{policy, PolicyDocument, Principal, Statement};
 use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, FUNCTION_TAG};
 use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
 use crate::resources::cluster_configuration::resolve;
-use crate::resources::{
-    derived_name, env_of, import_parameter_stub, merged_tags, set_parameter_identity, strings,
-    tags_map, Env,
-};
+use crate::resources::{derived_name, env_of, import_parameter_stub, Env};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
 };
+
+mod aws;
+use aws::*;
+pub use aws::{apply_function, owner_of, FunctionAws};
 
 const TYPE_NAME: &str = "emr_launch_function";
 const MAX_ROLE_NAME: usize = 64;
@@ -146,6 +142,89 @@ pub fn schema() -> Schema {
                 .attr(Attribute::optional("on_failure", Type::Bool).desc("Publish when a launch fails (default true).")),
         ));
     Schema::new(identity_attrs(b))
+}
+
+// ---------- the model ----------
+
+/// The resource's configuration, plan and state, one field per attribute.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Model {
+    pub id: Planned<String>,
+    pub namespace: Planned<String>,
+    pub name: Planned<String>,
+    pub profile: Planned<ProfileAttr>,
+    pub cluster_configuration: Planned<ConfigurationAttr>,
+    pub cluster_name: Planned<String>,
+    pub allowed_overrides: PlannedList<String>,
+    pub wait_for_cluster_start: Planned<bool>,
+    pub fail_if_cluster_running: Planned<bool>,
+    pub cluster_tags: PlannedMap<String>,
+    pub tags: PlannedMap<String>,
+    pub tags_all: PlannedMap<String>,
+    pub state_machine_name: Planned<String>,
+    pub role_arn: Planned<String>,
+    pub role_trust_policy_json: Planned<String>,
+    pub role_policy_json: Planned<String>,
+    pub role_managed_policy_arns: PlannedList<String>,
+    pub definition_json: Planned<String>,
+    pub launcher_function_arn: Planned<String>,
+    pub launcher_role_arn: Planned<String>,
+    pub launcher_role_trust_policy_json: Planned<String>,
+    pub launcher_role_policy_json: Planned<String>,
+    pub launcher_role_managed_policy_arns: PlannedList<String>,
+    pub launcher_configuration_json: Planned<String>,
+    pub launcher_source_code_hash: Planned<String>,
+    pub launcher_launch_json: Planned<String>,
+    pub service_role_secret_policy_json: Planned<String>,
+    pub notifications: Planned<NotificationsBlock>,
+    pub parameter_name: Planned<String>,
+    pub parameter_arn: Planned<String>,
+    pub metadata_json: Planned<String>,
+    pub state_machine_arn: Planned<String>,
+    pub invoke_policy_json: Planned<String>,
+}
+
+/// The `profile` object ([`profile_type`]).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct ProfileAttr {
+    pub id: Planned<String>,
+    pub parameter_arn: Planned<String>,
+    pub service_role_arn: Planned<String>,
+    pub instance_role_arn: Planned<String>,
+    pub instance_profile_arn: Planned<String>,
+    pub autoscaling_role_arn: Planned<String>,
+    pub kerberos_attributes_secret_arn: Planned<String>,
+    pub metadata_json: Planned<String>,
+}
+
+/// The `cluster_configuration` object ([`configuration_type`]).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct ConfigurationAttr {
+    pub id: Planned<String>,
+    pub parameter_arn: Planned<String>,
+    pub metadata_json: Planned<String>,
+    pub secret_arns: PlannedList<String>,
+}
+
+/// The `notifications` block.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct NotificationsBlock {
+    pub topic_arn: Planned<String>,
+    pub on_success: Planned<bool>,
+    pub on_failure: Planned<bool>,
+}
+
+/// Sets each named field of a model to a value.
+macro_rules! set_all {
+    ($m:expr, $v:expr; $($f:ident),+ $(,)?) => {$( $m.$f = $v; )+};
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
+fn known(s: impl Into<String>) -> Planned<String> {
+    Planned::Known(s.into())
 }
 
 // ---------- names and ARNs (pure) ----------
@@ -360,25 +439,19 @@ impl Inputs {
 
     /// What the launcher may launch, packaged with its code.
     pub fn launcher_launch(&self) -> Json {
-        let overrides: Vec<Json> = self
-            .overrides()
-            .iter()
-            .map(|o| {
-                let mut m = Map::new();
-                m.insert("Name".into(), Json::from(o.name.clone()));
-                m.insert("Path".into(), Json::from(o.path.clone()));
-                if o.kind == ValueKind::String {
-                    m.insert("AllowedValues".into(), json!(o.allowed_values));
+        let overrides = self.overrides().into_iter().map(|o| {
+            let mut m = json!({"Name": o.name, "Path": o.path});
+            if o.kind == ValueKind::String {
+                m["AllowedValues"] = json!(o.allowed_values);
+            }
+            for (k, n) in [("Minimum", o.minimum), ("Maximum", o.maximum)] {
+                if let Some(n) = n {
+                    m[k] = Json::Number(n);
                 }
-                if let Some(n) = &o.minimum {
-                    m.insert("Minimum".into(), Json::Number(n.clone()));
-                }
-                if let Some(n) = &o.maximum {
-                    m.insert("Maximum".into(), Json::Number(n.clone()));
-                }
-                Json::Object(m)
-            })
-            .collect();
+            }
+            m
+        });
+        let overrides: Vec<Json> = overrides.collect();
         json!({
             "Function": self.id,
             "ClusterName": self.cluster_name,
@@ -393,19 +466,17 @@ impl Inputs {
 
 /// The configuration's cluster tags (its RunJobFlow Tags).
 fn configuration_tags(doc: &Json) -> BTreeMap<String, String> {
-    doc.pointer("/RunJobFlow/Tags")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| {
-                    Some((
-                        x.get("Key")?.as_str()?.to_string(),
-                        x.get("Value")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let tags = doc.pointer("/RunJobFlow/Tags").and_then(Json::as_array);
+    let text = |x: &Json, k: &str| Some(x.get(k)?.as_str()?.to_string());
+    let tags = tags.into_iter().flatten();
+    tags.filter_map(|x| Some((text(x, "Key")?, text(x, "Value")?)))
+        .collect()
+}
+
+/// The strings of a JSON array (none when it is not one).
+fn json_strings(v: Option<&Json>) -> impl Iterator<Item = String> + '_ {
+    let items = v.and_then(Json::as_array).into_iter().flatten();
+    items.filter_map(|x| x.as_str().map(str::to_string))
 }
 
 /// `arn:…:parameter/a/b` → `/a/b`.
@@ -418,47 +489,31 @@ pub fn parameter_name_of(arn: &str) -> String {
 }
 
 pub fn defined_overrides(config_doc: &Json) -> BTreeMap<String, Override> {
-    let rjf = config_doc.get("RunJobFlow").cloned().unwrap_or(Json::Null);
-    config_doc
-        .get("Overrides")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| {
-                    let name = o.get("Name")?.as_str()?.to_string();
-                    let path = o.get("Path")?.as_str()?.to_string();
-                    let kind = match resolve(&rjf, &path) {
-                        Some(Json::String(_)) => ValueKind::String,
-                        Some(Json::Bool(_)) => ValueKind::Bool,
-                        _ => ValueKind::Number,
-                    };
-                    let num = |k: &str| match o.get(k) {
-                        Some(Json::Number(n)) => Some(n.clone()),
-                        _ => None,
-                    };
-                    Some((
-                        name.clone(),
-                        Override {
-                            name,
-                            path,
-                            kind,
-                            minimum: num("Minimum"),
-                            maximum: num("Maximum"),
-                            allowed_values: o
-                                .get("AllowedValues")
-                                .and_then(Json::as_array)
-                                .map(|a| {
-                                    a.iter()
-                                        .filter_map(|v| v.as_str().map(str::to_string))
-                                        .collect()
-                                })
-                                .unwrap_or_default(),
-                        },
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let rjf = config_doc.get("RunJobFlow").unwrap_or(&Json::Null);
+    let defined = config_doc.get("Overrides").and_then(Json::as_array);
+    let of = |o: &Json| {
+        let name = o.get("Name")?.as_str()?.to_string();
+        let path = o.get("Path")?.as_str()?.to_string();
+        let kind = match resolve(rjf, &path) {
+            Some(Json::String(_)) => ValueKind::String,
+            Some(Json::Bool(_)) => ValueKind::Bool,
+            _ => ValueKind::Number,
+        };
+        let num = |k: &str| match o.get(k) {
+            Some(Json::Number(n)) => Some(n.clone()),
+            _ => None,
+        };
+        let o = Override {
+            name: name.clone(),
+            path,
+            kind,
+            minimum: num("Minimum"),
+            maximum: num("Maximum"),
+            allowed_values: json_strings(o.get("AllowedValues")).collect(),
+        };
+        Some((name, o))
+    };
+    defined.into_iter().flatten().filter_map(of).collect()
 }
 
 fn ssm_parameter_arn_ok(s: &str) -> Result<(), String> {
@@ -506,11 +561,20 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
 }
 
 /// Static checks with attribute paths; unknown values are skipped.
-pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
-    let mut d = crate::resources::check_namespace_and_name(cfg);
+pub fn validate_config(cfg: &Model, env: Option<&Env>) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for (k, v) in [("namespace", &cfg.namespace), ("name", &cfg.name)] {
+        if let Some(Err(m)) = v.as_str().map(|s| metadata::check_segment(k, s)) {
+            d.attr_error(AttrPath::attr(k), format!("Invalid {k}"), m);
+        }
+    }
     check_cluster_name_and_tags(cfg, &mut d);
-    check_profile(cfg.get("profile"), &mut d);
-    check_configuration(cfg.get("cluster_configuration"), &mut d);
+    if let Some(p) = cfg.profile.known() {
+        check_profile(p, &mut d);
+    }
+    if let Some(c) = cfg.cluster_configuration.known() {
+        check_configuration(c, &mut d);
+    }
     if let Some(env) = env {
         check_placement(cfg, env, &mut d);
     }
@@ -519,8 +583,8 @@ pub fn validate_config(cfg: &Value, env: Option<&Env>) -> Diagnostics {
     d
 }
 
-fn check_cluster_name_and_tags(cfg: &Value, d: &mut Diagnostics) {
-    if let Some(n) = cfg.str_attr("cluster_name") {
+fn check_cluster_name_and_tags(cfg: &Model, d: &mut Diagnostics) {
+    if let Some(n) = cfg.cluster_name.as_str() {
         let len = n.chars().count();
         if len == 0 || len > 256 || n.chars().any(char::is_control) {
             d.attr_error(
@@ -530,27 +594,20 @@ fn check_cluster_name_and_tags(cfg: &Value, d: &mut Diagnostics) {
             );
         }
     }
-    if let Some(m) = cfg.get("cluster_tags").as_attrs() {
-        for (k, v) in m {
-            if let Err(e) = tag_ok(k, v.as_str().unwrap_or_default()) {
-                d.attr_error(
-                    AttrPath::attr("cluster_tags").push_key(k),
-                    "Invalid cluster tag",
-                    e,
-                );
-            }
+    for (k, v) in cfg.cluster_tags.known().into_iter().flatten() {
+        if let Err(e) = tag_ok(k, v.as_str().unwrap_or_default()) {
+            let at = AttrPath::attr("cluster_tags").push_key(k);
+            d.attr_error(at, "Invalid cluster tag", e);
         }
     }
     // The provider tags what the function creates with its provenance.
-    if let Some(m) = cfg.get("tags").as_attrs() {
-        for k in m.keys() {
-            if k.to_ascii_lowercase().starts_with("emr-launch:") {
-                d.attr_error(
-                    AttrPath::attr("tags").push_key(k),
-                    "Invalid tag",
-                    format!("tag key {k:?}: the emr-launch: prefix (in any case) is reserved; {OWNER_TAG} is set by the provider on the roles, launcher and state machine it creates"),
-                );
-            }
+    for k in cfg.tags.known().into_iter().flat_map(BTreeMap::keys) {
+        if k.to_ascii_lowercase().starts_with("emr-launch:") {
+            d.attr_error(
+                AttrPath::attr("tags").push_key(k),
+                "Invalid tag",
+                format!("tag key {k:?}: the emr-launch: prefix (in any case) is reserved; {OWNER_TAG} is set by the provider on the roles, launcher and state machine it creates"),
+            );
         }
     }
 }
@@ -563,7 +620,7 @@ type StringCheck = fn(&str) -> Result<(), String>;
 fn check_string(
     d: &mut Diagnostics,
     path: AttrPath,
-    v: &Value,
+    v: &Planned<String>,
     (f, required): (StringCheck, bool),
     summary: &str,
 ) {
@@ -582,39 +639,45 @@ fn check_string(
     }
 }
 
-fn check_profile(p: &Value, d: &mut Diagnostics) {
-    if p.as_attrs().is_none() {
-        return;
-    }
-    let checks: [(&str, StringCheck, bool); 7] = [
-        ("parameter_arn", ssm_parameter_arn_ok, true),
-        ("service_role_arn", crate::validate::iam_role_arn, true),
-        ("instance_role_arn", crate::validate::iam_role_arn, true),
-        ("instance_profile_arn", instance_profile_arn_ok, true),
-        ("autoscaling_role_arn", crate::validate::iam_role_arn, false),
-        ("kerberos_attributes_secret_arn", secret_arn_ok, false),
-        ("metadata_json", |s| json_object(s).map(|_| ()), true),
+fn check_profile(p: &ProfileAttr, d: &mut Diagnostics) {
+    let (role, object): (StringCheck, StringCheck) = (crate::validate::iam_role_arn, |s| {
+        json_object(s).map(|_| ())
+    });
+    let checks: [(&str, &Planned<String>, StringCheck, bool); 7] = [
+        (
+            "parameter_arn",
+            &p.parameter_arn,
+            ssm_parameter_arn_ok,
+            true,
+        ),
+        ("service_role_arn", &p.service_role_arn, role, true),
+        ("instance_role_arn", &p.instance_role_arn, role, true),
+        (
+            "instance_profile_arn",
+            &p.instance_profile_arn,
+            instance_profile_arn_ok,
+            true,
+        ),
+        ("autoscaling_role_arn", &p.autoscaling_role_arn, role, false),
+        (
+            "kerberos_attributes_secret_arn",
+            &p.kerberos_attributes_secret_arn,
+            secret_arn_ok,
+            false,
+        ),
+        ("metadata_json", &p.metadata_json, object, true),
     ];
-    for (attr, f, required) in checks {
+    for (attr, v, f, required) in checks {
         let path = AttrPath::attr("profile").push_attr(attr);
-        check_string(d, path, p.get(attr), (f, required), "Invalid profile");
+        check_string(d, path, v, (f, required), "Invalid profile");
     }
 }
 
-fn check_configuration(c: &Value, d: &mut Diagnostics) {
-    if c.as_attrs().is_none() {
-        return;
-    }
+fn check_configuration(c: &ConfigurationAttr, d: &mut Diagnostics) {
     let at = |a: &str| AttrPath::attr("cluster_configuration").push_attr(a);
     const SUMMARY: &str = "Invalid cluster configuration";
     let parameter = (ssm_parameter_arn_ok as StringCheck, true);
-    check_string(
-        d,
-        at("parameter_arn"),
-        c.get("parameter_arn"),
-        parameter,
-        SUMMARY,
-    );
+    check_string(d, at("parameter_arn"), &c.parameter_arn, parameter, SUMMARY);
     let has_request: StringCheck = |s| {
         let d = json_object(s)?;
         d.get("RunJobFlow")
@@ -625,15 +688,9 @@ fn check_configuration(c: &Value, d: &mut Diagnostics) {
                     .to_string()
             })
     };
-    check_string(
-        d,
-        at("metadata_json"),
-        c.get("metadata_json"),
-        (has_request, true),
-        SUMMARY,
-    );
-    let secrets = c.get("secret_arns").as_elems().unwrap_or_default();
-    for (i, s) in secrets.iter().enumerate() {
+    let request = (has_request, true);
+    check_string(d, at("metadata_json"), &c.metadata_json, request, SUMMARY);
+    for (i, s) in c.secret_arns.elems().iter().enumerate() {
         let path = at("secret_arns").push_index(i);
         check_string(d, path, s, (secret_arn_ok, true), SUMMARY);
     }
@@ -641,23 +698,32 @@ fn check_configuration(c: &Value, d: &mut Diagnostics) {
 
 /// Parameters must be where the state machine runs, and a service role
 /// granted the configuration's secrets must be in this account.
-fn check_placement(cfg: &Value, env: &Env, d: &mut Diagnostics) {
-    for (obj, label) in [
-        ("profile", "profile"),
-        ("cluster_configuration", "cluster configuration"),
-    ] {
-        if let Some(a) = cfg
-            .get(obj)
-            .str_attr("parameter_arn")
+fn check_placement(cfg: &Model, env: &Env, d: &mut Diagnostics) {
+    let arns = [
+        (
+            "profile",
+            "profile",
+            cfg.profile.known().map(|p| &p.parameter_arn),
+        ),
+        (
+            "cluster_configuration",
+            "cluster configuration",
+            cfg.cluster_configuration.known().map(|c| &c.parameter_arn),
+        ),
+    ];
+    for (obj, label, arn) in arns {
+        let Some(a) = arn
+            .and_then(Planned::as_str)
             .and_then(crate::validate::parse_arn)
-        {
-            if a.region != env.region || a.account != env.account {
-                d.attr_error(
-                    AttrPath::attr(obj).push_attr("parameter_arn"),
-                    format!("The {label} is in another account or region"),
-                    format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
-                );
-            }
+        else {
+            continue;
+        };
+        if a.region != env.region || a.account != env.account {
+            d.attr_error(
+                AttrPath::attr(obj).push_attr("parameter_arn"),
+                format!("The {label} is in another account or region"),
+                format!("{obj}.parameter_arn: the {label}'s parameter is in {}/{}, but this provider manages {}/{}; a launch function reads its metadata in its own account and region.", a.account, a.region, env.account, env.region),
+            );
         }
     }
     let Some(doc) = configuration_doc(cfg) else {
@@ -667,11 +733,11 @@ fn check_placement(cfg: &Value, env: &Env, d: &mut Diagnostics) {
         .get("SecretConfigurations")
         .and_then(Json::as_array)
         .is_some_and(|a| !a.is_empty());
-    if let Some(a) = cfg
-        .get("profile")
-        .str_attr("service_role_arn")
-        .and_then(crate::validate::parse_arn)
-    {
+    let service_role = cfg
+        .profile
+        .known()
+        .and_then(|p| p.service_role_arn.as_str());
+    if let Some(a) = service_role.and_then(crate::validate::parse_arn) {
         if has_secrets && a.account != env.account {
             d.attr_error(
                 AttrPath::attr("profile").push_attr("service_role_arn"),
@@ -683,8 +749,8 @@ fn check_placement(cfg: &Value, env: &Env, d: &mut Diagnostics) {
 }
 
 /// Notifications go to an SNS topic.
-fn check_notifications(cfg: &Value, d: &mut Diagnostics) {
-    let Some(t) = cfg.get("notifications").str_attr("topic_arn") else {
+fn check_notifications(cfg: &Model, d: &mut Diagnostics) {
+    let Some(t) = cfg.notifications.known().and_then(|n| n.topic_arn.as_str()) else {
         return;
     };
     let ok = crate::validate::parse_arn(t).is_some_and(|a| {
@@ -704,52 +770,52 @@ fn check_notifications(cfg: &Value, d: &mut Diagnostics) {
 }
 
 /// The configuration object's metadata document, when it is a JSON object.
-fn configuration_doc(cfg: &Value) -> Option<Json> {
-    cfg.get("cluster_configuration")
-        .str_attr("metadata_json")
-        .and_then(|s| json_object(s).ok())
+fn configuration_doc(cfg: &Model) -> Option<Json> {
+    let c = cfg.cluster_configuration.known()?;
+    json_object(c.metadata_json.as_str()?).ok()
 }
 
 /// Cluster tags and allowed overrides against what the configuration defines.
-fn check_against_configuration(cfg: &Value, d: &mut Diagnostics) {
+fn check_against_configuration(cfg: &Model, d: &mut Diagnostics) {
     let Some(doc) = configuration_doc(cfg) else {
         return;
     };
     // Governed tag keys are compared case-insensitively: a cluster tag may
     // replace a configuration tag of the same key, never shadow it in
     // another case.
-    if let Some(m) = cfg.get("cluster_tags").as_attrs() {
-        let config_tags = configuration_tags(&doc);
-        for k in m.keys() {
-            if let Some(other) = config_tags
-                .keys()
-                .find(|c| c.eq_ignore_ascii_case(k) && *c != k)
-            {
-                d.attr_error(
-                    AttrPath::attr("cluster_tags").push_key(k),
-                    "Cluster tag differs only in case",
-                    format!("{k:?} differs only in case from the configuration's tag {other:?}; use the same key to replace it."),
-                );
-            }
+    let config_tags = configuration_tags(&doc);
+    for k in cfg
+        .cluster_tags
+        .known()
+        .into_iter()
+        .flat_map(BTreeMap::keys)
+    {
+        if let Some(other) = config_tags
+            .keys()
+            .find(|c| c.eq_ignore_ascii_case(k) && *c != k)
+        {
+            d.attr_error(
+                AttrPath::attr("cluster_tags").push_key(k),
+                "Cluster tag differs only in case",
+                format!("{k:?} differs only in case from the configuration's tag {other:?}; use the same key to replace it."),
+            );
         }
     }
     // Allowed overrides must be defined by the configuration.
-    let Some(allowed) = strings(cfg.get("allowed_overrides")) else {
+    let Some(allowed) = cfg.allowed_overrides.all_known() else {
         return;
     };
     if !doc.get("RunJobFlow").is_some_and(Json::is_object) {
         return;
     }
     let defined = defined_overrides(&doc);
+    let have = if defined.is_empty() {
+        "it defines none".to_string()
+    } else {
+        let names: Vec<&str> = defined.keys().map(String::as_str).collect();
+        format!("it defines {}", names.join(", "))
+    };
     for a in allowed.iter().filter(|a| !defined.contains_key(*a)) {
-        let have = if defined.is_empty() {
-            "it defines none".to_string()
-        } else {
-            format!(
-                "it defines {}",
-                defined.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        };
         d.attr_error(
             AttrPath::attr("allowed_overrides"),
             "Override not defined by the configuration",
@@ -767,67 +833,58 @@ fn json_object(s: &str) -> Result<Json, String> {
 }
 
 /// The inputs when everything is known (None otherwise).
-pub fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
-    let ns = st.str_attr("namespace")?;
-    let n = st.str_attr("name")?;
-    let p = st.get("profile");
-    let c = st.get("cluster_configuration");
-    if !p.is_wholly_known()
-        || !c.is_wholly_known()
-        || !st.get("allowed_overrides").is_wholly_known()
-        || !st.get("cluster_tags").is_wholly_known()
-        || !st.get("notifications").is_wholly_known()
-    {
+pub fn inputs(env: &Env, st: &Model) -> Option<Inputs> {
+    let (ns, n) = (st.namespace.as_str()?, st.name.as_str()?);
+    let known = model::wholly_known(&st.profile)
+        && model::wholly_known(&st.cluster_configuration)
+        && model::wholly_known(&st.cluster_tags)
+        && model::wholly_known(&st.notifications);
+    let (p, c) = (st.profile.known()?, st.cluster_configuration.known()?);
+    if !known {
         return None;
     }
-    let opt = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let text = |v: &Planned<String>| v.as_str().map(str::to_string);
+    let opt = |v: &Planned<String>| text(v).filter(|s| !s.is_empty());
     let profile = ProfileRef {
-        id: p.str_attr("id").unwrap_or_default().to_string(),
-        parameter_arn: p.str_attr("parameter_arn")?.to_string(),
-        service_role: p.str_attr("service_role_arn")?.to_string(),
-        instance_role: p.str_attr("instance_role_arn")?.to_string(),
-        instance_profile: p.str_attr("instance_profile_arn")?.to_string(),
-        autoscaling_role: opt(p.get("autoscaling_role_arn")),
-        kerberos_secret: opt(p.get("kerberos_attributes_secret_arn")),
-        doc: json_object(p.str_attr("metadata_json")?).ok()?,
+        id: text(&p.id).unwrap_or_default(),
+        parameter_arn: text(&p.parameter_arn)?,
+        service_role: text(&p.service_role_arn)?,
+        instance_role: text(&p.instance_role_arn)?,
+        instance_profile: text(&p.instance_profile_arn)?,
+        autoscaling_role: opt(&p.autoscaling_role_arn),
+        kerberos_secret: opt(&p.kerberos_attributes_secret_arn),
+        doc: json_object(p.metadata_json.as_str()?).ok()?,
     };
-    let cdoc = json_object(c.str_attr("metadata_json")?).ok()?;
-    let secrets = cdoc
-        .get("SecretConfigurations")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| Some(s.get("SecretArn")?.as_str()?.to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let cdoc = json_object(c.metadata_json.as_str()?).ok()?;
+    let secrets = cdoc.get("SecretConfigurations").and_then(Json::as_array);
+    let secrets = secrets.into_iter().flatten();
     let configuration = ConfigurationRef {
-        id: c.str_attr("id").unwrap_or_default().to_string(),
-        parameter_arn: c.str_attr("parameter_arn")?.to_string(),
+        id: text(&c.id).unwrap_or_default(),
+        parameter_arn: text(&c.parameter_arn)?,
+        secrets: secrets
+            .filter_map(|s| Some(s.get("SecretArn")?.as_str()?.to_string()))
+            .collect(),
         doc: cdoc,
-        secrets,
     };
+    let notifications = st.notifications.known().and_then(|n| {
+        Some(Notifications {
+            topic_arn: text(&n.topic_arn)?,
+            on_success: n.on_success.get_or(true),
+            on_failure: n.on_failure.get_or(true),
+        })
+    });
     Some(Inputs {
         id: format!("{ns}/{n}"),
         resources: FunctionResources::derive(env, ns, n),
         profile,
         configuration,
-        cluster_name: st.str_attr("cluster_name")?.to_string(),
-        allowed: strings(st.get("allowed_overrides"))?.into_iter().collect(),
-        wait: st.get("wait_for_cluster_start").as_bool().unwrap_or(true),
-        fail_if_running: st.get("fail_if_cluster_running").as_bool().unwrap_or(false),
-        cluster_tags: tags_map(st.get("cluster_tags")),
-        notifications: notifications_of(st.get("notifications")),
+        cluster_name: text(&st.cluster_name)?,
+        allowed: st.allowed_overrides.all_known()?.into_iter().collect(),
+        wait: st.wait_for_cluster_start.get_or(true),
+        fail_if_running: st.fail_if_cluster_running.get_or(false),
+        cluster_tags: st.cluster_tags.known_entries(),
+        notifications,
         partition: env.partition.clone(),
-    })
-}
-
-fn notifications_of(v: &Value) -> Option<Notifications> {
-    let topic = v.str_attr("topic_arn")?;
-    Some(Notifications {
-        topic_arn: topic.to_string(),
-        on_success: v.get("on_success").as_bool().unwrap_or(true),
-        on_failure: v.get("on_failure").as_bool().unwrap_or(true),
     })
 }
 
@@ -1000,1185 +1057,254 @@ pub fn launcher_configuration(i: &Inputs) -> Json {
 
 /// The metadata document stored in SSM.
 pub fn metadata_document(i: &Inputs) -> Json {
-    let mut m = Map::new();
     let (ns, n) = i.id.split_once('/').unwrap_or((&i.id, ""));
-    m.insert("Namespace".into(), Json::from(ns));
-    m.insert("Name".into(), Json::from(n));
-    m.insert(
-        "StateMachineArn".into(),
-        Json::from(i.resources.state_machine_arn.clone()),
-    );
-    m.insert("RoleArn".into(), Json::from(i.resources.role_arn.clone()));
-    m.insert(
-        "Profile".into(),
-        json!({"Id": i.profile.id, "ParameterArn": i.profile.parameter_arn}),
-    );
-    m.insert(
-        "ClusterConfiguration".into(),
-        json!({"Id": i.configuration.id, "ParameterArn": i.configuration.parameter_arn}),
-    );
-    let mut roles = Map::new();
-    roles.insert(
-        "ServiceRole".into(),
-        Json::from(i.profile.service_role.clone()),
-    );
-    roles.insert(
-        "InstanceProfile".into(),
-        Json::from(i.profile.instance_profile.clone()),
-    );
-    roles.insert(
-        "InstanceRole".into(),
-        Json::from(i.profile.instance_role.clone()),
-    );
-    if let Some(a) = &i.profile.autoscaling_role {
-        roles.insert("AutoScalingRole".into(), Json::from(a.clone()));
+    let p = &i.profile;
+    let mut roles = json!({
+        "ServiceRole": p.service_role,
+        "InstanceProfile": p.instance_profile,
+        "InstanceRole": p.instance_role,
+    });
+    if let Some(a) = &p.autoscaling_role {
+        roles["AutoScalingRole"] = json!(a);
     }
-    m.insert("PassRoles".into(), Json::Object(roles));
-    m.insert("ClusterName".into(), Json::from(i.cluster_name.clone()));
-    m.insert(
-        "AllowedOverrides".into(),
-        Json::Array(i.allowed.iter().map(|s| Json::from(s.clone())).collect()),
-    );
-    m.insert("WaitForClusterStart".into(), Json::Bool(i.wait));
-    m.insert("FailIfClusterRunning".into(), Json::Bool(i.fail_if_running));
+    let mut m = json!({
+        "Namespace": ns,
+        "Name": n,
+        "StateMachineArn": i.resources.state_machine_arn,
+        "RoleArn": i.resources.role_arn,
+        "Profile": {"Id": p.id, "ParameterArn": p.parameter_arn},
+        "ClusterConfiguration": {"Id": i.configuration.id, "ParameterArn": i.configuration.parameter_arn},
+        "PassRoles": roles,
+        "ClusterName": i.cluster_name,
+        "AllowedOverrides": i.allowed,
+        "WaitForClusterStart": i.wait,
+        "FailIfClusterRunning": i.fail_if_running,
+    });
     if !i.cluster_tags.is_empty() {
-        m.insert("ClusterTags".into(), json!(i.cluster_tags));
+        m["ClusterTags"] = json!(i.cluster_tags);
     }
     if let Some(n) = &i.notifications {
-        m.insert(
-            "Notifications".into(),
-            json!({"TopicArn": n.topic_arn, "OnSuccess": n.on_success, "OnFailure": n.on_failure}),
-        );
+        m["Notifications"] =
+            json!({"TopicArn": n.topic_arn, "OnSuccess": n.on_success, "OnFailure": n.on_failure});
     }
     if i.has_launcher() {
-        m.insert(
-            "LauncherFunctionArn".into(),
-            Json::from(i.resources.launcher_arn.clone()),
-        );
+        m["LauncherFunctionArn"] = json!(i.resources.launcher_arn);
     }
     if i.has_launcher() || !i.configuration.secrets.is_empty() {
-        let mut s = Map::new();
-        if let Some(k) = &i.profile.kerberos_secret {
-            s.insert("KerberosAttributesSecretArn".into(), Json::from(k.clone()));
+        let mut s = json!({"SecretArns": i.secret_arns()});
+        if let Some(k) = &p.kerberos_secret {
+            s["KerberosAttributesSecretArn"] = json!(k);
         }
-        s.insert("SecretArns".into(), json!(i.secret_arns()));
-        m.insert("Secrets".into(), Json::Object(s));
+        m["Secrets"] = s;
     }
-    Json::Object(m)
+    m
 }
-
-/// Known once the inputs are.
-const FUNCTION_DOCS: [&str; 5] = [
-    "role_trust_policy_json",
-    "role_policy_json",
-    "definition_json",
-    "metadata_json",
-    "service_role_secret_policy_json",
-];
-
-/// Only with a launcher (null otherwise); known once the inputs are.
-const LAUNCHER_DOCS: [&str; 8] = [
-    "launcher_function_arn",
-    "launcher_role_arn",
-    "launcher_role_trust_policy_json",
-    "launcher_role_policy_json",
-    "launcher_role_managed_policy_arns",
-    "launcher_configuration_json",
-    "launcher_source_code_hash",
-    "launcher_launch_json",
-];
 
 /// Sets every computed attribute that can be known (all of them when the
 /// inputs are known).
-fn plan_documents(env: &Env, st: &mut Value) {
-    if let (Some(ns), Some(n)) = (st.str_attr("namespace"), st.str_attr("name")) {
+fn plan_documents(env: &Env, st: &mut Model) {
+    if let (Some(ns), Some(n)) = (st.namespace.as_str(), st.name.as_str()) {
         let x = FunctionResources::derive(env, ns, n);
-        st.set_attr("state_machine_name", Value::String(x.state_machine.clone()));
-        st.set_attr("state_machine_arn", Value::String(x.state_machine_arn));
-        st.set_attr("role_arn", Value::String(x.role_arn));
-        st.set_attr(
-            "invoke_policy_json",
-            Value::String(invoke_policy(env, &x.state_machine).canonical()),
-        );
+        st.invoke_policy_json = known(invoke_policy(env, &x.state_machine).canonical());
+        st.state_machine_name = known(x.state_machine);
+        st.state_machine_arn = known(x.state_machine_arn);
+        st.role_arn = known(x.role_arn);
     }
     // The roles never have managed policies: one attached out of band is a
     // change apply detaches.
-    st.set_attr("role_managed_policy_arns", Value::set(vec![]));
+    st.role_managed_policy_arns = PlannedList::of([]);
     let Some(i) = inputs(env, st) else {
-        for k in FUNCTION_DOCS.iter().chain(&LAUNCHER_DOCS) {
-            st.set_attr(k, Value::Unknown);
-        }
+        set_all!(st, Planned::Unknown; role_trust_policy_json, role_policy_json, definition_json,
+            metadata_json, service_role_secret_policy_json);
+        set_all!(st, Planned::Unknown; launcher_function_arn, launcher_role_arn,
+            launcher_role_trust_policy_json, launcher_role_policy_json,
+            launcher_role_managed_policy_arns, launcher_configuration_json,
+            launcher_source_code_hash, launcher_launch_json);
         return;
     };
-    let text = |v: String| Value::String(v);
-    st.set_attr(
-        "role_trust_policy_json",
-        text(execution_trust(env, &i).canonical()),
-    );
-    st.set_attr(
-        "role_policy_json",
-        text(execution_policy(env, &i).canonical()),
-    );
-    st.set_attr(
-        "definition_json",
-        text(crate::canonical::text(&definition::definition(&i.spec()))),
-    );
-    st.set_attr(
-        "metadata_json",
-        text(crate::canonical::text(&metadata_document(&i))),
-    );
-    st.set_attr(
-        "service_role_secret_policy_json",
-        service_role_secret_policy(&i)
-            .map(|d| text(d.canonical()))
-            .unwrap_or(Value::Null),
-    );
-    if i.has_launcher() {
-        let launch = i.launcher_launch();
-        st.set_attr(
-            "launcher_function_arn",
-            text(i.resources.launcher_arn.clone()),
-        );
-        st.set_attr(
-            "launcher_role_arn",
-            text(i.resources.launcher_role_arn.clone()),
-        );
-        st.set_attr(
-            "launcher_role_trust_policy_json",
-            text(launcher_trust(env).canonical()),
-        );
-        st.set_attr(
-            "launcher_role_policy_json",
-            text(launcher_policy(env, &i).canonical()),
-        );
-        st.set_attr(
-            "launcher_configuration_json",
-            text(launcher_configuration(&i).to_string()),
-        );
-        st.set_attr(
-            "launcher_source_code_hash",
-            text(launcher::code_sha256(&launcher::package(&launch))),
-        );
-        st.set_attr(
-            "launcher_launch_json",
-            text(crate::canonical::text(&launch)),
-        );
-        st.set_attr("launcher_role_managed_policy_arns", Value::set(vec![]));
-    } else {
-        for k in LAUNCHER_DOCS {
-            st.set_attr(k, Value::Null);
-        }
+    let canonical = |j: &Json| known(crate::canonical::text(j));
+    st.role_trust_policy_json = known(execution_trust(env, &i).canonical());
+    st.role_policy_json = known(execution_policy(env, &i).canonical());
+    st.definition_json = canonical(&definition::definition(&i.spec()));
+    st.metadata_json = canonical(&metadata_document(&i));
+    st.service_role_secret_policy_json =
+        service_role_secret_policy(&i).map(|d| d.canonical()).into();
+    if !i.has_launcher() {
+        set_all!(st, Planned::Null; launcher_function_arn, launcher_role_arn,
+            launcher_role_trust_policy_json, launcher_role_policy_json,
+            launcher_role_managed_policy_arns, launcher_configuration_json,
+            launcher_source_code_hash, launcher_launch_json);
+        return;
     }
+    let launch = i.launcher_launch();
+    st.launcher_function_arn = known(i.resources.launcher_arn.clone());
+    st.launcher_role_arn = known(i.resources.launcher_role_arn.clone());
+    st.launcher_role_trust_policy_json = known(launcher_trust(env).canonical());
+    st.launcher_role_policy_json = known(launcher_policy(env, &i).canonical());
+    st.launcher_role_managed_policy_arns = PlannedList::of([]);
+    st.launcher_configuration_json = canonical(&launcher_configuration(&i));
+    st.launcher_source_code_hash = known(launcher::code_sha256(&launcher::package(&launch)));
+    st.launcher_launch_json = canonical(&launch);
 }
 
 pub fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
     Diagnostic::error(format!("{verb} EMR launch function ({id})"), msg.into()).into()
 }
 
-fn id_of(st: &Value) -> String {
-    format!(
-        "{}/{}",
-        st.str_attr("namespace").unwrap_or("?"),
-        st.str_attr("name").unwrap_or("?")
-    )
-}
-
-// ---------- AWS side ----------
-
-/// An AWS step: the message says what failed.
-type StepResult<T> = Result<T, String>;
-
-const ROLE_DESCRIPTION: &str = "EMR launch function role managed by Terraform (emrlaunch/emr)";
-
-/// The provenance every object the function creates carries as its
-/// [`OWNER_TAG`] (roles, launcher, state machine): the next apply adopts
-/// what a failed one made, and an object of the same name made by anything
-/// else is refused. It never appears in `tags` or `tags_all`.
-pub fn owner_of(id: &str) -> String {
-    format!("{TYPE_NAME}/{id}")
-}
-
-/// The clients and facts applying, reading and deleting a function need: a
-/// view of `Configured` (tests build it from mocked clients).
-#[derive(Clone, Debug)]
-pub struct FunctionAws {
-    pub iam: aws_sdk_iam::Client,
-    pub lambda: aws_sdk_lambda::Client,
-    pub sfn: aws_sdk_sfn::Client,
-    pub ssm: aws_sdk_ssm::Client,
-    pub env: Env,
-    pub backoff: Backoff,
-}
-
-impl FunctionAws {
-    pub fn of(c: &Configured) -> FunctionAws {
-        FunctionAws {
-            iam: c.aws.iam.clone(),
-            lambda: c.aws.lambda.clone(),
-            sfn: c.aws.sfn.clone(),
-            ssm: c.aws.ssm.clone(),
-            env: env_of(c),
-            backoff: Backoff::default(),
-        }
-    }
-}
-
-fn propagation<E, Resp>(e: &aws_smithy_runtime_api::client::result::SdkError<E, Resp>) -> bool
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    looks_like_propagation(
-        error_code(e).unwrap_or_default(),
-        error_message(e).unwrap_or_default(),
-    )
-}
-
-// -- tags and ownership of the launcher and the state machine --
-
-/// `tags_all` plus the owner tag: what the launcher and the state machine carry.
-fn owned_tags(tags_all: &BTreeMap<String, String>, owner: &str) -> BTreeMap<String, String> {
-    let mut t = tags_all.clone();
-    t.insert(OWNER_TAG.to_string(), owner.to_string());
-    t
-}
-
-/// The keys to remove and the tags to set that turn `have` into `want`
-/// (AWS's own `aws:` tags stay).
-fn tag_changes(
-    have: &BTreeMap<String, String>,
-    want: &BTreeMap<String, String>,
-) -> (Vec<String>, BTreeMap<String, String>) {
-    let stale = have
-        .keys()
-        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
-        .cloned()
-        .collect();
-    let set = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    (stale, set)
-}
-
-/// An existing launcher or state machine of the function's name is taken
-/// over when it carries this function's owner tag, or no owner tag and the
-/// state records it (made before the tag existed, or imported).
-fn check_adoptable(
-    what: &str,
-    tags: &BTreeMap<String, String>,
-    owner: &str,
-    recorded: bool,
-) -> StepResult<()> {
-    match tags.get(OWNER_TAG) {
-        Some(o) if o == owner => Ok(()),
-        None if recorded => Ok(()),
-        Some(o) => Err(format!(
-            "{what} already exists and is managed by {o}; delete it or choose another name"
-        )),
-        None => Err(format!(
-            "{what} already exists and is not managed by this launch function; delete it or choose another name"
-        )),
-    }
-}
-
-// -- roles --
-
-/// One of the function's roles as the reconciler wants it: this trust, this
-/// one inline policy, no managed policy, no boundary, the function's tags.
-fn desired_role(
-    name: &str,
-    owner: &str,
-    trust: String,
-    (policy_name, policy): (&str, String),
-    tags: &BTreeMap<String, String>,
-) -> DesiredRole {
-    let mut d = DesiredRole::new(name, owner, trust);
-    d.description = Some(ROLE_DESCRIPTION.to_string());
-    d.inline.insert(policy_name.to_string(), policy);
-    d.tags = tags.clone();
-    d.tags.remove(OWNER_TAG);
-    d
-}
-
-/// The role's policy as IAM has it: our inline policy with the statements of
-/// any other inline policy added (so the plan shows them; apply removes them).
-fn combined_policy(role: &ObservedRole, ours: &str) -> StepResult<Option<String>> {
-    let mut statements: Vec<Json> = Vec::new();
-    for (n, doc) in &role.inline {
-        let v: Json =
-            serde_json::from_str(doc).map_err(|e| format!("policy {n} of {}: {e}", role.name))?;
-        match v.get("Statement") {
-            Some(Json::Array(a)) => statements.extend(a.iter().cloned()),
-            Some(s) => statements.push(s.clone()),
-            None => {}
-        }
-    }
-    if !role.inline.contains_key(ours) && statements.is_empty() {
-        return Ok(None);
-    }
-    let doc = json!({"Version": "2012-10-17", "Statement": statements});
-    Ok(Some(
-        policy::canonicalize(&doc.to_string()).unwrap_or_else(|_| doc.to_string()),
-    ))
-}
-
-/// Records a role as IAM has it: `<prefix>_trust_policy_json` and
-/// `<prefix>_policy_json` (`""` when the role is gone), and every attached
-/// managed policy in `<prefix>_managed_policy_arns` (the plan wants none, so
-/// one attached out of band shows as a change that apply detaches).
-fn record_role(
-    st: &mut Value,
-    role: Option<&ObservedRole>,
-    policy_name: &str,
-    prefix: &str,
-) -> StepResult<()> {
-    let trust = role.map(|r| policy::canonicalize(&r.trust).unwrap_or_else(|_| r.trust.clone()));
-    let (tk, pk) = (
-        format!("{prefix}_trust_policy_json"),
-        format!("{prefix}_policy_json"),
-    );
-    let recorded = reconcile_text(st.str_attr(&tk), trust, true);
-    st.set_attr(&tk, recorded);
-    let pol = match role {
-        Some(r) => combined_policy(r, policy_name)?,
-        None => None,
-    };
-    let recorded = reconcile_text(st.str_attr(&pk), pol, true);
-    st.set_attr(&pk, recorded);
-    let managed = role
-        .map(|r| r.managed.iter().map(Value::string).collect())
-        .unwrap_or_default();
-    st.set_attr(
-        &format!("{prefix}_managed_policy_arns"),
-        Value::set(managed),
-    );
-    Ok(())
-}
-
-/// Deletes one of the function's roles when it is ours: tagged for this
-/// function, or untagged and recorded in state. Any other role of that name
-/// is someone else's and stays.
-async fn delete_owned_role(
-    iam: &aws_sdk_iam::Client,
-    name: &str,
-    owner: &str,
-    recorded: bool,
-) -> StepResult<()> {
-    if !recorded {
-        match managed_role::read(iam, name, None).await? {
-            Some(r) if r.ownership(owner) == Ownership::Ours => {}
-            _ => return Ok(()),
-        }
-    }
-    managed_role::delete(iam, name, owner, None, recorded).await
-}
-
-// -- the state machine --
-
-fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
-    t.iter()
-        .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// (definition, role ARN) of the state machine; None when it does not exist.
-async fn describe_state_machine(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-) -> StepResult<Option<(String, String)>> {
-    match sfn
-        .describe_state_machine()
-        .state_machine_arn(arn)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(Some((o.definition().to_string(), o.role_arn().to_string()))),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(format!("reading state machine {arn}: {}", describe(&e))),
-    }
-}
-
-async fn state_machine_tags(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-) -> StepResult<BTreeMap<String, String>> {
-    let out = sfn
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| format!("reading the tags of {arn}: {}", describe(&e)))?;
-    Ok(out
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect())
-}
-
-async fn sync_sfn_tags(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-    have: &BTreeMap<String, String>,
-    want: &BTreeMap<String, String>,
-) -> StepResult<()> {
-    let (stale, set) = tag_changes(have, want);
-    if !stale.is_empty() {
-        sfn.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| format!("untagging {arn}: {}", describe(&e)))?;
-    }
-    if !set.is_empty() {
-        sfn.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(sfn_tags(&set)))
-            .send()
-            .await
-            .map_err(|e| format!("tagging {arn}: {}", describe(&e)))?;
-    }
-    Ok(())
-}
-
-async fn create_state_machine(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    r: &FunctionResources,
-    definition: &str,
-    tags: &BTreeMap<String, String>,
-) -> StepResult<()> {
-    retry_propagation(
-        "creating the state machine",
-        &aws.backoff,
-        cancel,
-        propagation,
-        || {
-            aws.sfn
-                .create_state_machine()
-                .name(&r.state_machine)
-                .definition(definition)
-                .role_arn(&r.role_arn)
-                .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
-                .set_tags(Some(sfn_tags(tags)))
-                .send()
-        },
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| {
-        format!(
-            "creating state machine {}: {}",
-            r.state_machine,
-            describe(&e)
-        )
-    })
-}
-
-async fn update_state_machine(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    r: &FunctionResources,
-    definition: &str,
-) -> StepResult<()> {
-    retry_propagation(
-        "updating the state machine",
-        &aws.backoff,
-        cancel,
-        propagation,
-        || {
-            aws.sfn
-                .update_state_machine()
-                .state_machine_arn(&r.state_machine_arn)
-                .definition(definition)
-                .role_arn(&r.role_arn)
-                .send()
-        },
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| format!("updating state machine: {}", describe(&e)))
-}
-
-/// Deletes the state machine when it is ours (tagged, or recorded in state).
-async fn delete_state_machine(
-    sfn: &aws_sdk_sfn::Client,
-    r: &FunctionResources,
-    owner: &str,
-    recorded: bool,
-) -> StepResult<()> {
-    if !recorded {
-        if describe_state_machine(sfn, &r.state_machine_arn)
-            .await?
-            .is_none()
-        {
-            return Ok(());
-        }
-        let tags = state_machine_tags(sfn, &r.state_machine_arn).await?;
-        if tags.get(OWNER_TAG).map(String::as_str) != Some(owner) {
-            return Ok(());
-        }
-    }
-    match sfn
-        .delete_state_machine()
-        .state_machine_arn(&r.state_machine_arn)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(format!("deleting state machine: {}", describe(&e))),
-    }
-}
-
-// -- the launcher --
-
-struct RemoteLauncher {
-    code_sha256: String,
-    configuration: Json,
-    tags: BTreeMap<String, String>,
-}
-
-async fn get_launcher(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-) -> StepResult<Option<RemoteLauncher>> {
-    let o = match lambda.get_function().function_name(name).send().await {
-        Ok(o) => o,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(format!("reading launcher {name}: {}", describe(&e))),
-    };
-    let Some(cfg) = o.configuration() else {
-        return Ok(None);
-    };
-    let vars: Map<String, Json> = cfg
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Some(RemoteLauncher {
-        code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
-        configuration: json!({
-            "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
-            "Handler": cfg.handler().unwrap_or_default(),
-            "Role": cfg.role().unwrap_or_default(),
-            "Timeout": cfg.timeout().unwrap_or_default(),
-            "MemorySize": cfg.memory_size().unwrap_or_default(),
-            "Environment": vars
-        }),
-        tags: o
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
-    }))
-}
-
-fn lambda_environment(cfg: &Json) -> aws_sdk_lambda::types::Environment {
-    let vars: HashMap<String, String> = cfg["Environment"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    aws_sdk_lambda::types::Environment::builder()
-        .set_variables(Some(vars))
-        .build()
-}
-
-async fn create_launcher(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    i: &Inputs,
-    package: &[u8],
-    tags: &BTreeMap<String, String>,
-) -> StepResult<()> {
-    let cfg = launcher_configuration(i);
-    let tags: HashMap<String, String> = tags.clone().into_iter().collect();
-    retry_propagation(
-        "creating the launcher function",
-        &aws.backoff,
-        cancel,
-        propagation,
-        || {
-            aws.lambda
-                .create_function()
-                .function_name(&i.resources.launcher)
-                .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
-                .role(&i.resources.launcher_role_arn)
-                .handler(launcher::HANDLER)
-                .timeout(launcher::TIMEOUT_SECONDS)
-                .memory_size(launcher::MEMORY_MB)
-                .description(format!(
-                    "EMR launch function {} launcher (emrlaunch/emr)",
-                    i.id
-                ))
-                .environment(lambda_environment(&cfg))
-                .code(
-                    aws_sdk_lambda::types::FunctionCode::builder()
-                        .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
-                        .build(),
-                )
-                .set_tags(Some(tags.clone()))
-                .send()
-        },
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| {
-        format!(
-            "creating launcher {}: {}",
-            i.resources.launcher,
-            describe(&e)
-        )
-    })
-}
-
-/// Brings an existing launcher's code, settings and tags to the plan.
-async fn update_launcher(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    i: &Inputs,
-    package: &[u8],
-    remote: &RemoteLauncher,
-    tags: &BTreeMap<String, String>,
-) -> StepResult<()> {
-    let name = &i.resources.launcher;
-    if remote.code_sha256 != launcher::code_sha256(package) {
-        aws.lambda
-            .update_function_code()
-            .function_name(name)
-            .zip_file(aws_smithy_types::Blob::new(package.to_vec()))
-            .send()
-            .await
-            .map_err(|e| format!("updating launcher code: {}", describe(&e)))?;
-    }
-    let cfg = launcher_configuration(i);
-    if remote.configuration != cfg {
-        retry_propagation(
-            "updating the launcher function",
-            &aws.backoff,
-            cancel,
-            propagation,
-            || {
-                aws.lambda
-                    .update_function_configuration()
-                    .function_name(name)
-                    .runtime(aws_sdk_lambda::types::Runtime::from(launcher::RUNTIME))
-                    .role(&i.resources.launcher_role_arn)
-                    .handler(launcher::HANDLER)
-                    .timeout(launcher::TIMEOUT_SECONDS)
-                    .memory_size(launcher::MEMORY_MB)
-                    .environment(lambda_environment(&cfg))
-                    .send()
-            },
-        )
-        .await
-        .map_err(|e| format!("updating launcher configuration: {}", describe(&e)))?;
-    }
-    let arn = &i.resources.launcher_arn;
-    let (stale, set) = tag_changes(&remote.tags, tags);
-    if !stale.is_empty() {
-        aws.lambda
-            .untag_resource()
-            .resource(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| format!("untagging launcher: {}", describe(&e)))?;
-    }
-    if !set.is_empty() {
-        aws.lambda
-            .tag_resource()
-            .resource(arn)
-            .set_tags(Some(set.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| format!("tagging launcher: {}", describe(&e)))?;
-    }
-    Ok(())
-}
-
-/// Deletes the launcher function when it is ours (tagged, or recorded in state).
-async fn delete_launcher_function(
-    lambda: &aws_sdk_lambda::Client,
-    r: &FunctionResources,
-    owner: &str,
-    recorded: bool,
-) -> StepResult<()> {
-    if !recorded {
-        match get_launcher(lambda, &r.launcher).await? {
-            Some(l) if l.tags.get(OWNER_TAG).map(String::as_str) == Some(owner) => {}
-            _ => return Ok(()),
-        }
-    }
-    match lambda
-        .delete_function()
-        .function_name(&r.launcher)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(format!(
-            "deleting launcher {}: {}",
-            r.launcher,
-            describe(&e)
-        )),
-    }
-}
-
-// -- the service role's secret grant --
-
-/// The secret grant a function state records (on the profile's service role).
-fn recorded_grant(st: &Value, function_role: &str) -> Option<RoleGrant> {
-    let document = st.str_attr("service_role_secret_policy_json")?;
-    let service_role = st.get("profile").str_attr("service_role_arn")?;
-    Some(secret_grant::role_grant(
-        service_role,
-        function_role,
-        document.to_string(),
-    ))
-}
-
-// ---------- apply ----------
-
-/// The attributes each apply step settles: copied from the plan into the
-/// recorded state once the step is done. The first of each role's is the
-/// one whose presence records that the role is the function's.
-const LAUNCHER_ROLE_ATTRS: [&str; 4] = [
-    "launcher_role_arn",
-    "launcher_role_trust_policy_json",
-    "launcher_role_policy_json",
-    "launcher_role_managed_policy_arns",
-];
-const LAUNCHER_FUNCTION_ATTRS: [&str; 4] = [
-    "launcher_function_arn",
-    "launcher_configuration_json",
-    "launcher_source_code_hash",
-    "launcher_launch_json",
-];
-const EXECUTION_ROLE_ATTRS: [&str; 3] = [
-    "role_trust_policy_json",
-    "role_policy_json",
-    "role_managed_policy_arns",
-];
-/// The grant's place is the profile's service role.
-const GRANT_ATTRS: [&str; 2] = ["service_role_secret_policy_json", "profile"];
-const DEFINITION: &str = "definition_json";
-
-/// One create or update. `state` is what exists so far, and what a failure
-/// records: the prior state (on create, the plan without any part made yet)
-/// with each finished step's planned attributes copied in.
-struct FunctionApply<'a> {
-    aws: &'a FunctionAws,
-    cancel: &'a CancellationToken,
-    planned: &'a Value,
-    creating: bool,
-    inputs: Inputs,
-    owner: String,
-    tags: BTreeMap<String, String>,
-    state: Value,
-}
-
-/// Brings everything to `planned`; `prior` is None on create. Ok: the new
-/// state. Err: the state of what exists (never simply the prior state when
-/// something was made) and what failed.
-pub async fn apply_function(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    planned: &Value,
-    prior: Option<&Value>,
-) -> Result<Value, (Value, String)> {
-    let Some(inputs) = inputs(&aws.env, planned) else {
-        let unchanged = prior.cloned().unwrap_or(Value::Null);
-        return Err((unchanged, "the planned inputs are unknown at apply".into()));
-    };
-    let state = match prior {
-        Some(p) => p.clone(),
-        None => {
-            let mut s = planned.clone();
-            let made_by_steps = LAUNCHER_ROLE_ATTRS
-                .iter()
-                .chain(&LAUNCHER_FUNCTION_ATTRS)
-                .chain(&EXECUTION_ROLE_ATTRS)
-                .chain(&[GRANT_ATTRS[0], DEFINITION]);
-            for k in made_by_steps {
-                s.set_attr(k, Value::Null);
-            }
-            s
-        }
-    };
-    let mut run = FunctionApply {
-        aws,
-        cancel,
-        planned,
-        creating: prior.is_none(),
-        owner: owner_of(&inputs.id),
-        tags: tags_map(planned.get("tags_all")),
-        inputs,
-        state,
-    };
-    match run.steps().await {
-        Ok(()) => Ok(planned.clone()),
-        Err(e) => Err((run.state, e)),
-    }
-}
-
-impl FunctionApply<'_> {
-    async fn steps(&mut self) -> StepResult<()> {
-        // The launcher, only for Kerberos attributes, before the state
-        // machine that invokes it.
-        if self.inputs.has_launcher() {
-            let name = self.inputs.resources.launcher_role.clone();
-            self.role(
-                &name,
-                "launcher_role",
-                LAUNCHER_POLICY,
-                LAUNCHER_ROLE_ATTRS[0],
-            )
-            .await
-            .map_err(|e| format!("launcher role: {e}"))?;
-            self.launcher_function().await?;
-        }
-        let name = self.inputs.resources.role.clone();
-        self.role(&name, "role", EXECUTION_POLICY, EXECUTION_ROLE_ATTRS[0])
-            .await
-            .map_err(|e| format!("execution role: {e}"))?;
-        // The service role may resolve the configuration's secrets before
-        // the first launch needs it; a grant left on a role the profile no
-        // longer uses is removed.
-        self.secret_grant().await?;
-        self.state_machine().await?;
-        // No launcher any more: removed once the state machine stopped using it.
-        if !self.inputs.has_launcher() {
-            self.retire_launcher().await?;
-        }
-        self.metadata().await
-    }
-
-    fn recorded(&self, attr: &str) -> bool {
-        !self.state.get(attr).is_null()
-    }
-
-    /// The step made these planned attributes true.
-    fn settle(&mut self, attrs: &[&str]) {
-        for k in attrs {
-            self.state.set_attr(k, self.planned.get(k).clone());
-        }
-    }
-
-    fn planned_text(&self, k: &str) -> StepResult<String> {
-        self.planned
-            .str_attr(k)
-            .map(str::to_string)
-            .ok_or(format!("{k} is unknown at apply"))
-    }
-
-    /// Reconciles one of the function's roles from the attributes under
-    /// `prefix`. An untagged role is adopted only when `marker` records it.
-    async fn role(
-        &mut self,
-        name: &str,
-        prefix: &str,
-        policy_name: &str,
-        marker: &str,
-    ) -> StepResult<()> {
-        let trust_attr = format!("{prefix}_trust_policy_json");
-        let policy_attr = format!("{prefix}_policy_json");
-        let managed_attr = format!("{prefix}_managed_policy_arns");
-        let want = desired_role(
-            name,
-            &self.owner,
-            self.planned_text(&trust_attr)?,
-            (policy_name, self.planned_text(&policy_attr)?),
-            &self.tags,
-        );
-        match managed_role::reconcile(&self.aws.iam, &want, self.recorded(marker)).await {
-            Ok(_) => {
-                self.settle(&[marker, &trust_attr, &policy_attr, &managed_attr]);
-                Ok(())
-            }
-            Err(e) => {
-                // Created before the failure: it is the function's now.
-                if e.done.contains(&RoleChange::Create) {
-                    self.settle(&[marker]);
-                }
-                Err(e.message)
-            }
-        }
-    }
-
-    async fn launcher_function(&mut self) -> StepResult<()> {
-        let package = launcher::package(&self.inputs.launcher_launch());
-        let tags = owned_tags(&self.tags, &self.owner);
-        let name = self.inputs.resources.launcher.clone();
-        match get_launcher(&self.aws.lambda, &name).await? {
-            None => create_launcher(self.aws, self.cancel, &self.inputs, &package, &tags).await?,
-            Some(remote) => {
-                let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
-                let what = format!("Lambda function {name}");
-                check_adoptable(&what, &remote.tags, &self.owner, recorded)?;
-                self.settle(&LAUNCHER_FUNCTION_ATTRS[..1]);
-                update_launcher(
-                    self.aws,
-                    self.cancel,
-                    &self.inputs,
-                    &package,
-                    &remote,
-                    &tags,
-                )
-                .await?;
-            }
-        }
-        self.settle(&LAUNCHER_FUNCTION_ATTRS);
-        Ok(())
-    }
-
-    /// Moves the grant (old role first), puts it, or removes it; a failure
-    /// records the grant actually in place.
-    async fn secret_grant(&mut self) -> StepResult<()> {
-        let role = &self.inputs.resources.role;
-        let prior = recorded_grant(&self.state, role);
-        let want = recorded_grant(self.planned, role);
-        match managed_role::reconcile_grant(&self.aws.iam, prior.as_ref(), want.as_ref()).await {
-            Ok(_) => {
-                self.settle(&GRANT_ATTRS);
-                Ok(())
-            }
-            Err((in_place, e)) => {
-                if in_place.is_none() {
-                    self.state.set_attr(GRANT_ATTRS[0], Value::Null);
-                }
-                Err(format!("the service role's secret grant: {e}"))
-            }
-        }
-    }
-
-    async fn state_machine(&mut self) -> StepResult<()> {
-        let def = self.planned_text(DEFINITION)?;
-        let r = self.inputs.resources.clone();
-        let tags = owned_tags(&self.tags, &self.owner);
-        match describe_state_machine(&self.aws.sfn, &r.state_machine_arn).await? {
-            None => create_state_machine(self.aws, self.cancel, &r, &def, &tags).await?,
-            Some((have_def, have_role)) => {
-                let have_tags = state_machine_tags(&self.aws.sfn, &r.state_machine_arn).await?;
-                let what = format!("state machine {}", r.state_machine);
-                check_adoptable(&what, &have_tags, &self.owner, self.recorded(DEFINITION))?;
-                if !self.recorded(DEFINITION) {
-                    // Ours, content not yet the plan's.
-                    self.state.set_attr(DEFINITION, Value::string(""));
-                }
-                if !metadata::same(&have_def, &def) || have_role != r.role_arn {
-                    update_state_machine(self.aws, self.cancel, &r, &def).await?;
-                }
-                sync_sfn_tags(&self.aws.sfn, &r.state_machine_arn, &have_tags, &tags).await?;
-            }
-        }
-        self.settle(&[DEFINITION]);
-        Ok(())
-    }
-
-    async fn retire_launcher(&mut self) -> StepResult<()> {
-        let r = self.inputs.resources.clone();
-        let recorded = self.recorded(LAUNCHER_FUNCTION_ATTRS[0]);
-        delete_launcher_function(&self.aws.lambda, &r, &self.owner, recorded).await?;
-        self.settle(&LAUNCHER_FUNCTION_ATTRS);
-        let recorded = self.recorded(LAUNCHER_ROLE_ATTRS[0]);
-        delete_owned_role(&self.aws.iam, &r.launcher_role, &self.owner, recorded)
-            .await
-            .map_err(|e| format!("launcher role: {e}"))?;
-        self.settle(&LAUNCHER_ROLE_ATTRS);
-        Ok(())
-    }
-
-    async fn metadata(&mut self) -> StepResult<()> {
-        let pname = self.planned_text("parameter_name")?;
-        let doc = self.planned_text("metadata_json")?;
-        let recorded_tags = tags_map(self.state.get("tags_all"));
-        if self.creating
-            || self.state.str_attr("metadata_json") != Some(doc.as_str())
-            || recorded_tags != self.tags
-        {
-            metadata::put(
-                &self.aws.ssm,
-                &pname,
-                &doc,
-                "EMR launch function",
-                &self.tags,
-            )
-            .await
-            .map_err(|e| format!("writing {pname}: {e}"))?;
-        }
-        self.settle(&["metadata_json", "tags", "tags_all"]);
-        Ok(())
-    }
-}
-
-// ---------- read and delete ----------
-
-/// Records what AWS holds for every part the state records; whatever is
-/// missing or changed shows as drift that apply repairs. None when nothing
-/// of the function is left.
-async fn refresh(
-    aws: &FunctionAws,
-    current: &Value,
-    mut st: Value,
-    stored: Option<String>,
-) -> StepResult<Option<Value>> {
-    let (ns, n) = (
-        st.str_attr("namespace").unwrap_or_default(),
-        st.str_attr("name").unwrap_or_default(),
-    );
-    let r = FunctionResources::derive(&aws.env, ns, n);
-    let has = |a: &str| !st.get(a).is_null();
-    let (has_sm, has_role) = (has(DEFINITION), has(EXECUTION_ROLE_ATTRS[0]));
-    let (has_launcher, has_launcher_role) =
-        (has(LAUNCHER_FUNCTION_ATTRS[0]), has(LAUNCHER_ROLE_ATTRS[0]));
-    let sm = match has_sm {
-        true => describe_state_machine(&aws.sfn, &r.state_machine_arn).await?,
-        false => None,
-    };
-    let role = match has_role {
-        true => managed_role::read(&aws.iam, &r.role, None).await?,
-        false => None,
-    };
-    let launcher = match has_launcher {
-        true => get_launcher(&aws.lambda, &r.launcher).await?,
-        false => None,
-    };
-    let launcher_role = match has_launcher_role {
-        true => managed_role::read(&aws.iam, &r.launcher_role, None).await?,
-        false => None,
-    };
-    if stored.is_none()
-        && sm.is_none()
-        && role.is_none()
-        && launcher.is_none()
-        && launcher_role.is_none()
-    {
-        return Ok(None);
-    }
-    if has_sm {
-        let (def, sm_role) = sm.unzip();
-        let recorded = current.str_attr(DEFINITION).or(st.str_attr(DEFINITION));
-        let recorded = reconcile_text(recorded, def, false);
-        st.set_attr(DEFINITION, recorded);
-        if let Some(role_arn) = sm_role {
-            st.set_attr("role_arn", Value::String(role_arn));
-        }
-    }
-    if has_role {
-        record_role(&mut st, role.as_ref(), EXECUTION_POLICY, "role")?;
-    }
-    if let Some(g) = recorded_grant(&st, &r.role) {
-        let remote = managed_role::read_grant(&aws.iam, &g.role, &g.policy)
-            .await?
-            .map(|d| policy::canonicalize(&d).unwrap_or(d));
-        let recorded = reconcile_text(Some(&g.document), remote, true);
-        st.set_attr(GRANT_ATTRS[0], recorded);
-    }
-    if has_launcher_role {
-        record_role(
-            &mut st,
-            launcher_role.as_ref(),
-            LAUNCHER_POLICY,
-            "launcher_role",
-        )?;
-    }
-    if has_launcher {
-        record_launcher(&mut st, launcher);
-    }
-    let stored = match stored {
-        None => String::new(),
-        Some(doc) => metadata::reconcile(st.str_attr("metadata_json"), &doc),
-    };
-    st.set_attr("metadata_json", Value::String(stored));
-    Ok(Some(st))
-}
-
-fn record_launcher(st: &mut Value, launcher: Option<RemoteLauncher>) {
-    match launcher {
-        Some(l) => {
-            st.set_attr("launcher_source_code_hash", Value::String(l.code_sha256));
-            let recorded = reconcile_text(
-                st.str_attr("launcher_configuration_json"),
-                Some(l.configuration.to_string()),
-                false,
-            );
-            st.set_attr("launcher_configuration_json", recorded);
-        }
-        None => {
-            st.set_attr("launcher_source_code_hash", Value::string(""));
-            st.set_attr("launcher_configuration_json", Value::string(""));
-        }
-    }
-}
-
-/// Removes everything the state records, and anything of the function's
-/// names tagged for it (left by a failed apply); other objects stay.
-async fn delete_function(aws: &FunctionAws, prior: &Value) -> StepResult<()> {
-    let (Some(ns), Some(n)) = (prior.str_attr("namespace"), prior.str_attr("name")) else {
-        return Ok(());
-    };
-    let r = FunctionResources::derive(&aws.env, ns, n);
-    let owner = owner_of(&format!("{ns}/{n}"));
-    let has = |a: &str| !prior.get(a).is_null();
-    delete_state_machine(&aws.sfn, &r, &owner, has(DEFINITION)).await?;
-    delete_launcher_function(&aws.lambda, &r, &owner, has(LAUNCHER_FUNCTION_ATTRS[0])).await?;
-    delete_owned_role(
-        &aws.iam,
-        &r.launcher_role,
-        &owner,
-        has(LAUNCHER_ROLE_ATTRS[0]),
-    )
-    .await
-    .map_err(|e| format!("launcher role: {e}"))?;
-    if let Some(g) = recorded_grant(prior, &r.role) {
-        managed_role::reconcile_grant(&aws.iam, Some(&g), None)
-            .await
-            .map_err(|(_, e)| format!("removing the secret grant from {}: {e}", g.role))?;
-    }
-    delete_owned_role(&aws.iam, &r.role, &owner, has(EXECUTION_ROLE_ATTRS[0]))
-        .await
-        .map_err(|e| format!("execution role: {e}"))?;
-    if let Some(p) = prior.str_attr("parameter_name") {
-        metadata::delete(&aws.ssm, p).await?;
-    }
-    Ok(())
+fn id_of(st: &Model) -> String {
+    let part = |p: &Planned<String>| p.as_str().unwrap_or("?").to_string();
+    format!("{}/{}", part(&st.namespace), part(&st.name))
 }
 
 /// Keeps the prior text when the new one means the same.
-fn keep_equivalent(prior: &Value, planned: &mut Value, k: &str) {
-    if let (Some(p), Some(n)) = (prior.str_attr(k), planned.str_attr(k)) {
+fn keep_equivalent(prior: &Planned<String>, planned: &mut Planned<String>) {
+    if let (Some(p), Some(n)) = (prior.as_str(), planned.as_str()) {
         if p != n && (metadata::same(p, n) || policy::equivalent(p, n)) {
-            planned.set_attr(k, Value::string(p));
+            *planned = known(p);
         }
     }
 }
 
-/// What read records for a remote document: the state's text when it means
-/// the same, else the remote text (the plan then shows the drift).
-fn reconcile_text(current: Option<&str>, remote: Option<String>, is_policy: bool) -> Value {
-    match (current, remote) {
-        (_, None) => Value::string(""),
-        (Some(cur), Some(r))
-            if cur == r
-                || (if is_policy {
-                    policy::equivalent(cur, &r)
-                } else {
-                    metadata::same(cur, &r)
-                }) =>
-        {
-            Value::string(cur)
+/// `id`, `parameter_name` and `parameter_arn` once namespace and name are known.
+fn set_identity(c: &Configured, st: &mut Model) {
+    let (Some(ns), Some(n)) = (st.namespace.as_str(), st.name.as_str()) else {
+        return;
+    };
+    let env = env_of(c);
+    let pname = metadata::parameter_name(&c.metadata_prefix, Kind::LaunchFunction, ns, n);
+    let arn = metadata::parameter_arn(&env.partition, &env.region, &env.account, &pname);
+    st.id = known(format!("{ns}/{n}"));
+    st.parameter_arn = known(arn);
+    st.parameter_name = known(pname);
+}
+
+/// The sizes AWS accepts: SSM's for the metadata, Step Functions' 1 MiB
+/// for the definition.
+fn check_sizes(plan: &Model, diags: &mut Diagnostics) {
+    if let Some(Err(e)) = plan.metadata_json.as_str().map(metadata::tier_for) {
+        diags.error("Launch function metadata too large", e);
+    }
+    if let Some(d) = plan
+        .definition_json
+        .as_str()
+        .filter(|d| d.len() > 1_048_576)
+    {
+        diags.error(
+            "State machine definition too large",
+            format!(
+                "the definition is {} bytes; Step Functions accepts 1 MiB",
+                d.len()
+            ),
+        );
+    }
+}
+
+impl LaunchFunction {
+    fn plan(
+        c: &Configured,
+        req: &PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> Result<(), Diagnostics> {
+        let env = env_of(c);
+        diags.extend(validate_config(&model::decode(req.config)?, Some(&env)));
+        if diags.has_errors() {
+            return Ok(());
         }
-        (_, Some(r)) => Value::String(r),
+        let prior: Option<Model> = model::decode(req.prior)?;
+        let mut plan: Model = model::decode(planned)?;
+        set_identity(c, &mut plan);
+        plan_documents(&env, &mut plan);
+        check_sizes(&plan, diags);
+        if let Some(p) = &prior {
+            macro_rules! keep {
+                ($($f:ident),+) => {$( keep_equivalent(&p.$f, &mut plan.$f); )+};
+            }
+            keep!(
+                role_trust_policy_json,
+                role_policy_json,
+                definition_json,
+                metadata_json,
+                invoke_policy_json,
+                launcher_role_trust_policy_json,
+                launcher_role_policy_json,
+                launcher_configuration_json
+            );
+        }
+        plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+        *planned = to_value(&plan)?;
+        Ok(())
+    }
+
+    /// Creates (`prior` None) or updates the function.
+    async fn apply(&self, ctx: &Ctx, planned: &Value, prior: Option<&Value>) -> ApplyResult {
+        let unchanged = prior.cloned().unwrap_or(Value::Null);
+        let verb = if prior.is_some() {
+            "updating"
+        } else {
+            "creating"
+        };
+        let decoded = self.data.get().and_then(|c| {
+            let prior: Option<Model> = prior.map(model::decode).transpose()?;
+            Ok((c, model::decode::<Model>(planned)?, prior))
+        });
+        let (c, plan, prior) = match decoded {
+            Ok(x) => x,
+            Err(d) => return ApplyResult::failed(unchanged, d),
+        };
+        let id = id_of(&plan);
+        if let (None, Some(pname)) = (&prior, plan.parameter_name.as_str()) {
+            if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
+                let e = format!("parameter {pname} already exists; import it with: terraform import <address> {id}");
+                return ApplyResult::failed(Value::Null, err(verb, &id, e));
+            }
+            crate::info!("creating EMR launch function", "id" => id);
+        }
+        let aws = FunctionAws::of(&c);
+        match apply_function(&aws, &ctx.cancel, &plan, prior.as_ref()).await {
+            Ok(_) => ApplyResult::ok(planned.clone()),
+            // What exists is recorded: on create Terraform taints the
+            // resource and destroy removes it; the next update adopts it.
+            Err((st, e)) => {
+                let st = st.map_or(Ok(Value::Null), |s| to_value(&s));
+                ApplyResult::failed(st.unwrap_or(unchanged), err(verb, &id, e))
+            }
+        }
+    }
+
+    async fn refresh(&self, current: &Value) -> Result<Value, Diagnostics> {
+        let c = self.data.get()?;
+        let current: Model = model::decode(current)?;
+        let id = id_of(&current);
+        let (Some(_), Some(_), Some(pname)) = (
+            current.namespace.as_str(),
+            current.name.as_str(),
+            current.parameter_name.as_str(),
+        ) else {
+            return Ok(Value::Null);
+        };
+        let stored = metadata::get(&c.aws.ssm, pname)
+            .await
+            .map_err(|e| err("reading", &id, e))?;
+        let mut st = current.clone();
+        if current.metadata_json.is_null() {
+            // Import: rebuild the configuration from the stored metadata.
+            let Some(doc) = &stored else {
+                return Ok(Value::Null);
+            };
+            st = import_state(&c, &current, doc)
+                .await
+                .map_err(|e| err("importing", &id, e))?;
+            plan_documents(&env_of(&c), &mut st);
+        }
+        match refresh(&FunctionAws::of(&c), &current, st, stored).await {
+            Ok(Some(st)) => to_value(&st),
+            Ok(None) => {
+                crate::warn!("EMR launch function not found, removing from state", "id" => id);
+                Ok(Value::Null)
+            }
+            Err(e) => Err(err("reading", &id, e)),
+        }
     }
 }
 
@@ -2191,7 +1317,7 @@ impl Resource for LaunchFunction {
         schema()
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        validate_config(config, None)
+        model::decode(config).map_or_else(|d| d, |m| validate_config(&m, None))
     }
 
     async fn modify_plan(
@@ -2202,102 +1328,17 @@ impl Resource for LaunchFunction {
         diags: &mut Diagnostics,
     ) {
         let Ok(c) = self.data.get() else { return };
-        let env = env_of(&c);
-        diags.extend(validate_config(req.config, Some(&env)));
-        if diags.has_errors() {
-            return;
+        if let Err(d) = Self::plan(&c, &req, planned, diags) {
+            diags.extend(d);
         }
-        set_parameter_identity(&c, Kind::LaunchFunction, planned);
-        plan_documents(&env, planned);
-        if let Some(doc) = planned.str_attr("metadata_json") {
-            if let Err(e) = metadata::tier_for(doc) {
-                diags.error("Launch function metadata too large", e);
-            }
-        }
-        if let Some(d) = planned.str_attr("definition_json") {
-            // Step Functions accepts definitions up to 1 MiB.
-            if d.len() > 1_048_576 {
-                diags.error(
-                    "State machine definition too large",
-                    format!(
-                        "the definition is {} bytes; Step Functions accepts 1 MiB",
-                        d.len()
-                    ),
-                );
-            }
-        }
-        for k in [
-            "role_trust_policy_json",
-            "role_policy_json",
-            "definition_json",
-            "metadata_json",
-            "invoke_policy_json",
-            "launcher_role_trust_policy_json",
-            "launcher_role_policy_json",
-            "launcher_configuration_json",
-        ] {
-            keep_equivalent(req.prior, planned, k);
-        }
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(Value::Null, d),
-        };
-        let id = id_of(planned);
-        if let Some(pname) = planned.str_attr("parameter_name") {
-            if let Ok(Some(_)) = metadata::get(&c.aws.ssm, pname).await {
-                return ApplyResult::failed(
-                    Value::Null,
-                    err("creating", &id, format!("parameter {pname} already exists; import it with: terraform import <address> {id}")),
-                );
-            }
-        }
-        crate::info!("creating EMR launch function", "id" => id);
-        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, None).await {
-            Ok(st) => ApplyResult::ok(st),
-            // What exists is recorded: Terraform taints the resource and
-            // destroy removes it.
-            Err((st, e)) => ApplyResult::failed(st, err("creating", &id, e)),
-        }
+        self.apply(ctx, planned, None).await
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
-        let c = self.data.get()?;
-        let id = id_of(current);
-        if current.str_attr("namespace").is_none() || current.str_attr("name").is_none() {
-            return Ok(Value::Null);
-        }
-        let Some(pname) = current.str_attr("parameter_name").map(str::to_string) else {
-            return Ok(Value::Null);
-        };
-        let stored = metadata::get(&c.aws.ssm, &pname)
-            .await
-            .map_err(|e| err("reading", &id, e))?;
-        let mut st = current.clone();
-        if current.get("metadata_json").is_null() {
-            // Import: rebuild the configuration from the stored metadata.
-            let Some(doc) = &stored else {
-                return Ok(Value::Null);
-            };
-            st = import_state(&c, current, doc)
-                .await
-                .map_err(|e| err("importing", &id, e))?;
-            plan_documents(&env_of(&c), &mut st);
-        }
-        match refresh(&FunctionAws::of(&c), current, st, stored).await {
-            Ok(Some(st)) => Ok(st),
-            Ok(None) => {
-                crate::warn!("EMR launch function not found, removing from state", "id" => id);
-                Ok(Value::Null)
-            }
-            Err(e) => Err(err("reading", &id, e)),
-        }
+        self.refresh(current).await
     }
 
     async fn update(
@@ -2307,26 +1348,21 @@ impl Resource for LaunchFunction {
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
-        };
-        let id = id_of(planned);
-        match apply_function(&FunctionAws::of(&c), &ctx.cancel, planned, Some(prior)).await {
-            Ok(st) => ApplyResult::ok(st),
-            // What was done is recorded; the next apply adopts it.
-            Err((st, e)) => ApplyResult::failed(st, err("updating", &id, e)),
-        }
+        self.apply(ctx, planned, Some(prior)).await
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let decoded = self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)));
+        let (c, prior) = match decoded {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        match delete_function(&FunctionAws::of(&c), prior).await {
+        match delete_function(&FunctionAws::of(&c), &prior).await {
             Ok(()) => Diagnostics::new(),
-            Err(e) => err("deleting", &id_of(prior), e),
+            Err(e) => err("deleting", &id_of(&prior), e),
         }
     }
 
@@ -2343,97 +1379,51 @@ impl Import for LaunchFunction {
     }
 }
 
-/// true is the default: recorded as null, as a configuration omitting it says.
-fn only_false(v: Option<&Json>) -> Value {
-    match v.and_then(Json::as_bool) {
-        Some(false) => Value::Bool(false),
-        _ => Value::Null,
-    }
-}
-
 /// The function's settings as its stored metadata records them.
-fn set_imported_settings(st: &mut Value, d: &Json) {
-    let cluster_name = d.get("ClusterName").and_then(Json::as_str);
-    st.set_attr(
-        "cluster_name",
-        cluster_name.map(Value::string).unwrap_or(Value::Null),
-    );
-    let allowed: Vec<Value> = d
-        .get("AllowedOverrides")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(Value::string))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "allowed_overrides",
-        if allowed.is_empty() {
-            Value::Null
-        } else {
-            Value::set(allowed)
-        },
-    );
-    st.set_attr(
-        "wait_for_cluster_start",
-        Value::Bool(
-            d.get("WaitForClusterStart")
-                .and_then(Json::as_bool)
-                .unwrap_or(true),
-        ),
-    );
-    st.set_attr(
-        "fail_if_cluster_running",
-        Value::Bool(
-            d.get("FailIfClusterRunning")
-                .and_then(Json::as_bool)
-                .unwrap_or(false),
-        ),
-    );
-    let ct: BTreeMap<String, Value> = d
+fn set_imported_settings(st: &mut Model, d: &Json) {
+    let text = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_string);
+    st.cluster_name = text(d.get("ClusterName")).into();
+    let allowed: Vec<String> = json_strings(d.get("AllowedOverrides")).collect();
+    st.allowed_overrides = match allowed.is_empty() {
+        true => Planned::Null,
+        false => PlannedList::of(allowed),
+    };
+    let flag = |k: &str, default: bool| d.get(k).and_then(Json::as_bool).unwrap_or(default);
+    st.wait_for_cluster_start = Planned::Known(flag("WaitForClusterStart", true));
+    st.fail_if_cluster_running = Planned::Known(flag("FailIfClusterRunning", false));
+    let tags = d
         .get("ClusterTags")
         .and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::string(s))))
-                .collect()
+        .into_iter()
+        .flatten();
+    let tags: BTreeMap<String, String> = tags
+        .filter_map(|(k, v)| Some((k.clone(), text(Some(v))?)))
+        .collect();
+    st.cluster_tags = match tags.is_empty() {
+        true => Planned::Null,
+        false => PlannedMap::of(tags),
+    };
+    // true is the default: recorded as null, as a configuration omitting it says.
+    let only_false = |v: Option<&Json>| match v.and_then(Json::as_bool) {
+        Some(false) => Planned::Known(false),
+        _ => Planned::Null,
+    };
+    st.notifications = d
+        .get("Notifications")
+        .map(|n| NotificationsBlock {
+            topic_arn: text(n.get("TopicArn")).into(),
+            on_success: only_false(n.get("OnSuccess")),
+            on_failure: only_false(n.get("OnFailure")),
         })
-        .unwrap_or_default();
-    st.set_attr(
-        "cluster_tags",
-        if ct.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(ct)
-        },
-    );
-    st.set_attr(
-        "notifications",
-        match d.get("Notifications") {
-            Some(n) => Value::object([
-                (
-                    "topic_arn",
-                    n.get("TopicArn")
-                        .and_then(Json::as_str)
-                        .map(Value::string)
-                        .unwrap_or(Value::Null),
-                ),
-                ("on_success", only_false(n.get("OnSuccess"))),
-                ("on_failure", only_false(n.get("OnFailure"))),
-            ]),
-            None => Value::Null,
-        },
-    );
+        .into();
 }
 
 /// The configuration of an imported function, rebuilt from its metadata and
 /// the profile's and configuration's parameters.
-async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<Value> {
+async fn import_state(c: &Configured, current: &Model, doc: &str) -> StepResult<Model> {
     let d: Json =
         serde_json::from_str(doc).map_err(|e| format!("stored metadata is not JSON: {e}"))?;
     let s = |p: &str| d.pointer(p).and_then(Json::as_str).map(str::to_string);
-    let mut st = current.clone();
     let read_doc = |arn: Option<String>| async move {
         let Some(arn) = arn else {
             return Ok::<_, String>(None);
@@ -2448,54 +1438,32 @@ async fn import_state(c: &Configured, current: &Value, doc: &str) -> StepResult<
     let (carn, ctext) = read_doc(s("/ClusterConfiguration/ParameterArn"))
         .await?
         .ok_or("the cluster configuration's parameter is gone")?;
-    let opt = |p: &str| s(p).map(Value::String).unwrap_or(Value::Null);
-    st.set_attr(
-        "profile",
-        Value::object([
-            ("id", opt("/Profile/Id")),
-            ("parameter_arn", Value::String(parn)),
-            ("service_role_arn", opt("/PassRoles/ServiceRole")),
-            ("instance_role_arn", opt("/PassRoles/InstanceRole")),
-            ("instance_profile_arn", opt("/PassRoles/InstanceProfile")),
-            (
-                "autoscaling_role_arn",
-                Value::String(s("/PassRoles/AutoScalingRole").unwrap_or_default()),
-            ),
-            (
-                "kerberos_attributes_secret_arn",
-                opt("/Secrets/KerberosAttributesSecretArn"),
-            ),
-            ("metadata_json", Value::String(ptext)),
-        ]),
-    );
-    let secrets: Vec<Value> = d
-        .pointer("/Secrets/SecretArns")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(Value::string))
-                .collect()
-        })
-        .unwrap_or_default();
-    st.set_attr(
-        "cluster_configuration",
-        Value::object([
-            ("id", opt("/ClusterConfiguration/Id")),
-            ("parameter_arn", Value::String(carn)),
-            ("metadata_json", Value::String(ctext)),
-            ("secret_arns", Value::List(secrets)),
-        ]),
-    );
+    let opt = |p: &str| Planned::from(s(p));
+    let mut st = current.clone();
+    st.profile = Planned::Known(ProfileAttr {
+        id: opt("/Profile/Id"),
+        parameter_arn: known(parn),
+        service_role_arn: opt("/PassRoles/ServiceRole"),
+        instance_role_arn: opt("/PassRoles/InstanceRole"),
+        instance_profile_arn: opt("/PassRoles/InstanceProfile"),
+        autoscaling_role_arn: known(s("/PassRoles/AutoScalingRole").unwrap_or_default()),
+        kerberos_attributes_secret_arn: opt("/Secrets/KerberosAttributesSecretArn"),
+        metadata_json: known(ptext),
+    });
+    let secrets = json_strings(d.pointer("/Secrets/SecretArns"));
+    st.cluster_configuration = Planned::Known(ConfigurationAttr {
+        id: opt("/ClusterConfiguration/Id"),
+        parameter_arn: known(carn),
+        metadata_json: known(ctext),
+        secret_arns: PlannedList::of(secrets),
+    });
     set_imported_settings(&mut st, &d);
     // Tags: the parameter's, minus the provider's defaults.
-    let pname = st
-        .str_attr("parameter_name")
-        .unwrap_or_default()
-        .to_string();
+    let pname = st.parameter_name.as_str().unwrap_or_default().to_string();
     if let Some(tags) = crate::resources::own_parameter_tags(c, &pname).await {
-        st.set_attr("tags", tags);
+        st.tags = model::decode(&tags).map_err(|d| d.to_string())?;
     }
-    st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
+    st.tags_all = st.tags.overlaid_on(&c.default_tags);
     Ok(st)
 }
 

@@ -19,9 +19,42 @@ use aws_sdk_ssm::operation::add_tags_to_resource::AddTagsToResourceOutput;
 use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
+use tokio_util::sync::CancellationToken;
 
-use super::tests::{env, state};
+use super::tests::{env, inputs, plan_documents, state};
 use super::*;
+use crate::aws::managed_role::OWNER_TAG;
+use crate::iam::consistency::Backoff;
+
+const LAUNCHER_ROLE_ATTRS: [&str; 4] = [
+    "launcher_role_arn",
+    "launcher_role_trust_policy_json",
+    "launcher_role_policy_json",
+    "launcher_role_managed_policy_arns",
+];
+const LAUNCHER_FUNCTION_ATTRS: [&str; 4] = [
+    "launcher_function_arn",
+    "launcher_configuration_json",
+    "launcher_source_code_hash",
+    "launcher_launch_json",
+];
+const DEFINITION: &str = "definition_json";
+
+/// [`super::apply_function`] on values.
+async fn apply_function(
+    aws: &FunctionAws,
+    cancel: &CancellationToken,
+    planned: &Value,
+    prior: Option<&Value>,
+) -> Result<Value, (Value, String)> {
+    let decode = |v: &Value| model::decode::<Model>(v).expect("a value of the schema");
+    let encode = |m: &Model| to_value(m).expect("encodes");
+    let prior = prior.map(decode);
+    super::apply_function(aws, cancel, &decode(planned), prior.as_ref())
+        .await
+        .map(|m| encode(&m))
+        .map_err(|(st, e)| (st.map_or(Value::Null, |m| encode(&m)), e))
+}
 
 const OWNER: &str = "emr_launch_function/analytics/nightly";
 

@@ -1,5 +1,56 @@
 use super::*;
+use crate::aws::managed_role::ObservedRole;
 use crate::iam::least_privilege::assert_least_privilege;
+
+// The model's functions on values, as the tests build them.
+
+fn decode(st: &Value) -> Model {
+    model::decode(st).expect("a value of the schema")
+}
+
+pub(super) fn plan_documents(env: &Env, st: &mut Value) {
+    let mut m = decode(st);
+    super::plan_documents(env, &mut m);
+    *st = to_value(&m).expect("encodes");
+}
+
+pub(super) fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
+    super::inputs(env, &decode(st))
+}
+
+fn validate_config(st: &Value, env: Option<&Env>) -> Diagnostics {
+    super::validate_config(&decode(st), env)
+}
+
+fn record_role(
+    st: &mut Value,
+    role: Option<&ObservedRole>,
+    policy_name: &str,
+    prefix: &str,
+) -> Result<(), String> {
+    let which = [FnRole::Execution, FnRole::Launcher]
+        .into_iter()
+        .find(|w| w.prefix() == prefix && w.policy_name() == policy_name)
+        .expect("a role of the function");
+    let mut m = decode(st);
+    aws::record_role(&mut m, role, which)?;
+    *st = to_value(&m).expect("encodes");
+    Ok(())
+}
+
+#[test]
+fn model_is_the_schema() {
+    let block = schema().block;
+    let mut want = model::schema_paths(&block);
+    // The object-typed attributes (profile, cluster_configuration) are typed
+    // sub-structs: their attributes are the model's too.
+    for a in &block.attributes {
+        if let Type::Object(attrs) = &a.ty {
+            want.extend(attrs.keys().map(|k| format!("{}.{k}", a.name)));
+        }
+    }
+    assert_eq!(model::model_paths::<Model>(), want);
+}
 
 pub(super) fn env() -> Env {
     Env {
