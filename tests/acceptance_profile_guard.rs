@@ -371,6 +371,45 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert!(!before.contains(ADMIN_ACCESS), "[tf {v}] {before:?}");
     plan_code(&ws, 0, "after detaching AdministratorAccess");
 
+    // Tags changed out of band on a created role are drift; apply restores them.
+    aws.rt
+        .block_on(
+            aws.iam
+                .tag_role()
+                .role_name(INSTANCE_ROLE)
+                .tags(
+                    aws_sdk_iam::types::Tag::builder()
+                        .key("cost-center")
+                        .value("stolen")
+                        .build()
+                        .expect("tag"),
+                )
+                .send(),
+        )
+        .expect("TagRole");
+    let out = plan_code(&ws, 2, "a tag added to the instance role is drift");
+    assert!(
+        out.all().contains("cost-center"),
+        "[tf {v}] the plan shows the tag:\n{}",
+        out.all()
+    );
+    ws.apply();
+    let tags = aws
+        .rt
+        .block_on(aws.iam.list_role_tags().role_name(INSTANCE_ROLE).send())
+        .expect("ListRoleTags");
+    assert!(
+        !tags.tags().iter().any(|t| t.key() == "cost-center"),
+        "[tf {v}] apply removes the tag: {:?}",
+        tags.tags()
+    );
+    assert!(
+        tags.tags().iter().any(|t| t.key() == "emr-launch:managed-by"),
+        "[tf {v}] the owner tag stays: {:?}",
+        tags.tags()
+    );
+    plan_code(&ws, 0, "after restoring the tags");
+
     // Cleanup: the secret grant is not the profile's, remove it so destroy
     // can delete the service role.
     aws.rt
