@@ -124,6 +124,20 @@ impl Default for Ec2Trust {
     }
 }
 
+impl Ec2Trust {
+    /// `s` limited to the source identities, when there are any.
+    fn only_source_identities(&self, s: Statement) -> Statement {
+        match self.source_identities.is_empty() {
+            true => s,
+            false => s.condition(
+                "StringEquals",
+                "sts:SourceIdentity",
+                self.source_identities.clone(),
+            ),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessTrust {
     pub trusted_identity_propagation: bool,
@@ -166,17 +180,8 @@ pub fn trust_policy(
             ));
         }
         if e.propagate_source_identity {
-            let mut s = Statement::allow(["sts:SetSourceIdentity"])
-                .sid("EmrSetSourceIdentity")
-                .principal(principal());
-            if !e.source_identities.is_empty() {
-                s = s.condition(
-                    "StringEquals",
-                    "sts:SourceIdentity",
-                    e.source_identities.clone(),
-                );
-            }
-            st.push(s);
+            let s = Statement::allow(["sts:SetSourceIdentity"]).sid("EmrSetSourceIdentity");
+            st.push(e.only_source_identities(s.principal(principal())));
         }
     }
     if let Some(s) = sls {
@@ -275,17 +280,8 @@ pub fn instance_role_policy(role_arn: &str, ec2: &Ec2Trust) -> PolicyDocument {
         .sid("AssumeRuntimeRole")
         .resource(role_arn)];
     if ec2.propagate_source_identity {
-        let mut s = Statement::allow(["sts:SetSourceIdentity"])
-            .sid("PropagateSourceIdentity")
-            .resource(role_arn);
-        if !ec2.source_identities.is_empty() {
-            s = s.condition(
-                "StringEquals",
-                "sts:SourceIdentity",
-                ec2.source_identities.clone(),
-            );
-        }
-        st.push(s);
+        let s = Statement::allow(["sts:SetSourceIdentity"]).sid("PropagateSourceIdentity");
+        st.push(ec2.only_source_identities(s.resource(role_arn)));
     }
     PolicyDocument::new(st)
 }
@@ -448,7 +444,7 @@ fn text(s: String) -> Planned<String> {
 }
 
 /// A set attribute: null when empty.
-fn set_of(v: Vec<String>) -> PlannedList<String> {
+pub(crate) fn set_of(v: Vec<String>) -> PlannedList<String> {
     match v.is_empty() {
         true => Planned::Null,
         false => PlannedList::of(v),
@@ -580,48 +576,42 @@ fn role_name_ok(s: &str) -> bool {
 }
 
 fn role_name(n: &str) -> Result<(), String> {
-    if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
-        return Err(format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
-    }
-    Ok(())
+    let ok = (1..=MAX_ROLE_NAME).contains(&n.len()) && role_name_ok(n);
+    ensure(ok, || {
+        format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len())
+    })
 }
 
 fn role_name_prefix(p: &str) -> Result<(), String> {
     let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
-    if p.is_empty() || p.len() > max || !role_name_ok(p) {
-        return Err(format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
-    }
-    Ok(())
+    let ok = (1..=max).contains(&p.len()) && role_name_ok(p);
+    ensure(ok, || {
+        format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added).")
+    })
 }
 
 fn role_path(p: &str) -> Result<(), String> {
-    let ok = p.starts_with('/')
-        && p.ends_with('/')
-        && p.len() <= 512
-        && !p.contains("//")
-        && p.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
-    match ok {
-        true => Ok(()),
-        false => Err("path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()),
-    }
+    let chars = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
+    let ok = p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && !p.contains("//") && chars;
+    ensure(ok, || {
+        "path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()
+    })
 }
 
 fn s3_prefix(s: &str) -> Result<(), String> {
     let (_, key) = validate::s3_uri(s)?;
-    if key.is_empty() || key.ends_with('/') {
-        Ok(())
-    } else {
-        Err(format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it)."))
-    }
+    ensure(key.is_empty() || key.ends_with('/'), || {
+        format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it).")
+    })
 }
 
 fn kms_key(s: &str) -> Result<(), String> {
     validate::kms_key_arn(s)?;
-    match s.contains(":alias/") {
-        true => Err(format!("{s:?} is an alias; grant the key ARN (key/<id>).")),
-        false => Ok(()),
-    }
+    ensure(!s.contains(":alias/"), || {
+        format!("{s:?} is an alias; grant the key ARN (key/<id>).")
+    })
 }
 
 /// "" means no external id (a security configuration without one).
@@ -633,17 +623,24 @@ fn optional_external_id(s: &str) -> Result<(), String> {
 }
 
 fn managed_policy_arn(s: &str) -> Result<(), String> {
-    match validate::parse_arn(s) {
-        Some(a) if a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") && (a.account == "aws" || a.account.len() == 12) => Ok(()),
-        _ => Err(format!("{s:?} is not an IAM managed policy ARN; expected arn:<partition>:iam::<account|aws>:policy/<path><name>.")),
-    }
+    let ok = validate::parse_arn(s).is_some_and(|a| {
+        let account = a.account == "aws" || a.account.len() == 12;
+        a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") && account
+    });
+    ensure(ok, || {
+        format!("{s:?} is not an IAM managed policy ARN; expected arn:<partition>:iam::<account|aws>:policy/<path><name>.")
+    })
 }
 
 fn application_arn(s: &str) -> Result<(), String> {
-    match validate::parse_arn(s) {
-        Some(a) if a.service == "emr-serverless" && a.resource.starts_with("/applications/") && a.account.len() == 12 => Ok(()),
-        _ => Err(format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")),
-    }
+    let ok = validate::parse_arn(s).is_some_and(|a| {
+        a.service == "emr-serverless"
+            && a.resource.starts_with("/applications/")
+            && a.account.len() == 12
+    });
+    ensure(ok, || {
+        format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")
+    })
 }
 
 /// policy_json: a permissions policy (no Principal) whose statements all
@@ -652,33 +649,30 @@ fn permissions_policy_json(p: &str) -> Result<(), String> {
     let doc =
         PolicyDocument::parse(p).map_err(|e| format!("policy_json is not an IAM policy: {e}."))?;
     let st = &doc.statements;
-    if st
+    let principal = st
         .iter()
-        .any(|s| s.principal.is_some() || s.not_principal.is_some())
-    {
-        return Err("policy_json is a permissions policy: it must not name a Principal.".into());
-    }
-    if st
+        .any(|s| s.principal.is_some() || s.not_principal.is_some());
+    ensure(!principal, || {
+        "policy_json is a permissions policy: it must not name a Principal.".into()
+    })?;
+    let resource = st
         .iter()
-        .any(|s| s.resources.is_empty() && s.not_resources.is_empty())
-    {
-        return Err("every statement of policy_json needs a Resource.".into());
-    }
-    Ok(())
+        .all(|s| !s.resources.is_empty() || !s.not_resources.is_empty());
+    ensure(resource, || {
+        "every statement of policy_json needs a Resource.".into()
+    })
 }
 
 /// An STS session tag value: 1 to 256 characters of letters, digits, spaces
 /// and `_.:/=+-@` (what the `LakeFormationAuthorizedCaller` tag may carry).
 fn session_tag_value(s: &str) -> Result<(), String> {
     let n = s.chars().count();
-    let chars_ok = s
+    let chars = s
         .chars()
         .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c));
-    if (1..=MAX_SESSION_TAG).contains(&n) && chars_ok {
-        Ok(())
-    } else {
-        Err(format!("lake_formation_session_tag must be 1 to {MAX_SESSION_TAG} characters of letters, digits, spaces and _.:/=+-@ (got {n} characters); it must equal the security configuration's lake_formation_authorized_session_tag (EMR's default is \"{LF_SESSION_TAG}\")."))
-    }
+    ensure((1..=MAX_SESSION_TAG).contains(&n) && chars, || {
+        format!("lake_formation_session_tag must be 1 to {MAX_SESSION_TAG} characters of letters, digits, spaces and _.:/=+-@ (got {n} characters); it must equal the security configuration's lake_formation_authorized_session_tag (EMR's default is \"{LF_SESSION_TAG}\").")
+    })
 }
 
 /// A string check of the known values at a dotted attribute path.
@@ -689,6 +683,15 @@ pub(crate) fn run_rules(d: &mut Diagnostics, rules: Vec<(&str, Vec<&str>, Rule, 
         for msg in values.into_iter().filter_map(|s| rule(s).err()) {
             d.attr_error(AttrPath::parse_dotted(path), summary, msg);
         }
+    }
+}
+
+/// Ok when `ok`, else the message.
+pub(crate) fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(msg())
     }
 }
 
@@ -745,85 +748,24 @@ fn check(cfg: &Model) -> Diagnostics {
     }
     let ec2 = cfg.emr_on_ec2.known();
     let sls = cfg.emr_serverless.known();
-    run_rules(
-        &mut d,
-        vec![
-            ("name", one(&cfg.name), role_name, "Invalid role name"),
-            (
-                "name_prefix",
-                one(&cfg.name_prefix),
-                role_name_prefix,
-                "Invalid role name prefix",
-            ),
-            ("path", one(&cfg.path), role_path, "Invalid role path"),
-            (
-                "permissions_boundary",
-                one(&cfg.permissions_boundary),
-                managed_policy_arn,
-                "Invalid permissions boundary",
-            ),
-            (
-                "emr_on_ec2.instance_role_arn",
-                ec2.map_or(vec![], |e| one(&e.instance_role_arn)),
-                validate::iam_role_arn,
-                "Invalid instance role",
-            ),
-            (
-                "emr_on_ec2.external_id",
-                ec2.map_or(vec![], |e| one(&e.external_id)),
-                optional_external_id,
-                "Invalid external id",
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2.map_or(vec![], |e| one(&e.lake_formation_session_tag)),
-                session_tag_value,
-                "Invalid Lake Formation session tag",
-            ),
-            (
-                "emr_on_ec2.source_identities",
-                ec2.map_or(vec![], |e| each(&e.source_identities)),
-                validate::sts_name,
-                "Invalid source identity",
-            ),
-            (
-                "emr_serverless.application_arns",
-                sls.map_or(vec![], |s| each(&s.application_arns)),
-                application_arn,
-                "Invalid application ARN",
-            ),
-            (
-                "s3_read",
-                each(&cfg.s3_read),
-                s3_prefix,
-                "Invalid s3_read entry",
-            ),
-            (
-                "s3_write",
-                each(&cfg.s3_write),
-                s3_prefix,
-                "Invalid s3_write entry",
-            ),
-            (
-                "kms_key_arns",
-                each(&cfg.kms_key_arns),
-                kms_key,
-                "Invalid kms_key_arns entry",
-            ),
-            (
-                "managed_policy_arns",
-                each(&cfg.managed_policy_arns),
-                managed_policy_arn,
-                "Invalid managed_policy_arns entry",
-            ),
-            (
-                "policy_json",
-                one(&cfg.policy_json),
-                permissions_policy_json,
-                "Invalid policy",
-            ),
-        ],
-    );
+    #[rustfmt::skip]
+    let rules: Vec<(&str, Vec<&str>, Rule, &str)> = vec![
+        ("name", one(&cfg.name), role_name, "Invalid role name"),
+        ("name_prefix", one(&cfg.name_prefix), role_name_prefix, "Invalid role name prefix"),
+        ("path", one(&cfg.path), role_path, "Invalid role path"),
+        ("permissions_boundary", one(&cfg.permissions_boundary), managed_policy_arn, "Invalid permissions boundary"),
+        ("emr_on_ec2.instance_role_arn", ec2.map_or(vec![], |e| one(&e.instance_role_arn)), validate::iam_role_arn, "Invalid instance role"),
+        ("emr_on_ec2.external_id", ec2.map_or(vec![], |e| one(&e.external_id)), optional_external_id, "Invalid external id"),
+        ("emr_on_ec2.lake_formation_session_tag", ec2.map_or(vec![], |e| one(&e.lake_formation_session_tag)), session_tag_value, "Invalid Lake Formation session tag"),
+        ("emr_on_ec2.source_identities", ec2.map_or(vec![], |e| each(&e.source_identities)), validate::sts_name, "Invalid source identity"),
+        ("emr_serverless.application_arns", sls.map_or(vec![], |s| each(&s.application_arns)), application_arn, "Invalid application ARN"),
+        ("s3_read", each(&cfg.s3_read), s3_prefix, "Invalid s3_read entry"),
+        ("s3_write", each(&cfg.s3_write), s3_prefix, "Invalid s3_write entry"),
+        ("kms_key_arns", each(&cfg.kms_key_arns), kms_key, "Invalid kms_key_arns entry"),
+        ("managed_policy_arns", each(&cfg.managed_policy_arns), managed_policy_arn, "Invalid managed_policy_arns entry"),
+        ("policy_json", one(&cfg.policy_json), permissions_policy_json, "Invalid policy"),
+    ];
+    run_rules(&mut d, rules);
     if let Some(n) = cfg.max_session_duration.known() {
         if !n.to_i64().is_some_and(|i| (3600..=43200).contains(&i)) {
             d.attr_error(AttrPath::attr("max_session_duration"), "Invalid session duration", format!("max_session_duration must be a whole number of seconds from 3600 to 43200, got {n}."));
@@ -875,7 +817,10 @@ fn keep_if_equivalent(prior: &Planned<String>, planned: Planned<String>) -> Plan
 }
 
 /// A remote policy text for state: the recorded text when equivalent.
-fn recorded_or_remote(recorded: &Planned<String>, remote: Option<&String>) -> Planned<String> {
+pub(crate) fn recorded_or_remote(
+    recorded: &Planned<String>,
+    remote: Option<&String>,
+) -> Planned<String> {
     match (remote, recorded.as_str()) {
         (None, _) => "".into(),
         (Some(r), Some(p)) if crate::iam::equivalent(p, r) => p.into(),
@@ -1214,7 +1159,7 @@ impl Resource for RuntimeRole {
                 .user_tags()
                 .into_iter()
                 .filter(|(k, v)| c.default_tags.get(k) != Some(v));
-            st.tags = set_tags(own.collect());
+            st.tags = map_of(own.collect());
         }
         to_value(&st)
     }
@@ -1271,7 +1216,7 @@ impl Resource for RuntimeRole {
 }
 
 /// A map attribute: null when empty.
-fn set_tags(m: BTreeMap<String, String>) -> PlannedMap<String> {
+pub(crate) fn map_of(m: BTreeMap<String, String>) -> PlannedMap<String> {
     match m.is_empty() {
         true => Planned::Null,
         false => PlannedMap::of(m),
@@ -1310,28 +1255,32 @@ fn lf_session_tag_of(trust: &PolicyDocument) -> String {
 }
 
 /// The statement of a document with this sid.
-fn by_sid<'a>(doc: &'a PolicyDocument, sid: &str) -> Option<&'a Statement> {
+pub(crate) fn by_sid<'a>(doc: &'a PolicyDocument, sid: &str) -> Option<&'a Statement> {
     doc.statements
         .iter()
         .find(|s| s.sid.as_deref() == Some(sid))
 }
 
 /// The values of a condition key under any operator.
-fn cond(s: &Statement, key: &str) -> Vec<String> {
+pub(crate) fn cond(s: &Statement, key: &str) -> Vec<String> {
     let values = s.conditions.values().filter_map(|m| m.get(key));
     values.flat_map(|v| v.iter().cloned()).collect()
+}
+
+/// The first AWS principal a statement names.
+pub(crate) fn aws_principal(s: &Statement) -> Option<String> {
+    match &s.principal {
+        Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
+        _ => None,
+    }
 }
 
 /// The EC2 trust block a trust policy's statements show.
 fn ec2_block_of(doc: &PolicyDocument) -> Option<Ec2Block> {
     let s = by_sid(doc, "EmrInstanceRoleAssume")?;
-    let principal = match &s.principal {
-        Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
-        _ => None,
-    };
     let source = by_sid(doc, "EmrSetSourceIdentity");
     Some(Ec2Block {
-        instance_role_arn: principal.into(),
+        instance_role_arn: aws_principal(s).into(),
         external_id: cond(s, "sts:ExternalId").into_iter().next().into(),
         propagate_source_identity: Planned::Known(source.is_some()),
         source_identities: set_of(
@@ -1704,79 +1653,35 @@ mod tests {
             s
         };
         let doc = |st: serde_json::Value| json!({"Version":"2012-10-17","Statement":st});
-        refused(
-            "iam:PassRole added",
-            doc(json!([assume(
-                json!({"Action":["sts:AssumeRole","sts:TagSession","iam:PassRole"]})
-            )])),
-        );
-        refused(
-            "an extra action",
-            doc(json!([assume(
-                json!({"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]})
-            )])),
-        );
-        refused("Resource *", doc(json!([assume(json!({"Resource":"*"}))])));
-        refused(
-            "a role wildcard",
-            doc(json!([assume(
-                json!({"Resource":"arn:aws:iam::123456789012:role/*"})
-            )])),
-        );
-        refused(
-            "two roles",
-            doc(json!([assume(json!({"Resource":[ROLE, INSTANCE]}))])),
-        );
-        refused(
-            "action wildcard",
-            doc(json!([assume(json!({"Action":"sts:*"}))])),
-        );
-        refused(
-            "admin",
-            doc(json!([{"Effect":"Allow","Action":"*","Resource":"*"}])),
-        );
-        refused(
-            "NotAction",
-            doc(json!([assume(json!({"NotAction":["iam:*"]}))])),
-        );
-        refused(
-            "a Deny turned around",
-            doc(json!([assume(json!({"Effect":"Deny"}))])),
-        );
-        refused("another sid", doc(json!([assume(json!({"Sid":"Other"}))])));
-        refused(
-            "an extra condition",
-            doc(json!([assume(
-                json!({"Condition":{"StringEquals":{"aws:RequestTag/x":["y"]}}})
-            )])),
-        );
-        refused(
-            "an extra statement",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]),
-            ),
-        );
-        refused(
-            "an extra statement on the same role",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":ROLE}]),
-            ),
-        );
-        refused(
-            "source identity without its sid",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"sts:SetSourceIdentity","Resource":ROLE}]),
-            ),
-        );
+        let other = json!({"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"});
+        let same_role =
+            json!({"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":ROLE});
+        let bare_source =
+            json!({"Effect":"Allow","Action":"sts:SetSourceIdentity","Resource":ROLE});
+        #[rustfmt::skip]
+        let cases = [
+            ("iam:PassRole added", json!([assume(json!({"Action":["sts:AssumeRole","sts:TagSession","iam:PassRole"]}))])),
+            ("an extra action", json!([assume(json!({"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}))])),
+            ("Resource *", json!([assume(json!({"Resource":"*"}))])),
+            ("a role wildcard", json!([assume(json!({"Resource":"arn:aws:iam::123456789012:role/*"}))])),
+            ("two roles", json!([assume(json!({"Resource":[ROLE, INSTANCE]}))])),
+            ("action wildcard", json!([assume(json!({"Action":"sts:*"}))])),
+            ("admin", json!([{"Effect":"Allow","Action":"*","Resource":"*"}])),
+            ("NotAction", json!([assume(json!({"NotAction":["iam:*"]}))])),
+            ("a Deny turned around", json!([assume(json!({"Effect":"Deny"}))])),
+            ("another sid", json!([assume(json!({"Sid":"Other"}))])),
+            ("an extra condition", json!([assume(json!({"Condition":{"StringEquals":{"aws:RequestTag/x":["y"]}}}))])),
+            ("an extra statement", json!([assume(json!({})), other])),
+            ("an extra statement on the same role", json!([assume(json!({})), same_role])),
+            ("source identity without its sid", json!([assume(json!({})), bare_source])),
+            ("a user, not a role", json!([assume(json!({"Resource":"arn:aws:iam::123456789012:user/x"}))])),
+        ];
+        for (what, st) in cases {
+            refused(what, doc(st));
+        }
         refused(
             "an Id",
             json!({"Version":"2012-10-17","Id":"x","Statement":[assume(json!({}))]}),
-        );
-        refused(
-            "a user, not a role",
-            doc(json!([assume(
-                json!({"Resource":"arn:aws:iam::123456789012:user/x"})
-            )])),
         );
         // The control: the same builder yields an accepted document.
         let ok = PolicyDocument::parse(&doc(json!([assume(json!({}))])).to_string()).unwrap();
@@ -1918,102 +1823,44 @@ mod tests {
 
     /// (attribute path the error must carry, configuration).
     fn invalid_cases() -> Vec<(&'static str, Value)> {
-        vec![
-            ("name", with("name", Value::string("a".repeat(65)))),
-            ("name", with("name", Value::string("bad name"))),
-            ("name_prefix", with("name_prefix", Value::string("p-"))),
-            ("path", with("path", Value::string("emr"))),
-            (
-                "permissions_boundary",
-                with(
-                    "permissions_boundary",
-                    Value::string("arn:aws:iam::123456789012:role/x"),
-                ),
-            ),
-            (
-                "max_session_duration",
-                with("max_session_duration", Value::number(60)),
-            ),
+        let no_propagate = {
+            // omitted propagate_source_identity arrives as null
+            let mut b = ec2_with("source_identities", sset(&["alice"]));
+            if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+                m.insert("propagate_source_identity".into(), Value::Null);
+            }
+            b
+        };
+        let s = Value::string;
+        let tags = Value::Map(BTreeMap::from([("aws:x".to_string(), s("y"))]));
+        let admin =
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        #[rustfmt::skip]
+        let cases = vec![
+            ("name", with("name", s(&"a".repeat(65)))),
+            ("name", with("name", s("bad name"))),
+            ("name_prefix", with("name_prefix", s("p-"))),
+            ("path", with("path", s("emr"))),
+            ("permissions_boundary", with("permissions_boundary", s("arn:aws:iam::123456789012:role/x"))),
+            ("max_session_duration", with("max_session_duration", Value::number(60))),
             ("emr_on_ec2", with("emr_on_ec2", Value::Null)),
-            (
-                "emr_on_ec2.instance_role_arn",
-                ec2_with(
-                    "instance_role_arn",
-                    Value::string("arn:aws:iam::123456789012:user/x"),
-                ),
-            ),
-            (
-                "emr_on_ec2.external_id",
-                ec2_with("external_id", Value::string("has space")),
-            ),
-            (
-                "emr_on_ec2.source_identities",
-                ec2_with("source_identities", sset(&["alice"])),
-            ),
-            ("emr_on_ec2.source_identities", {
-                // omitted propagate_source_identity arrives as null
-                let mut b = ec2_with("source_identities", sset(&["alice"]));
-                if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
-                    m.insert("propagate_source_identity".into(), Value::Null);
-                }
-                b
-            }),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with("lake_formation_session_tag", Value::string("")),
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with("lake_formation_session_tag", Value::string("x".repeat(257))),
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with(
-                    "lake_formation_session_tag",
-                    Value::string("Amazon EMR;drop"),
-                ),
-            ),
+            ("emr_on_ec2.instance_role_arn", ec2_with("instance_role_arn", s("arn:aws:iam::123456789012:user/x"))),
+            ("emr_on_ec2.external_id", ec2_with("external_id", s("has space"))),
+            ("emr_on_ec2.source_identities", ec2_with("source_identities", sset(&["alice"]))),
+            ("emr_on_ec2.source_identities", no_propagate),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s(""))),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s(&"x".repeat(257)))),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s("Amazon EMR;drop"))),
             ("s3_read", with("s3_read", sset(&["datalake/curated/"]))),
-            (
-                "s3_write",
-                with("s3_write", sset(&["s3://datalake/scratch"])),
-            ),
-            (
-                "kms_key_arns",
-                with("kms_key_arns", sset(&["arn:aws:s3:::bucket"])),
-            ),
-            (
-                "kms_key_arns",
-                with(
-                    "kms_key_arns",
-                    sset(&["arn:aws:kms:us-east-1:123456789012:alias/x"]),
-                ),
-            ),
-            (
-                "policy_json",
-                with("policy_json", Value::string("not json")),
-            ),
-            (
-                "policy_json",
-                with(
-                    "policy_json",
-                    Value::string(
-                        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
-                    ),
-                ),
-            ),
-            (
-                "managed_policy_arns",
-                with("managed_policy_arns", sset(&["AmazonS3ReadOnlyAccess"])),
-            ),
-            (
-                "tags[\"aws:x\"]",
-                with(
-                    "tags",
-                    Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("y"))])),
-                ),
-            ),
-        ]
+            ("s3_write", with("s3_write", sset(&["s3://datalake/scratch"]))),
+            ("kms_key_arns", with("kms_key_arns", sset(&["arn:aws:s3:::bucket"]))),
+            ("kms_key_arns", with("kms_key_arns", sset(&["arn:aws:kms:us-east-1:123456789012:alias/x"]))),
+            ("policy_json", with("policy_json", s("not json"))),
+            ("policy_json", with("policy_json", s(admin))),
+            ("managed_policy_arns", with("managed_policy_arns", sset(&["AmazonS3ReadOnlyAccess"]))),
+            ("tags[\"aws:x\"]", with("tags", tags)),
+        ];
+        cases
     }
 
     #[test]
