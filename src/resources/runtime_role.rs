@@ -537,14 +537,12 @@ fn computed_policies(env: &Env, st: &Model) -> [Planned<String>; 4] {
 }
 
 /// The computed policy attributes of a model, in `computed_policies` order.
-fn policy_fields(st: &mut Model) -> [&mut Planned<String>; 4] {
-    [
-        &mut st.trust_policy_json,
-        &mut st.permissions_policy_json,
-        &mut st.instance_role_policy_json,
-        &mut st.caller_policy_json,
-    ]
-}
+const POLICIES: [fn(&mut Model) -> &mut Planned<String>; 4] = [
+    |m| &mut m.trust_policy_json,
+    |m| &mut m.permissions_policy_json,
+    |m| &mut m.instance_role_policy_json,
+    |m| &mut m.caller_policy_json,
+];
 
 /// The inline policies this role should have: Unknown while that depends on
 /// unknown inputs.
@@ -1030,9 +1028,9 @@ impl RuntimeRole {
 fn with_computed(env: &Env, planned: &Model) -> Model {
     let mut st = planned.clone();
     let computed = computed_policies(env, &st);
-    for (field, v) in policy_fields(&mut st).into_iter().zip(computed) {
-        if field.is_unknown() {
-            *field = v;
+    for (field, v) in POLICIES.into_iter().zip(computed) {
+        if field(&mut st).is_unknown() {
+            *field(&mut st) = v;
         }
     }
     st.inline_policy_names = own_inline_policies(&st);
@@ -1056,18 +1054,13 @@ fn plan(
             plan.id = n.into();
         }
     }
-    let prior = prior.unwrap_or_default();
+    let mut prior = prior.unwrap_or_default();
     if let (Some(n), Some(p)) = (plan.name.as_str(), plan.path.as_str()) {
         plan.arn = text(role_arn(&env, p, n));
     }
     let computed = computed_policies(&env, &plan);
-    let mut prior_fields = prior.clone();
-    for ((field, v), was) in policy_fields(&mut plan)
-        .into_iter()
-        .zip(computed)
-        .zip(policy_fields(&mut prior_fields))
-    {
-        *field = keep_if_equivalent(was, v);
+    for (field, v) in POLICIES.into_iter().zip(computed) {
+        *field(&mut plan) = keep_if_equivalent(field(&mut prior), v);
     }
     plan.policy_json = keep_if_equivalent(&prior.policy_json, plan.policy_json);
     plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
