@@ -11,18 +11,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
-use crate::resources::launch_profile::check_all;
-use crate::resources::{
-    env_of, merged_tags, strings, tags_map, unique_name, Env, UNIQUE_SUFFIX_LEN,
-};
+use crate::resources::{env_of, unique_name, Env, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
+    Value,
 };
 use crate::validate;
 
@@ -125,6 +124,20 @@ impl Default for Ec2Trust {
     }
 }
 
+impl Ec2Trust {
+    /// `s` limited to the source identities, when there are any.
+    fn only_source_identities(&self, s: Statement) -> Statement {
+        match self.source_identities.is_empty() {
+            true => s,
+            false => s.condition(
+                "StringEquals",
+                "sts:SourceIdentity",
+                self.source_identities.clone(),
+            ),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessTrust {
     pub trusted_identity_propagation: bool,
@@ -167,17 +180,8 @@ pub fn trust_policy(
             ));
         }
         if e.propagate_source_identity {
-            let mut s = Statement::allow(["sts:SetSourceIdentity"])
-                .sid("EmrSetSourceIdentity")
-                .principal(principal());
-            if !e.source_identities.is_empty() {
-                s = s.condition(
-                    "StringEquals",
-                    "sts:SourceIdentity",
-                    e.source_identities.clone(),
-                );
-            }
-            st.push(s);
+            let s = Statement::allow(["sts:SetSourceIdentity"]).sid("EmrSetSourceIdentity");
+            st.push(e.only_source_identities(s.principal(principal())));
         }
     }
     if let Some(s) = sls {
@@ -276,17 +280,8 @@ pub fn instance_role_policy(role_arn: &str, ec2: &Ec2Trust) -> PolicyDocument {
         .sid("AssumeRuntimeRole")
         .resource(role_arn)];
     if ec2.propagate_source_identity {
-        let mut s = Statement::allow(["sts:SetSourceIdentity"])
-            .sid("PropagateSourceIdentity")
-            .resource(role_arn);
-        if !ec2.source_identities.is_empty() {
-            s = s.condition(
-                "StringEquals",
-                "sts:SourceIdentity",
-                ec2.source_identities.clone(),
-            );
-        }
-        st.push(s);
+        let s = Statement::allow(["sts:SetSourceIdentity"]).sid("PropagateSourceIdentity");
+        st.push(ec2.only_source_identities(s.resource(role_arn)));
     }
     PolicyDocument::new(st)
 }
@@ -387,49 +382,109 @@ pub fn caller_policy(
     PolicyDocument::new(st)
 }
 
+// ---------- the typed model ----------
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct Model {
+    id: Planned<String>,
+    name: Planned<String>,
+    name_prefix: Planned<String>,
+    path: Planned<String>,
+    permissions_boundary: Planned<String>,
+    max_session_duration: Planned<Number>,
+    s3_read: PlannedList<String>,
+    s3_write: PlannedList<String>,
+    kms_key_arns: PlannedList<String>,
+    policy_json: Planned<String>,
+    managed_policy_arns: PlannedList<String>,
+    tags: PlannedMap<String>,
+    tags_all: PlannedMap<String>,
+    arn: Planned<String>,
+    unique_id: Planned<String>,
+    trust_policy_json: Planned<String>,
+    permissions_policy_json: Planned<String>,
+    instance_role_policy_json: Planned<String>,
+    caller_policy_json: Planned<String>,
+    inline_policy_names: PlannedList<String>,
+    emr_on_ec2: Planned<Ec2Block>,
+    emr_serverless: Planned<ServerlessBlock>,
+}
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct Ec2Block {
+    instance_role_arn: Planned<String>,
+    external_id: Planned<String>,
+    propagate_source_identity: Planned<bool>,
+    source_identities: PlannedList<String>,
+    lake_formation: Planned<bool>,
+    lake_formation_session_tag: Planned<String>,
+    grant_instance_role: Planned<bool>,
+}
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct ServerlessBlock {
+    trusted_identity_propagation: Planned<bool>,
+    application_arns: PlannedList<String>,
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
+/// An apply result whose state is `st` (null for None).
+fn applied(st: Option<&Model>, diags: Diagnostics) -> ApplyResult {
+    match st.map(to_value).transpose() {
+        Ok(state) => ApplyResult::failed(state.unwrap_or(Value::Null), diags),
+        Err(d) => ApplyResult::failed(Value::Null, d),
+    }
+}
+
+fn text(s: String) -> Planned<String> {
+    Planned::Known(s)
+}
+
+/// A set attribute: null when empty.
+pub(crate) fn set_of(v: Vec<String>) -> PlannedList<String> {
+    match v.is_empty() {
+        true => Planned::Null,
+        false => PlannedList::of(v),
+    }
+}
+
 // ---------- reading configuration ----------
 
-fn ec2_from(v: &Value) -> Option<Option<Ec2Trust>> {
-    if v.is_null() {
-        return Some(None);
-    }
-    if !v.is_wholly_known() {
-        return None;
-    }
+/// The EC2 trust of a block: Some(None) when absent, None while unknown.
+fn ec2_from(b: &Planned<Ec2Block>) -> Option<Option<Ec2Trust>> {
+    let e = match b {
+        Planned::Null => return Some(None),
+        Planned::Known(e) if model::wholly_known(e) => e,
+        _ => return None,
+    };
     Some(Some(Ec2Trust {
-        instance_role_arn: v.str_attr("instance_role_arn")?.to_string(),
+        instance_role_arn: e.instance_role_arn.known()?.clone(),
         // "" = none: a security configuration without ExternalId reports "".
-        external_id: v
-            .str_attr("external_id")
+        external_id: e
+            .external_id
+            .as_str()
             .filter(|s| !s.is_empty())
             .map(str::to_string),
-        propagate_source_identity: v
-            .get("propagate_source_identity")
-            .as_bool()
-            .unwrap_or(false),
-        source_identities: strings(v.get("source_identities"))?,
-        lake_formation: v.get("lake_formation").as_bool().unwrap_or(false),
-        lake_formation_session_tag: v
-            .str_attr("lake_formation_session_tag")
-            .unwrap_or(LF_SESSION_TAG)
-            .to_string(),
-        grant_instance_role: v.get("grant_instance_role").as_bool().unwrap_or(true),
+        propagate_source_identity: e.propagate_source_identity.get_or(false),
+        source_identities: e.source_identities.all_known()?,
+        lake_formation: e.lake_formation.get_or(false),
+        lake_formation_session_tag: e.lake_formation_session_tag.get_or(LF_SESSION_TAG.into()),
+        grant_instance_role: e.grant_instance_role.get_or(true),
     }))
 }
 
-fn sls_from(v: &Value) -> Option<Option<ServerlessTrust>> {
-    if v.is_null() {
-        return Some(None);
-    }
-    if !v.is_wholly_known() {
-        return None;
-    }
+fn sls_from(b: &Planned<ServerlessBlock>) -> Option<Option<ServerlessTrust>> {
+    let s = match b {
+        Planned::Null => return Some(None),
+        Planned::Known(s) if model::wholly_known(s) => s,
+        _ => return None,
+    };
     Some(Some(ServerlessTrust {
-        trusted_identity_propagation: v
-            .get("trusted_identity_propagation")
-            .as_bool()
-            .unwrap_or(false),
-        application_arns: strings(v.get("application_arns"))?,
+        trusted_identity_propagation: s.trusted_identity_propagation.get_or(false),
+        application_arns: s.application_arns.all_known()?,
     }))
 }
 
@@ -440,69 +495,75 @@ fn role_arn(env: &Env, path: &str, name: &str) -> String {
     )
 }
 
-/// The four policy documents of a (planned or applied) state; Unknown where
-/// an input is unknown.
-fn computed_policies(env: &Env, st: &Value) -> [(&'static str, Value); 4] {
-    let ec2 = ec2_from(st.get("emr_on_ec2"));
-    let sls = sls_from(st.get("emr_serverless"));
-    let arn = st.str_attr("arn");
+/// The four policy documents of a (planned or applied) state, in the order
+/// trust, permissions, instance role, caller; Unknown where an input is.
+fn computed_policies(env: &Env, st: &Model) -> [Planned<String>; 4] {
+    let ec2 = ec2_from(&st.emr_on_ec2);
+    let sls = sls_from(&st.emr_serverless);
+    let arn = st.arn.as_str();
     let trust = match (&ec2, &sls) {
-        (Some(e), Some(s)) => Value::String(trust_policy(env, e.as_ref(), s.as_ref()).canonical()),
-        _ => Value::Unknown,
+        (Some(e), Some(s)) => text(trust_policy(env, e.as_ref(), s.as_ref()).canonical()),
+        _ => Planned::Unknown,
     };
     let perms = match (
-        strings(st.get("s3_read")),
-        strings(st.get("s3_write")),
-        strings(st.get("kms_key_arns")),
+        st.s3_read.all_known(),
+        st.s3_write.all_known(),
+        st.kms_key_arns.all_known(),
     ) {
-        (Some(r), Some(w), Some(k)) => Value::String(
+        (Some(r), Some(w), Some(k)) => text(
             permissions_policy(env, &r, &w, &k)
                 .map(|d| d.canonical())
                 .unwrap_or_default(),
         ),
-        _ => Value::Unknown,
+        _ => Planned::Unknown,
     };
     let instance = match (&ec2, arn) {
         (Some(Some(e)), Some(a)) if e.grant_instance_role => {
-            Value::String(instance_role_policy(a, e).canonical())
+            text(instance_role_policy(a, e).canonical())
         }
-        (Some(Some(e)), None) if e.grant_instance_role => Value::Unknown,
-        (Some(_), _) => Value::string(""),
-        (None, _) => Value::Unknown,
+        (Some(Some(e)), None) if e.grant_instance_role => Planned::Unknown,
+        (Some(_), _) => "".into(),
+        (None, _) => Planned::Unknown,
     };
     // The caller policy only depends on which trusts exist (and app ARNs).
-    let ec2_present = (!st.get("emr_on_ec2").is_null()).then(Ec2Trust::default);
-    let caller = match (&sls, arn, st.get("emr_on_ec2").is_unknown()) {
+    let ec2_present = (!st.emr_on_ec2.is_null()).then(Ec2Trust::default);
+    let caller = match (&sls, arn, st.emr_on_ec2.is_unknown()) {
         (Some(s), Some(a), false) => {
-            Value::String(caller_policy(env, a, ec2_present.as_ref(), s.as_ref()).canonical())
+            text(caller_policy(env, a, ec2_present.as_ref(), s.as_ref()).canonical())
         }
-        _ => Value::Unknown,
+        _ => Planned::Unknown,
     };
-    [
-        ("trust_policy_json", trust),
-        ("permissions_policy_json", perms),
-        ("instance_role_policy_json", instance),
-        ("caller_policy_json", caller),
-    ]
+    [trust, perms, instance, caller]
 }
+
+/// The computed policy attributes of a model, in `computed_policies` order.
+const POLICIES: [fn(&mut Model) -> &mut Planned<String>; 4] = [
+    |m| &mut m.trust_policy_json,
+    |m| &mut m.permissions_policy_json,
+    |m| &mut m.instance_role_policy_json,
+    |m| &mut m.caller_policy_json,
+];
 
 /// The inline policies this role should have: Unknown while that depends on
 /// unknown inputs.
-fn own_inline_policies(st: &Value) -> Value {
-    let mut names = Vec::new();
-    match st.get("permissions_policy_json") {
-        Value::Unknown => return Value::Unknown,
-        v if v.as_str().is_some_and(|s| !s.is_empty()) => {
-            names.push(Value::string(PERMISSIONS_POLICY))
-        }
-        _ => {}
+fn own_inline_policies(st: &Model) -> PlannedList<String> {
+    if st.permissions_policy_json.is_unknown() || st.policy_json.is_unknown() {
+        return Planned::Unknown;
     }
-    match st.get("policy_json") {
-        Value::Unknown => return Value::Unknown,
-        Value::Null => {}
-        _ => names.push(Value::string(CUSTOM_POLICY)),
-    }
-    Value::set(names)
+    let perms = st
+        .permissions_policy_json
+        .as_str()
+        .is_some_and(|s| !s.is_empty());
+    let names = [
+        (perms, PERMISSIONS_POLICY),
+        (st.policy_json.is_known(), CUSTOM_POLICY),
+    ];
+    PlannedList::of(
+        names
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| n.to_string()),
+    )
 }
 
 // ---------- validation ----------
@@ -513,48 +574,42 @@ fn role_name_ok(s: &str) -> bool {
 }
 
 fn role_name(n: &str) -> Result<(), String> {
-    if n.is_empty() || n.len() > MAX_ROLE_NAME || !role_name_ok(n) {
-        return Err(format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len()));
-    }
-    Ok(())
+    let ok = (1..=MAX_ROLE_NAME).contains(&n.len()) && role_name_ok(n);
+    ensure(ok, || {
+        format!("name must be 1 to {MAX_ROLE_NAME} characters of letters, digits and +=,.@_- (got {} characters).", n.len())
+    })
 }
 
 fn role_name_prefix(p: &str) -> Result<(), String> {
     let max = MAX_ROLE_NAME - UNIQUE_SUFFIX_LEN;
-    if p.is_empty() || p.len() > max || !role_name_ok(p) {
-        return Err(format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added)."));
-    }
-    Ok(())
+    let ok = (1..=max).contains(&p.len()) && role_name_ok(p);
+    ensure(ok, || {
+        format!("name_prefix must be 1 to {max} characters of letters, digits and +=,.@_- (a {UNIQUE_SUFFIX_LEN}-character unique suffix is added).")
+    })
 }
 
 fn role_path(p: &str) -> Result<(), String> {
-    let ok = p.starts_with('/')
-        && p.ends_with('/')
-        && p.len() <= 512
-        && !p.contains("//")
-        && p.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
-    match ok {
-        true => Ok(()),
-        false => Err("path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()),
-    }
+    let chars = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b));
+    let ok = p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && !p.contains("//") && chars;
+    ensure(ok, || {
+        "path must start and end with \"/\", e.g. \"/emr/\" (at most 512 characters of letters, digits and +=,.@_-).".into()
+    })
 }
 
 fn s3_prefix(s: &str) -> Result<(), String> {
     let (_, key) = validate::s3_uri(s)?;
-    if key.is_empty() || key.ends_with('/') {
-        Ok(())
-    } else {
-        Err(format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it)."))
-    }
+    ensure(key.is_empty() || key.ends_with('/'), || {
+        format!("{s:?} must be a bucket or a prefix ending in \"/\" (grants cover everything under it).")
+    })
 }
 
 fn kms_key(s: &str) -> Result<(), String> {
     validate::kms_key_arn(s)?;
-    match s.contains(":alias/") {
-        true => Err(format!("{s:?} is an alias; grant the key ARN (key/<id>).")),
-        false => Ok(()),
-    }
+    ensure(!s.contains(":alias/"), || {
+        format!("{s:?} is an alias; grant the key ARN (key/<id>).")
+    })
 }
 
 /// "" means no external id (a security configuration without one).
@@ -566,17 +621,24 @@ fn optional_external_id(s: &str) -> Result<(), String> {
 }
 
 fn managed_policy_arn(s: &str) -> Result<(), String> {
-    match validate::parse_arn(s) {
-        Some(a) if a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") && (a.account == "aws" || a.account.len() == 12) => Ok(()),
-        _ => Err(format!("{s:?} is not an IAM managed policy ARN; expected arn:<partition>:iam::<account|aws>:policy/<path><name>.")),
-    }
+    let ok = validate::parse_arn(s).is_some_and(|a| {
+        let account = a.account == "aws" || a.account.len() == 12;
+        a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") && account
+    });
+    ensure(ok, || {
+        format!("{s:?} is not an IAM managed policy ARN; expected arn:<partition>:iam::<account|aws>:policy/<path><name>.")
+    })
 }
 
 fn application_arn(s: &str) -> Result<(), String> {
-    match validate::parse_arn(s) {
-        Some(a) if a.service == "emr-serverless" && a.resource.starts_with("/applications/") && a.account.len() == 12 => Ok(()),
-        _ => Err(format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")),
-    }
+    let ok = validate::parse_arn(s).is_some_and(|a| {
+        a.service == "emr-serverless"
+            && a.resource.starts_with("/applications/")
+            && a.account.len() == 12
+    });
+    ensure(ok, || {
+        format!("{s:?} is not an EMR Serverless application ARN; expected arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>.")
+    })
 }
 
 /// policy_json: a permissions policy (no Principal) whose statements all
@@ -585,47 +647,76 @@ fn permissions_policy_json(p: &str) -> Result<(), String> {
     let doc =
         PolicyDocument::parse(p).map_err(|e| format!("policy_json is not an IAM policy: {e}."))?;
     let st = &doc.statements;
-    if st
+    let principal = st
         .iter()
-        .any(|s| s.principal.is_some() || s.not_principal.is_some())
-    {
-        return Err("policy_json is a permissions policy: it must not name a Principal.".into());
-    }
-    if st
+        .any(|s| s.principal.is_some() || s.not_principal.is_some());
+    ensure(!principal, || {
+        "policy_json is a permissions policy: it must not name a Principal.".into()
+    })?;
+    let resource = st
         .iter()
-        .any(|s| s.resources.is_empty() && s.not_resources.is_empty())
-    {
-        return Err("every statement of policy_json needs a Resource.".into());
-    }
-    Ok(())
+        .all(|s| !s.resources.is_empty() || !s.not_resources.is_empty());
+    ensure(resource, || {
+        "every statement of policy_json needs a Resource.".into()
+    })
 }
 
 /// An STS session tag value: 1 to 256 characters of letters, digits, spaces
 /// and `_.:/=+-@` (what the `LakeFormationAuthorizedCaller` tag may carry).
 fn session_tag_value(s: &str) -> Result<(), String> {
     let n = s.chars().count();
-    let chars_ok = s
+    let chars = s
         .chars()
         .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c));
-    if (1..=MAX_SESSION_TAG).contains(&n) && chars_ok {
+    ensure((1..=MAX_SESSION_TAG).contains(&n) && chars, || {
+        format!("lake_formation_session_tag must be 1 to {MAX_SESSION_TAG} characters of letters, digits, spaces and _.:/=+-@ (got {n} characters); it must equal the security configuration's lake_formation_authorized_session_tag (EMR's default is \"{LF_SESSION_TAG}\").")
+    })
+}
+
+/// A string check of the known values at a dotted attribute path.
+pub(crate) type Rule = fn(&str) -> Result<(), String>;
+
+pub(crate) fn run_rules(d: &mut Diagnostics, rules: Vec<(&str, Vec<&str>, Rule, &str)>) {
+    for (path, values, rule, summary) in rules {
+        for msg in values.into_iter().filter_map(|s| rule(s).err()) {
+            d.attr_error(AttrPath::parse_dotted(path), summary, msg);
+        }
+    }
+}
+
+/// Ok when `ok`, else the message.
+pub(crate) fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
         Ok(())
     } else {
-        Err(format!("lake_formation_session_tag must be 1 to {MAX_SESSION_TAG} characters of letters, digits, spaces and _.:/=+-@ (got {n} characters); it must equal the security configuration's lake_formation_authorized_session_tag (EMR's default is \"{LF_SESSION_TAG}\")."))
+        Err(msg())
     }
+}
+
+/// The known value of a string, as a list of at most one.
+pub(crate) fn one(p: &Planned<String>) -> Vec<&str> {
+    p.as_str().into_iter().collect()
+}
+
+/// The known elements of a list or set of strings.
+pub(crate) fn each(p: &PlannedList<String>) -> Vec<&str> {
+    p.known_elems().map(String::as_str).collect()
 }
 
 /// Checks that need the provider's account: the instance-role grant is put
 /// on a role found by name in this account, so an instance role in another
 /// account (or partition) would have a same-named local role edited instead.
-pub fn plan_checks(env: &Env, config: &Value) -> Diagnostics {
+fn plan_checks(env: &Env, config: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let ec2 = config.get("emr_on_ec2");
-    let grant = ec2.get("grant_instance_role");
-    // null = the default, true.
-    if grant.is_unknown() || grant.as_bool() == Some(false) {
+    let Some(ec2) = config.emr_on_ec2.known() else {
         return d;
-    }
-    let Some(arn) = ec2.str_attr("instance_role_arn") else {
+    };
+    // null = the default, true.
+    let grant = &ec2.grant_instance_role;
+    let (Some(arn), false) = (
+        ec2.instance_role_arn.as_str(),
+        grant.is_unknown() || grant.known() == Some(&false),
+    ) else {
         return d;
     };
     if let Some(a) = validate::parse_arn(arn) {
@@ -641,91 +732,57 @@ pub fn plan_checks(env: &Env, config: &Value) -> Diagnostics {
 }
 
 pub fn validate_config(config: &Value) -> Diagnostics {
+    model::decode(config).map_or_else(|d| d, |m| check(&m))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
+    if !cfg.name.is_null() && !cfg.name_prefix.is_null() {
         d.attr_error(
             AttrPath::attr("name_prefix"),
             "Conflicting attributes",
             "Set either name or name_prefix, not both.",
         );
     }
-    check_all(
-        &mut d,
-        config,
-        &[
-            ("name", &role_name, "Invalid role name"),
-            ("name_prefix", &role_name_prefix, "Invalid role name prefix"),
-            ("path", &role_path, "Invalid role path"),
-            (
-                "permissions_boundary",
-                &managed_policy_arn,
-                "Invalid permissions boundary",
-            ),
-            (
-                "emr_on_ec2.instance_role_arn",
-                &validate::iam_role_arn,
-                "Invalid instance role",
-            ),
-            (
-                "emr_on_ec2.external_id",
-                &optional_external_id,
-                "Invalid external id",
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                &session_tag_value,
-                "Invalid Lake Formation session tag",
-            ),
-            (
-                "emr_on_ec2.source_identities",
-                &validate::sts_name,
-                "Invalid source identity",
-            ),
-            (
-                "emr_serverless.application_arns",
-                &application_arn,
-                "Invalid application ARN",
-            ),
-            ("s3_read", &s3_prefix, "Invalid s3_read entry"),
-            ("s3_write", &s3_prefix, "Invalid s3_write entry"),
-            ("kms_key_arns", &kms_key, "Invalid kms_key_arns entry"),
-            (
-                "managed_policy_arns",
-                &managed_policy_arn,
-                "Invalid managed_policy_arns entry",
-            ),
-            ("policy_json", &permissions_policy_json, "Invalid policy"),
-        ],
-    );
-    if let Some(n) = config.get("max_session_duration").as_number() {
+    let ec2 = cfg.emr_on_ec2.known();
+    let sls = cfg.emr_serverless.known();
+    #[rustfmt::skip]
+    let rules: Vec<(&str, Vec<&str>, Rule, &str)> = vec![
+        ("name", one(&cfg.name), role_name, "Invalid role name"),
+        ("name_prefix", one(&cfg.name_prefix), role_name_prefix, "Invalid role name prefix"),
+        ("path", one(&cfg.path), role_path, "Invalid role path"),
+        ("permissions_boundary", one(&cfg.permissions_boundary), managed_policy_arn, "Invalid permissions boundary"),
+        ("emr_on_ec2.instance_role_arn", ec2.map_or(vec![], |e| one(&e.instance_role_arn)), validate::iam_role_arn, "Invalid instance role"),
+        ("emr_on_ec2.external_id", ec2.map_or(vec![], |e| one(&e.external_id)), optional_external_id, "Invalid external id"),
+        ("emr_on_ec2.lake_formation_session_tag", ec2.map_or(vec![], |e| one(&e.lake_formation_session_tag)), session_tag_value, "Invalid Lake Formation session tag"),
+        ("emr_on_ec2.source_identities", ec2.map_or(vec![], |e| each(&e.source_identities)), validate::sts_name, "Invalid source identity"),
+        ("emr_serverless.application_arns", sls.map_or(vec![], |s| each(&s.application_arns)), application_arn, "Invalid application ARN"),
+        ("s3_read", each(&cfg.s3_read), s3_prefix, "Invalid s3_read entry"),
+        ("s3_write", each(&cfg.s3_write), s3_prefix, "Invalid s3_write entry"),
+        ("kms_key_arns", each(&cfg.kms_key_arns), kms_key, "Invalid kms_key_arns entry"),
+        ("managed_policy_arns", each(&cfg.managed_policy_arns), managed_policy_arn, "Invalid managed_policy_arns entry"),
+        ("policy_json", one(&cfg.policy_json), permissions_policy_json, "Invalid policy"),
+    ];
+    run_rules(&mut d, rules);
+    if let Some(n) = cfg.max_session_duration.known() {
         if !n.to_i64().is_some_and(|i| (3600..=43200).contains(&i)) {
             d.attr_error(AttrPath::attr("max_session_duration"), "Invalid session duration", format!("max_session_duration must be a whole number of seconds from 3600 to 43200, got {n}."));
         }
     }
-    let ec2 = config.get("emr_on_ec2");
-    if ec2.is_null() && config.get("emr_serverless").is_null() {
+    if cfg.emr_on_ec2.is_null() && cfg.emr_serverless.is_null() {
         d.attr_error(AttrPath::attr("emr_on_ec2"), "Missing trust", "Add an emr_on_ec2 block (EMR steps), an emr_serverless block (EMR Serverless jobs), or both.");
     }
-    let propagate = ec2.get("propagate_source_identity");
-    if ec2
-        .get("source_identities")
-        .as_elems()
-        .is_some_and(|e| !e.is_empty())
-        && !propagate.is_unknown()
-        && propagate.as_bool() != Some(true)
-    {
-        d.attr_error(
-            AttrPath::parse_dotted("emr_on_ec2.source_identities"),
-            "source_identities needs propagate_source_identity",
-            "Set propagate_source_identity = true to restrict which source identities may be set.",
-        );
+    if let Some(e) = ec2.filter(|e| !e.source_identities.elems().is_empty()) {
+        let propagate = &e.propagate_source_identity;
+        if !propagate.is_unknown() && propagate.known() != Some(&true) {
+            d.attr_error(
+                AttrPath::parse_dotted("emr_on_ec2.source_identities"),
+                "source_identities needs propagate_source_identity",
+                "Set propagate_source_identity = true to restrict which source identities may be set.",
+            );
+        }
     }
-    for k in config
-        .get("tags")
-        .as_attrs()
-        .into_iter()
-        .flat_map(|m| m.keys())
-    {
+    for k in cfg.tags.known().into_iter().flat_map(|m| m.keys()) {
         if k.to_ascii_lowercase().starts_with("aws:") || k.is_empty() || k.len() > 128 {
             d.attr_error(
                 AttrPath::attr("tags").push_key(k),
@@ -750,66 +807,66 @@ fn owner(name: &str) -> String {
     format!("{TYPE_NAME}/{name}")
 }
 
-fn keep_if_equivalent(prior: &Value, planned: Value) -> Value {
+fn keep_if_equivalent(prior: &Planned<String>, planned: Planned<String>) -> Planned<String> {
     match (prior.as_str(), planned.as_str()) {
-        (Some(p), Some(n)) if !p.is_empty() && crate::iam::equivalent(p, n) => Value::string(p),
+        (Some(p), Some(n)) if !p.is_empty() && crate::iam::equivalent(p, n) => p.into(),
         _ => planned,
     }
 }
 
 /// A remote policy text for state: the recorded text when equivalent.
-fn recorded_or_remote(recorded: &Value, remote: Option<&String>) -> Value {
-    match remote {
-        None => Value::string(""),
-        Some(r) => match recorded.as_str() {
-            Some(p) if crate::iam::equivalent(p, r) => Value::string(p),
-            _ => Value::String(crate::iam::canonicalize(r).unwrap_or_else(|_| r.clone())),
-        },
+pub(crate) fn recorded_or_remote(
+    recorded: &Planned<String>,
+    remote: Option<&String>,
+) -> Planned<String> {
+    match (remote, recorded.as_str()) {
+        (None, _) => "".into(),
+        (Some(r), Some(p)) if crate::iam::equivalent(p, r) => p.into(),
+        (Some(r), _) => text(crate::iam::canonicalize(r).unwrap_or_else(|_| r.clone())),
     }
 }
 
 /// The role a state (every computed policy known) asks for.
-fn desired_role(name: &str, st: &Value) -> Result<DesiredRole, String> {
+fn desired_role(name: &str, st: &Model) -> Result<DesiredRole, String> {
     let trust = st
-        .str_attr("trust_policy_json")
+        .trust_policy_json
+        .as_str()
         .filter(|t| !t.is_empty())
         .ok_or("the trust policy is unknown at apply")?;
     let mut want = DesiredRole::new(name, &owner(name), trust.to_string());
-    want.path = st.str_attr("path").unwrap_or("/").to_string();
+    want.path = st.path.get_or("/".into());
     want.description = Some(DESCRIPTION.to_string());
-    for (attr, policy) in [
-        ("permissions_policy_json", PERMISSIONS_POLICY),
-        ("policy_json", CUSTOM_POLICY),
+    for (doc, policy) in [
+        (&st.permissions_policy_json, PERMISSIONS_POLICY),
+        (&st.policy_json, CUSTOM_POLICY),
     ] {
-        if let Some(doc) = st.str_attr(attr).filter(|d| !d.is_empty()) {
+        if let Some(doc) = doc.as_str().filter(|d| !d.is_empty()) {
             want.inline.insert(policy.to_string(), doc.to_string());
         }
     }
-    want.managed = strings(st.get("managed_policy_arns"))
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    want.boundary = st.str_attr("permissions_boundary").map(str::to_string);
-    if let Some(s) = st
-        .get("max_session_duration")
-        .as_i64()
-        .and_then(|i| i32::try_from(i).ok())
-    {
+    want.managed = st.managed_policy_arns.known_elems().cloned().collect();
+    want.boundary = st.permissions_boundary.known().cloned();
+    let session = st.max_session_duration.known().and_then(Number::to_i64);
+    if let Some(s) = session.and_then(|i| i32::try_from(i).ok()) {
         want.max_session = s;
     }
-    want.tags = tags_map(st.get("tags_all"));
+    want.tags = st.tags_all.known_entries();
     Ok(want)
 }
 
+/// The instance role's name, when the trust names one.
+fn instance_role_name(st: &Model) -> Option<&str> {
+    let ec2 = st.emr_on_ec2.known()?;
+    role_name_from_arn(ec2.instance_role_arn.as_str()?)
+}
+
 /// The grant a state puts on the instance role (None when not managed).
-fn grant_of(name: &str, st: &Value) -> Option<RoleGrant> {
+fn grant_of(name: &str, st: &Model) -> Option<RoleGrant> {
     let doc = st
-        .str_attr("instance_role_policy_json")
+        .instance_role_policy_json
+        .as_str()
         .filter(|d| !d.is_empty())?;
-    let instance = st
-        .get("emr_on_ec2")
-        .str_attr("instance_role_arn")
-        .and_then(role_name_from_arn)?;
+    let instance = instance_role_name(st)?;
     Some(RoleGrant::new(
         instance,
         &instance_grant_policy_name(name),
@@ -820,122 +877,109 @@ fn grant_of(name: &str, st: &Value) -> Option<RoleGrant> {
 /// After a failed grant move, state says where the grant is: still on the
 /// previous instance role, the previous block and document stay recorded.
 fn record_grant(
-    st: &mut Value,
-    prior: &Value,
+    st: &mut Model,
+    prior: &Model,
     placed: Option<&RoleGrant>,
     want: Option<&RoleGrant>,
 ) {
-    match placed {
+    st.instance_role_policy_json = match placed {
         Some(p) if want.is_none_or(|w| w.role != p.role) => {
-            st.set_attr("emr_on_ec2", prior.get("emr_on_ec2").clone());
-            let doc = prior.get("instance_role_policy_json").clone();
-            st.set_attr("instance_role_policy_json", doc);
+            st.emr_on_ec2 = prior.emr_on_ec2.clone();
+            prior.instance_role_policy_json.clone()
         }
-        Some(p) => st.set_attr("instance_role_policy_json", Value::string(&p.document)),
-        None => st.set_attr("instance_role_policy_json", Value::string("")),
-    }
+        Some(p) => p.document.as_str().into(),
+        None => "".into(),
+    };
 }
 
 /// Writes what IAM holds into state (everything drift is shown for).
-fn observe(st: &mut Value, current: &Value, role: &ObservedRole) {
-    st.set_attr("id", Value::string(&role.name));
-    st.set_attr("name", Value::string(&role.name));
-    st.set_attr("path", Value::string(&role.path));
-    st.set_attr("arn", Value::string(&role.arn));
-    st.set_attr("unique_id", Value::string(&role.unique_id));
-    st.set_attr(
-        "max_session_duration",
-        Value::number(i64::from(role.max_session)),
-    );
-    let boundary = role.boundary.clone().map_or(Value::Null, Value::String);
-    st.set_attr("permissions_boundary", boundary);
-    let trust = recorded_or_remote(current.get("trust_policy_json"), Some(&role.trust));
-    st.set_attr("trust_policy_json", trust);
+fn observe(st: &mut Model, current: &Model, role: &ObservedRole) {
+    st.id = role.name.as_str().into();
+    st.name = role.name.as_str().into();
+    st.path = role.path.as_str().into();
+    st.arn = role.arn.as_str().into();
+    st.unique_id = role.unique_id.as_str().into();
+    st.max_session_duration = Planned::Known(Number::from_i64(i64::from(role.max_session)));
+    st.permissions_boundary = role.boundary.clone().into();
+    st.trust_policy_json = recorded_or_remote(&current.trust_policy_json, Some(&role.trust));
     let perms = role.inline.get(PERMISSIONS_POLICY);
-    let perms = recorded_or_remote(current.get("permissions_policy_json"), perms);
-    st.set_attr("permissions_policy_json", perms);
-    let custom = match role.inline.get(CUSTOM_POLICY) {
-        None => Value::Null,
-        some => recorded_or_remote(current.get("policy_json"), some),
+    st.permissions_policy_json = recorded_or_remote(&current.permissions_policy_json, perms);
+    st.policy_json = match role.inline.get(CUSTOM_POLICY) {
+        None => Planned::Null,
+        some => recorded_or_remote(&current.policy_json, some),
     };
-    st.set_attr("policy_json", custom);
-    let names = role.inline.keys().cloned().map(Value::String).collect();
-    st.set_attr("inline_policy_names", Value::set(names));
-    let managed = role.managed.iter().cloned().map(Value::String).collect();
-    st.set_attr("managed_policy_arns", Value::set(managed));
-    let tags = role
-        .user_tags()
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)));
-    st.set_attr("tags_all", Value::Map(tags.collect()));
+    st.inline_policy_names = PlannedList::of(role.inline.keys().cloned());
+    st.managed_policy_arns = PlannedList::of(role.managed.iter().cloned());
+    st.tags_all = PlannedMap::of(role.user_tags());
 }
 
 /// State written before lake_formation_session_tag existed holds null
 /// there: record what the trust uses, so no diff appears from nothing.
-fn backfill_session_tag(st: &mut Value, trust: &str) {
-    if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
-        if m.get("lake_formation_session_tag")
-            .is_none_or(Value::is_null)
-        {
+fn backfill_session_tag(st: &mut Model, trust: &str) {
+    if let Planned::Known(e) = &mut st.emr_on_ec2 {
+        if e.lake_formation_session_tag.is_null() {
             let tag = PolicyDocument::parse(trust)
                 .map(|d| lf_session_tag_of(&d))
                 .unwrap_or_else(|_| LF_SESSION_TAG.to_string());
-            m.insert("lake_formation_session_tag".into(), Value::String(tag));
+            e.lake_formation_session_tag = text(tag);
         }
     }
 }
 
 impl RuntimeRole {
     /// Makes the role, then the grant on the instance role, what `st` says.
-    /// `prior` is Null at create: an untagged role of that name is refused,
-    /// while one in state (or imported) is adopted.
-    async fn converge(&self, c: &Configured, prior: &Value, mut st: Value) -> ApplyResult {
+    /// `prior` is None at create: an untagged role of that name is refused,
+    /// while one in state (or imported) is adopted. The state to record is
+    /// returned with the diagnostics of a failure.
+    async fn converge(&self, c: &Configured, prior: Option<&Model>, mut st: Model) -> ApplyResult {
         let iam = &c.aws.iam;
-        let name = st.str_attr("name").unwrap_or_default().to_string();
-        let (verb, adopt) = match prior.is_null() {
-            true => ("creating", false),
-            false => ("updating", true),
+        let name = st.name.get_or(String::new());
+        let (verb, adopt) = match prior {
+            None => ("creating", false),
+            Some(_) => ("updating", true),
         };
         let want = match desired_role(&name, &st) {
             Ok(w) => w,
-            Err(e) => return ApplyResult::failed(prior.clone(), err(verb, &name, e)),
+            Err(e) => return applied(prior, err(verb, &name, e)),
         };
         match managed_role::reconcile(iam, &want, adopt).await {
             Ok(r) => {
-                st.set_attr("arn", Value::String(r.arn));
-                st.set_attr("unique_id", Value::String(r.unique_id));
+                st.arn = text(r.arn);
+                st.unique_id = text(r.unique_id);
             }
             // Created now: recorded (tainted) so destroy removes it.
             Err(e) if !adopt && e.done.first() == Some(&RoleChange::Create) => {
-                st.set_attr("arn", Value::String(e.arn.unwrap_or_default()));
-                st.set_attr("unique_id", Value::String(e.unique_id.unwrap_or_default()));
-                st.set_attr("instance_role_policy_json", Value::string(""));
-                return ApplyResult::failed(st, err(verb, &name, e.message));
+                st.arn = text(e.arn.unwrap_or_default());
+                st.unique_id = text(e.unique_id.unwrap_or_default());
+                st.instance_role_policy_json = "".into();
+                return applied(Some(&st), err(verb, &name, e.message));
             }
             // Anything else: the refresh before the next plan shows the rest.
-            Err(e) => return ApplyResult::failed(prior.clone(), err(verb, &name, e.message)),
+            Err(e) => return applied(prior, err(verb, &name, e.message)),
         }
+        let none = Model::default();
+        let prior = prior.unwrap_or(&none);
         let want_grant = grant_of(&name, &st);
+        let prior_grant = grant_of(&name, prior);
         // Plan refuses this; never edit a same-named role of this account.
         if want_grant.is_some() && plan_checks(&env_of(c), &st).has_errors() {
-            record_grant(&mut st, prior, grant_of(&name, prior).as_ref(), None);
+            record_grant(&mut st, prior, prior_grant.as_ref(), None);
             let msg = "the instance role is not in the provider's account; set grant_instance_role = false";
-            return ApplyResult::failed(st, err(verb, &name, msg));
+            return applied(Some(&st), err(verb, &name, msg));
         }
-        let prior_grant = grant_of(&name, prior);
         match managed_role::reconcile_grant(iam, prior_grant.as_ref(), want_grant.as_ref()).await {
-            Ok(_) => ApplyResult::ok(st),
+            Ok(_) => applied(Some(&st), Diagnostics::new()),
             Err((placed, e)) => {
                 record_grant(&mut st, prior, placed.as_ref(), want_grant.as_ref());
                 let msg = format!("granting the instance role: {e}");
-                ApplyResult::failed(st, err(verb, &name, msg))
+                applied(Some(&st), err(verb, &name, msg))
             }
         }
     }
 
     /// Import: the configuration side rebuilt from IAM, refused for a role
     /// another resource of this provider owns.
-    async fn imported(&self, c: &Configured, role: &ObservedRole) -> Result<Value, String> {
+    async fn imported(&self, c: &Configured, role: &ObservedRole) -> Result<Model, String> {
         if let Ownership::Foreign(Some(o)) = role.ownership(&owner(&role.name)) {
             return Err(format!(
                 "role {} is managed by {o}; it cannot be imported as an {TYPE_NAME}",
@@ -944,18 +988,14 @@ impl RuntimeRole {
         }
         let mut st = import_state(role);
         // The grant tells whether the instance role is managed.
-        if let Some(inst) = st
-            .get("emr_on_ec2")
-            .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn)
-        {
+        if let Some(inst) = instance_role_name(&st) {
             let grant = instance_grant_policy_name(&role.name);
             let has = managed_role::read_grant(&c.aws.iam, inst, &grant)
                 .await
                 .unwrap_or(None)
                 .is_some();
-            if let Some(Value::Object(m)) = st.get_mut("emr_on_ec2") {
-                m.insert("grant_instance_role".into(), Value::Bool(has));
+            if let Planned::Known(e) = &mut st.emr_on_ec2 {
+                e.grant_instance_role = Planned::Known(has);
             }
         }
         Ok(st)
@@ -966,35 +1006,67 @@ impl RuntimeRole {
         &self,
         c: &Configured,
         name: &str,
-        st: &Value,
-    ) -> Result<Value, String> {
-        let ec2 = st.get("emr_on_ec2");
-        let Some(inst) = ec2
-            .str_attr("instance_role_arn")
-            .and_then(role_name_from_arn)
-            .filter(|_| ec2.get("grant_instance_role").as_bool() != Some(false))
-        else {
-            return Ok(Value::string(""));
+        st: &Model,
+    ) -> Result<Planned<String>, String> {
+        let managed = st
+            .emr_on_ec2
+            .known()
+            .is_some_and(|e| e.grant_instance_role.known() != Some(&false));
+        let Some(inst) = instance_role_name(st).filter(|_| managed) else {
+            return Ok("".into());
         };
         let remote =
             managed_role::read_grant(&c.aws.iam, inst, &instance_grant_policy_name(name)).await?;
         Ok(recorded_or_remote(
-            st.get("instance_role_policy_json"),
+            &st.instance_role_policy_json,
             remote.as_ref(),
         ))
     }
 }
 
 /// A planned state with the policies computed at apply (name_prefix roles).
-fn with_computed(env: &Env, planned: &Value) -> Value {
+fn with_computed(env: &Env, planned: &Model) -> Model {
     let mut st = planned.clone();
-    for (attr, v) in computed_policies(env, &st) {
-        if st.get(attr).is_unknown() {
-            st.set_attr(attr, v);
+    let computed = computed_policies(env, &st);
+    for (field, v) in POLICIES.into_iter().zip(computed) {
+        if field(&mut st).is_unknown() {
+            *field(&mut st) = v;
         }
     }
-    st.set_attr("inline_policy_names", own_inline_policies(&st));
+    st.inline_policy_names = own_inline_policies(&st);
     st
+}
+
+/// The planned state: validation, identity, policies and tags.
+fn plan(
+    c: &Configured,
+    req: &PlanRequest<'_>,
+    planned: &mut Value,
+) -> Result<Diagnostics, Diagnostics> {
+    let cfg: Model = model::decode(req.config)?;
+    let prior: Option<Model> = model::decode(req.prior)?;
+    let mut plan: Model = model::decode(planned)?;
+    let env = env_of(c);
+    let mut d = check(&cfg);
+    d.extend(plan_checks(&env, &cfg));
+    if prior.is_none() {
+        if let Some(n) = cfg.name.as_str() {
+            plan.id = n.into();
+        }
+    }
+    let mut prior = prior.unwrap_or_default();
+    if let (Some(n), Some(p)) = (plan.name.as_str(), plan.path.as_str()) {
+        plan.arn = text(role_arn(&env, p, n));
+    }
+    let computed = computed_policies(&env, &plan);
+    for (field, v) in POLICIES.into_iter().zip(computed) {
+        *field(&mut plan) = keep_if_equivalent(field(&mut prior), v);
+    }
+    plan.policy_json = keep_if_equivalent(&prior.policy_json, plan.policy_json);
+    plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+    plan.inline_policy_names = own_inline_policies(&plan);
+    *planned = to_value(&plan)?;
+    Ok(d)
 }
 
 #[async_trait]
@@ -1018,122 +1090,105 @@ impl Resource for RuntimeRole {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) {
-        diags.extend(validate_config(req.config));
-        let Ok(c) = self.data.get() else { return };
-        let env = env_of(&c);
-        diags.extend(plan_checks(&env, req.config));
-        if req.prior.is_null() {
-            if let Some(n) = req.config.str_attr("name") {
-                planned.set_attr("id", Value::string(n));
-            }
-        }
-        if let (Some(n), Some(p)) = (planned.str_attr("name"), planned.str_attr("path")) {
-            let arn = role_arn(&env, p, n);
-            planned.set_attr("arn", Value::String(arn));
-        }
-        for (attr, v) in computed_policies(&env, planned) {
-            let v = keep_if_equivalent(req.prior.get(attr), v);
-            planned.set_attr(attr, v);
-        }
-        let pj = keep_if_equivalent(
-            req.prior.get("policy_json"),
-            planned.get("policy_json").clone(),
-        );
-        planned.set_attr("policy_json", pj);
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
-        planned.set_attr("inline_policy_names", own_inline_policies(planned));
+        let Ok(c) = self.data.get() else {
+            return diags.extend(validate_config(req.config));
+        };
+        diags.extend(plan(&c, &req, planned).unwrap_or_else(|d| d));
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, plan) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)))
+        {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
         let env = env_of(&c);
-        let name = match (planned.str_attr("name"), planned.str_attr("name_prefix")) {
+        let name = match (plan.name.as_str(), plan.name_prefix.as_str()) {
             (Some(n), _) => n.to_string(),
             (None, Some(p)) => unique_name(p),
             (None, None) => unique_name("terraform-"),
         };
-        let path = planned.str_attr("path").unwrap_or("/").to_string();
-        let mut st = planned.clone();
-        st.set_attr("name", Value::string(&name));
-        st.set_attr("id", Value::string(&name));
-        st.set_attr("arn", Value::String(role_arn(&env, &path, &name)));
+        let path = plan.path.get_or("/".into());
+        let st = Model {
+            name: name.as_str().into(),
+            id: name.as_str().into(),
+            arn: text(role_arn(&env, &path, &name)),
+            ..plan
+        };
         crate::info!("creating EMR runtime role", "name" => name);
-        self.converge(&c, &Value::Null, with_computed(&env, &st))
-            .await
+        self.converge(&c, None, with_computed(&env, &st)).await
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let Some(name) = current
-            .str_attr("name")
-            .or_else(|| current.str_attr("id"))
-            .map(str::to_string)
-        else {
+        let current: Model = model::decode(current)?;
+        let Some(name) = current.name.as_str().or(current.id.as_str()) else {
             return Ok(Value::Null);
         };
-        let e = |m: String| err("reading", &name, m);
-        let Some(role) = managed_role::read(&c.aws.iam, &name, None)
+        let e = |m: String| err("reading", name, m);
+        let Some(role) = managed_role::read(&c.aws.iam, name, None)
             .await
             .map_err(e)?
         else {
             crate::warn!("EMR runtime role not found, removing from state", "name" => name);
             return Ok(Value::Null);
         };
-        let importing = current.get("trust_policy_json").is_null();
+        let importing = current.trust_policy_json.is_null();
         let mut st = match importing {
             true => self.imported(&c, &role).await.map_err(e)?,
             false => current.clone(),
         };
         backfill_session_tag(&mut st, &role.trust);
-        observe(&mut st, current, &role);
-        let grant = self.observed_grant(&c, &name, &st).await.map_err(e)?;
-        st.set_attr("instance_role_policy_json", grant);
+        observe(&mut st, &current, &role);
+        st.instance_role_policy_json = self.observed_grant(&c, name, &st).await.map_err(e)?;
         if importing {
-            let [_, _, _, (_, caller)] = computed_policies(&env_of(&c), &st);
-            st.set_attr("caller_policy_json", caller);
+            let [_, _, _, caller] = computed_policies(&env_of(&c), &st);
+            st.caller_policy_json = caller;
             // Tags the user set: everything not coming from default_tags.
-            let own: BTreeMap<String, Value> = role
+            let own = role
                 .user_tags()
                 .into_iter()
-                .filter(|(k, v)| c.default_tags.get(k) != Some(v))
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
-            let tags = (!own.is_empty()).then_some(Value::Map(own));
-            st.set_attr("tags", tags.unwrap_or(Value::Null));
+                .filter(|(k, v)| c.default_tags.get(k) != Some(v));
+            st.tags = map_of(own.collect());
         }
-        Ok(st)
+        to_value(&st)
     }
 
     async fn update(
         &self,
         _ctx: &Ctx,
-        prior: &Value,
+        prior_v: &Value,
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        let decoded = self.data.get().and_then(|c| {
+            let prior: Model = model::decode(prior_v)?;
+            Ok((c, prior, model::decode::<Model>(planned)?))
+        });
+        let (c, prior, plan) = match decoded {
+            Ok(x) => x,
+            Err(d) => return ApplyResult::failed(prior_v.clone(), d),
         };
-        let st = with_computed(&env_of(&c), planned);
-        self.converge(&c, prior, st).await
+        let st = with_computed(&env_of(&c), &plan);
+        self.converge(&c, Some(&prior), st).await
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        let Some(name) = prior.str_attr("name") else {
+        let Some(name) = prior.name.as_str() else {
             return Diagnostics::new();
         };
-        let grant = grant_of(name, prior);
+        let grant = grant_of(name, &prior);
         if let Err((_, e)) = managed_role::reconcile_grant(&c.aws.iam, grant.as_ref(), None).await {
             return err(
                 "deleting",
@@ -1153,6 +1208,14 @@ impl Resource for RuntimeRole {
     }
 }
 
+/// A map attribute: null when empty.
+pub(crate) fn map_of(m: BTreeMap<String, String>) -> PlannedMap<String> {
+    match m.is_empty() {
+        true => Planned::Null,
+        false => PlannedMap::of(m),
+    }
+}
+
 #[async_trait]
 impl Import for RuntimeRole {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
@@ -1163,10 +1226,11 @@ impl Import for RuntimeRole {
             )
             .into());
         }
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(id));
-        st.set_attr("name", Value::string(id));
-        Ok(st)
+        to_value(&Model {
+            id: id.into(),
+            name: id.into(),
+            ..Model::default()
+        })
     }
 }
 
@@ -1183,111 +1247,81 @@ fn lf_session_tag_of(trust: &PolicyDocument) -> String {
         .unwrap_or_else(|| LF_SESSION_TAG.to_string())
 }
 
+/// The statement of a document with this sid.
+pub(crate) fn by_sid<'a>(doc: &'a PolicyDocument, sid: &str) -> Option<&'a Statement> {
+    doc.statements
+        .iter()
+        .find(|s| s.sid.as_deref() == Some(sid))
+}
+
+/// The values of a condition key under any operator.
+pub(crate) fn cond(s: &Statement, key: &str) -> Vec<String> {
+    let values = s.conditions.values().filter_map(|m| m.get(key));
+    values.flat_map(|v| v.iter().cloned()).collect()
+}
+
+/// The first AWS principal a statement names.
+pub(crate) fn aws_principal(s: &Statement) -> Option<String> {
+    match &s.principal {
+        Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
+        _ => None,
+    }
+}
+
+/// The EC2 trust block a trust policy's statements show.
+fn ec2_block_of(doc: &PolicyDocument) -> Option<Ec2Block> {
+    let s = by_sid(doc, "EmrInstanceRoleAssume")?;
+    let source = by_sid(doc, "EmrSetSourceIdentity");
+    Some(Ec2Block {
+        instance_role_arn: aws_principal(s).into(),
+        external_id: cond(s, "sts:ExternalId").into_iter().next().into(),
+        propagate_source_identity: Planned::Known(source.is_some()),
+        source_identities: set_of(
+            source
+                .map(|x| cond(x, "sts:SourceIdentity"))
+                .unwrap_or_default(),
+        ),
+        lake_formation: Planned::Known(by_sid(doc, "EmrLakeFormationTagSession").is_some()),
+        lake_formation_session_tag: text(lf_session_tag_of(doc)),
+        grant_instance_role: Planned::Known(true),
+    })
+}
+
 /// Rebuilds the configuration-side attributes from what IAM holds, using the
 /// statement ids this provider writes.
-fn import_state(role: &ObservedRole) -> Value {
-    let mut st = schema().block.empty_value();
-    let set = |v: Vec<String>| {
-        if v.is_empty() {
-            Value::Null
-        } else {
-            Value::set(v.into_iter().map(Value::String).collect())
-        }
+fn import_state(role: &ObservedRole) -> Model {
+    let mut st = Model {
+        path: role.path.as_str().into(),
+        ..Model::default()
     };
     if let Ok(doc) = PolicyDocument::parse(&role.trust) {
-        let by_sid = |sid: &str| {
-            doc.statements
-                .iter()
-                .find(|s| s.sid.as_deref() == Some(sid))
-        };
-        let cond = |s: &Statement, key: &str| -> Vec<String> {
-            s.conditions
-                .values()
-                .filter_map(|m| m.get(key))
-                .flat_map(|v| v.iter().cloned())
-                .collect()
-        };
-        if let Some(s) = by_sid("EmrInstanceRoleAssume") {
-            let principal = match &s.principal {
-                Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
-                _ => None,
-            };
-            let source = by_sid("EmrSetSourceIdentity");
-            st.set_attr(
-                "emr_on_ec2",
-                Value::object([
-                    (
-                        "instance_role_arn",
-                        principal.map(Value::String).unwrap_or(Value::Null),
-                    ),
-                    (
-                        "external_id",
-                        cond(s, "sts:ExternalId")
-                            .into_iter()
-                            .next()
-                            .map(Value::String)
-                            .unwrap_or(Value::Null),
-                    ),
-                    ("propagate_source_identity", Value::Bool(source.is_some())),
-                    (
-                        "source_identities",
-                        set(source
-                            .map(|x| cond(x, "sts:SourceIdentity"))
-                            .unwrap_or_default()),
-                    ),
-                    (
-                        "lake_formation",
-                        Value::Bool(by_sid("EmrLakeFormationTagSession").is_some()),
-                    ),
-                    (
-                        "lake_formation_session_tag",
-                        Value::String(lf_session_tag_of(&doc)),
-                    ),
-                    ("grant_instance_role", Value::Bool(true)),
-                ]),
-            );
-        }
-        if let Some(s) = by_sid("EmrServerlessAssume") {
-            st.set_attr(
-                "emr_serverless",
-                Value::object([
-                    (
-                        "trusted_identity_propagation",
-                        Value::Bool(s.actions.contains("sts:SetContext")),
-                    ),
-                    ("application_arns", set(cond(s, "aws:SourceArn"))),
-                ]),
-            );
+        st.emr_on_ec2 = ec2_block_of(&doc).into();
+        if let Some(s) = by_sid(&doc, "EmrServerlessAssume") {
+            st.emr_serverless = Planned::Known(ServerlessBlock {
+                trusted_identity_propagation: Planned::Known(s.actions.contains("sts:SetContext")),
+                application_arns: set_of(cond(s, "aws:SourceArn")),
+            });
         }
     }
-    if let Some(Ok(doc)) = role
-        .inline
-        .get(PERMISSIONS_POLICY)
-        .map(|p| PolicyDocument::parse(p))
-    {
+    let perms = role.inline.get(PERMISSIONS_POLICY);
+    if let Some(Ok(doc)) = perms.map(|p| PolicyDocument::parse(p)) {
+        let resources = |sid: &str| -> Vec<String> {
+            let st = doc
+                .statements
+                .iter()
+                .filter(|s| s.sid.as_deref() == Some(sid));
+            st.flat_map(|s| s.resources.iter().cloned()).collect()
+        };
         let uris = |sid: &str| -> Vec<String> {
-            doc.statements
-                .iter()
-                .filter(|s| s.sid.as_deref() == Some(sid))
-                .flat_map(|s| s.resources.iter())
-                .filter_map(|arn| {
-                    arn.splitn(6, ':')
-                        .nth(5)
-                        .map(|r| format!("s3://{}", r.trim_end_matches('*')))
-                })
+            let arns = resources(sid);
+            let keys = arns.iter().filter_map(|arn| arn.splitn(6, ':').nth(5));
+            keys.map(|r| format!("s3://{}", r.trim_end_matches('*')))
                 .collect()
         };
-        st.set_attr("s3_read", set(uris("S3Read")));
-        st.set_attr("s3_write", set(uris("S3Write")));
-        let kms: Vec<String> = doc
-            .statements
-            .iter()
-            .filter(|s| s.sid.as_deref() == Some("KmsKeys"))
-            .flat_map(|s| s.resources.iter().cloned())
-            .collect();
-        st.set_attr("kms_key_arns", set(kms));
+        st.s3_read = set_of(uris("S3Read"));
+        st.s3_write = set_of(uris("S3Write"));
+        st.kms_key_arns = set_of(resources("KmsKeys"));
     }
-    st.set_attr("path", Value::string(&role.path));
     st
 }
 
@@ -1300,6 +1334,14 @@ mod tests {
     const ACCT: &str = "123456789012";
     const INSTANCE: &str = "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole";
     const ROLE: &str = "arn:aws:iam::123456789012:role/emr/emr-rt-analyst";
+
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
+    }
 
     fn env() -> Env {
         Env {
@@ -1513,14 +1555,14 @@ mod tests {
         .canonical();
         role.inline.insert(PERMISSIONS_POLICY.into(), perms);
         let st = import_state(&role);
-        assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
-        assert_eq!(sls_from(st.get("emr_serverless")), Some(Some(s)));
+        assert_eq!(ec2_from(&st.emr_on_ec2), Some(Some(e)));
+        assert_eq!(sls_from(&st.emr_serverless), Some(Some(s)));
         assert_eq!(
-            strings(st.get("s3_read")),
+            st.s3_read.all_known(),
             Some(vec!["s3://datalake/curated/".to_string()])
         );
         assert_eq!(
-            strings(st.get("s3_write")),
+            st.s3_write.all_known(),
             Some(vec!["s3://datalake/scratch/".to_string()])
         );
     }
@@ -1550,9 +1592,12 @@ mod tests {
             ..Default::default()
         };
         let st = import_state(&role);
-        assert_eq!(ec2_from(st.get("emr_on_ec2")), Some(Some(e)));
+        assert_eq!(ec2_from(&st.emr_on_ec2), Some(Some(e)));
         // Omitted in a configuration: the default.
-        let v = Value::object([("instance_role_arn", Value::string(INSTANCE))]);
+        let v = Planned::Known(Ec2Block {
+            instance_role_arn: INSTANCE.into(),
+            ..Ec2Block::default()
+        });
         assert_eq!(
             ec2_from(&v).flatten().map(|e| e.lake_formation_session_tag),
             Some(LF_SESSION_TAG.to_string())
@@ -1601,79 +1646,35 @@ mod tests {
             s
         };
         let doc = |st: serde_json::Value| json!({"Version":"2012-10-17","Statement":st});
-        refused(
-            "iam:PassRole added",
-            doc(json!([assume(
-                json!({"Action":["sts:AssumeRole","sts:TagSession","iam:PassRole"]})
-            )])),
-        );
-        refused(
-            "an extra action",
-            doc(json!([assume(
-                json!({"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]})
-            )])),
-        );
-        refused("Resource *", doc(json!([assume(json!({"Resource":"*"}))])));
-        refused(
-            "a role wildcard",
-            doc(json!([assume(
-                json!({"Resource":"arn:aws:iam::123456789012:role/*"})
-            )])),
-        );
-        refused(
-            "two roles",
-            doc(json!([assume(json!({"Resource":[ROLE, INSTANCE]}))])),
-        );
-        refused(
-            "action wildcard",
-            doc(json!([assume(json!({"Action":"sts:*"}))])),
-        );
-        refused(
-            "admin",
-            doc(json!([{"Effect":"Allow","Action":"*","Resource":"*"}])),
-        );
-        refused(
-            "NotAction",
-            doc(json!([assume(json!({"NotAction":["iam:*"]}))])),
-        );
-        refused(
-            "a Deny turned around",
-            doc(json!([assume(json!({"Effect":"Deny"}))])),
-        );
-        refused("another sid", doc(json!([assume(json!({"Sid":"Other"}))])));
-        refused(
-            "an extra condition",
-            doc(json!([assume(
-                json!({"Condition":{"StringEquals":{"aws:RequestTag/x":["y"]}}})
-            )])),
-        );
-        refused(
-            "an extra statement",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]),
-            ),
-        );
-        refused(
-            "an extra statement on the same role",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":ROLE}]),
-            ),
-        );
-        refused(
-            "source identity without its sid",
-            doc(
-                json!([assume(json!({})), {"Effect":"Allow","Action":"sts:SetSourceIdentity","Resource":ROLE}]),
-            ),
-        );
+        let other = json!({"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"});
+        let same_role =
+            json!({"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":ROLE});
+        let bare_source =
+            json!({"Effect":"Allow","Action":"sts:SetSourceIdentity","Resource":ROLE});
+        #[rustfmt::skip]
+        let cases = [
+            ("iam:PassRole added", json!([assume(json!({"Action":["sts:AssumeRole","sts:TagSession","iam:PassRole"]}))])),
+            ("an extra action", json!([assume(json!({"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}))])),
+            ("Resource *", json!([assume(json!({"Resource":"*"}))])),
+            ("a role wildcard", json!([assume(json!({"Resource":"arn:aws:iam::123456789012:role/*"}))])),
+            ("two roles", json!([assume(json!({"Resource":[ROLE, INSTANCE]}))])),
+            ("action wildcard", json!([assume(json!({"Action":"sts:*"}))])),
+            ("admin", json!([{"Effect":"Allow","Action":"*","Resource":"*"}])),
+            ("NotAction", json!([assume(json!({"NotAction":["iam:*"]}))])),
+            ("a Deny turned around", json!([assume(json!({"Effect":"Deny"}))])),
+            ("another sid", json!([assume(json!({"Sid":"Other"}))])),
+            ("an extra condition", json!([assume(json!({"Condition":{"StringEquals":{"aws:RequestTag/x":["y"]}}}))])),
+            ("an extra statement", json!([assume(json!({})), other])),
+            ("an extra statement on the same role", json!([assume(json!({})), same_role])),
+            ("source identity without its sid", json!([assume(json!({})), bare_source])),
+            ("a user, not a role", json!([assume(json!({"Resource":"arn:aws:iam::123456789012:user/x"}))])),
+        ];
+        for (what, st) in cases {
+            refused(what, doc(st));
+        }
         refused(
             "an Id",
             json!({"Version":"2012-10-17","Id":"x","Statement":[assume(json!({}))]}),
-        );
-        refused(
-            "a user, not a role",
-            doc(json!([assume(
-                json!({"Resource":"arn:aws:iam::123456789012:user/x"})
-            )])),
         );
         // The control: the same builder yields an accepted document.
         let ok = PolicyDocument::parse(&doc(json!([assume(json!({}))])).to_string()).unwrap();
@@ -1741,6 +1742,7 @@ mod tests {
 
     #[test]
     fn grant_to_an_instance_role_in_another_account_is_refused_at_plan() {
+        let plan_checks = |env: &Env, v: &Value| plan_checks(env, &model::decode(v).unwrap());
         let cfg = |arn: &str, grant: Value| {
             let mut v = schema().block.empty_value();
             v.set_attr(
@@ -1814,102 +1816,44 @@ mod tests {
 
     /// (attribute path the error must carry, configuration).
     fn invalid_cases() -> Vec<(&'static str, Value)> {
-        vec![
-            ("name", with("name", Value::string("a".repeat(65)))),
-            ("name", with("name", Value::string("bad name"))),
-            ("name_prefix", with("name_prefix", Value::string("p-"))),
-            ("path", with("path", Value::string("emr"))),
-            (
-                "permissions_boundary",
-                with(
-                    "permissions_boundary",
-                    Value::string("arn:aws:iam::123456789012:role/x"),
-                ),
-            ),
-            (
-                "max_session_duration",
-                with("max_session_duration", Value::number(60)),
-            ),
+        let no_propagate = {
+            // omitted propagate_source_identity arrives as null
+            let mut b = ec2_with("source_identities", sset(&["alice"]));
+            if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
+                m.insert("propagate_source_identity".into(), Value::Null);
+            }
+            b
+        };
+        let s = Value::string;
+        let tags = Value::Map(BTreeMap::from([("aws:x".to_string(), s("y"))]));
+        let admin =
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        #[rustfmt::skip]
+        let cases = vec![
+            ("name", with("name", s(&"a".repeat(65)))),
+            ("name", with("name", s("bad name"))),
+            ("name_prefix", with("name_prefix", s("p-"))),
+            ("path", with("path", s("emr"))),
+            ("permissions_boundary", with("permissions_boundary", s("arn:aws:iam::123456789012:role/x"))),
+            ("max_session_duration", with("max_session_duration", Value::number(60))),
             ("emr_on_ec2", with("emr_on_ec2", Value::Null)),
-            (
-                "emr_on_ec2.instance_role_arn",
-                ec2_with(
-                    "instance_role_arn",
-                    Value::string("arn:aws:iam::123456789012:user/x"),
-                ),
-            ),
-            (
-                "emr_on_ec2.external_id",
-                ec2_with("external_id", Value::string("has space")),
-            ),
-            (
-                "emr_on_ec2.source_identities",
-                ec2_with("source_identities", sset(&["alice"])),
-            ),
-            ("emr_on_ec2.source_identities", {
-                // omitted propagate_source_identity arrives as null
-                let mut b = ec2_with("source_identities", sset(&["alice"]));
-                if let Some(Value::Object(m)) = b.get_mut("emr_on_ec2") {
-                    m.insert("propagate_source_identity".into(), Value::Null);
-                }
-                b
-            }),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with("lake_formation_session_tag", Value::string("")),
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with("lake_formation_session_tag", Value::string("x".repeat(257))),
-            ),
-            (
-                "emr_on_ec2.lake_formation_session_tag",
-                ec2_with(
-                    "lake_formation_session_tag",
-                    Value::string("Amazon EMR;drop"),
-                ),
-            ),
+            ("emr_on_ec2.instance_role_arn", ec2_with("instance_role_arn", s("arn:aws:iam::123456789012:user/x"))),
+            ("emr_on_ec2.external_id", ec2_with("external_id", s("has space"))),
+            ("emr_on_ec2.source_identities", ec2_with("source_identities", sset(&["alice"]))),
+            ("emr_on_ec2.source_identities", no_propagate),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s(""))),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s(&"x".repeat(257)))),
+            ("emr_on_ec2.lake_formation_session_tag", ec2_with("lake_formation_session_tag", s("Amazon EMR;drop"))),
             ("s3_read", with("s3_read", sset(&["datalake/curated/"]))),
-            (
-                "s3_write",
-                with("s3_write", sset(&["s3://datalake/scratch"])),
-            ),
-            (
-                "kms_key_arns",
-                with("kms_key_arns", sset(&["arn:aws:s3:::bucket"])),
-            ),
-            (
-                "kms_key_arns",
-                with(
-                    "kms_key_arns",
-                    sset(&["arn:aws:kms:us-east-1:123456789012:alias/x"]),
-                ),
-            ),
-            (
-                "policy_json",
-                with("policy_json", Value::string("not json")),
-            ),
-            (
-                "policy_json",
-                with(
-                    "policy_json",
-                    Value::string(
-                        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
-                    ),
-                ),
-            ),
-            (
-                "managed_policy_arns",
-                with("managed_policy_arns", sset(&["AmazonS3ReadOnlyAccess"])),
-            ),
-            (
-                "tags[\"aws:x\"]",
-                with(
-                    "tags",
-                    Value::Map(BTreeMap::from([("aws:x".to_string(), Value::string("y"))])),
-                ),
-            ),
-        ]
+            ("s3_write", with("s3_write", sset(&["s3://datalake/scratch"]))),
+            ("kms_key_arns", with("kms_key_arns", sset(&["arn:aws:s3:::bucket"]))),
+            ("kms_key_arns", with("kms_key_arns", sset(&["arn:aws:kms:us-east-1:123456789012:alias/x"]))),
+            ("policy_json", with("policy_json", s("not json"))),
+            ("policy_json", with("policy_json", s(admin))),
+            ("managed_policy_arns", with("managed_policy_arns", sset(&["AmazonS3ReadOnlyAccess"]))),
+            ("tags[\"aws:x\"]", with("tags", tags)),
+        ];
+        cases
     }
 
     #[test]

@@ -5,21 +5,24 @@
 //! plane metadata message. Every policy is narrower than seed 003's examples:
 //! no `*` resource where the seed had one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{PolicyDocument, Principal, Statement};
-use crate::resources::{
-    derived_name, env_of, merged_tags, random_external_id, strings, tags_map, Env,
+use crate::resources::runtime_role::{
+    aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
+    Rule,
 };
+use crate::resources::{derived_name, env_of, random_external_id, Env};
 use crate::tfplugin::{
-    ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import, NestedBlock,
-    PlanRequest, Resource, Schema, Type, Value,
+    model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
+    NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
 };
 use crate::validate;
 
@@ -257,158 +260,290 @@ pub fn role_names(name: &str) -> (String, String) {
     )
 }
 
-fn inputs_of(st: &Value) -> Option<Inputs> {
-    let known = [
-        "resource_bucket",
-        "resource_prefix",
-        "subnet_ids",
-        "security_group_ids",
-        "kms_key_arns",
-        "read_bucket_names",
-        "assumable_role_arns",
-        "trusted_identity_propagation",
-    ]
-    .iter()
-    .all(|k| st.get(k).is_wholly_known());
-    known.then(|| Inputs {
-        bucket: st
-            .str_attr("resource_bucket")
-            .unwrap_or_default()
-            .to_string(),
-        prefix: st
-            .str_attr("resource_prefix")
-            .unwrap_or_default()
-            .to_string(),
-        subnet_ids: strings(st.get("subnet_ids")).unwrap_or_default(),
-        security_group_ids: strings(st.get("security_group_ids")).unwrap_or_default(),
-        kms_key_arns: strings(st.get("kms_key_arns")).unwrap_or_default(),
-        read_bucket_names: strings(st.get("read_bucket_names")).unwrap_or_default(),
-        assumable_role_arns: strings(st.get("assumable_role_arns")).unwrap_or_default(),
-        tip: st
-            .get("trusted_identity_propagation")
-            .as_bool()
-            .unwrap_or(false),
+// ---------- the typed model ----------
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct Model {
+    id: Planned<String>,
+    name: Planned<String>,
+    mode: Planned<String>,
+    resource_bucket: Planned<String>,
+    resource_prefix: Planned<String>,
+    subnet_ids: PlannedList<String>,
+    security_group_ids: PlannedList<String>,
+    kms_key_arns: PlannedList<String>,
+    read_bucket_names: PlannedList<String>,
+    assumable_role_arns: PlannedList<String>,
+    shared_launch_role_name: Planned<String>,
+    trusted_identity_propagation: Planned<bool>,
+    permissions_boundary: Planned<String>,
+    tags: PlannedMap<String>,
+    tags_all: PlannedMap<String>,
+    region: Planned<String>,
+    job_runtime_role_arn: Planned<String>,
+    job_runtime_trust_policy_json: Planned<String>,
+    job_runtime_policy_json: Planned<String>,
+    launch_role_arn: Planned<String>,
+    launch_trust_policy_json: Planned<String>,
+    launch_policy_json: Planned<String>,
+    external_id: Planned<String>,
+    unmanaged_policies: PlannedList<String>,
+    control_plane_metadata: Planned<String>,
+    control_plane: Planned<ControlPlane>,
+}
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct ControlPlane {
+    principal_arn: Planned<String>,
+    external_id: Planned<String>,
+}
+
+impl Model {
+    fn private(&self) -> bool {
+        self.mode.as_str() == Some("private")
+    }
+    fn control_plane(&self) -> Option<&ControlPlane> {
+        self.control_plane.known()
+    }
+    /// The shared role that gets the grant (shared mode only).
+    fn shared_role(&self) -> Option<&str> {
+        self.shared_launch_role_name
+            .as_str()
+            .filter(|_| !self.private())
+    }
+}
+
+fn to_value(m: &Model) -> Result<Value, Diagnostics> {
+    model::encode_block(m, &schema().block)
+}
+
+/// An apply result whose state is `st` (null for None).
+fn applied(st: Option<&Model>, diags: Diagnostics) -> ApplyResult {
+    match st.map(to_value).transpose() {
+        Ok(state) => ApplyResult::failed(state.unwrap_or(Value::Null), diags),
+        Err(d) => ApplyResult::failed(Value::Null, d),
+    }
+}
+
+/// Known text, or unknown for None.
+fn or_unknown(s: Option<String>) -> Planned<String> {
+    s.map_or(Planned::Unknown, Planned::Known)
+}
+
+fn inputs_of(st: &Model) -> Option<Inputs> {
+    let text = |p: &Planned<String>| (!p.is_unknown()).then(|| p.get_or(String::new()));
+    let tip = &st.trusted_identity_propagation;
+    Some(Inputs {
+        bucket: text(&st.resource_bucket)?,
+        prefix: text(&st.resource_prefix)?,
+        subnet_ids: st.subnet_ids.all_known()?,
+        security_group_ids: st.security_group_ids.all_known()?,
+        kms_key_arns: st.kms_key_arns.all_known()?,
+        read_bucket_names: st.read_bucket_names.all_known()?,
+        assumable_role_arns: st.assumable_role_arns.all_known()?,
+        tip: (!tip.is_unknown()).then(|| tip.get_or(false))?,
     })
 }
 
 /// Fills the computed documents of a planned (or applied) state. The launch
 /// role ARN in shared mode comes from `shared_role_arn`.
-fn compute(env: &Env, st: &mut Value, shared_role_arn: Option<&str>) {
-    let private = st.str_attr("mode") == Some("private");
-    let (job_name, launch_name) = match st.str_attr("name") {
-        Some(n) => {
-            let (j, l) = role_names(n);
-            (Some(j), Some(l))
-        }
-        None => (None, None),
+fn compute(env: &Env, st: &mut Model, shared_role_arn: Option<&str>) {
+    let private = st.private();
+    let arn = |n: &str| format!("arn:{}:iam::{}:role/{n}", env.partition, env.account);
+    let names = st.name.as_str().map(role_names);
+    let job_arn = names.as_ref().map(|(j, _)| arn(j));
+    let launch_arn = match private {
+        true => names.as_ref().map(|(_, l)| arn(l)),
+        false => shared_role_arn.map(str::to_string),
     };
-    let job_arn = job_name.map(|n| format!("arn:{}:iam::{}:role/{n}", env.partition, env.account));
-    let launch_arn = if private {
-        launch_name.map(|n| format!("arn:{}:iam::{}:role/{n}", env.partition, env.account))
-    } else {
-        shared_role_arn.map(str::to_string)
-    };
-    st.set_attr("region", Value::string(&env.region));
-    st.set_attr(
-        "job_runtime_role_arn",
-        job_arn.clone().map(Value::String).unwrap_or(Value::Unknown),
-    );
-    st.set_attr(
-        "launch_role_arn",
-        launch_arn
-            .clone()
-            .map(Value::String)
-            .unwrap_or(Value::Unknown),
-    );
-    let tip = st.get("trusted_identity_propagation");
-    st.set_attr(
-        "job_runtime_trust_policy_json",
-        tip.as_bool()
-            .map(|t| Value::String(job_runtime_trust(env, t).canonical()))
-            .unwrap_or(Value::Unknown),
-    );
+    st.region = env.region.as_str().into();
+    st.job_runtime_role_arn = or_unknown(job_arn.clone());
+    st.launch_role_arn = or_unknown(launch_arn.clone());
+    let tip = st.trusted_identity_propagation.known();
+    st.job_runtime_trust_policy_json =
+        or_unknown(tip.map(|t| job_runtime_trust(env, *t).canonical()));
     let inputs = inputs_of(st);
-    st.set_attr(
-        "job_runtime_policy_json",
-        inputs
-            .as_ref()
-            .map(|i| Value::String(job_runtime_policy(env, i).canonical()))
-            .unwrap_or(Value::Unknown),
-    );
-    st.set_attr(
-        "launch_policy_json",
-        match (&inputs, &job_arn) {
-            (Some(i), Some(j)) => Value::String(launch_policy(env, i, j).canonical()),
-            _ => Value::Unknown,
-        },
-    );
+    let job = inputs
+        .as_ref()
+        .map(|i| job_runtime_policy(env, i).canonical());
+    st.job_runtime_policy_json = or_unknown(job);
+    let launch = inputs.as_ref().zip(job_arn.as_ref());
+    st.launch_policy_json = or_unknown(launch.map(|(i, j)| launch_policy(env, i, j).canonical()));
     // The external id: given, generated at create (kept in state), or "" in shared mode.
-    let given = st.get("control_plane").get("external_id").clone();
-    let ext: Value = if !private {
-        Value::string("")
-    } else if given.is_unknown() || !given.is_null() {
-        given
-    } else {
-        st.get("external_id").clone()
+    let given = st
+        .control_plane()
+        .map_or(Planned::Null, |c| c.external_id.clone());
+    st.external_id = match (private, given) {
+        (false, _) => "".into(),
+        (true, Planned::Null) => st.external_id.clone(),
+        (true, given) => given,
     };
-    st.set_attr("external_id", ext.clone());
-    let principal = st.get("control_plane").get("principal_arn").clone();
-    st.set_attr(
-        "launch_trust_policy_json",
-        if !private {
-            Value::string("")
-        } else {
-            match (principal.as_str(), ext.as_str()) {
-                (Some(p), Some(e)) => Value::String(launch_trust(p, e).canonical()),
-                _ => Value::Unknown,
-            }
-        },
-    );
-    let md = match (&inputs, &job_arn, &launch_arn, ext.as_str()) {
-        (Some(i), Some(j), Some(l), Some(e)) => Value::String(crate::canonical::text(
-            &control_plane_metadata(env, i, j, private.then_some((l.as_str(), e))),
-        )),
-        (Some(i), Some(j), _, _) if !private => Value::String(crate::canonical::text(
-            &control_plane_metadata(env, i, j, None),
-        )),
-        _ => Value::Unknown,
+    let ext = st.external_id.as_str();
+    let principal = st
+        .control_plane
+        .known()
+        .and_then(|c| c.principal_arn.as_str());
+    st.launch_trust_policy_json = match (private, principal, ext) {
+        (false, _, _) => "".into(),
+        (true, Some(p), Some(e)) => Planned::Known(launch_trust(p, e).canonical()),
+        _ => Planned::Unknown,
     };
-    st.set_attr("control_plane_metadata", md);
+    let md = match (&inputs, &job_arn, &launch_arn, st.external_id.as_str()) {
+        (Some(i), Some(j), Some(l), Some(e)) => Some((i, j, private.then_some((l.as_str(), e)))),
+        (Some(i), Some(j), _, _) if !private => Some((i, j, None)),
+        _ => None,
+    };
+    let md = md.map(|(i, j, p)| crate::canonical::text(&control_plane_metadata(env, i, j, p)));
+    st.control_plane_metadata = or_unknown(md);
 }
 
 // ---------- validation ----------
 
 pub fn validate_config(cfg: &Value) -> Diagnostics {
+    model::decode(cfg).map_or_else(|d| d, |m| check(&m))
+}
+
+fn name(n: &str) -> Result<(), String> {
+    let chars = n
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    ensure((1..=32).contains(&n.len()) && chars, || {
+        "name must be 1 to 32 characters of letters, digits and +=,.@_- (it prefixes role names)."
+            .into()
+    })
+}
+
+fn mode(m: &str) -> Result<(), String> {
+    ensure(m == "shared" || m == "private", || {
+        format!("mode must be \"shared\" or \"private\", got {m:?}.")
+    })
+}
+
+fn principal(a: &str) -> Result<(), String> {
+    let ok = validate::parse_arn(a).is_some_and(|x| {
+        let r = &x.resource;
+        x.service == "iam"
+            && x.account.len() == 12
+            && (r.starts_with("role/") || r.starts_with("user/") || *r == "root")
+    });
+    ensure(ok, || {
+        format!("{a:?} is not an IAM role, user or account root ARN.")
+    })
+}
+
+fn shared_role_name(r: &str) -> Result<(), String> {
+    let ok = !r.is_empty() && r.len() <= 64 && !r.contains(':') && !r.contains('/');
+    ensure(ok, || {
+        "shared_launch_role_name is a role name (not an ARN), at most 64 characters.".into()
+    })
+}
+
+fn resource_bucket(b: &str) -> Result<(), String> {
+    ensure(validate::s3_bucket_name(b), || {
+        format!("{b:?} is not a bucket name (3-63 lowercase letters, digits, . and -; not an ARN or s3:// URI).")
+    })
+}
+
+fn resource_prefix(p: &str) -> Result<(), String> {
+    let ok = !p.starts_with('/') && p.ends_with('/') && !p.contains('*');
+    ensure(ok, || {
+        "resource_prefix is a key prefix ending in \"/\", e.g. \"emr-serverless/\" (no leading \"/\", no wildcards).".into()
+    })
+}
+
+fn read_bucket(s: &str) -> Result<(), String> {
+    ensure(validate::s3_bucket_name(s), || {
+        format!("{s:?} is not a bucket name.")
+    })
+}
+
+fn kms_key(s: &str) -> Result<(), String> {
+    validate::kms_key_arn(s)?;
+    ensure(!s.contains(":alias/"), || {
+        format!("{s:?} is an alias; grant key ARNs.")
+    })
+}
+
+/// A valid role ARN with a wildcard (invalid ones are refused by `iam_role_arn`).
+fn exact_role(s: &str) -> Result<(), String> {
+    let wildcard = validate::iam_role_arn(s).is_ok() && s.contains('*');
+    ensure(!wildcard, || {
+        "assumable_role_arns must name roles exactly.".into()
+    })
+}
+
+/// An EC2 id: the prefix and hex digits.
+fn ec2_id(s: &str, prefix: &str, what: &str) -> Result<(), String> {
+    let hex = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
+    ensure(s.strip_prefix(prefix).is_some_and(hex), || {
+        format!("{s:?} is not a {what} id ({prefix}...).")
+    })
+}
+
+fn subnet(s: &str) -> Result<(), String> {
+    ec2_id(s, "subnet-", "subnet")
+}
+
+fn security_group(s: &str) -> Result<(), String> {
+    ec2_id(s, "sg-", "security group")
+}
+
+fn boundary(b: &str) -> Result<(), String> {
+    let ok = validate::parse_arn(b)
+        .is_some_and(|a| a.service == "iam" && a.resource.starts_with("policy/"));
+    ensure(ok, || format!("{b:?} is not an IAM policy ARN."))
+}
+
+fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
+    let cp = cfg.control_plane();
+    #[rustfmt::skip]
+    let rules: Vec<(&str, Vec<&str>, Rule, &str)> = vec![
+        ("name", one(&cfg.name), name, "Invalid name"),
+        ("mode", one(&cfg.mode), mode, "Invalid mode"),
+        ("control_plane.principal_arn", cp.map_or(vec![], |c| one(&c.principal_arn)), principal, "Invalid principal"),
+        ("control_plane.external_id", cp.map_or(vec![], |c| one(&c.external_id)), validate::external_id, "Invalid external id"),
+        ("shared_launch_role_name", one(&cfg.shared_launch_role_name), shared_role_name, "Invalid role name"),
+        ("resource_bucket", one(&cfg.resource_bucket), resource_bucket, "Invalid bucket"),
+        ("resource_prefix", one(&cfg.resource_prefix), resource_prefix, "Invalid prefix"),
+        ("read_bucket_names", each(&cfg.read_bucket_names), read_bucket, "Invalid bucket"),
+        ("kms_key_arns", each(&cfg.kms_key_arns), kms_key, "Invalid KMS key"),
+        ("assumable_role_arns", each(&cfg.assumable_role_arns), validate::iam_role_arn, "Invalid role"),
+        ("assumable_role_arns", each(&cfg.assumable_role_arns), exact_role, "Wildcard role"),
+        ("subnet_ids", each(&cfg.subnet_ids), subnet, "Invalid subnet"),
+        ("security_group_ids", each(&cfg.security_group_ids), security_group, "Invalid security group"),
+        ("permissions_boundary", one(&cfg.permissions_boundary), boundary, "Invalid permissions boundary"),
+    ];
+    run_rules(&mut d, rules);
+    check_mode(&mut d, cfg);
+    let p = AttrPath::attr;
+    if cfg.subnet_ids.all_known().is_some_and(|s| s.len() < 2) && cfg.subnet_ids.is_known() {
+        d.attr_error(
+            p("subnet_ids"),
+            "Too few subnets",
+            "EMR Serverless needs at least two subnets in different availability zones.",
+        );
+    }
+    if cfg.security_group_ids.known().is_some_and(Vec::is_empty) {
+        d.attr_error(
+            p("security_group_ids"),
+            "Missing security group",
+            "at least one security group is needed.",
+        );
+    }
+    d
+}
+
+/// What each mode needs and refuses.
+fn check_mode(d: &mut Diagnostics, cfg: &Model) {
     let p = AttrPath::parse_dotted;
-    if let Some(n) = cfg.str_attr("name") {
-        if n.is_empty()
-            || n.len() > 32
-            || !n
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
-        {
-            d.attr_error(p("name"), "Invalid name", "name must be 1 to 32 characters of letters, digits and +=,.@_- (it prefixes role names).");
-        }
-    }
-    let mode = cfg.str_attr("mode");
-    if let Some(m) = mode {
-        if m != "shared" && m != "private" {
-            d.attr_error(
-                p("mode"),
-                "Invalid mode",
-                format!("mode must be \"shared\" or \"private\", got {m:?}."),
-            );
-        }
-    }
-    let cp = cfg.get("control_plane");
-    let shared_role = cfg.get("shared_launch_role_name");
-    match mode {
+    let (cp, shared) = (&cfg.control_plane, &cfg.shared_launch_role_name);
+    match cfg.mode.as_str() {
         Some("private") => {
             if cp.is_null() {
                 d.attr_error(p("control_plane"), "Missing control_plane", "private mode needs a control_plane block with the principal_arn that launches jobs.");
             }
-            if !shared_role.is_null() {
+            if !shared.is_null() {
                 d.attr_error(
                     p("shared_launch_role_name"),
                     "Not used in private mode",
@@ -417,7 +552,7 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
             }
         }
         Some("shared") => {
-            if shared_role.is_null() {
+            if shared.is_null() {
                 d.attr_error(p("shared_launch_role_name"), "Missing shared launch role", "shared mode grants the launch permissions to an existing role: set shared_launch_role_name.");
             }
             if !cp.is_null() {
@@ -430,220 +565,50 @@ pub fn validate_config(cfg: &Value) -> Diagnostics {
         }
         _ => {}
     }
-    if let Some(a) = cp.str_attr("principal_arn") {
-        let ok = validate::parse_arn(a).is_some_and(|x| {
-            x.service == "iam"
-                && x.account.len() == 12
-                && (x.resource.starts_with("role/")
-                    || x.resource.starts_with("user/")
-                    || x.resource == "root")
-        });
-        if !ok {
-            d.attr_error(
-                p("control_plane.principal_arn"),
-                "Invalid principal",
-                format!("{a:?} is not an IAM role, user or account root ARN."),
-            );
-        }
-    }
-    if let Some(x) = cp.str_attr("external_id") {
-        if let Err(m) = validate::external_id(x) {
-            d.attr_error(p("control_plane.external_id"), "Invalid external id", m);
-        }
-    }
-    if let Some(r) = shared_role.as_str() {
-        if r.is_empty() || r.len() > 64 || r.contains(':') || r.contains('/') {
-            d.attr_error(
-                p("shared_launch_role_name"),
-                "Invalid role name",
-                "shared_launch_role_name is a role name (not an ARN), at most 64 characters.",
-            );
-        }
-    }
-    if let Some(b) = cfg.str_attr("resource_bucket") {
-        if !validate::s3_bucket_name(b) {
-            d.attr_error(p("resource_bucket"), "Invalid bucket", format!("{b:?} is not a bucket name (3-63 lowercase letters, digits, . and -; not an ARN or s3:// URI)."));
-        }
-    }
-    if let Some(pre) = cfg.str_attr("resource_prefix") {
-        if pre.starts_with('/') || !pre.ends_with('/') || pre.contains('*') {
-            d.attr_error(p("resource_prefix"), "Invalid prefix", "resource_prefix is a key prefix ending in \"/\", e.g. \"emr-serverless/\" (no leading \"/\", no wildcards).");
-        }
-    }
-    for b in cfg.get("read_bucket_names").as_elems().unwrap_or_default() {
-        if let Some(s) = b.as_str() {
-            if !validate::s3_bucket_name(s) {
-                d.attr_error(
-                    p("read_bucket_names"),
-                    "Invalid bucket",
-                    format!("{s:?} is not a bucket name."),
-                );
-            }
-        }
-    }
-    for k in cfg.get("kms_key_arns").as_elems().unwrap_or_default() {
-        if let Some(s) = k.as_str() {
-            if let Err(m) = validate::kms_key_arn(s).and_then(|_| {
-                if s.contains(":alias/") {
-                    Err(format!("{s:?} is an alias; grant key ARNs."))
-                } else {
-                    Ok(())
-                }
-            }) {
-                d.attr_error(p("kms_key_arns"), "Invalid KMS key", m);
-            }
-        }
-    }
-    for r in cfg
-        .get("assumable_role_arns")
-        .as_elems()
-        .unwrap_or_default()
-    {
-        if let Some(s) = r.as_str() {
-            if let Err(m) = validate::iam_role_arn(s) {
-                d.attr_error(p("assumable_role_arns"), "Invalid role", m);
-            } else if s.contains('*') {
-                d.attr_error(
-                    p("assumable_role_arns"),
-                    "Wildcard role",
-                    "assumable_role_arns must name roles exactly.",
-                );
-            }
-        }
-    }
-    let subnets = cfg.get("subnet_ids");
-    if let Some(list) = subnets.as_elems() {
-        if list.len() < 2 && subnets.is_wholly_known() {
-            d.attr_error(
-                p("subnet_ids"),
-                "Too few subnets",
-                "EMR Serverless needs at least two subnets in different availability zones.",
-            );
-        }
-        for s in list {
-            if let Some(x) = s.as_str() {
-                if !x
-                    .strip_prefix("subnet-")
-                    .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                {
-                    d.attr_error(
-                        p("subnet_ids"),
-                        "Invalid subnet",
-                        format!("{x:?} is not a subnet id (subnet-...)."),
-                    );
-                }
-            }
-        }
-    }
-    let sgs = cfg.get("security_group_ids");
-    if let Some(list) = sgs.as_elems() {
-        if list.is_empty() {
-            d.attr_error(
-                p("security_group_ids"),
-                "Missing security group",
-                "at least one security group is needed.",
-            );
-        }
-        for s in list {
-            if let Some(x) = s.as_str() {
-                if !x
-                    .strip_prefix("sg-")
-                    .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                {
-                    d.attr_error(
-                        p("security_group_ids"),
-                        "Invalid security group",
-                        format!("{x:?} is not a security group id (sg-...)."),
-                    );
-                }
-            }
-        }
-    }
-    if let Some(b) = cfg.str_attr("permissions_boundary") {
-        if !validate::parse_arn(b)
-            .is_some_and(|a| a.service == "iam" && a.resource.starts_with("policy/"))
-        {
-            d.attr_error(
-                p("permissions_boundary"),
-                "Invalid permissions boundary",
-                format!("{b:?} is not an IAM policy ARN."),
-            );
-        }
-    }
-    d
 }
 
 /// Plan-time network checks against EC2 (read-only).
-async fn check_network(c: &Configured, cfg: &Value) -> Diagnostics {
+async fn check_network(c: &Configured, cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(subnets) = strings(cfg.get("subnet_ids")).filter(|s| !s.is_empty()) {
-        match c
+    let p = || AttrPath::attr("subnet_ids");
+    if let Some(subnets) = cfg.subnet_ids.all_known().filter(|s| !s.is_empty()) {
+        let req = c
             .aws
             .ec2
             .describe_subnets()
-            .set_subnet_ids(Some(subnets.clone()))
-            .send()
-            .await
-        {
+            .set_subnet_ids(Some(subnets.clone()));
+        match req.send().await {
             Ok(out) => {
-                let azs: BTreeMap<String, String> = out
+                let azs: BTreeMap<&str, &str> = out
                     .subnets()
                     .iter()
-                    .filter_map(|s| {
-                        Some((
-                            s.subnet_id()?.to_string(),
-                            s.availability_zone()?.to_string(),
-                        ))
-                    })
+                    .filter_map(|s| Some((s.subnet_id()?, s.availability_zone()?)))
                     .collect();
-                for s in &subnets {
-                    if !azs.contains_key(s) {
-                        d.attr_error(
-                            AttrPath::attr("subnet_ids"),
-                            "Subnet not found",
-                            format!("subnet {s} does not exist in {}.", c.aws.region),
-                        );
-                    }
+                for s in subnets.iter().filter(|s| !azs.contains_key(s.as_str())) {
+                    let msg = format!("subnet {s} does not exist in {}.", c.aws.region);
+                    d.attr_error(p(), "Subnet not found", msg);
                 }
-                let distinct: std::collections::BTreeSet<&String> = azs.values().collect();
+                let distinct: BTreeSet<&str> = azs.values().copied().collect();
                 if azs.len() == subnets.len() && distinct.len() < 2 {
-                    d.attr_error(
-                        AttrPath::attr("subnet_ids"),
-                        "Subnets in one availability zone",
-                        format!("all subnets are in {}; EMR Serverless needs subnets in at least two availability zones.", distinct.iter().next().map(|s| s.as_str()).unwrap_or("one zone")),
-                    );
+                    let zone = distinct.iter().next().copied().unwrap_or("one zone");
+                    d.attr_error(p(), "Subnets in one availability zone", format!("all subnets are in {zone}; EMR Serverless needs subnets in at least two availability zones."));
                 }
             }
-            Err(e) => d.attr_error(
-                AttrPath::attr("subnet_ids"),
-                "Subnets not usable",
-                crate::aws::errors::describe(&e),
-            ),
+            Err(e) => d.attr_error(p(), "Subnets not usable", crate::aws::errors::describe(&e)),
         }
     }
-    if let Some(sgs) = strings(cfg.get("security_group_ids")).filter(|s| !s.is_empty()) {
-        for sg in &sgs {
-            match c
-                .aws
-                .ec2
-                .describe_security_groups()
-                .group_ids(sg)
-                .send()
-                .await
-            {
-                Ok(out) if !out.security_groups().is_empty() => {}
-                Ok(_) => d.attr_error(
-                    AttrPath::attr("security_group_ids"),
-                    "Security group not found",
-                    format!("security group {sg} does not exist."),
-                ),
-                Err(e) => d.attr_error(
-                    AttrPath::attr("security_group_ids"),
-                    "Security group not found",
-                    format!("{sg}: {}", crate::aws::errors::describe(&e)),
-                ),
-            }
-        }
+    for sg in cfg.security_group_ids.all_known().unwrap_or_default() {
+        let req = c.aws.ec2.describe_security_groups().group_ids(&sg);
+        let msg = match req.send().await {
+            Ok(out) if !out.security_groups().is_empty() => continue,
+            Ok(_) => format!("security group {sg} does not exist."),
+            Err(e) => format!("{sg}: {}", crate::aws::errors::describe(&e)),
+        };
+        d.attr_error(
+            AttrPath::attr("security_group_ids"),
+            "Security group not found",
+            msg,
+        );
     }
     d
 }
@@ -680,39 +645,38 @@ struct DataplaneRoles {
 }
 
 /// What IAM must hold for a state whose documents are known.
-fn desired_roles(st: &Value) -> DataplaneRoles {
-    let name = st.str_attr("name").unwrap_or_default();
+fn desired_roles(st: &Model) -> DataplaneRoles {
+    let name = st.name.as_str().unwrap_or_default();
     let (job_name, launch_name) = role_names(name);
     let owner = owner(name);
-    let text = |k: &str| st.str_attr(k).unwrap_or_default().to_string();
-    let role = |role: &str, trust: String, policy: &str, doc: String| {
-        let mut r = DesiredRole::new(role, &owner, trust);
+    let text = |p: &Planned<String>| p.get_or(String::new());
+    let role = |role: &str, trust: &Planned<String>, policy: &str, doc: &Planned<String>| {
+        let mut r = DesiredRole::new(role, &owner, text(trust));
         r.description = Some(ROLE_DESCRIPTION.to_string());
-        r.boundary = st.str_attr("permissions_boundary").map(str::to_string);
-        r.tags = tags_map(st.get("tags_all"));
-        r.inline.insert(policy.to_string(), doc);
+        r.boundary = st.permissions_boundary.known().cloned();
+        r.tags = st.tags_all.known_entries();
+        r.inline.insert(policy.to_string(), text(doc));
         r
     };
-    let private = st.str_attr("mode") == Some("private");
+    let launch_doc = &st.launch_policy_json;
     DataplaneRoles {
         job: role(
             &job_name,
-            text("job_runtime_trust_policy_json"),
+            &st.job_runtime_trust_policy_json,
             JOB_RUNTIME_POLICY,
-            text("job_runtime_policy_json"),
+            &st.job_runtime_policy_json,
         ),
-        launch: private.then(|| {
+        launch: st.private().then(|| {
             role(
                 &launch_name,
-                text("launch_trust_policy_json"),
+                &st.launch_trust_policy_json,
                 LAUNCH_POLICY,
-                text("launch_policy_json"),
+                launch_doc,
             )
         }),
         grant: st
-            .str_attr("shared_launch_role_name")
-            .filter(|_| !private)
-            .map(|r| RoleGrant::new(r, &shared_policy_name(name), text("launch_policy_json"))),
+            .shared_role()
+            .map(|r| RoleGrant::new(r, &shared_policy_name(name), text(launch_doc))),
     }
 }
 
@@ -724,12 +688,12 @@ struct PutError {
     grant_left_on: Option<String>,
 }
 
-async fn put_all(c: &Configured, st: &Value, prior: &Value) -> Result<(), PutError> {
+async fn put_all(c: &Configured, st: &Model, prior: Option<&Model>) -> Result<(), PutError> {
     let iam = &c.aws.iam;
     let want = desired_roles(st);
-    let adopt = !prior.is_null();
+    let adopt = prior.is_some();
     let role_failed = |e: managed_role::ReconcileError, first: bool| PutError {
-        nothing_created: first && !(e.exists && !e.foreign),
+        nothing_created: first && (!e.exists || e.foreign),
         message: e.message,
         grant_left_on: None,
     };
@@ -741,11 +705,7 @@ async fn put_all(c: &Configured, st: &Value, prior: &Value) -> Result<(), PutErr
             .await
             .map_err(|e| role_failed(e, false))?;
     }
-    let prior_grant = if prior.is_null() {
-        None
-    } else {
-        desired_roles(prior).grant
-    };
+    let prior_grant = prior.and_then(|p| desired_roles(p).grant);
     managed_role::reconcile_grant(iam, prior_grant.as_ref(), want.grant.as_ref())
         .await
         .map_err(|(in_place, e)| PutError {
@@ -761,7 +721,7 @@ fn unmanaged_policies(
     want: &DataplaneRoles,
     job: &ObservedRole,
     launch: Option<&ObservedRole>,
-) -> Value {
+) -> PlannedList<String> {
     let mut found = job.unmanaged(&want.job);
     if let (Some(w), Some(l)) = (&want.launch, launch) {
         found.extend(l.unmanaged(w));
@@ -770,7 +730,121 @@ fn unmanaged_policies(
             found.push(format!("{}/permissions boundary {b}", l.name));
         }
     }
-    Value::set(found.into_iter().map(Value::String).collect())
+    PlannedList::of(found)
+}
+
+/// The planned state; the diagnostics of the plan-time checks.
+async fn plan(
+    c: &Configured,
+    req: &PlanRequest<'_>,
+    planned: &mut Value,
+) -> Result<Diagnostics, Diagnostics> {
+    let cfg: Model = model::decode(req.config)?;
+    let mut d = check(&cfg);
+    if d.has_errors() {
+        return Ok(d);
+    }
+    let prior: Option<Model> = model::decode(req.prior)?;
+    let mut plan: Model = model::decode(planned)?;
+    d.extend(check_network(c, &cfg).await);
+    let shared_arn = match plan
+        .shared_launch_role_name
+        .as_str()
+        .filter(|_| plan.mode.as_str() == Some("shared"))
+    {
+        Some(r) => shared_role_arn(c, r)
+            .await
+            .map_err(|e| {
+                d.attr_error(
+                    AttrPath::attr("shared_launch_role_name"),
+                    "Shared launch role not found",
+                    e,
+                )
+            })
+            .ok(),
+        None => None,
+    };
+    if let Some(n) = plan.name.known() {
+        plan.id = n.as_str().into();
+    }
+    // Keep a generated external id across plans; a new data plane gets
+    // one at apply.
+    plan.external_id = prior
+        .as_ref()
+        .map_or(Planned::Unknown, |p| p.external_id.clone());
+    let mut prior = prior.unwrap_or_default();
+    plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
+    // Apply removes whatever was attached or put out of band.
+    plan.unmanaged_policies = Planned::Known(vec![]);
+    // Import rebuilds these lists from policy resources, which carry no
+    // order: the same members in another order are no change.
+    for (p, n) in [
+        (&prior.subnet_ids, &mut plan.subnet_ids),
+        (&prior.security_group_ids, &mut plan.security_group_ids),
+    ] {
+        if let (Some(mut a), Some(mut b)) = (p.all_known(), n.all_known()) {
+            a.sort();
+            b.sort();
+            if a == b && p.is_known() == n.is_known() {
+                *n = p.clone();
+            }
+        }
+    }
+    compute(&env_of(c), &mut plan, shared_arn.as_deref());
+    for field in DOCUMENTS {
+        let (p, n) = (field(&mut prior).clone(), field(&mut plan));
+        if let (Some(was), Some(now)) = (p.as_str(), n.as_str()) {
+            if !was.is_empty()
+                && (crate::iam::equivalent(was, now) || crate::metadata::same(was, now))
+            {
+                *n = p;
+            }
+        }
+    }
+    *planned = to_value(&plan)?;
+    Ok(d)
+}
+
+/// The documents whose recorded text is kept while equivalent.
+const DOCUMENTS: [fn(&mut Model) -> &mut Planned<String>; 5] = [
+    |m| &mut m.job_runtime_trust_policy_json,
+    |m| &mut m.job_runtime_policy_json,
+    |m| &mut m.launch_policy_json,
+    |m| &mut m.launch_trust_policy_json,
+    |m| &mut m.control_plane_metadata,
+];
+
+/// The state of a data plane as IAM holds it, from the recorded (or
+/// imported) one.
+async fn observed(
+    c: &Configured,
+    current: &Model,
+    mut st: Model,
+    job: &ObservedRole,
+    launch: Option<ObservedRole>,
+) -> Result<Model, String> {
+    let name = st.name.get_or(String::new());
+    st.job_runtime_role_arn = job.arn.as_str().into();
+    st.job_runtime_trust_policy_json =
+        recorded_or_remote(&current.job_runtime_trust_policy_json, Some(&job.trust));
+    let policy = job.inline.get(JOB_RUNTIME_POLICY);
+    st.job_runtime_policy_json = recorded_or_remote(&current.job_runtime_policy_json, policy);
+    st.permissions_boundary = job.boundary.clone().into();
+    let launch = launch.filter(|_| st.private());
+    if st.private() {
+        let l = launch.as_ref();
+        st.launch_trust_policy_json =
+            recorded_or_remote(&current.launch_trust_policy_json, l.map(|l| &l.trust));
+        let doc = l.and_then(|l| l.inline.get(LAUNCH_POLICY));
+        st.launch_policy_json = recorded_or_remote(&current.launch_policy_json, doc);
+    } else if let Some(shared) = st.shared_launch_role_name.known() {
+        let remote =
+            managed_role::read_grant(&c.aws.iam, shared, &shared_policy_name(&name)).await?;
+        st.launch_policy_json = recorded_or_remote(&current.launch_policy_json, remote.as_ref());
+    }
+    st.unmanaged_policies = unmanaged_policies(&desired_roles(&st), job, launch.as_ref());
+    st.tags_all = PlannedMap::of(job.user_tags());
+    Ok(st)
 }
 
 #[async_trait]
@@ -794,111 +868,50 @@ impl Resource for ServerlessDataplane {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) {
-        diags.extend(validate_config(req.config));
-        if diags.has_errors() {
-            return;
-        }
-        let Ok(c) = self.data.get() else { return };
-        let env = env_of(&c);
-        diags.extend(check_network(&c, req.config).await);
-        let shared_arn = match planned
-            .str_attr("shared_launch_role_name")
-            .filter(|_| planned.str_attr("mode") == Some("shared"))
-        {
-            Some(r) => match shared_role_arn(&c, r).await {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    diags.attr_error(
-                        AttrPath::attr("shared_launch_role_name"),
-                        "Shared launch role not found",
-                        e,
-                    );
-                    None
-                }
-            },
-            None => None,
+        let Ok(c) = self.data.get() else {
+            return diags.extend(validate_config(req.config));
         };
-        if let Some(n) = planned.str_attr("name") {
-            planned.set_attr("id", Value::string(n));
-        }
-        // Keep a generated external id across plans; a new data plane gets
-        // one at apply.
-        if req.prior.is_null() {
-            planned.set_attr("external_id", Value::Unknown);
-        } else {
-            planned.set_attr("external_id", req.prior.get("external_id").clone());
-        }
-        planned.set_attr(
-            "tags_all",
-            merged_tags(&c.default_tags, planned.get("tags")),
-        );
-        // Apply removes whatever was attached or put out of band.
-        planned.set_attr("unmanaged_policies", Value::set(vec![]));
-        // Import rebuilds these lists from policy resources, which carry no
-        // order: the same members in another order are no change.
-        for k in ["subnet_ids", "security_group_ids"] {
-            let (p, n) = (req.prior.get(k), planned.get(k));
-            if p != n && p.is_wholly_known() && n.is_wholly_known() {
-                let as_set = |v: &Value| Value::set(v.as_elems().unwrap_or_default().to_vec());
-                if as_set(p) == as_set(n) {
-                    planned.set_attr(k, p.clone());
-                }
-            }
-        }
-        compute(&env, planned, shared_arn.as_deref());
-        for k in [
-            "job_runtime_trust_policy_json",
-            "job_runtime_policy_json",
-            "launch_policy_json",
-            "launch_trust_policy_json",
-            "control_plane_metadata",
-        ] {
-            if let (Some(p), Some(n)) = (req.prior.str_attr(k), planned.str_attr(k)) {
-                if !p.is_empty() && (crate::iam::equivalent(p, n) || crate::metadata::same(p, n)) {
-                    planned.set_attr(k, Value::string(p));
-                }
-            }
-        }
+        diags.extend(plan(&c, &req, planned).await.unwrap_or_else(|d| d));
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, mut st) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(planned)?)))
+        {
+            Ok(x) => x,
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
-        let env = env_of(&c);
-        let name = planned.str_attr("name").unwrap_or_default().to_string();
-        let mut st = planned.clone();
-        if st.str_attr("mode") == Some("private")
-            && st.get("control_plane").get("external_id").is_null()
-        {
+        let name = st.name.get_or(String::new());
+        let given = st.control_plane().is_some_and(|c| !c.external_id.is_null());
+        if st.private() && !given {
             match random_external_id() {
-                Ok(id) => st.set_attr("external_id", Value::String(id)),
+                Ok(id) => st.external_id = Planned::Known(id),
                 Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
             }
         }
-        let shared = st.str_attr("launch_role_arn").map(str::to_string);
-        compute(&env, &mut st, shared.as_deref());
-        crate::info!("creating EMR Serverless data plane", "name" => name, "mode" => st.str_attr("mode").unwrap_or_default());
-        match put_all(&c, &st, &Value::Null).await {
-            Ok(()) => ApplyResult::ok(st),
+        let shared = st.launch_role_arn.known().cloned();
+        compute(&env_of(&c), &mut st, shared.as_deref());
+        crate::info!("creating EMR Serverless data plane", "name" => name, "mode" => st.mode.as_str().unwrap_or_default());
+        match put_all(&c, &st, None).await {
+            Ok(()) => applied(Some(&st), Diagnostics::new()),
             // Nothing of ours exists (e.g. a foreign role of that name): no state.
-            Err(e) if e.nothing_created => {
-                ApplyResult::failed(Value::Null, err("creating", &name, e.message))
-            }
+            Err(e) if e.nothing_created => applied(None, err("creating", &name, e.message)),
             // Roles exist now: record the data plane (tainted) so destroy cleans up.
-            Err(e) => ApplyResult::failed(st, err("creating", &name, e.message)),
+            Err(e) => applied(Some(&st), err("creating", &name, e.message)),
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
         let c = self.data.get()?;
-        let Some(name) = current.str_attr("name").map(str::to_string) else {
+        let current: Model = model::decode(current)?;
+        let Some(name) = current.name.as_str() else {
             return Ok(Value::Null);
         };
-        let e = |m: String| err("reading", &name, m);
+        let e = |m: String| err("reading", name, m);
         let iam = &c.aws.iam;
-        let (job_name, launch_name) = role_names(&name);
+        let (job_name, launch_name) = role_names(name);
         let Some(job) = managed_role::read(iam, &job_name, None).await.map_err(e)? else {
             crate::warn!("EMR Serverless data plane not found, removing from state", "name" => name);
             return Ok(Value::Null);
@@ -906,109 +919,62 @@ impl Resource for ServerlessDataplane {
         let launch = managed_role::read(iam, &launch_name, None)
             .await
             .map_err(e)?;
-        let mut st = if current.get("job_runtime_policy_json").is_null() {
-            import_state(current, &c, &job, launch.as_ref())
+        let st = match current.job_runtime_policy_json.is_null() {
+            true => import_state(&current, &c, &job, launch.as_ref())
                 .await
-                .map_err(e)?
-        } else {
-            current.clone()
+                .map_err(e)?,
+            false => current.clone(),
         };
-        let recorded = |k: &str, remote: Option<&String>| -> Value {
-            match remote {
-                None => Value::string(""),
-                Some(r) => match current.str_attr(k) {
-                    Some(p) if crate::iam::equivalent(p, r) => Value::string(p),
-                    _ => Value::String(crate::iam::canonicalize(r).unwrap_or(r.clone())),
-                },
-            }
-        };
-        st.set_attr("job_runtime_role_arn", Value::string(&job.arn));
-        let trust = recorded("job_runtime_trust_policy_json", Some(&job.trust));
-        st.set_attr("job_runtime_trust_policy_json", trust);
-        let policy = recorded(
-            "job_runtime_policy_json",
-            job.inline.get(JOB_RUNTIME_POLICY),
-        );
-        st.set_attr("job_runtime_policy_json", policy);
-        st.set_attr(
-            "permissions_boundary",
-            job.boundary
-                .clone()
-                .map(Value::String)
-                .unwrap_or(Value::Null),
-        );
-        let private = st.str_attr("mode") == Some("private");
-        let launch = launch.filter(|_| private);
-        if private {
-            let (trust, policy) = match &launch {
-                Some(l) => (
-                    recorded("launch_trust_policy_json", Some(&l.trust)),
-                    recorded("launch_policy_json", l.inline.get(LAUNCH_POLICY)),
-                ),
-                None => (Value::string(""), Value::string("")),
-            };
-            st.set_attr("launch_trust_policy_json", trust);
-            st.set_attr("launch_policy_json", policy);
-        } else if let Some(shared) = st.str_attr("shared_launch_role_name").map(str::to_string) {
-            let remote = managed_role::read_grant(iam, &shared, &shared_policy_name(&name))
-                .await
-                .map_err(e)?;
-            st.set_attr(
-                "launch_policy_json",
-                recorded("launch_policy_json", remote.as_ref()),
-            );
-        }
-        let unmanaged = unmanaged_policies(&desired_roles(&st), &job, launch.as_ref());
-        st.set_attr("unmanaged_policies", unmanaged);
-        let tags = job
-            .user_tags()
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)));
-        st.set_attr("tags_all", Value::Map(tags.collect()));
-        Ok(st)
+        to_value(&observed(&c, &current, st, &job, launch).await.map_err(e)?)
     }
 
     async fn update(
         &self,
         _ctx: &Ctx,
-        prior: &Value,
+        prior_v: &Value,
         planned: &Value,
         _config: &Value,
     ) -> ApplyResult {
-        let c = match self.data.get() {
-            Ok(c) => c,
-            Err(d) => return ApplyResult::failed(prior.clone(), d),
+        let decoded = self.data.get().and_then(|c| {
+            let prior: Model = model::decode(prior_v)?;
+            Ok((c, prior, model::decode::<Model>(planned)?))
+        });
+        let (c, prior, mut st) = match decoded {
+            Ok(x) => x,
+            Err(d) => return ApplyResult::failed(prior_v.clone(), d),
         };
-        let env = env_of(&c);
-        let name = planned.str_attr("name").unwrap_or_default().to_string();
-        let mut st = planned.clone();
-        if st.get("external_id").is_unknown() {
-            st.set_attr("external_id", prior.get("external_id").clone());
+        let name = st.name.get_or(String::new());
+        if st.external_id.is_unknown() {
+            st.external_id = prior.external_id.clone();
         }
-        let shared = st.str_attr("launch_role_arn").map(str::to_string);
-        compute(&env, &mut st, shared.as_deref());
-        match put_all(&c, &st, prior).await {
-            Ok(()) => ApplyResult::ok(st),
+        let shared = st.launch_role_arn.known().cloned();
+        compute(&env_of(&c), &mut st, shared.as_deref());
+        match put_all(&c, &st, Some(&prior)).await {
+            Ok(()) => applied(Some(&st), Diagnostics::new()),
             Err(e) => {
                 // State names where the grant really is, so the next apply
                 // (or destroy) finds it; the rest is re-read on refresh.
                 if let Some(left) = e.grant_left_on {
-                    st.set_attr("shared_launch_role_name", Value::String(left));
-                    st.set_attr("launch_role_arn", prior.get("launch_role_arn").clone());
+                    st.shared_launch_role_name = Planned::Known(left);
+                    st.launch_role_arn = prior.launch_role_arn.clone();
                 }
-                ApplyResult::failed(st, err("updating", &name, e.message))
+                applied(Some(&st), err("updating", &name, e.message))
             }
         }
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: &Value) -> Diagnostics {
-        let c = match self.data.get() {
-            Ok(c) => c,
+        let (c, prior) = match self
+            .data
+            .get()
+            .and_then(|c| Ok((c, model::decode::<Model>(prior)?)))
+        {
+            Ok(x) => x,
             Err(d) => return d,
         };
-        let name = prior.str_attr("name").unwrap_or_default().to_string();
+        let name = prior.name.get_or(String::new());
         let iam = &c.aws.iam;
-        let want = desired_roles(prior);
+        let want = desired_roles(&prior);
         // Shared mode: remove our grant, leave the customer's role alone.
         if let Err((_, e)) = managed_role::reconcile_grant(iam, want.grant.as_ref(), None).await {
             return err("deleting", &name, e);
@@ -1048,46 +1014,118 @@ impl Import for ServerlessDataplane {
             )
             .into());
         }
-        let mut st = schema().block.empty_value();
-        st.set_attr("id", Value::string(name));
-        st.set_attr("name", Value::string(name));
-        st.set_attr(
-            "mode",
-            Value::string(if shared.is_some() {
+        to_value(&Model {
+            id: name.into(),
+            name: name.into(),
+            mode: if shared.is_some() {
                 "shared"
             } else {
                 "private"
-            }),
-        );
-        st.set_attr(
-            "shared_launch_role_name",
-            shared.map(Value::string).unwrap_or(Value::Null),
-        );
-        Ok(st)
+            }
+            .into(),
+            shared_launch_role_name: shared.map(str::to_string).into(),
+            ..Model::default()
+        })
     }
+}
+
+/// The resources of the statement with this sid, as a set attribute.
+fn resources_of(d: &PolicyDocument, sid: &str) -> PlannedList<String> {
+    set_of(
+        by_sid(d, sid)
+            .map(|s| s.resources.iter().cloned().collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// The resource part of an ARN (after the fifth colon).
+fn arn_resource(arn: &str) -> &str {
+    arn.splitn(6, ':').nth(5).unwrap_or_default()
+}
+
+/// The configuration a job runtime policy's statements show.
+fn import_job_policy(st: &mut Model, jd: &PolicyDocument) {
+    if let Some(arn) = by_sid(jd, "ResourceBucket").and_then(|s| s.resources.iter().next()) {
+        let res = arn_resource(arn);
+        let (bucket, prefix) = res.split_once('/').unwrap_or((res, ""));
+        st.resource_bucket = bucket.into();
+        let prefix = prefix.trim_end_matches('*');
+        st.resource_prefix = (!prefix.is_empty()).then(|| prefix.to_string()).into();
+    }
+    let reads: Vec<String> = jd
+        .statements
+        .iter()
+        .filter(|s| {
+            s.sid
+                .as_deref()
+                .is_some_and(|x| x.starts_with("ReadBucket") && !x.ends_with("List"))
+        })
+        .flat_map(|s| s.resources.iter())
+        .map(|a| {
+            arn_resource(a)
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    st.read_bucket_names = set_of(reads);
+    st.kms_key_arns = resources_of(jd, "KmsKeys");
+    st.assumable_role_arns = resources_of(jd, "AssumeCustomerRoles");
+}
+
+/// The networking a launch policy's statements show.
+fn import_launch_policy(st: &mut Model, ld: &PolicyDocument) {
+    let Some(s) = by_sid(ld, "NetworkInterfacesViaEmrServerless") else {
+        return;
+    };
+    let pick = |kind: &str| {
+        let ids = s
+            .resources
+            .iter()
+            .filter_map(|a| a.split_once(&format!(":{kind}/")));
+        PlannedList::of(ids.map(|(_, id)| id.to_string()))
+    };
+    st.subnet_ids = pick("subnet");
+    st.security_group_ids = pick("security-group");
+}
+
+/// The control plane a launch role's trust shows.
+fn import_launch_trust(st: &mut Model, trust: &str) {
+    let Some(t) = PolicyDocument::parse(trust).ok() else {
+        return;
+    };
+    let Some(s) = by_sid(&t, "ControlPlaneAssume") else {
+        return;
+    };
+    st.external_id = cond(s, "sts:ExternalId").into_iter().next().into();
+    st.control_plane = Planned::Known(ControlPlane {
+        principal_arn: aws_principal(s).into(),
+        external_id: Planned::Null,
+    });
 }
 
 /// Rebuilds the configuration from the statements this provider writes.
 async fn import_state(
-    current: &Value,
+    current: &Model,
     c: &Configured,
     job: &ObservedRole,
     launch: Option<&ObservedRole>,
-) -> Result<Value, String> {
-    let name = current.str_attr("name").unwrap_or_default().to_string();
-    let mut st = schema().block.empty_value();
-    for k in ["id", "name", "mode", "shared_launch_role_name"] {
-        st.set_attr(k, current.get(k).clone());
-    }
-    let private = launch.is_some() && current.str_attr("mode") != Some("shared");
-    st.set_attr(
-        "mode",
-        Value::string(if private { "private" } else { "shared" }),
-    );
-    let launch_doc = match (private, launch, current.str_attr("shared_launch_role_name")) {
+) -> Result<Model, String> {
+    let name = current.name.get_or(String::new());
+    let private = launch.is_some() && current.mode.as_str() != Some("shared");
+    let mut st = Model {
+        id: current.id.clone(),
+        name: current.name.clone(),
+        mode: if private { "private" } else { "shared" }.into(),
+        shared_launch_role_name: current.shared_launch_role_name.clone(),
+        ..Model::default()
+    };
+    let shared = st.shared_role().map(str::to_string);
+    let launch_doc = match (private, launch, &shared) {
         (true, Some(l), _) => l.inline.get(LAUNCH_POLICY).cloned(),
-        (false, _, Some(shared)) => {
-            managed_role::read_grant(&c.aws.iam, shared, &shared_policy_name(&name)).await?
+        (false, _, Some(r)) => {
+            managed_role::read_grant(&c.aws.iam, r, &shared_policy_name(&name)).await?
         }
         _ => None,
     };
@@ -1098,147 +1136,34 @@ async fn import_state(
         .unwrap_or_default();
     let jd = PolicyDocument::parse(&job_doc)
         .map_err(|e| format!("the job runtime policy cannot be read: {e}"))?;
-    let by_sid = |d: &PolicyDocument, sid: &str| {
-        d.statements
-            .iter()
-            .find(|s| s.sid.as_deref() == Some(sid))
-            .cloned()
-    };
-    let set = |v: Vec<String>| {
-        if v.is_empty() {
-            Value::Null
-        } else {
-            Value::set(v.into_iter().map(Value::String).collect())
-        }
-    };
-    if let Some(s) = by_sid(&jd, "ResourceBucket") {
-        if let Some(arn) = s.resources.iter().next() {
-            let res = arn.splitn(6, ':').nth(5).unwrap_or_default();
-            let (bucket, prefix) = res.split_once('/').unwrap_or((res, ""));
-            st.set_attr("resource_bucket", Value::string(bucket));
-            let prefix = prefix.trim_end_matches('*');
-            st.set_attr(
-                "resource_prefix",
-                if prefix.is_empty() {
-                    Value::Null
-                } else {
-                    Value::string(prefix)
-                },
-            );
-        }
-    }
-    let mut reads = Vec::new();
-    for s in &jd.statements {
-        if s.sid
-            .as_deref()
-            .is_some_and(|x| x.starts_with("ReadBucket") && !x.ends_with("List"))
-        {
-            reads.extend(
-                s.resources
-                    .iter()
-                    .filter_map(|a| a.splitn(6, ':').nth(5))
-                    .map(|r| r.split('/').next().unwrap_or_default().to_string()),
-            );
-        }
-    }
-    st.set_attr("read_bucket_names", set(reads));
-    st.set_attr(
-        "kms_key_arns",
-        set(by_sid(&jd, "KmsKeys")
-            .map(|s| s.resources.into_iter().collect())
-            .unwrap_or_default()),
-    );
-    st.set_attr(
-        "assumable_role_arns",
-        set(by_sid(&jd, "AssumeCustomerRoles")
-            .map(|s| s.resources.into_iter().collect())
-            .unwrap_or_default()),
-    );
+    import_job_policy(&mut st, &jd);
     let trust = PolicyDocument::parse(&job.trust).ok();
     let tip = trust
         .as_ref()
-        .and_then(|t| by_sid(t, "EmrServerlessAssume"))
-        .is_some_and(|s| s.actions.contains("sts:SetContext"));
-    st.set_attr("trusted_identity_propagation", Value::Bool(tip));
-    st.set_attr(
-        "permissions_boundary",
-        job.boundary
-            .clone()
-            .map(Value::String)
-            .unwrap_or(Value::Null),
-    );
+        .and_then(|t| by_sid(t, "EmrServerlessAssume"));
+    st.trusted_identity_propagation =
+        Planned::Known(tip.is_some_and(|s| s.actions.contains("sts:SetContext")));
+    st.permissions_boundary = job.boundary.clone().into();
     if let Some(ld) = launch_doc
         .as_deref()
         .and_then(|d| PolicyDocument::parse(d).ok())
     {
-        if let Some(s) = by_sid(&ld, "NetworkInterfacesViaEmrServerless") {
-            let pick = |kind: &str| -> Vec<Value> {
-                s.resources
-                    .iter()
-                    .filter_map(|a| {
-                        a.split_once(&format!(":{kind}/"))
-                            .map(|(_, id)| Value::string(id))
-                    })
-                    .collect()
-            };
-            st.set_attr("subnet_ids", Value::List(pick("subnet")));
-            st.set_attr("security_group_ids", Value::List(pick("security-group")));
-        }
+        import_launch_policy(&mut st, &ld);
     }
     if let (true, Some(l)) = (private, launch) {
-        if let Ok(t) = PolicyDocument::parse(&l.trust) {
-            if let Some(s) = by_sid(&t, "ControlPlaneAssume") {
-                let principal = match &s.principal {
-                    Some(Principal::Typed(m)) => {
-                        m.get("AWS").and_then(|v| v.iter().next()).cloned()
-                    }
-                    _ => None,
-                };
-                let ext = s
-                    .conditions
-                    .values()
-                    .filter_map(|m| m.get("sts:ExternalId"))
-                    .flat_map(|v| v.iter().cloned())
-                    .next();
-                st.set_attr(
-                    "control_plane",
-                    Value::object([
-                        (
-                            "principal_arn",
-                            principal.map(Value::String).unwrap_or(Value::Null),
-                        ),
-                        ("external_id", Value::Null),
-                    ]),
-                );
-                st.set_attr("external_id", ext.map(Value::String).unwrap_or(Value::Null));
-            }
-        }
+        import_launch_trust(&mut st, &l.trust);
     }
-    let own: BTreeMap<String, Value> = job
+    let own = job
         .user_tags()
-        .iter()
-        .filter(|(k, v)| c.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), Value::string(v)))
-        .collect();
-    st.set_attr(
-        "tags",
-        if own.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(own)
-        },
-    );
-    let env = env_of(c);
-    let shared = if private {
-        None
-    } else {
-        match current.str_attr("shared_launch_role_name") {
-            Some(r) => shared_role_arn(c, r).await.ok(),
-            None => None,
-        }
+        .into_iter()
+        .filter(|(k, v)| c.default_tags.get(k) != Some(v));
+    st.tags = map_of(own.collect());
+    st.tags_all = st.tags.overlaid_on(&c.default_tags);
+    let shared_arn = match shared {
+        Some(r) if !private => shared_role_arn(c, &r).await.ok(),
+        _ => None,
     };
-    st.set_attr("tags_all", merged_tags(&c.default_tags, st.get("tags")));
-    compute(&env, &mut st, shared.as_deref());
+    compute(&env_of(c), &mut st, shared_arn.as_deref());
     Ok(st)
 }
 
@@ -1246,6 +1171,14 @@ async fn import_state(
 mod tests {
     use super::*;
     use crate::iam::least_privilege::assert_least_privilege;
+
+    #[test]
+    fn model_is_the_schema() {
+        assert_eq!(
+            model::model_paths::<Model>(),
+            model::schema_paths(&schema().block)
+        );
+    }
 
     fn env() -> Env {
         Env {
