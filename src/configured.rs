@@ -45,14 +45,14 @@ impl ProviderData {
 
 /// Where plan-time ARNs point: the configured partition, account and region.
 #[derive(Clone, Debug, Default)]
-pub struct Env {
+pub struct ArnScope {
     pub partition: String,
     pub account: String,
     pub region: String,
 }
 
-pub fn env_of(c: &Configured) -> Env {
-    Env {
+pub fn env_of(c: &Configured) -> ArnScope {
+    ArnScope {
         partition: c.aws.partition.clone(),
         account: c.aws.account_id.clone(),
         region: c.aws.region.clone(),

@@ -404,7 +404,9 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         tags.tags()
     );
     assert!(
-        tags.tags().iter().any(|t| t.key() == "emr-launch:managed-by"),
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == "emr-launch:managed-by"),
         "[tf {v}] the owner tag stays: {:?}",
         tags.tags()
     );

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde_json::Value as J;
 
 use crate::aws::managed_role;
-use crate::configured::{env_of, Configured, Env, ProviderData};
+use crate::configured::{env_of, ArnScope, Configured, ProviderData};
 use crate::metadata::{self, Kind};
 use crate::resources::launch_profile::{
     computed_attrs, instance_profile_arn, role_arn, role_names,
@@ -119,7 +119,7 @@ fn stored<'a>(d: &'a J, key: &str) -> &'a str {
 const TAMPERED: &str = "the stored metadata was changed outside Terraform; re-apply the profile's workspace to restore it";
 
 /// Why `arn` is not an ARN of the provider's partition and account, if it is not.
-fn foreign(env: &Env, arn: &str) -> Option<String> {
+fn foreign(env: &ArnScope, arn: &str) -> Option<String> {
     match crate::validate::parse_arn(arn) {
         Some(a) if a.partition == env.partition && a.account == env.account => None,
         Some(a) => Some(format!(
@@ -132,7 +132,7 @@ fn foreign(env: &Env, arn: &str) -> Option<String> {
 
 /// With created roles (RolesCreated = true): the ARNs the resource derives
 /// from namespace/name, or why the stored record disagrees.
-pub fn created_roles(env: &Env, namespace: &str, name: &str, d: &J) -> Result<Roles, String> {
+pub fn created_roles(env: &ArnScope, namespace: &str, name: &str, d: &J) -> Result<Roles, String> {
     let names = role_names(namespace, name);
     let want = Roles {
         service: role_arn(env, &names.service),
@@ -162,7 +162,7 @@ pub fn created_roles(env: &Env, namespace: &str, name: &str, d: &J) -> Result<Ro
 /// The stored role ARNs, checked against IAM and the profile's own names.
 async fn checked_roles(
     c: &Configured,
-    env: &Env,
+    env: &ArnScope,
     namespace: &str,
     name: &str,
     d: &J,
@@ -181,7 +181,7 @@ async fn checked_roles(
 /// record turned from created to declared roles would otherwise pass).
 async fn declared_roles(
     c: &Configured,
-    env: &Env,
+    env: &ArnScope,
     namespace: &str,
     name: &str,
     d: &J,
@@ -258,8 +258,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn env(partition: &str) -> Env {
-        Env {
+    fn env(partition: &str) -> ArnScope {
+        ArnScope {
             partition: partition.into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),

@@ -25,7 +25,7 @@ use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, 
 use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
 use crate::resources::cluster_configuration::resolve;
-use crate::resources::{derived_name, env_of, import_parameter_stub, Env};
+use crate::resources::{derived_name, env_of, import_parameter_stub, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
@@ -244,7 +244,7 @@ pub struct FunctionResources {
 }
 
 impl FunctionResources {
-    pub fn derive(env: &Env, namespace: &str, name: &str) -> FunctionResources {
+    pub fn derive(env: &ArnScope, namespace: &str, name: &str) -> FunctionResources {
         let state_machine = derived_name(namespace, name, "-emr-launch", MAX_STATE_MACHINE_NAME);
         let role = derived_name(namespace, name, "-emr-launch-fn", MAX_ROLE_NAME);
         let launcher = derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME);
@@ -262,18 +262,18 @@ impl FunctionResources {
     }
 }
 
-pub fn state_machine_arn(env: &Env, name: &str) -> String {
+pub fn state_machine_arn(env: &ArnScope, name: &str) -> String {
     format!(
         "arn:{}:states:{}:{}:stateMachine:{name}",
         env.partition, env.region, env.account
     )
 }
 
-fn role_arn(env: &Env, name: &str) -> String {
+fn role_arn(env: &ArnScope, name: &str) -> String {
     format!("arn:{}:iam::{}:role/{name}", env.partition, env.account)
 }
 
-fn function_arn(env: &Env, name: &str) -> String {
+fn function_arn(env: &ArnScope, name: &str) -> String {
     format!(
         "arn:{}:lambda:{}:{}:function:{name}",
         env.partition, env.region, env.account
@@ -561,7 +561,7 @@ fn tag_ok(k: &str, v: &str) -> Result<(), String> {
 }
 
 /// Static checks with attribute paths; unknown values are skipped.
-pub fn validate_config(cfg: &Model, env: Option<&Env>) -> Diagnostics {
+pub fn validate_config(cfg: &Model, env: Option<&ArnScope>) -> Diagnostics {
     let mut d = Diagnostics::new();
     for (k, v) in [("namespace", &cfg.namespace), ("name", &cfg.name)] {
         if let Some(Err(m)) = v.as_str().map(|s| metadata::check_segment(k, s)) {
@@ -698,7 +698,7 @@ fn check_configuration(c: &ConfigurationAttr, d: &mut Diagnostics) {
 
 /// Parameters must be where the state machine runs, and a service role
 /// granted the configuration's secrets must be in this account.
-fn check_placement(cfg: &Model, env: &Env, d: &mut Diagnostics) {
+fn check_placement(cfg: &Model, env: &ArnScope, d: &mut Diagnostics) {
     let arns = [
         (
             "profile",
@@ -833,7 +833,7 @@ fn json_object(s: &str) -> Result<Json, String> {
 }
 
 /// The inputs when everything is known (None otherwise).
-pub fn inputs(env: &Env, st: &Model) -> Option<Inputs> {
+pub fn inputs(env: &ArnScope, st: &Model) -> Option<Inputs> {
     let (ns, n) = (st.namespace.as_str()?, st.name.as_str()?);
     let known = model::wholly_known(&st.profile)
         && model::wholly_known(&st.cluster_configuration)
@@ -890,7 +890,7 @@ pub fn inputs(env: &Env, st: &Model) -> Option<Inputs> {
 
 // ---------- policies (pure) ----------
 
-fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDocument {
+fn service_trust(env: &ArnScope, service: &str, source_arn: Option<&str>) -> PolicyDocument {
     let mut s = Statement::allow(["sts:AssumeRole"])
         .principal(Principal::service(principals::service(
             &env.partition,
@@ -903,15 +903,15 @@ fn service_trust(env: &Env, service: &str, source_arn: Option<&str>) -> PolicyDo
     PolicyDocument::new(vec![s])
 }
 
-pub fn execution_trust(env: &Env, i: &Inputs) -> PolicyDocument {
+pub fn execution_trust(env: &ArnScope, i: &Inputs) -> PolicyDocument {
     service_trust(env, "states", Some(&i.resources.state_machine_arn))
 }
 
-pub fn launcher_trust(env: &Env) -> PolicyDocument {
+pub fn launcher_trust(env: &ArnScope) -> PolicyDocument {
     service_trust(env, "lambda", None)
 }
 
-fn cluster_arn_pattern(env: &Env) -> String {
+fn cluster_arn_pattern(env: &ArnScope) -> String {
     format!(
         "arn:{}:elasticmapreduce:{}:{}:cluster/*",
         env.partition, env.region, env.account
@@ -920,7 +920,7 @@ fn cluster_arn_pattern(env: &Env) -> String {
 
 /// RunJobFlow (only with this function's tag), tagging on create, and
 /// passing exactly the profile's roles to exactly their services.
-fn launch_statements(env: &Env, i: &Inputs) -> Vec<Statement> {
+fn launch_statements(env: &ArnScope, i: &Inputs) -> Vec<Statement> {
     let tag_key = format!("aws:RequestTag/{FUNCTION_TAG}");
     let mut v = vec![
         Statement::allow(["elasticmapreduce:RunJobFlow"])
@@ -967,7 +967,7 @@ fn list_clusters_statement() -> Statement {
 
 /// The execution role: nothing is read from SSM (the request is in the
 /// definition); it launches, or invokes the pinned launcher.
-pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
+pub fn execution_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
     let mut v = Vec::new();
     if i.has_launcher() {
         v.push(
@@ -993,7 +993,7 @@ pub fn execution_policy(env: &Env, i: &Inputs) -> PolicyDocument {
     PolicyDocument::new(v)
 }
 
-pub fn launcher_policy(env: &Env, i: &Inputs) -> PolicyDocument {
+pub fn launcher_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
     let group = format!(
         "arn:{}:logs:{}:{}:log-group:/aws/lambda/{}",
         env.partition, env.region, env.account, i.resources.launcher
@@ -1026,7 +1026,7 @@ pub fn service_role_secret_policy(i: &Inputs) -> Option<PolicyDocument> {
 
 /// What a user who may launch is granted: this state machine and its
 /// executions, nothing else (seed 001, threat 1).
-pub fn invoke_policy(env: &Env, sm_name: &str) -> PolicyDocument {
+pub fn invoke_policy(env: &ArnScope, sm_name: &str) -> PolicyDocument {
     let sm = state_machine_arn(env, sm_name);
     let executions = format!(
         "arn:{}:states:{}:{}:execution:{sm_name}:*",
@@ -1102,7 +1102,7 @@ pub fn metadata_document(i: &Inputs) -> Json {
 
 /// Sets every computed attribute that can be known (all of them when the
 /// inputs are known).
-fn plan_documents(env: &Env, st: &mut Model) {
+fn plan_documents(env: &ArnScope, st: &mut Model) {
     if let (Some(ns), Some(n)) = (st.namespace.as_str(), st.name.as_str()) {
         let x = FunctionResources::derive(env, ns, n);
         st.invoke_policy_json = known(invoke_policy(env, &x.state_machine).canonical());

@@ -23,7 +23,9 @@ use crate::iam::{principals, PolicyDocument, Principal, Statement};
 use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
 use crate::resources::runtime_role;
-use crate::resources::{derived_name, env_of, import_parameter_stub, set_parameter_identity, Env};
+use crate::resources::{
+    derived_name, env_of, import_parameter_stub, set_parameter_identity, ArnScope,
+};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
@@ -199,24 +201,24 @@ pub fn role_names(namespace: &str, name: &str) -> RoleNames {
     }
 }
 
-pub(crate) fn role_arn(env: &Env, name: &str) -> String {
+pub(crate) fn role_arn(env: &ArnScope, name: &str) -> String {
     format!("arn:{}:iam::{}:role/{name}", env.partition, env.account)
 }
 
-pub(crate) fn instance_profile_arn(env: &Env, name: &str) -> String {
+pub(crate) fn instance_profile_arn(env: &ArnScope, name: &str) -> String {
     format!(
         "arn:{}:iam::{}:instance-profile/{name}",
         env.partition, env.account
     )
 }
 
-fn managed(env: &Env, name: &str) -> String {
+fn managed(env: &ArnScope, name: &str) -> String {
     format!("arn:{}:iam::aws:policy/service-role/{name}", env.partition)
 }
 
 /// Trust of these services (short names, e.g. "elasticmapreduce"), with
 /// the principals of the provider's partition.
-fn service_trust(env: &Env, services: &[&str]) -> PolicyDocument {
+fn service_trust(env: &ArnScope, services: &[&str]) -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"])
         .principal(Principal::Typed(BTreeMap::from([(
             "Service".to_string(),
@@ -238,7 +240,7 @@ pub struct InstanceGrants {
     pub kms_key_arns: Vec<String>,
 }
 
-fn s3_object_arn(env: &Env, uri: &str) -> Option<(String, String, String)> {
+fn s3_object_arn(env: &ArnScope, uri: &str) -> Option<(String, String, String)> {
     let (b, k) = validate::s3_uri(uri).ok()?;
     Some((
         b.to_string(),
@@ -247,7 +249,7 @@ fn s3_object_arn(env: &Env, uri: &str) -> Option<(String, String, String)> {
     ))
 }
 
-pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> {
+pub fn instance_policy(env: &ArnScope, g: &InstanceGrants) -> Option<PolicyDocument> {
     let mut st = Vec::new();
     let mut list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let (get, version, put) = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject");
@@ -302,7 +304,11 @@ pub fn instance_policy(env: &Env, g: &InstanceGrants) -> Option<PolicyDocument> 
 
 /// The service role may pass exactly the profile's instance and autoscaling
 /// roles (AmazonEMRServicePolicy_v2 only covers the EMR default role names).
-pub fn service_policy(env: &Env, instance_role: &str, autoscaling_role: &str) -> PolicyDocument {
+pub fn service_policy(
+    env: &ArnScope,
+    instance_role: &str,
+    autoscaling_role: &str,
+) -> PolicyDocument {
     let service = |s: &str| principals::service(&env.partition, s);
     PolicyDocument::new(vec![
         Statement::allow(["iam:PassRole"])
@@ -322,7 +328,7 @@ pub fn service_policy(env: &Env, instance_role: &str, autoscaling_role: &str) ->
 
 /// The created roles as one reviewable JSON document.
 pub fn created_roles(
-    env: &Env,
+    env: &ArnScope,
     names: &RoleNames,
     grants: &InstanceGrants,
     instance_managed: &[String],
@@ -484,26 +490,6 @@ fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
     }
 }
 
-/// A check of string values: (dotted attribute path, check, summary).
-pub(crate) type Check<'a> = (&'a str, &'a dyn Fn(&str) -> Result<(), String>, &'a str);
-
-/// Runs each check on the value at its path: a string, or each string
-/// element of a set or list. Errors point at that path.
-pub(crate) fn check_all(d: &mut Diagnostics, cfg: &Value, checks: &[Check<'_>]) {
-    for (path, f, summary) in checks {
-        let v = path.split('.').fold(cfg, |v, k| v.get(k));
-        let items: Vec<&Value> = match v {
-            Value::List(e) | Value::Set(e) => e.iter().collect(),
-            other => vec![other],
-        };
-        for s in items.into_iter().filter_map(Value::as_str) {
-            if let Err(msg) = f(s) {
-                d.attr_error(AttrPath::parse_dotted(path), *summary, msg);
-            }
-        }
-    }
-}
-
 fn iam_policy_arn(s: &str) -> Result<(), String> {
     match validate::parse_arn(s) {
         Some(a) if a.service == "iam" && a.resource.starts_with("policy/") => Ok(()),
@@ -621,7 +607,7 @@ fn id_of(st: &Model) -> String {
 type Arns = [String; 4];
 
 /// With created roles: roles_json and the ARNs, once their inputs are known.
-fn created_plan(env: &Env, st: &Model) -> Option<(J, Arns)> {
+fn created_plan(env: &ArnScope, st: &Model) -> Option<(J, Arns)> {
     let (ns, nm) = (st.namespace.as_str()?, st.name.as_str()?);
     let uris = [&st.logs_uri, &st.artifacts_uri, &st.permissions_boundary];
     if uris.iter().any(|u| u.is_unknown()) {
@@ -664,7 +650,7 @@ fn declared_arns(roles: &DeclaredRoles, instance_role: Option<String>) -> Option
 
 /// Sets roles_json, the role ARNs and metadata_json on a plan (unknown
 /// while what they are made of is).
-fn plan_documents(env: &Env, st: &mut Model, declared_instance_role: Option<String>) {
+fn plan_documents(env: &ArnScope, st: &mut Model, declared_instance_role: Option<String>) {
     let (roles_json, arns) = match &st.roles {
         Planned::Null => match created_plan(env, st) {
             Some((doc, arns)) => (Planned::Known(canonical::text(&doc)), Some(arns)),
@@ -707,7 +693,7 @@ fn owner(st: &Model) -> String {
 }
 
 /// What a created role of this kind leaves in place: exact provider grants.
-fn tolerated(env: &Env, kind: &'static str) -> Tolerated {
+fn tolerated(env: &ArnScope, kind: &'static str) -> Tolerated {
     let env = env.clone();
     Arc::new(move |policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc))
 }
@@ -719,7 +705,7 @@ fn tolerated(env: &Env, kind: &'static str) -> Tolerated {
 ///   the provider's account, under the name emr_runtime_role gives it;
 /// - service role: a launch function's GetSecretValue on exact secret ARNs,
 ///   under its prefix.
-pub fn is_tolerated_grant(env: &Env, kind: &str, policy: &str, doc: &str) -> bool {
+pub fn is_tolerated_grant(env: &ArnScope, kind: &str, policy: &str, doc: &str) -> bool {
     let Ok(d) = PolicyDocument::parse(doc) else {
         return false;
     };
@@ -769,7 +755,7 @@ struct Created {
 }
 
 /// The roles a planned state's roles_json creates (none with declared roles).
-fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
+fn desired_roles(env: &ArnScope, st: &Model) -> Vec<Created> {
     let Some(doc) = parsed(&st.roles_json) else {
         return vec![];
     };
@@ -804,7 +790,7 @@ fn desired_roles(env: &Env, st: &Model) -> Vec<Created> {
 /// A created role as IAM holds it, in the shape of roles_json; another
 /// resource's exact grant (`is_tolerated_grant`) is left out.
 fn observed_json(
-    env: &Env,
+    env: &ArnScope,
     kind: &str,
     expected: &J,
     role: &ObservedRole,
@@ -1199,8 +1185,8 @@ mod tests {
     use super::*;
     use crate::iam::least_privilege::assert_least_privilege;
 
-    fn env() -> Env {
-        Env {
+    fn env() -> ArnScope {
+        ArnScope {
             partition: "aws".into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),
@@ -1256,7 +1242,7 @@ mod tests {
             ("aws-us-gov", "us-gov-west-1", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com", "application-autoscaling.amazonaws.com"),
         ];
         for (partition, region, ec2, emr, autoscaling) in partitions {
-            let env = Env {
+            let env = ArnScope {
                 partition: partition.into(),
                 account: "123456789012".into(),
                 region: region.into(),

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::configured::Configured;
-pub use crate::configured::{env_of, Env};
+pub use crate::configured::{env_of, ArnScope};
 use crate::metadata;
 pub use crate::metadata::check_namespace_and_name;
 use crate::tfplugin::{Diagnostic, Diagnostics, Value};

@@ -17,7 +17,7 @@ use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
-use crate::resources::{env_of, unique_name, Env, UNIQUE_SUFFIX_LEN};
+use crate::resources::{env_of, unique_name, ArnScope, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
@@ -145,7 +145,7 @@ pub struct ServerlessTrust {
 }
 
 pub fn trust_policy(
-    env: &Env,
+    env: &ArnScope,
     ec2: Option<&Ec2Trust>,
     sls: Option<&ServerlessTrust>,
 ) -> PolicyDocument {
@@ -210,12 +210,12 @@ fn s3_parts(uri: &str) -> Option<(String, String)> {
     Some((b.to_string(), k.to_string()))
 }
 
-fn object_arn(env: &Env, bucket: &str, prefix: &str) -> String {
+fn object_arn(env: &ArnScope, bucket: &str, prefix: &str) -> String {
     format!("arn:{}:s3:::{bucket}/{prefix}*", env.partition)
 }
 
 pub fn permissions_policy(
-    env: &Env,
+    env: &ArnScope,
     s3_read: &[String],
     s3_write: &[String],
     kms: &[String],
@@ -330,7 +330,7 @@ pub fn is_instance_role_grant(doc: &PolicyDocument) -> bool {
 /// What a caller needs to run work as this role only (seed 002 "Control
 /// access"; for serverless, StartJobRun plus PassRole of this role).
 pub fn caller_policy(
-    env: &Env,
+    env: &ArnScope,
     role_arn: &str,
     ec2: Option<&Ec2Trust>,
     sls: Option<&ServerlessTrust>,
@@ -488,7 +488,7 @@ fn sls_from(b: &Planned<ServerlessBlock>) -> Option<Option<ServerlessTrust>> {
     }))
 }
 
-fn role_arn(env: &Env, path: &str, name: &str) -> String {
+fn role_arn(env: &ArnScope, path: &str, name: &str) -> String {
     format!(
         "arn:{}:iam::{}:role{path}{name}",
         env.partition, env.account
@@ -497,7 +497,7 @@ fn role_arn(env: &Env, path: &str, name: &str) -> String {
 
 /// The four policy documents of a (planned or applied) state, in the order
 /// trust, permissions, instance role, caller; Unknown where an input is.
-fn computed_policies(env: &Env, st: &Model) -> [Planned<String>; 4] {
+fn computed_policies(env: &ArnScope, st: &Model) -> [Planned<String>; 4] {
     let ec2 = ec2_from(&st.emr_on_ec2);
     let sls = sls_from(&st.emr_serverless);
     let arn = st.arn.as_str();
@@ -706,7 +706,7 @@ pub(crate) fn each(p: &PlannedList<String>) -> Vec<&str> {
 /// Checks that need the provider's account: the instance-role grant is put
 /// on a role found by name in this account, so an instance role in another
 /// account (or partition) would have a same-named local role edited instead.
-fn plan_checks(env: &Env, config: &Model) -> Diagnostics {
+fn plan_checks(env: &ArnScope, config: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let Some(ec2) = config.emr_on_ec2.known() else {
         return d;
@@ -1025,7 +1025,7 @@ impl RuntimeRole {
 }
 
 /// A planned state with the policies computed at apply (name_prefix roles).
-fn with_computed(env: &Env, planned: &Model) -> Model {
+fn with_computed(env: &ArnScope, planned: &Model) -> Model {
     let mut st = planned.clone();
     let computed = computed_policies(env, &st);
     for (field, v) in POLICIES.into_iter().zip(computed) {
@@ -1343,8 +1343,8 @@ mod tests {
         );
     }
 
-    fn env() -> Env {
-        Env {
+    fn env() -> ArnScope {
+        ArnScope {
             partition: "aws".into(),
             account: ACCT.into(),
             region: "us-east-1".into(),
@@ -1681,8 +1681,8 @@ mod tests {
         assert!(is_instance_role_grant(&ok));
     }
 
-    fn env_in(partition: &str, region: &str) -> Env {
-        Env {
+    fn env_in(partition: &str, region: &str) -> ArnScope {
+        ArnScope {
             partition: partition.into(),
             account: ACCT.into(),
             region: region.into(),
@@ -1742,7 +1742,7 @@ mod tests {
 
     #[test]
     fn grant_to_an_instance_role_in_another_account_is_refused_at_plan() {
-        let plan_checks = |env: &Env, v: &Value| plan_checks(env, &model::decode(v).unwrap());
+        let plan_checks = |env: &ArnScope, v: &Value| plan_checks(env, &model::decode(v).unwrap());
         let cfg = |arn: &str, grant: Value| {
             let mut v = schema().block.empty_value();
             v.set_attr(

@@ -19,7 +19,7 @@ use crate::resources::runtime_role::{
     aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
     Rule,
 };
-use crate::resources::{derived_name, env_of, random_external_id, Env};
+use crate::resources::{derived_name, env_of, random_external_id, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
@@ -104,7 +104,7 @@ pub struct Inputs {
 }
 
 fn s3_statements(
-    env: &Env,
+    env: &ArnScope,
     sid: &str,
     bucket: &str,
     prefix: &str,
@@ -125,7 +125,7 @@ fn s3_statements(
     ]
 }
 
-pub fn job_runtime_trust(env: &Env, tip: bool) -> PolicyDocument {
+pub fn job_runtime_trust(env: &ArnScope, tip: bool) -> PolicyDocument {
     let mut actions = vec!["sts:AssumeRole"];
     if tip {
         actions.push("sts:SetContext");
@@ -152,7 +152,7 @@ fn kms_statement(keys: &[String]) -> Option<Statement> {
     })
 }
 
-pub fn job_runtime_policy(env: &Env, i: &Inputs) -> PolicyDocument {
+pub fn job_runtime_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
     let mut st = s3_statements(
         env,
         "ResourceBucket",
@@ -180,7 +180,7 @@ pub fn job_runtime_policy(env: &Env, i: &Inputs) -> PolicyDocument {
     PolicyDocument::new(st)
 }
 
-pub fn launch_policy(env: &Env, i: &Inputs, job_role_arn: &str) -> PolicyDocument {
+pub fn launch_policy(env: &ArnScope, i: &Inputs, job_role_arn: &str) -> PolicyDocument {
     let (p, r, a) = (&env.partition, &env.region, &env.account);
     let mut st = vec![
         Statement::allow(["emr-serverless:CreateApplication", "emr-serverless:ListApplications"])
@@ -234,7 +234,7 @@ pub fn launch_trust(principal_arn: &str, external_id: &str) -> PolicyDocument {
 
 /// Seed 003 "Control plane configuration", with exactly its keys.
 pub fn control_plane_metadata(
-    env: &Env,
+    env: &ArnScope,
     i: &Inputs,
     job_role_arn: &str,
     private: Option<(&str, &str)>,
@@ -347,7 +347,7 @@ fn inputs_of(st: &Model) -> Option<Inputs> {
 
 /// Fills the computed documents of a planned (or applied) state. The launch
 /// role ARN in shared mode comes from `shared_role_arn`.
-fn compute(env: &Env, st: &mut Model, shared_role_arn: Option<&str>) {
+fn compute(env: &ArnScope, st: &mut Model, shared_role_arn: Option<&str>) {
     let private = st.private();
     let arn = |n: &str| format!("arn:{}:iam::{}:role/{n}", env.partition, env.account);
     let names = st.name.as_str().map(role_names);
@@ -1180,8 +1180,8 @@ mod tests {
         );
     }
 
-    fn env() -> Env {
-        Env {
+    fn env() -> ArnScope {
+        ArnScope {
             partition: "aws".into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),

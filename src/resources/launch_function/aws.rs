@@ -37,7 +37,7 @@ pub struct FunctionAws {
     pub lambda: aws_sdk_lambda::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub ssm: aws_sdk_ssm::Client,
-    pub env: Env,
+    pub env: ArnScope,
     pub backoff: Backoff,
 }
 

@@ -8,17 +8,17 @@ fn decode(st: &Value) -> Model {
     model::decode(st).expect("a value of the schema")
 }
 
-pub(super) fn plan_documents(env: &Env, st: &mut Value) {
+pub(super) fn plan_documents(env: &ArnScope, st: &mut Value) {
     let mut m = decode(st);
     super::plan_documents(env, &mut m);
     *st = to_value(&m).expect("encodes");
 }
 
-pub(super) fn inputs(env: &Env, st: &Value) -> Option<Inputs> {
+pub(super) fn inputs(env: &ArnScope, st: &Value) -> Option<Inputs> {
     super::inputs(env, &decode(st))
 }
 
-fn validate_config(st: &Value, env: Option<&Env>) -> Diagnostics {
+fn validate_config(st: &Value, env: Option<&ArnScope>) -> Diagnostics {
     super::validate_config(&decode(st), env)
 }
 
@@ -52,8 +52,8 @@ fn model_is_the_schema() {
     assert_eq!(model::model_paths::<Model>(), want);
 }
 
-pub(super) fn env() -> Env {
-    Env {
+pub(super) fn env() -> ArnScope {
+    ArnScope {
         partition: "aws".into(),
         account: "123456789012".into(),
         region: "us-east-1".into(),
@@ -321,7 +321,7 @@ fn partitions_render_principals_and_arns() {
         ("aws-cn", "ec2.amazonaws.com.cn", "states.amazonaws.com"),
         ("aws-us-gov", "ec2.amazonaws.com", "states.amazonaws.com"),
     ] {
-        let e = Env {
+        let e = ArnScope {
             partition: partition.into(),
             account: "123456789012".into(),
             region: "r-1".into(),
