@@ -1477,6 +1477,19 @@ fn role_updates(terraform: &Path, emulator: &Emulator, aws: &Aws) {
             .await
             .expect("AttachRolePolicy");
         aws.iam
+            .tag_role()
+            .role_name(launch_role("acme"))
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("cost-center")
+                    .value("stolen")
+                    .build()
+                    .expect("tag"),
+            )
+            .send()
+            .await
+            .expect("TagRole");
+        aws.iam
             .put_role_policy()
             .role_name(job_role("acme"))
             .policy_name("backdoor")
@@ -1486,7 +1499,12 @@ fn role_updates(terraform: &Path, emulator: &Emulator, aws: &Aws) {
             .expect("PutRolePolicy");
     });
     let out = plan_code_output(&ws, 2, "out-of-band changes show in plan");
-    for shown in ["permissions_boundary", "AdministratorAccess", "backdoor"] {
+    for shown in [
+        "permissions_boundary",
+        "AdministratorAccess",
+        "backdoor",
+        "cost-center=stolen",
+    ] {
         assert!(
             out.contains(shown),
             "[tf {v}] plan does not show {shown}:\n{out}"
@@ -1501,6 +1519,10 @@ fn role_updates(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert!(
         aws.attached(&launch_role("acme")).is_empty(),
         "[tf {v}] admin left attached"
+    );
+    assert!(
+        !aws.tags(&launch_role("acme")).contains_key("cost-center"),
+        "[tf {v}] apply removes the tag added out of band"
     );
     assert_eq!(
         aws.inline_names(&job_role("acme")),

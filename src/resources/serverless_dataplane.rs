@@ -83,7 +83,7 @@ pub fn schema() -> Schema {
             .attr(Attribute::computed("launch_trust_policy_json", Type::String).desc("Private mode: the launch role's trust policy (`\"\"` in shared mode)."))
             .attr(Attribute::computed("launch_policy_json", Type::String).desc("The launch permissions."))
             .attr(Attribute::computed("external_id", Type::String).sensitive().keep_state().desc("Private mode: the external id the launch role requires (`\"\"` in shared mode)."))
-            .attr(Attribute::computed("unmanaged_policies", Type::set(Type::String)).desc("Policies found on the created roles that this data plane did not write (`<role>/<policy name or ARN>`); apply removes them."))
+            .attr(Attribute::computed("unmanaged_policies", Type::set(Type::String)).desc("What is on the created roles that this data plane did not write: policies (`<role>/<policy name or ARN>`) and settings (`<role>/permissions boundary <arn>`, `<role>/tags {…}`, `<role>/max session <n>s`); apply removes or restores them."))
             .attr(Attribute::computed("control_plane_metadata", Type::String).sensitive().desc("The control plane configuration message of seed 003 (sensitive: it carries the external id)."))
             .block(NestedBlock::single("control_plane", cp)),
     )
@@ -723,12 +723,13 @@ fn unmanaged_policies(
     launch: Option<&ObservedRole>,
 ) -> PlannedList<String> {
     let mut found = job.unmanaged(&want.job);
+    // The job role's boundary and tags are attributes of their own.
+    if job.max_session != want.job.max_session {
+        found.push(format!("{}/max session {}s", job.name, job.max_session));
+    }
     if let (Some(w), Some(l)) = (&want.launch, launch) {
         found.extend(l.unmanaged(w));
-        if l.boundary != w.boundary {
-            let b = l.boundary.as_deref().unwrap_or("none");
-            found.push(format!("{}/permissions boundary {b}", l.name));
-        }
+        found.extend(l.settings_drift(w));
     }
     PlannedList::of(found)
 }
