@@ -284,30 +284,11 @@ impl Aws {
 
     /// The managed policies attached to a role.
     fn attached(&self, role: &str) -> BTreeSet<String> {
-        let out = self
-            .rt
-            .block_on(
-                self.iam
-                    .list_attached_role_policies()
-                    .role_name(role)
-                    .send(),
-            )
-            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"));
-        out.attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect()
+        common::role_attached(&self.rt, &self.iam, role)
     }
 
     fn role_tags(&self, role: &str) -> BTreeMap<String, String> {
-        let out = self
-            .rt
-            .block_on(self.iam.list_role_tags().role_name(role).send())
-            .unwrap_or_else(|e| panic!("ListRoleTags({role}): {e:?}"));
-        out.tags()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()
+        common::role_tags(&self.rt, &self.iam, role)
     }
 
     // -- Step Functions ----------------------------------------------------------

@@ -417,14 +417,7 @@ impl Aws {
     }
 
     fn role_tags(&self, name: &str) -> BTreeMap<String, String> {
-        let out = self
-            .rt
-            .block_on(self.iam.list_role_tags().role_name(name).send())
-            .unwrap_or_else(|e| panic!("ListRoleTags({name}): {e:?}"));
-        out.tags()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()
+        common::role_tags(&self.rt, &self.iam, name)
     }
 
     /// (ARN, role names) of an instance profile; `None` when it is absent.

@@ -113,18 +113,7 @@ impl Aws {
     }
 
     fn attached(&self, role: &str) -> BTreeSet<String> {
-        self.rt
-            .block_on(
-                self.iam
-                    .list_attached_role_policies()
-                    .role_name(role)
-                    .send(),
-            )
-            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect()
+        common::role_attached(&self.rt, &self.iam, role)
     }
 
     fn inline_names(&self, role: &str) -> BTreeSet<String> {

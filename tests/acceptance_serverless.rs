@@ -1345,28 +1345,11 @@ impl Aws {
     }
 
     fn attached(&self, role: &str) -> BTreeSet<String> {
-        self.rt
-            .block_on(
-                self.iam
-                    .list_attached_role_policies()
-                    .role_name(role)
-                    .send(),
-            )
-            .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect()
+        common::role_attached(&self.rt, &self.iam, role)
     }
 
     fn tags(&self, role: &str) -> BTreeMap<String, String> {
-        self.rt
-            .block_on(self.iam.list_role_tags().role_name(role).send())
-            .unwrap_or_else(|e| panic!("ListRoleTags({role}): {e:?}"))
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()
+        common::role_tags(&self.rt, &self.iam, role)
     }
 }
 

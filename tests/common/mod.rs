@@ -826,7 +826,7 @@ pub fn normalize(v: &Value) -> Value {
     match v {
         Value::Array(items) => {
             let mut items: Vec<Value> = items.iter().map(normalize).collect();
-            items.sort_by_key(terraform_provider_emr::canonical::text);
+            items.sort_by_key(sorted_text);
             items.dedup();
             if items.len() == 1 {
                 items.pop().unwrap()
@@ -855,4 +855,55 @@ pub fn json_attr(values: &Value, attr: &str) -> Value {
         .as_str()
         .unwrap_or_else(|| panic!("{attr} is not a string: {values:#}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{attr} is not JSON ({e}): {text}"))
+}
+
+/// JSON text with object keys sorted at every level, whatever order
+/// serde_json's map keeps (test builds enable its `preserve_order`).
+pub fn sorted_text(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k.as_str()])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
+}
+
+// -- reads of one IAM role, for assertions ------------------------------------
+
+/// The managed policies attached to a role.
+pub fn role_attached(
+    rt: &tokio::runtime::Runtime,
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> std::collections::BTreeSet<String> {
+    rt.block_on(iam.list_attached_role_policies().role_name(role).send())
+        .unwrap_or_else(|e| panic!("ListAttachedRolePolicies({role}): {e:?}"))
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
+}
+
+/// Every tag of a role, the provider's owner tag included.
+pub fn role_tags(
+    rt: &tokio::runtime::Runtime,
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> std::collections::BTreeMap<String, String> {
+    rt.block_on(iam.list_role_tags().role_name(role).send())
+        .unwrap_or_else(|e| panic!("ListRoleTags({role}): {e:?}"))
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
