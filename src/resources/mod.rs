@@ -8,6 +8,7 @@ pub mod runtime_role;
 pub mod security_configuration;
 pub mod serverless_application;
 pub mod serverless_dataplane;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -17,6 +17,10 @@ use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{principals, PolicyDocument, Principal, Statement};
+use crate::resources::shared::{
+    aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
+    Rule,
+};
 use crate::resources::{env_of, unique_name, ArnScope, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
@@ -443,14 +447,6 @@ fn text(s: String) -> Planned<String> {
     Planned::Known(s)
 }
 
-/// A set attribute: null when empty.
-pub(crate) fn set_of(v: Vec<String>) -> PlannedList<String> {
-    match v.is_empty() {
-        true => Planned::Null,
-        false => PlannedList::of(v),
-    }
-}
-
 // ---------- reading configuration ----------
 
 /// The EC2 trust of a block: Some(None) when absent, None while unknown.
@@ -673,36 +669,6 @@ fn session_tag_value(s: &str) -> Result<(), String> {
     })
 }
 
-/// A string check of the known values at a dotted attribute path.
-pub(crate) type Rule = fn(&str) -> Result<(), String>;
-
-pub(crate) fn run_rules(d: &mut Diagnostics, rules: Vec<(&str, Vec<&str>, Rule, &str)>) {
-    for (path, values, rule, summary) in rules {
-        for msg in values.into_iter().filter_map(|s| rule(s).err()) {
-            d.attr_error(AttrPath::parse_dotted(path), summary, msg);
-        }
-    }
-}
-
-/// Ok when `ok`, else the message.
-pub(crate) fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
-    if ok {
-        Ok(())
-    } else {
-        Err(msg())
-    }
-}
-
-/// The known value of a string, as a list of at most one.
-pub(crate) fn one(p: &Planned<String>) -> Vec<&str> {
-    p.as_str().into_iter().collect()
-}
-
-/// The known elements of a list or set of strings.
-pub(crate) fn each(p: &PlannedList<String>) -> Vec<&str> {
-    p.known_elems().map(String::as_str).collect()
-}
-
 /// Checks that need the provider's account: the instance-role grant is put
 /// on a role found by name in this account, so an instance role in another
 /// account (or partition) would have a same-named local role edited instead.
@@ -811,18 +777,6 @@ fn keep_if_equivalent(prior: &Planned<String>, planned: Planned<String>) -> Plan
     match (prior.as_str(), planned.as_str()) {
         (Some(p), Some(n)) if !p.is_empty() && crate::iam::equivalent(p, n) => p.into(),
         _ => planned,
-    }
-}
-
-/// A remote policy text for state: the recorded text when equivalent.
-pub(crate) fn recorded_or_remote(
-    recorded: &Planned<String>,
-    remote: Option<&String>,
-) -> Planned<String> {
-    match (remote, recorded.as_str()) {
-        (None, _) => "".into(),
-        (Some(r), Some(p)) if crate::iam::equivalent(p, r) => p.into(),
-        (Some(r), _) => text(crate::iam::canonicalize(r).unwrap_or_else(|_| r.clone())),
     }
 }
 
@@ -1208,14 +1162,6 @@ impl Resource for RuntimeRole {
     }
 }
 
-/// A map attribute: null when empty.
-pub(crate) fn map_of(m: BTreeMap<String, String>) -> PlannedMap<String> {
-    match m.is_empty() {
-        true => Planned::Null,
-        false => PlannedMap::of(m),
-    }
-}
-
 #[async_trait]
 impl Import for RuntimeRole {
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
@@ -1245,27 +1191,6 @@ fn lf_session_tag_of(trust: &PolicyDocument) -> String {
         .and_then(|m| m.get("aws:RequestTag/LakeFormationAuthorizedCaller"))
         .and_then(|v| v.iter().next().cloned())
         .unwrap_or_else(|| LF_SESSION_TAG.to_string())
-}
-
-/// The statement of a document with this sid.
-pub(crate) fn by_sid<'a>(doc: &'a PolicyDocument, sid: &str) -> Option<&'a Statement> {
-    doc.statements
-        .iter()
-        .find(|s| s.sid.as_deref() == Some(sid))
-}
-
-/// The values of a condition key under any operator.
-pub(crate) fn cond(s: &Statement, key: &str) -> Vec<String> {
-    let values = s.conditions.values().filter_map(|m| m.get(key));
-    values.flat_map(|v| v.iter().cloned()).collect()
-}
-
-/// The first AWS principal a statement names.
-pub(crate) fn aws_principal(s: &Statement) -> Option<String> {
-    match &s.principal {
-        Some(Principal::Typed(m)) => m.get("AWS").and_then(|v| v.iter().next()).cloned(),
-        _ => None,
-    }
 }
 
 /// The EC2 trust block a trust policy's statements show.

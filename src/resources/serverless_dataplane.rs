@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as J};
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
 use crate::configured::{Configured, ProviderData};
 use crate::iam::{PolicyDocument, Principal, Statement};
-use crate::resources::runtime_role::{
+use crate::resources::shared::{
     aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
     Rule,
 };
