@@ -16,10 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant};
 use crate::configured::{Configured, ProviderData};
-use crate::iam::{principals, PolicyDocument, Principal, Statement};
+use crate::iam::{principals, Effect, PolicyDocument, Principal, Statement};
 use crate::resources::shared::{
-    aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
-    Rule,
+    cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of, Rule,
 };
 use crate::resources::{env_of, unique_name, ArnScope, UNIQUE_SUFFIX_LEN};
 use crate::tfplugin::{
@@ -1076,11 +1075,19 @@ impl Resource for RuntimeRole {
         self.converge(&c, None, with_computed(&env, &st)).await
     }
 
-    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        Ok(self.read_with_warnings(ctx, current).await?.0)
+    }
+
+    async fn read_with_warnings(
+        &self,
+        _ctx: &Ctx,
+        current: &Value,
+    ) -> Result<(Value, Diagnostics), Diagnostics> {
         let c = self.data.get()?;
         let current: Model = model::decode(current)?;
         let Some(name) = current.name.as_str().or(current.id.as_str()) else {
-            return Ok(Value::Null);
+            return Ok((Value::Null, Diagnostics::new()));
         };
         let e = |m: String| err("reading", name, m);
         let Some(role) = managed_role::read(&c.aws.iam, name, None)
@@ -1088,7 +1095,7 @@ impl Resource for RuntimeRole {
             .map_err(e)?
         else {
             crate::warn!("EMR runtime role not found, removing from state", "name" => name);
-            return Ok(Value::Null);
+            return Ok((Value::Null, Diagnostics::new()));
         };
         let importing = current.trust_policy_json.is_null();
         let mut st = match importing {
@@ -1108,7 +1115,11 @@ impl Resource for RuntimeRole {
                 .filter(|(k, v)| c.default_tags.get(k) != Some(v));
             st.tags = map_of(own.collect());
         }
-        to_value(&st)
+        let warnings = match importing {
+            true => import_warnings(&role),
+            false => Diagnostics::new(),
+        };
+        Ok((to_value(&st)?, warnings))
     }
 
     async fn update(
@@ -1193,23 +1204,132 @@ fn lf_session_tag_of(trust: &PolicyDocument) -> String {
         .unwrap_or_else(|| LF_SESSION_TAG.to_string())
 }
 
-/// The EC2 trust block a trust policy's statements show.
-fn ec2_block_of(doc: &PolicyDocument) -> Option<Ec2Block> {
-    let s = by_sid(doc, "EmrInstanceRoleAssume")?;
-    let source = by_sid(doc, "EmrSetSourceIdentity");
-    Some(Ec2Block {
-        instance_role_arn: aws_principal(s).into(),
-        external_id: cond(s, "sts:ExternalId").into_iter().next().into(),
-        propagate_source_identity: Planned::Known(source.is_some()),
-        source_identities: set_of(
-            source
-                .map(|x| cond(x, "sts:SourceIdentity"))
-                .unwrap_or_default(),
-        ),
-        lake_formation: Planned::Known(by_sid(doc, "EmrLakeFormationTagSession").is_some()),
-        lake_formation_session_tag: text(lf_session_tag_of(doc)),
-        grant_instance_role: Planned::Known(true),
-    })
+/// The blocks a trust policy maps to, by principal (so hand-made roles
+/// import too), and the statements no block expresses.
+#[derive(Default)]
+struct TrustImport {
+    ec2: Option<Ec2Block>,
+    serverless: Option<ServerlessBlock>,
+    unmapped: Vec<String>,
+}
+
+/// The service principals of an Allow statement.
+fn allowed_services(s: &Statement) -> Vec<&str> {
+    match (&s.effect, &s.principal) {
+        (Effect::Allow, Some(p)) => p.services(),
+        _ => Vec::new(),
+    }
+}
+
+/// The AWS principal of an Allow statement that names exactly one.
+fn allowed_aws(s: &Statement) -> Option<String> {
+    let Some(Principal::Typed(m)) = s.principal.as_ref().filter(|_| s.effect == Effect::Allow)
+    else {
+        return None;
+    };
+    let aws = m.get("AWS").filter(|v| v.len() == 1 && m.len() == 1)?;
+    aws.iter().next().cloned()
+}
+
+fn trust_import(doc: &PolicyDocument) -> TrustImport {
+    let mut out = TrustImport::default();
+    let assume = |s: &Statement| s.actions.contains("sts:AssumeRole");
+    let mut used = vec![false; doc.statements.len()];
+    for (i, s) in doc.statements.iter().enumerate() {
+        let serverless = allowed_services(s)
+            .iter()
+            .any(|p| p.starts_with("emr-serverless."));
+        if serverless && assume(s) && out.serverless.is_none() {
+            out.serverless = Some(ServerlessBlock {
+                trusted_identity_propagation: Planned::Known(s.actions.contains("sts:SetContext")),
+                application_arns: set_of(cond(s, "aws:SourceArn")),
+            });
+            used[i] = true;
+        } else if let Some(arn) = allowed_aws(s).filter(|_| assume(s) && out.ec2.is_none()) {
+            out.ec2 = Some(Ec2Block {
+                instance_role_arn: Planned::Known(arn),
+                external_id: cond(s, "sts:ExternalId").into_iter().next().into(),
+                propagate_source_identity: Planned::Known(false),
+                source_identities: Planned::Null,
+                lake_formation: Planned::Known(false),
+                lake_formation_session_tag: text(LF_SESSION_TAG.to_string()),
+                grant_instance_role: Planned::Known(true),
+            });
+            used[i] = true;
+        }
+    }
+    // Statements that refine the EC2 trust: the same principal only.
+    if let Some(e) = out.ec2.as_mut() {
+        for (i, s) in doc.statements.iter().enumerate() {
+            if used[i] || allowed_aws(s).as_deref() != e.instance_role_arn.as_str() {
+                continue;
+            }
+            let only = |a: &str| s.actions.len() == 1 && s.actions.contains(a);
+            let tag = cond(s, "aws:RequestTag/LakeFormationAuthorizedCaller");
+            if only("sts:TagSession") && tag.len() == 1 {
+                e.lake_formation = Planned::Known(true);
+                e.lake_formation_session_tag = tag.into_iter().next().into();
+                used[i] = true;
+            } else if only("sts:SetSourceIdentity") {
+                e.propagate_source_identity = Planned::Known(true);
+                e.source_identities = set_of(cond(s, "sts:SourceIdentity"));
+                used[i] = true;
+            }
+        }
+    }
+    for (i, s) in doc.statements.iter().enumerate().filter(|(i, _)| !used[*i]) {
+        let actions: Vec<&str> = s.actions.iter().map(String::as_str).collect();
+        let what = s
+            .sid
+            .clone()
+            .unwrap_or_else(|| format!("statement {}", i + 1));
+        out.unmapped
+            .push(format!("{what} ({})", actions.join(", ")));
+    }
+    out
+}
+
+/// What an imported role holds that the next apply removes: trust
+/// statements no block expresses and inline policies not the provider's.
+fn import_warnings(role: &ObservedRole) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let name = &role.name;
+    let trust = PolicyDocument::parse(&role.trust).map(|doc| trust_import(&doc));
+    let unmapped = match &trust {
+        Ok(t) => t.unmapped.clone(),
+        Err(_) => vec!["the whole trust policy (not a policy document)".to_string()],
+    };
+    if trust.is_ok_and(|t| t.ec2.is_none() && t.serverless.is_none()) {
+        d.warning(
+            format!("{name} trusts neither EMR Serverless nor an instance role"),
+            "Add an emr_on_ec2 or emr_serverless block to its configuration: the first apply then replaces the trust with the one planned.",
+        );
+    }
+    if !unmapped.is_empty() {
+        d.warning(
+            format!("Trust statements of {name} the provider does not keep"),
+            format!(
+                "{} are not expressed by emr_on_ec2 or emr_serverless. The next apply replaces the trust with trust_policy_json as planned, which leaves them out; review that change in the plan first.",
+                unmapped.join("; ")
+            ),
+        );
+    }
+    let foreign: Vec<&str> = role
+        .inline
+        .keys()
+        .map(String::as_str)
+        .filter(|k| ![PERMISSIONS_POLICY, CUSTOM_POLICY].contains(k))
+        .collect();
+    if !foreign.is_empty() {
+        d.warning(
+            format!("Inline policies of {name} the provider does not keep"),
+            format!(
+                "{} will be deleted by the next apply (see inline_policy_names in the plan). Express what they grant with s3_read, s3_write, kms_key_arns or policy_json first.",
+                foreign.join(", ")
+            ),
+        );
+    }
+    d
 }
 
 /// Rebuilds the configuration-side attributes from what IAM holds, using the
@@ -1220,13 +1340,9 @@ fn import_state(role: &ObservedRole) -> Model {
         ..Model::default()
     };
     if let Ok(doc) = PolicyDocument::parse(&role.trust) {
-        st.emr_on_ec2 = ec2_block_of(&doc).into();
-        if let Some(s) = by_sid(&doc, "EmrServerlessAssume") {
-            st.emr_serverless = Planned::Known(ServerlessBlock {
-                trusted_identity_propagation: Planned::Known(s.actions.contains("sts:SetContext")),
-                application_arns: set_of(cond(s, "aws:SourceArn")),
-            });
-        }
+        let trust = trust_import(&doc);
+        st.emr_on_ec2 = trust.ec2.into();
+        st.emr_serverless = trust.serverless.into();
     }
     let perms = role.inline.get(PERMISSIONS_POLICY);
     if let Some(Ok(doc)) = perms.map(|p| PolicyDocument::parse(p)) {
@@ -1489,6 +1605,80 @@ mod tests {
         assert_eq!(
             st.s3_write.all_known(),
             Some(vec!["s3://datalake/scratch/".to_string()])
+        );
+    }
+
+    /// A role made by hand: trusts mapped by principal, whatever the Sids
+    /// and conditions; what no block expresses is named in a warning.
+    #[test]
+    fn hand_made_trusts_import_by_principal() {
+        let trust = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "emr-serverless.amazonaws.com"},
+             "Action": "sts:AssumeRole"},
+            {"Sid": "Ec2", "Effect": "Allow", "Principal": {"AWS": INSTANCE},
+             "Action": ["sts:AssumeRole", "sts:TagSession"],
+             "Condition": {"StringEquals": {"sts:ExternalId": "X9"}}},
+            {"Effect": "Allow", "Principal": {"AWS": INSTANCE}, "Action": "sts:SetSourceIdentity"},
+            {"Sid": "Glue", "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
+             "Action": "sts:AssumeRole"}
+        ]});
+        let mut role = ObservedRole {
+            name: "hand-made".into(),
+            trust: trust.to_string(),
+            ..Default::default()
+        };
+        role.inline.insert("legacy-s3".into(), "{}".into());
+        let st = import_state(&role);
+        let want_ec2 = Ec2Trust {
+            external_id: Some("X9".into()),
+            propagate_source_identity: true,
+            ..ec2()
+        };
+        assert_eq!(ec2_from(&st.emr_on_ec2), Some(Some(want_ec2)));
+        assert_eq!(
+            sls_from(&st.emr_serverless),
+            Some(Some(ServerlessTrust::default()))
+        );
+        let d = import_warnings(&role);
+        let text = d.to_string();
+        assert_eq!(d.iter().count(), 2, "{text}");
+        assert!(!d.has_errors(), "{text}");
+        assert!(text.contains("Glue (sts:AssumeRole)"), "{text}");
+        assert!(text.contains("legacy-s3"), "{text}");
+        assert!(!text.contains("statement 1"), "{text}");
+    }
+
+    /// The provider's own trust imports with no warning.
+    #[test]
+    fn own_trust_imports_without_warnings() {
+        let e = Ec2Trust {
+            lake_formation: true,
+            lake_formation_session_tag: "Acme EMR".into(),
+            ..ec2()
+        };
+        let s = ServerlessTrust {
+            trusted_identity_propagation: true,
+            application_arns: vec![format!(
+                "arn:aws:emr-serverless:us-east-1:{ACCT}:/applications/a1"
+            )],
+        };
+        let mut role = ObservedRole {
+            trust: trust_policy(&env(), Some(&e), Some(&s)).canonical(),
+            ..Default::default()
+        };
+        role.inline.insert(PERMISSIONS_POLICY.into(), "{}".into());
+        let st = import_state(&role);
+        assert_eq!(ec2_from(&st.emr_on_ec2), Some(Some(e)));
+        assert_eq!(sls_from(&st.emr_serverless), Some(Some(s)));
+        assert!(import_warnings(&role).is_empty());
+        // A role no EMR principal may assume is named as such.
+        role.trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        .to_string();
+        let d = import_warnings(&role).to_string();
+        assert!(
+            d.contains("trusts neither EMR Serverless nor an instance role"),
+            "{d}"
         );
     }
 

@@ -343,6 +343,14 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     model::decode(config).map_or_else(|d| d, |m| check(&m))
 }
 
+/// The document the blocks describe, when any block is set and all are known.
+fn blocks_document(cfg: &Model) -> Option<J> {
+    if cfg.runtime_roles.is_null() && cfg.encryption.is_null() {
+        return None;
+    }
+    document_from_blocks(&cfg.runtime_roles, &cfg.encryption)
+}
+
 fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let p = AttrPath::parse_dotted;
@@ -361,12 +369,15 @@ fn check(cfg: &Model) -> Diagnostics {
         MAX_NAME - UNIQUE_SUFFIX_LEN,
     );
     let (cj, rr, enc) = (&cfg.configuration_json, &cfg.runtime_roles, &cfg.encryption);
-    if !cj.is_null() && (!rr.is_null() || !enc.is_null()) {
-        d.attr_error(
-            p("configuration_json"),
-            "Conflicting attributes",
-            "configuration_json is the whole document: use it or the runtime_roles / encryption blocks, not both.",
-        );
+    // Both forms (as generated configuration writes them) must agree.
+    if let (Some(json), Some(doc)) = (cj.as_str(), blocks_document(cfg)) {
+        if !same_document(json, &crate::canonical::text(&doc)) {
+            d.attr_error(
+                p("configuration_json"),
+                "Conflicting attributes",
+                "configuration_json and the runtime_roles / encryption blocks describe different documents: keep one form, or make them agree.",
+            );
+        }
     }
     if cj.is_null() && rr.is_null() && enc.is_null() {
         d.attr_error(
@@ -929,5 +940,35 @@ mod tests {
         v.set_attr("name", Value::Unknown);
         v.set_attr("configuration_json", Value::Unknown);
         assert!(!validate_config(&v).has_errors());
+    }
+
+    /// Generated configuration writes the document and the blocks that
+    /// express it: accepted when they agree, refused when they differ.
+    #[test]
+    fn configuration_json_with_agreeing_blocks_is_valid() {
+        let with = |cj: &str, blocks: Planned<RuntimeRoles>| Model {
+            configuration_json: cj.into(),
+            runtime_roles: blocks,
+            ..Model::default()
+        };
+        let agreeing = r#"{"AuthorizationConfiguration": {"LakeFormationConfiguration":
+            {"AuthorizedSessionTagValue": "Amazon EMR"}, "IAMConfiguration":
+            {"EnableApplicationScopedIAMRole": true}}}"#;
+        assert!(!check(&with(agreeing, rr(false, Some("Amazon EMR")))).has_errors());
+        let other = check(&with(agreeing, rr(true, Some("Amazon EMR"))));
+        let paths: Vec<String> = other
+            .iter()
+            .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["configuration_json"], "{other}");
+        // Unknown blocks cannot be compared yet.
+        let unknown = with(
+            agreeing,
+            Planned::Known(RuntimeRoles {
+                propagate_source_identity: Planned::Unknown,
+                lake_formation_authorized_session_tag: Planned::Null,
+            }),
+        );
+        assert!(!check(&unknown).has_errors());
     }
 }

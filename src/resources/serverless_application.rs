@@ -652,11 +652,15 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
     if let Some(s) = a.auto_start_configuration().and_then(|s| s.enabled()) {
         st.auto_start = Planned::Known(s);
     }
-    let idle = a
-        .auto_stop_configuration()
-        .and_then(|s| s.idle_timeout_minutes());
-    if let Some(t) = idle {
-        st.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(i64::from(t)));
+    match a.auto_stop_configuration() {
+        // Auto-stop off has no configuration: the plan turns it back on.
+        Some(s) if s.enabled() == Some(false) => st.auto_stop_idle_timeout_minutes = Planned::Null,
+        Some(s) => {
+            if let Some(t) = s.idle_timeout_minutes() {
+                st.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(i64::from(t)));
+            }
+        }
+        None => {}
     }
     if let Some(n) = a.network_configuration() {
         if !n.subnet_ids().is_empty() || !n.security_group_ids().is_empty() {
@@ -694,6 +698,64 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
         st.tags_all = PlannedMap::of(t.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     st
+}
+
+/// Settings of an application this resource does not manage, by API name.
+fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
+    let specs = a
+        .worker_type_specifications()
+        .is_some_and(|w| !w.is_empty());
+    [
+        (
+            !a.runtime_configuration().is_empty(),
+            "runtimeConfiguration",
+        ),
+        (
+            a.monitoring_configuration().is_some(),
+            "monitoringConfiguration",
+        ),
+        (a.image_configuration().is_some(), "imageConfiguration"),
+        (specs, "workerTypeSpecifications"),
+        (
+            a.scheduler_configuration().is_some(),
+            "schedulerConfiguration",
+        ),
+        (
+            a.disk_encryption_configuration().is_some(),
+            "diskEncryptionConfiguration",
+        ),
+        (
+            a.job_level_cost_allocation_configuration().is_some(),
+            "jobLevelCostAllocationConfiguration",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
+}
+
+/// What an imported application holds that plans do not show, and the
+/// auto-stop the next apply turns on.
+fn import_warnings(a: &Application) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let id = a.application_id();
+    let unmanaged = unmanaged_settings(a);
+    if !unmanaged.is_empty() {
+        d.warning(
+            format!("Settings of EMR Serverless application {id} this resource does not manage"),
+            format!(
+                "{} are left as they are by every apply and are not shown in plans.",
+                unmanaged.join(", ")
+            ),
+        );
+    }
+    if a.auto_stop_configuration().and_then(|s| s.enabled()) == Some(false) {
+        d.warning(
+            format!("Auto-stop is off on EMR Serverless application {id}"),
+            "This resource always stops idle applications: the next apply turns auto-stop on (auto_stop_idle_timeout_minutes, 15 minutes unless set).",
+        );
+    }
+    d
 }
 
 impl ServerlessApplication {
@@ -852,18 +914,36 @@ impl Resource for ServerlessApplication {
         }
     }
 
-    async fn read(&self, _ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics> {
+        Ok(self.read_with_warnings(ctx, current).await?.0)
+    }
+
+    async fn read_with_warnings(
+        &self,
+        _ctx: &Ctx,
+        current: &Value,
+    ) -> Result<(Value, Diagnostics), Diagnostics> {
         let c = self.data.get()?;
         let current: Model = model::decode(current)?;
         let Some(id) = current.id.as_str() else {
-            return Ok(Value::Null);
+            return Ok((Value::Null, Diagnostics::new()));
         };
         match find(&c, id).await.map_err(|e| err("reading", id, e))? {
             None => {
                 crate::warn!("EMR Serverless application not found, removing from state", "id" => id);
-                Ok(Value::Null)
+                Ok((Value::Null, Diagnostics::new()))
             }
-            Some(a) => to_value(&state_of(&current, &a, &c.default_tags)),
+            Some(a) => {
+                // The import stub is the only state without a name.
+                let warnings = match current.name.is_null() {
+                    true => import_warnings(&a),
+                    false => Diagnostics::new(),
+                };
+                Ok((
+                    to_value(&state_of(&current, &a, &c.default_tags))?,
+                    warnings,
+                ))
+            }
         }
     }
 
@@ -1174,5 +1254,66 @@ mod tests {
         assert_eq!(api_worker_type("DRIVER"), "Driver");
         assert_eq!(our_worker_type("TezTask"), "TEZ_TASK");
         assert_eq!(our_worker_type("EXECUTOR"), "EXECUTOR");
+    }
+
+    fn application(
+        auto_stop: AutoStopConfig,
+    ) -> aws_sdk_emrserverless::types::builders::ApplicationBuilder {
+        let now = aws_smithy_types::DateTime::from_secs(0);
+        Application::builder()
+            .application_id("00f1")
+            .arn("arn:aws:emr-serverless:us-east-1:123456789012:/applications/00f1")
+            .release_label("emr-7.8.0")
+            .r#type("Spark")
+            .state(ApplicationState::Created)
+            .created_at(now)
+            .updated_at(now)
+            .auto_stop_configuration(auto_stop)
+    }
+
+    /// Imported: settings the resource does not manage are named, and
+    /// auto-stop that is off is recorded as unset so the plan turns it on.
+    #[test]
+    fn import_names_unmanaged_settings_and_auto_stop_off() {
+        use aws_sdk_emrserverless::types::{Configuration, MonitoringConfiguration};
+        let off = AutoStopConfig::builder()
+            .enabled(false)
+            .idle_timeout_minutes(15)
+            .build();
+        let a = application(off)
+            .runtime_configuration(
+                Configuration::builder()
+                    .classification("spark-defaults")
+                    .build()
+                    .unwrap(),
+            )
+            .monitoring_configuration(MonitoringConfiguration::builder().build())
+            .build()
+            .unwrap();
+        let d = import_warnings(&a);
+        let text = d.to_string();
+        assert_eq!(d.iter().count(), 2, "{text}");
+        assert!(!d.has_errors(), "{text}");
+        assert!(
+            text.contains("runtimeConfiguration, monitoringConfiguration"),
+            "{text}"
+        );
+        assert!(text.contains("Auto-stop is off"), "{text}");
+        let mut current: Model = model::decode(&base()).unwrap();
+        current.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(15));
+        let st = state_of(&current, &a, &BTreeMap::new());
+        assert!(st.auto_stop_idle_timeout_minutes.is_null());
+
+        let on = AutoStopConfig::builder()
+            .enabled(true)
+            .idle_timeout_minutes(30)
+            .build();
+        let a = application(on).build().unwrap();
+        assert!(import_warnings(&a).is_empty());
+        let st = state_of(&current, &a, &BTreeMap::new());
+        assert_eq!(
+            st.auto_stop_idle_timeout_minutes,
+            Planned::Known(Number::from_i64(30))
+        );
     }
 }

@@ -70,6 +70,16 @@ pub trait Resource: Send + Sync {
     /// Refreshes state from the remote side. Returns Null when the object is gone.
     async fn read(&self, ctx: &Ctx, current: &Value) -> Result<Value, Diagnostics>;
 
+    /// Read, with warnings shown beside the refreshed state (e.g. what an
+    /// imported object holds that the resource will not keep).
+    async fn read_with_warnings(
+        &self,
+        ctx: &Ctx,
+        current: &Value,
+    ) -> Result<(Value, Diagnostics), Diagnostics> {
+        Ok((self.read(ctx, current).await?, Diagnostics::new()))
+    }
+
     async fn update(
         &self,
         ctx: &Ctx,

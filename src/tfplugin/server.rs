@@ -367,8 +367,8 @@ impl ProviderService for ProviderServer {
             }));
         }
         debug!("ReadResource", "type" => req.type_name);
-        let (state, diags) = match r.read(&self.ctx(), &current).await {
-            Ok(v) => (resolve_unknowns(v), Diagnostics::new()),
+        let (state, diags) = match r.read_with_warnings(&self.ctx(), &current).await {
+            Ok((v, warnings)) => (resolve_unknowns(v), warnings),
             // Keep what we had: a failed refresh must not lose the resource.
             Err(d) => (current, d),
         };
