@@ -483,6 +483,27 @@ fn check_encryption(d: &mut Diagnostics, enc: &Encryption) {
     }
 }
 
+/// The replace paths of a change without those of a form switch (blocks
+/// to configuration_json or back) that keeps the same document.
+fn replacing(paths: Vec<AttrPath>, prior: &Value, planned: &Value) -> Vec<AttrPath> {
+    let doc = |v: &Value| {
+        model::decode::<Model>(v)
+            .ok()?
+            .configuration_json
+            .known()
+            .cloned()
+    };
+    let same = match (doc(prior), doc(planned)) {
+        (Some(a), Some(b)) => same_document(&a, &b),
+        _ => false,
+    };
+    let form = ["runtime_roles", "encryption"].map(AttrPath::attr);
+    paths
+        .into_iter()
+        .filter(|p| !(same && form.iter().any(|f| p.starts_with(f))))
+        .collect()
+}
+
 fn emr_err(verb: &str, name: &str, e: String) -> Diagnostics {
     Diagnostic::error(format!("{verb} EMR security configuration ({name})"), e).into()
 }
@@ -560,6 +581,27 @@ impl Resource for SecurityConfiguration {
         diags: &mut Diagnostics,
     ) {
         diags.extend(Self::plan(&req, planned).unwrap_or_else(|d| d));
+    }
+
+    /// Switching between the blocks and configuration_json for the same
+    /// document keeps the configuration: only the document replaces it.
+    fn replace_paths(&self, paths: Vec<AttrPath>, prior: &Value, planned: &Value) -> Vec<AttrPath> {
+        let doc = |v: &Value| {
+            model::decode::<Model>(v)
+                .ok()?
+                .configuration_json
+                .known()
+                .cloned()
+        };
+        let same = match (doc(prior), doc(planned)) {
+            (Some(a), Some(b)) => same_document(&a, &b),
+            _ => false,
+        };
+        let form = ["runtime_roles", "encryption"].map(AttrPath::attr);
+        paths
+            .into_iter()
+            .filter(|p| !(same && form.iter().any(|f| p.starts_with(f))))
+            .collect()
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
@@ -970,5 +1012,34 @@ mod tests {
             }),
         );
         assert!(!check(&unknown).has_errors());
+    }
+
+    /// Dropping the blocks that generated configuration wrote beside the
+    /// same document changes state only; a different document replaces.
+    #[test]
+    fn a_form_switch_does_not_replace() {
+        let doc = r#"{"AuthorizationConfiguration":{"IAMConfiguration":{"EnableApplicationScopedIAMRole":true}}}"#;
+        let prior = Model {
+            name: "rt".into(),
+            configuration_json: doc.into(),
+            runtime_roles: rr(false, None),
+            ..Model::default()
+        };
+        let json_only = Model {
+            runtime_roles: Planned::Null,
+            ..prior.clone()
+        };
+        let (prior_v, json_v) = (to_value(&prior).unwrap(), to_value(&json_only).unwrap());
+        let paths = crate::tfplugin::plan::replace_paths(&schema(), &prior_v, &json_v);
+        assert!(!paths.is_empty(), "the schema alone replaces on the block");
+        assert!(replacing(paths, &prior_v, &json_v).is_empty());
+        let other = Model {
+            configuration_json: r#"{"EncryptionConfiguration":{}}"#.into(),
+            ..json_only
+        };
+        let other_v = to_value(&other).unwrap();
+        let paths = crate::tfplugin::plan::replace_paths(&schema(), &prior_v, &other_v);
+        assert_eq!(replacing(paths.clone(), &prior_v, &other_v), paths);
+        assert!(paths.contains(&AttrPath::attr("configuration_json")));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diag::Diagnostics;
+use super::diag::{AttrPath, Diagnostics};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -78,6 +78,17 @@ pub trait Resource: Send + Sync {
         current: &Value,
     ) -> Result<(Value, Diagnostics), Diagnostics> {
         Ok((self.read(ctx, current).await?, Diagnostics::new()))
+    }
+
+    /// Of the paths the schema's replace flags name for a planned change,
+    /// those that really force a replacement (all of them by default).
+    fn replace_paths(
+        &self,
+        paths: Vec<AttrPath>,
+        _prior: &Value,
+        _planned: &Value,
+    ) -> Vec<AttrPath> {
+        paths
     }
 
     async fn update(

@@ -418,7 +418,8 @@ impl ProviderService for ProviderServer {
                 &mut diags,
             )
             .await;
-            requires_replace = plan::replace_paths(schema, &prior, &planned);
+            let paths = plan::replace_paths(schema, &prior, &planned);
+            requires_replace = r.replace_paths(paths, &prior, &planned);
             planned
         };
         debug!("PlanResourceChange", "type" => req.type_name, "replace" => requires_replace.len());
