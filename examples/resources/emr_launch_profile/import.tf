@@ -1,0 +1,7 @@
+# A launch profile is imported by "<namespace>/<name>".
+# Terraform 1.5 or later. Without a resource block for it, Terraform writes
+# its configuration with: terraform plan -generate-config-out=generated.tf
+import {
+  to = emr_launch_profile.analytics
+  id = "analytics/default"
+}
