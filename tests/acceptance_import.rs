@@ -292,6 +292,36 @@ fn every_resource_imports_with_generated_configuration() {
             applied.all()
         );
         plan_code(&second, 0, "re-plan after the import");
+        // Keeping one form of the security configuration's document (here
+        // configuration_json) rewrites state and replaces nothing.
+        let created =
+            second.resource_values("emr_security_configuration.sc")["creation_date"].clone();
+        let start = generated
+            .find("  runtime_roles {")
+            .expect("runtime_roles block generated");
+        let end = start
+            + generated[start..]
+                .find("\n  }\n")
+                .expect("end of the block")
+            + 5;
+        let one_form = format!("{}{}", &generated[..start], &generated[end..]);
+        std::fs::write(second.dir().join("generated.tf"), &one_form).unwrap();
+        let out = plan_code(&second, 2, "the blocks removed");
+        assert!(
+            out.stdout
+                .contains("emr_security_configuration.sc will be updated in-place")
+                && summary(&out) == "Plan: 0 to add, 1 to change, 0 to destroy.",
+            "[tf {v}] a form switch is an in-place update:\n{}",
+            out.all()
+        );
+        second.apply();
+        plan_code(&second, 0, "re-plan after the form switch");
+        let after =
+            second.resource_values("emr_security_configuration.sc")["creation_date"].clone();
+        assert_eq!(
+            created, after,
+            "[tf {v}] the security configuration was not replaced"
+        );
         // The imported state names the same objects the platform created.
         for (to, _) in imports {
             let (a, b) = (platform.resource_values(to), second.resource_values(to));

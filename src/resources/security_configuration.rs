@@ -586,22 +586,7 @@ impl Resource for SecurityConfiguration {
     /// Switching between the blocks and configuration_json for the same
     /// document keeps the configuration: only the document replaces it.
     fn replace_paths(&self, paths: Vec<AttrPath>, prior: &Value, planned: &Value) -> Vec<AttrPath> {
-        let doc = |v: &Value| {
-            model::decode::<Model>(v)
-                .ok()?
-                .configuration_json
-                .known()
-                .cloned()
-        };
-        let same = match (doc(prior), doc(planned)) {
-            (Some(a), Some(b)) => same_document(&a, &b),
-            _ => false,
-        };
-        let form = ["runtime_roles", "encryption"].map(AttrPath::attr);
-        paths
-            .into_iter()
-            .filter(|p| !(same && form.iter().any(|f| p.starts_with(f))))
-            .collect()
+        replacing(paths, prior, planned)
     }
 
     async fn create(&self, _ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
