@@ -1043,7 +1043,6 @@ async fn import_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iam::least_privilege::assert_least_privilege;
 
     #[test]
     fn model_is_the_schema() {
