@@ -216,6 +216,23 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     }
 }
 
+/// An EC2 instance type like m5.xlarge: family and size, lowercase.
+pub fn instance_type(s: &str) -> bool {
+    match s.split_once('.') {
+        Some((fam, size)) => {
+            !fam.is_empty()
+                && fam
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !size.is_empty()
+                && size
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,12 +19,12 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::aws::managed_role::OWNER_TAG;
 use crate::configured::{Configured, ProviderData};
+use crate::emr::cluster::resolve;
 use crate::iam::principals;
 use crate::iam::{policy, PolicyDocument, Principal, Statement};
 use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, FUNCTION_TAG};
 use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
-use crate::resources::cluster_configuration::resolve;
 use crate::resources::{derived_name, env_of, import_parameter_stub, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
