@@ -301,7 +301,7 @@ fn fleet_json(f: &Fleet) -> J {
 /// The RunJobFlow request of a (wholly known) configuration.
 pub fn run_job_flow(cfg: &Configuration, tags: &BTreeMap<String, String>) -> J {
     let mut rjf = Map::new();
-    rjf.insert("ReleaseLabel".into(), text(&cfg.release_label));
+    rjf.insert("ReleaseLabel".into(), text(cfg.release_label));
     let apps = cfg.applications.all_known().unwrap_or_default();
     if !apps.is_empty() {
         let apps = apps.into_iter().map(|a| json!({"Name": a})).collect();
@@ -349,9 +349,9 @@ pub fn run_job_flow(cfg: &Configuration, tags: &BTreeMap<String, String>) -> J {
     put(
         &mut rjf,
         "StepConcurrencyLevel",
-        num(&cfg.step_concurrency_level),
+        num(cfg.step_concurrency_level),
     );
-    if let Some(n) = num(&cfg.idle_timeout_seconds) {
+    if let Some(n) = num(cfg.idle_timeout_seconds) {
         rjf.insert("AutoTerminationPolicy".into(), json!({"IdleTimeout": n}));
     }
     if let Some(ms) = cfg.managed_scaling.known() {
@@ -422,8 +422,8 @@ pub fn resolve<'a>(doc: &'a J, path: &str) -> Option<&'a J> {
 /// The metadata document stored in SSM.
 pub fn metadata_document(cfg: &Configuration, rjf: &J) -> J {
     let mut m = Map::new();
-    m.insert("Namespace".into(), text(&cfg.namespace));
-    m.insert("Name".into(), text(&cfg.name));
+    m.insert("Namespace".into(), text(cfg.namespace));
+    m.insert("Name".into(), text(cfg.name));
     put(
         &mut m,
         "Description",
