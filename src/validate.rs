@@ -272,6 +272,23 @@ mod tests {
     }
 
     #[test]
+    fn instance_types() {
+        for ok in ["m5.xlarge", "r6gd.2xlarge", "u-6tb1.metal"] {
+            assert!(instance_type(ok), "{ok}");
+        }
+        for bad in [
+            "m5",
+            "M5.xlarge",
+            "m5.",
+            ".xlarge",
+            "m5.x-large",
+            "m5.xlarge.x",
+        ] {
+            assert!(!instance_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn durations_read_as_go_does() {
         use std::time::Duration;
         for (input, secs, nanos) in [

@@ -591,3 +591,102 @@ pub fn scaling_of(l: &J) -> Scaling {
         maximum_core_capacity_units: jnum(l.get("MaximumCoreCapacityUnits")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCd";
+
+    fn n(s: &str) -> Planned<Number> {
+        Planned::Known(Number::parse(s).unwrap())
+    }
+
+    #[test]
+    fn paths_resolve_names_and_indices_only() {
+        let doc =
+            json!({"Instances": {"InstanceGroups": [{"InstanceCount": 1}, {"InstanceCount": 2}]}});
+        let at = |p: &str| resolve(&doc, p);
+        assert_eq!(
+            at("Instances.InstanceGroups[1].InstanceCount"),
+            Some(&json!(2))
+        );
+        assert_eq!(at("Instances.InstanceGroups[2].InstanceCount"), None);
+        for bad in [
+            "",
+            "Instances..X",
+            "Instances.InstanceGroups[x]",
+            "A-B",
+            "A[0",
+        ] {
+            assert_eq!(path_steps(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            path_steps("A[0][1].B"),
+            Some(vec![
+                ("A".to_string(), vec![0, 1]),
+                ("B".to_string(), vec![])
+            ])
+        );
+    }
+
+    #[test]
+    fn secret_annotations_merge_into_their_classification_and_come_out_again() {
+        let secret = |class: &str, property: &str| SecretProperty {
+            classification: class.into(),
+            property: property.into(),
+            secret_arn: ARN.into(),
+        };
+        let secrets = [secret("hive-site", "p"), secret("core-site", "q")];
+        let written = json!([{"Classification": "hive-site", "Properties": {"a": "b"}}]);
+        let merged = with_secret_annotations(Some(written.clone()), &secrets).unwrap();
+        assert_eq!(
+            merged,
+            json!([
+                {"Classification": "hive-site", "Properties": {"a": "b", "EMR.secret@p": ARN}},
+                {"Classification": "core-site", "Properties": {"EMR.secret@q": ARN}},
+            ])
+        );
+        assert_eq!(without_secret_annotations(&merged, &secrets), Some(written));
+        assert_eq!(with_secret_annotations(None, &[]), None);
+        assert_eq!(
+            with_secret_annotations(Some(json!({})), &secrets),
+            Some(json!({}))
+        );
+    }
+
+    #[test]
+    fn groups_and_fleets_read_back_as_written() {
+        let ebs = Planned::Known(vec![Ebs {
+            volume_type: "gp3".into(),
+            size_gb: n("64"),
+            volumes_per_instance: n("2"),
+            iops: Planned::Null,
+        }]);
+        let group = Group {
+            role: "CORE".into(),
+            instance_type: "m5.xlarge".into(),
+            instance_count: n("2"),
+            name: Planned::Null,
+            market: "SPOT".into(),
+            bid_price: Planned::Null,
+            ebs: ebs.clone(),
+        };
+        let j = group_json(&group);
+        assert_eq!(j["Name"], json!("CORE"));
+        assert_eq!(group_of(&j), group);
+        let fleet = Fleet {
+            role: "TASK".into(),
+            name: "spot-pool".into(),
+            target_on_demand_capacity: Planned::Null,
+            target_spot_capacity: n("4"),
+            instance_type_config: Planned::Known(vec![TypeConfig {
+                instance_type: "r5.xlarge".into(),
+                weighted_capacity: n("2"),
+                bid_price_as_percentage_of_on_demand_price: n("50"),
+                ebs,
+            }]),
+        };
+        assert_eq!(fleet_of(&fleet_json(&fleet)), fleet);
+    }
+}
