@@ -17,6 +17,7 @@ pub mod aws;
 pub mod canonical;
 pub mod configured;
 pub mod data_sources;
+pub mod emr;
 pub mod iam;
 pub mod launch;
 pub mod metadata;

@@ -216,6 +216,23 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     }
 }
 
+/// An EC2 instance type like m5.xlarge: family and size, lowercase.
+pub fn instance_type(s: &str) -> bool {
+    match s.split_once('.') {
+        Some((fam, size)) => {
+            !fam.is_empty()
+                && fam
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !size.is_empty()
+                && size
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +269,23 @@ mod tests {
         assert!(ssm_prefix("emr").is_err());
         assert!(sts_name("terraform").is_ok());
         assert!(sts_name("a").is_err());
+    }
+
+    #[test]
+    fn instance_types() {
+        for ok in ["m5.xlarge", "r6gd.2xlarge", "u-6tb1.metal"] {
+            assert!(instance_type(ok), "{ok}");
+        }
+        for bad in [
+            "m5",
+            "M5.xlarge",
+            "m5.",
+            ".xlarge",
+            "m5.x-large",
+            "m5.xlarge.x",
+        ] {
+            assert!(!instance_type(bad), "{bad}");
+        }
     }
 
     #[test]

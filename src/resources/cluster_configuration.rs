@@ -9,10 +9,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value as J};
+use serde_json::{json, Value as J};
 
 use crate::configured::Configured;
 use crate::configured::ProviderData;
+use crate::emr::cluster::{
+    bootstrap_of, fleet_of, group_of, jnum, jstr, jstrs, list, metadata_document, override_of,
+    run_job_flow, scaling_of, secret_key, secret_of, secrets_of, without_secret_annotations,
+    Bootstrap, Configuration, Ebs, Fleet, Group, Override, Scaling, Secret, SECRET_ANNOTATION_MAX,
+    SECRET_PREFIX,
+};
+use crate::emr::overrides::validate_overrides;
 use crate::metadata::{self, Kind};
 use crate::resources::{import_parameter_stub, set_parameter_identity};
 use crate::tfplugin::{
@@ -222,441 +229,30 @@ pub struct Model {
     pub secret_arns: PlannedList<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Group {
-    pub role: Planned<String>,
-    pub instance_type: Planned<String>,
-    pub instance_count: Planned<Number>,
-    pub name: Planned<String>,
-    pub market: Planned<String>,
-    pub bid_price: Planned<String>,
-    pub ebs: Planned<Vec<Ebs>>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Ebs {
-    pub volume_type: Planned<String>,
-    pub size_gb: Planned<Number>,
-    pub volumes_per_instance: Planned<Number>,
-    pub iops: Planned<Number>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Fleet {
-    pub role: Planned<String>,
-    pub name: Planned<String>,
-    pub target_on_demand_capacity: Planned<Number>,
-    pub target_spot_capacity: Planned<Number>,
-    pub instance_type_config: Planned<Vec<TypeConfig>>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct TypeConfig {
-    pub instance_type: Planned<String>,
-    pub weighted_capacity: Planned<Number>,
-    pub bid_price_as_percentage_of_on_demand_price: Planned<Number>,
-    pub ebs: Planned<Vec<Ebs>>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Bootstrap {
-    pub name: Planned<String>,
-    pub path: Planned<String>,
-    pub args: PlannedList<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Scaling {
-    pub unit_type: Planned<String>,
-    pub minimum_capacity_units: Planned<Number>,
-    pub maximum_capacity_units: Planned<Number>,
-    pub maximum_on_demand_capacity_units: Planned<Number>,
-    pub maximum_core_capacity_units: Planned<Number>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Secret {
-    pub classification: Planned<String>,
-    pub property: Planned<String>,
-    pub secret_arn: Planned<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Override {
-    pub name: Planned<String>,
-    pub path: Planned<String>,
-    pub minimum: Planned<Number>,
-    pub maximum: Planned<Number>,
-    pub allowed_values: PlannedList<String>,
+impl Model {
+    fn configuration(&self) -> Configuration<'_> {
+        Configuration {
+            namespace: &self.namespace,
+            name: &self.name,
+            description: &self.description,
+            release_label: &self.release_label,
+            applications: &self.applications,
+            subnet_ids: &self.subnet_ids,
+            configurations_json: &self.configurations_json,
+            step_concurrency_level: &self.step_concurrency_level,
+            idle_timeout_seconds: &self.idle_timeout_seconds,
+            instance_group: &self.instance_group,
+            instance_fleet: &self.instance_fleet,
+            bootstrap_action: &self.bootstrap_action,
+            managed_scaling: &self.managed_scaling,
+            secret_configuration: &self.secret_configuration,
+            overrides: &self.overrides,
+        }
+    }
 }
 
 fn to_value(m: &Model) -> Result<Value, Diagnostics> {
     model::encode_block(m, &schema().block)
-}
-
-// ---------- the RunJobFlow document (pure) ----------
-
-fn num(n: &Planned<Number>) -> Option<J> {
-    n.known()
-        .and_then(|n| serde_json::from_str::<J>(n.as_str()).ok())
-}
-
-fn text(s: &Planned<String>) -> J {
-    J::String(s.as_str().unwrap_or_default().into())
-}
-
-/// Inserts `v` under `k` when there is one.
-fn put(m: &mut Map<String, J>, k: &str, v: Option<J>) {
-    if let Some(v) = v {
-        m.insert(k.into(), v);
-    }
-}
-
-fn ebs_json(ebs: &Planned<Vec<Ebs>>) -> Option<J> {
-    let vols = ebs.known().filter(|e| !e.is_empty())?;
-    let cfgs: Vec<J> = vols
-        .iter()
-        .map(|v| {
-            let mut spec = Map::new();
-            spec.insert("VolumeType".into(), text(&v.volume_type));
-            put(&mut spec, "SizeInGB", num(&v.size_gb));
-            put(&mut spec, "Iops", num(&v.iops));
-            let per_instance = num(&v.volumes_per_instance).unwrap_or(json!(1));
-            json!({"VolumeSpecification": spec, "VolumesPerInstance": per_instance})
-        })
-        .collect();
-    Some(json!({"EbsBlockDeviceConfigs": cfgs}))
-}
-
-/// A `secret_configuration` block: EMR sets `property` of the top-level
-/// configuration `classification` from the secret, on the cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecretProperty {
-    pub classification: String,
-    pub property: String,
-    pub secret_arn: String,
-}
-
-impl SecretProperty {
-    /// The Properties key that tells EMR to resolve the value from Secrets
-    /// Manager.
-    pub fn key(&self) -> String {
-        secret_key(&self.property)
-    }
-}
-
-pub const SECRET_PREFIX: &str = "EMR.secret@";
-
-/// `EMR.secret@<property>`.
-pub fn secret_key(property: &str) -> String {
-    format!("{SECRET_PREFIX}{property}")
-}
-
-/// EMR's limit on an annotated property: key plus value, in characters.
-pub const SECRET_ANNOTATION_MAX: usize = 1024;
-
-fn secrets_of(cfg: &Model) -> Vec<SecretProperty> {
-    let s = |v: &Planned<String>| v.as_str().unwrap_or_default().to_string();
-    cfg.secret_configuration
-        .elems()
-        .iter()
-        .map(|x| SecretProperty {
-            classification: s(&x.classification),
-            property: s(&x.property),
-            secret_arn: s(&x.secret_arn),
-        })
-        .collect()
-}
-
-/// The Configurations of the request: `configurations_json` with each
-/// secret's `"EMR.secret@<property>": "<secret_arn>"` in the Properties of
-/// the first top-level entry of its classification (a new entry
-/// `{Classification, Properties}` at the end when there is none).
-pub fn with_secret_annotations(configurations: Option<J>, secrets: &[SecretProperty]) -> Option<J> {
-    if secrets.is_empty() {
-        return configurations;
-    }
-    let mut items = match configurations {
-        None => Vec::new(),
-        Some(J::Array(items)) => items,
-        // Not a list: validation rejects it; leave it as written.
-        Some(other) => return Some(other),
-    };
-    for s in secrets {
-        let entry = items.iter_mut().find(|i| {
-            i.get("Classification").and_then(J::as_str) == Some(s.classification.as_str())
-        });
-        let entry = match entry {
-            Some(e) => e,
-            None => {
-                items.push(json!({"Classification": s.classification, "Properties": {}}));
-                let last = items.len() - 1;
-                &mut items[last]
-            }
-        };
-        let Some(obj) = entry.as_object_mut() else {
-            continue;
-        };
-        let props = obj
-            .entry("Properties")
-            .or_insert_with(|| J::Object(Map::new()));
-        if !props.is_object() {
-            *props = J::Object(Map::new());
-        }
-        if let Some(p) = props.as_object_mut() {
-            p.insert(s.key(), J::String(s.secret_arn.clone()));
-        }
-    }
-    Some(J::Array(items))
-}
-
-/// The inverse of [`with_secret_annotations`], for import: the request's
-/// Configurations without the secrets' annotations (and without the entries
-/// that held nothing else). None when nothing is left.
-pub fn without_secret_annotations(configurations: &J, secrets: &[SecretProperty]) -> Option<J> {
-    let J::Array(items) = configurations else {
-        return Some(configurations.clone());
-    };
-    let mut out = Vec::new();
-    for item in items {
-        let mut item = item.clone();
-        let class = item
-            .get("Classification")
-            .and_then(J::as_str)
-            .map(str::to_string);
-        let mine: Vec<&SecretProperty> = secrets
-            .iter()
-            .filter(|s| Some(&s.classification) == class.as_ref())
-            .collect();
-        if let (false, Some(obj)) = (mine.is_empty(), item.as_object_mut()) {
-            let mut emptied = false;
-            if let Some(props) = obj.get_mut("Properties").and_then(J::as_object_mut) {
-                for s in &mine {
-                    if props.get(&s.key()).and_then(J::as_str) == Some(s.secret_arn.as_str()) {
-                        props.remove(&s.key());
-                        emptied = props.is_empty();
-                    }
-                }
-            }
-            if emptied {
-                obj.remove("Properties");
-                if obj.len() == 1 {
-                    continue;
-                }
-            }
-        }
-        out.push(item);
-    }
-    (!out.is_empty()).then_some(J::Array(out))
-}
-
-fn group_json(g: &Group) -> J {
-    let mut m = Map::new();
-    let role = g.role.as_str().unwrap_or_default();
-    m.insert("Name".into(), json!(g.name.as_str().unwrap_or(role)));
-    m.insert("InstanceRole".into(), json!(role));
-    m.insert("InstanceType".into(), text(&g.instance_type));
-    let count = num(&g.instance_count).unwrap_or(json!(0));
-    m.insert("InstanceCount".into(), count);
-    put(&mut m, "Market", g.market.known().map(|x| json!(x)));
-    put(&mut m, "BidPrice", g.bid_price.known().map(|x| json!(x)));
-    put(&mut m, "EbsConfiguration", ebs_json(&g.ebs));
-    J::Object(m)
-}
-
-fn fleet_json(f: &Fleet) -> J {
-    let mut m = Map::new();
-    let role = f.role.as_str().unwrap_or_default();
-    m.insert("Name".into(), json!(f.name.as_str().unwrap_or(role)));
-    m.insert("InstanceFleetType".into(), json!(role));
-    put(
-        &mut m,
-        "TargetOnDemandCapacity",
-        num(&f.target_on_demand_capacity),
-    );
-    put(&mut m, "TargetSpotCapacity", num(&f.target_spot_capacity));
-    let types: Vec<J> = f
-        .instance_type_config
-        .elems()
-        .iter()
-        .map(|t| {
-            let mut c = Map::new();
-            c.insert("InstanceType".into(), text(&t.instance_type));
-            put(&mut c, "WeightedCapacity", num(&t.weighted_capacity));
-            let bid = num(&t.bid_price_as_percentage_of_on_demand_price);
-            put(&mut c, "BidPriceAsPercentageOfOnDemandPrice", bid);
-            put(&mut c, "EbsConfiguration", ebs_json(&t.ebs));
-            J::Object(c)
-        })
-        .collect();
-    m.insert("InstanceTypeConfigs".into(), J::Array(types));
-    J::Object(m)
-}
-
-/// The RunJobFlow request of a (wholly known) configuration.
-pub fn run_job_flow(cfg: &Model, tags: &BTreeMap<String, String>) -> J {
-    let mut rjf = Map::new();
-    rjf.insert("ReleaseLabel".into(), text(&cfg.release_label));
-    let apps = cfg.applications.all_known().unwrap_or_default();
-    if !apps.is_empty() {
-        let apps = apps.into_iter().map(|a| json!({"Name": a})).collect();
-        rjf.insert("Applications".into(), J::Array(apps));
-    }
-    let configurations = cfg
-        .configurations_json
-        .as_str()
-        .and_then(|s| serde_json::from_str::<J>(s).ok());
-    put(
-        &mut rjf,
-        "Configurations",
-        with_secret_annotations(configurations, &secrets_of(cfg)),
-    );
-    let mut inst = Map::new();
-    let subnets = cfg.subnet_ids.all_known().unwrap_or_default();
-    let groups = cfg.instance_group.elems();
-    if !groups.is_empty() {
-        let gs = groups.iter().map(group_json).collect();
-        inst.insert("InstanceGroups".into(), J::Array(gs));
-        put(&mut inst, "Ec2SubnetId", subnets.first().map(|s| json!(s)));
-    }
-    let fleets = cfg.instance_fleet.elems();
-    if !fleets.is_empty() {
-        let fs = fleets.iter().map(fleet_json).collect();
-        inst.insert("InstanceFleets".into(), J::Array(fs));
-        if !subnets.is_empty() {
-            inst.insert("Ec2SubnetIds".into(), json!(subnets));
-        }
-    }
-    inst.insert("KeepJobFlowAliveWhenNoSteps".into(), J::Bool(true));
-    rjf.insert("Instances".into(), J::Object(inst));
-    let ba = cfg.bootstrap_action.elems();
-    if !ba.is_empty() {
-        let v: Vec<J> = ba
-            .iter()
-            .map(|b| {
-                json!({"Name": text(&b.name),
-                       "ScriptBootstrapAction": {"Path": text(&b.path),
-                                                 "Args": b.args.all_known().unwrap_or_default()}})
-            })
-            .collect();
-        rjf.insert("BootstrapActions".into(), J::Array(v));
-    }
-    put(
-        &mut rjf,
-        "StepConcurrencyLevel",
-        num(&cfg.step_concurrency_level),
-    );
-    if let Some(n) = num(&cfg.idle_timeout_seconds) {
-        rjf.insert("AutoTerminationPolicy".into(), json!({"IdleTimeout": n}));
-    }
-    if let Some(ms) = cfg.managed_scaling.known() {
-        let mut lim = Map::new();
-        lim.insert("UnitType".into(), text(&ms.unit_type));
-        put(
-            &mut lim,
-            "MinimumCapacityUnits",
-            num(&ms.minimum_capacity_units),
-        );
-        put(
-            &mut lim,
-            "MaximumCapacityUnits",
-            num(&ms.maximum_capacity_units),
-        );
-        let on_demand = num(&ms.maximum_on_demand_capacity_units);
-        put(&mut lim, "MaximumOnDemandCapacityUnits", on_demand);
-        put(
-            &mut lim,
-            "MaximumCoreCapacityUnits",
-            num(&ms.maximum_core_capacity_units),
-        );
-        rjf.insert("ManagedScalingPolicy".into(), json!({"ComputeLimits": lim}));
-    }
-    if !tags.is_empty() {
-        let tags = tags.iter().map(|(k, v)| json!({"Key": k, "Value": v}));
-        rjf.insert("Tags".into(), J::Array(tags.collect()));
-    }
-    rjf.insert("VisibleToAllUsers".into(), J::Bool(true));
-    J::Object(rjf)
-}
-
-/// One step of an override path: `Name` or `Name[i]`.
-fn path_steps(path: &str) -> Option<Vec<(String, Vec<usize>)>> {
-    path.split('.')
-        .map(|seg| {
-            let (name, rest) = seg
-                .split_once('[')
-                .map(|(n, r)| (n, format!("[{r}")))
-                .unwrap_or((seg, String::new()));
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return None;
-            }
-            let mut idx = Vec::new();
-            let mut r = rest.as_str();
-            while let Some(x) = r.strip_prefix('[') {
-                let (n, after) = x.split_once(']')?;
-                idx.push(n.parse().ok()?);
-                r = after;
-            }
-            r.is_empty().then(|| (name.to_string(), idx))
-        })
-        .collect()
-}
-
-/// The value an override path names in a RunJobFlow document.
-pub fn resolve<'a>(doc: &'a J, path: &str) -> Option<&'a J> {
-    let mut cur = doc;
-    for (name, idx) in path_steps(path)? {
-        cur = cur.get(&name)?;
-        for i in idx {
-            cur = cur.get(i)?;
-        }
-    }
-    Some(cur)
-}
-
-/// The metadata document stored in SSM.
-pub fn metadata_document(cfg: &Model, rjf: &J) -> J {
-    let mut m = Map::new();
-    m.insert("Namespace".into(), text(&cfg.namespace));
-    m.insert("Name".into(), text(&cfg.name));
-    put(
-        &mut m,
-        "Description",
-        cfg.description.known().map(|d| json!(d)),
-    );
-    m.insert("RunJobFlow".into(), rjf.clone());
-    let secrets: Vec<J> = secrets_of(cfg)
-        .into_iter()
-        .map(|s| {
-            json!({"Classification": s.classification, "Property": s.property,
-                   "SecretArn": s.secret_arn})
-        })
-        .collect();
-    if !secrets.is_empty() {
-        m.insert("SecretConfigurations".into(), J::Array(secrets));
-    }
-    let overrides: Vec<J> = cfg
-        .overrides
-        .elems()
-        .iter()
-        .map(|o| {
-            let mut x = Map::new();
-            x.insert("Name".into(), text(&o.name));
-            x.insert("Path".into(), text(&o.path));
-            put(&mut x, "Minimum", num(&o.minimum));
-            put(&mut x, "Maximum", num(&o.maximum));
-            let allowed = o
-                .allowed_values
-                .all_known()
-                .filter(|_| !o.allowed_values.is_null());
-            put(&mut x, "AllowedValues", allowed.map(|v| json!(v)));
-            J::Object(x)
-        })
-        .collect();
-    if !overrides.is_empty() {
-        m.insert("Overrides".into(), J::Array(overrides));
-    }
-    J::Object(m)
 }
 
 // ---------- validation ----------
@@ -670,22 +266,6 @@ fn release_label_ok(s: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn instance_type_ok(s: &str) -> bool {
-    match s.split_once('.') {
-        Some((fam, size)) => {
-            !fam.is_empty()
-                && fam
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !size.is_empty()
-                && size
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        }
-        None => false,
-    }
 }
 
 fn int_in(v: &Planned<Number>, lo: i64, hi: i64) -> Option<bool> {
@@ -794,7 +374,7 @@ fn check_ebs(d: &mut Diagnostics, ebs: &Planned<Vec<Ebs>>, at: &AttrPath) {
 }
 
 fn check_instance_type(d: &mut Diagnostics, t: &Planned<String>, at: AttrPath) {
-    if let Some(t) = t.as_str().filter(|t| !instance_type_ok(t)) {
+    if let Some(t) = t.as_str().filter(|t| !validate::instance_type(t)) {
         d.attr_error(
             at,
             "Invalid instance type",
@@ -1038,244 +618,6 @@ fn check_secrets(d: &mut Diagnostics, cfg: &Model) {
     }
 }
 
-/// What kind of value an overridable request field holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A whole number: overrides need `minimum` and `maximum`.
-    Integer,
-    /// An EC2 instance type: overrides need `allowed_values`.
-    InstanceType,
-}
-
-/// The sizing and timing fields a launch may override: the path (indices as
-/// `[i]`, `[j]`, `[k]` in order), its kind, and the range EMR accepts for an
-/// integer (inclusive; None: no upper limit).
-const OVERRIDABLE: [(&str, FieldKind, i64, Option<i64>); 16] = [
-    ("Instances.InstanceGroups[i].InstanceCount", FieldKind::Integer, 0, Some(500)),
-    ("Instances.InstanceGroups[i].InstanceType", FieldKind::InstanceType, 0, None),
-    ("Instances.InstanceGroups[i].EbsConfiguration.EbsBlockDeviceConfigs[j].VolumeSpecification.SizeInGB", FieldKind::Integer, 1, Some(16384)),
-    ("Instances.InstanceGroups[i].EbsConfiguration.EbsBlockDeviceConfigs[j].VolumesPerInstance", FieldKind::Integer, 1, None),
-    ("Instances.InstanceFleets[i].TargetOnDemandCapacity", FieldKind::Integer, 0, None),
-    ("Instances.InstanceFleets[i].TargetSpotCapacity", FieldKind::Integer, 0, None),
-    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].InstanceType", FieldKind::InstanceType, 0, None),
-    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].WeightedCapacity", FieldKind::Integer, 1, None),
-    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].EbsConfiguration.EbsBlockDeviceConfigs[k].VolumeSpecification.SizeInGB", FieldKind::Integer, 1, Some(16384)),
-    ("Instances.InstanceFleets[i].InstanceTypeConfigs[j].EbsConfiguration.EbsBlockDeviceConfigs[k].VolumesPerInstance", FieldKind::Integer, 1, None),
-    ("ManagedScalingPolicy.ComputeLimits.MinimumCapacityUnits", FieldKind::Integer, 1, None),
-    ("ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits", FieldKind::Integer, 1, None),
-    ("ManagedScalingPolicy.ComputeLimits.MaximumOnDemandCapacityUnits", FieldKind::Integer, 0, None),
-    ("ManagedScalingPolicy.ComputeLimits.MaximumCoreCapacityUnits", FieldKind::Integer, 0, None),
-    ("StepConcurrencyLevel", FieldKind::Integer, 1, Some(256)),
-    ("AutoTerminationPolicy.IdleTimeout", FieldKind::Integer, 60, Some(604_800)),
-];
-
-/// `path` with its indices replaced by `[i]`, `[j]`, `[k]` in order; None
-/// when it is not a path or has more than three indices.
-fn normalized_path(path: &str) -> Option<String> {
-    let mut out = Vec::new();
-    let mut letters = ['i', 'j', 'k'].into_iter();
-    for (name, idx) in path_steps(path)? {
-        let mut seg = name;
-        for _ in idx {
-            seg.push('[');
-            seg.push(letters.next()?);
-            seg.push(']');
-        }
-        out.push(seg);
-    }
-    Some(out.join("."))
-}
-
-fn overridable(path: &str) -> Option<&'static (&'static str, FieldKind, i64, Option<i64>)> {
-    let n = normalized_path(path)?;
-    OVERRIDABLE.iter().find(|o| o.0 == n)
-}
-
-/// The kind of a request field a launch may override, or None when the path
-/// is not one of the sizing and timing fields.
-pub fn override_field(path: &str) -> Option<FieldKind> {
-    overridable(path).map(|o| o.1)
-}
-
-fn overridable_list() -> String {
-    OVERRIDABLE
-        .iter()
-        .map(|o| o.0)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Checks overrides; against the RunJobFlow request they apply to when it is
-/// known.
-pub fn validate_overrides(cfg: &Model, rjf: Option<&J>) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    let mut names = BTreeSet::new();
-    for (i, o) in cfg.overrides.elems().iter().enumerate() {
-        let at = AttrPath::attr("override").push_index(i);
-        if let Some(n) = o.name.as_str() {
-            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                d.attr_error(
-                    at.push_attr("name"),
-                    "Invalid override name",
-                    "override names are letters, digits and _ (they are keys of the launch input).",
-                );
-            } else if !names.insert(n.to_string()) {
-                d.attr_error(
-                    at.push_attr("name"),
-                    "Duplicate override",
-                    format!("override {n:?} is defined twice."),
-                );
-            }
-        }
-        let Some(path) = o.path.as_str() else {
-            continue;
-        };
-        let leaf = rjf.and_then(|r| resolve(r, path));
-        if let Some(J::Object(_) | J::Array(_)) = leaf {
-            d.attr_error(
-                at.push_attr("path"),
-                "Override path names a structure",
-                format!("{path:?} names a whole object or list; overrides replace single values."),
-            );
-            continue;
-        }
-        let Some(&(_, kind, floor, ceiling)) = overridable(path) else {
-            d.attr_error(
-                at.push_attr("path"),
-                "Override path not allowed",
-                format!("{path:?} is not a field a launch may override. Overrides may only change sizing and timing: {} (indices as numbers, e.g. Instances.InstanceGroups[1].InstanceCount).", overridable_list()),
-            );
-            continue;
-        };
-        if rjf.is_some() && leaf.is_none() {
-            d.attr_error(
-                at.push_attr("path"),
-                "Override path not found",
-                format!("{path:?} names nothing in this configuration's RunJobFlow request (see run_job_flow_json); use a path like Instances.InstanceGroups[1].InstanceCount."),
-            );
-        }
-        match kind {
-            FieldKind::Integer => check_bounds(&mut d, o, &at, path, (floor, ceiling)),
-            FieldKind::InstanceType => check_allowed_types(&mut d, o, &at, path),
-        }
-    }
-    d
-}
-
-/// An integer override: minimum and maximum, whole, within what EMR accepts.
-fn check_bounds(
-    d: &mut Diagnostics,
-    o: &Override,
-    at: &AttrPath,
-    path: &str,
-    range: (i64, Option<i64>),
-) {
-    let (floor, ceiling) = range;
-    if !o.allowed_values.is_null() {
-        d.attr_error(
-            at.push_attr("allowed_values"),
-            "Allowed values on a number",
-            format!("{path:?} is a number; bound it with minimum and maximum, not allowed_values."),
-        );
-    }
-    let mut bounds = Vec::new();
-    for (attr, v) in [("minimum", &o.minimum), ("maximum", &o.maximum)] {
-        if v.is_null() {
-            d.attr_error(
-                at.push_attr(attr),
-                "Unbounded override",
-                format!("{path:?} is a number: set both minimum and maximum (an override without {attr} would let a launch pick any value)."),
-            );
-        } else if let Some(n) = v.known() {
-            match n.to_i64() {
-                None => d.attr_error(
-                    at.push_attr(attr),
-                    "Invalid bound",
-                    format!("{attr} must be a whole number ({path:?} is an integer in the EMR API), got {n}."),
-                ),
-                Some(x) if x < floor => d.attr_error(
-                    at.push_attr(attr),
-                    "Invalid bound",
-                    format!("{attr} ({x}) is below {floor}, the smallest value EMR accepts for {path:?}."),
-                ),
-                Some(x) if ceiling.is_some_and(|c| x > c) => d.attr_error(
-                    at.push_attr(attr),
-                    "Invalid bound",
-                    format!("{attr} ({x}) is above {}, the largest value EMR accepts for {path:?}.", ceiling.unwrap_or_default()),
-                ),
-                Some(x) => bounds.push(x),
-            }
-        }
-    }
-    let reversed = match (bounds.as_slice(), o.minimum.known(), o.maximum.known()) {
-        ([a, b], _, _) => a > b,
-        (_, Some(a), Some(b)) => num_lt(b, a),
-        _ => false,
-    };
-    if let (true, Some(a), Some(b)) = (reversed, o.minimum.known(), o.maximum.known()) {
-        d.attr_error(
-            at.push_attr("minimum"),
-            "Invalid bounds",
-            format!("minimum ({a}) is greater than maximum ({b})."),
-        );
-    }
-}
-
-/// An instance type override: a list of distinct allowed instance types.
-fn check_allowed_types(d: &mut Diagnostics, o: &Override, at: &AttrPath, path: &str) {
-    for (attr, v) in [("minimum", &o.minimum), ("maximum", &o.maximum)] {
-        if !v.is_null() {
-            d.attr_error(
-                at.push_attr(attr),
-                "Bounds on a non-numeric value",
-                format!("{path:?} is an instance type, not a number; list the choices in allowed_values instead of {attr}."),
-            );
-        }
-    }
-    let vals = match &o.allowed_values {
-        Planned::Null => {
-            return d.attr_error(
-                at.push_attr("allowed_values"),
-                "Missing allowed values",
-                format!("{path:?} is an instance type: set allowed_values to the instance types a launch may choose."),
-            )
-        }
-        Planned::Known(v) if v.is_empty() => {
-            return d.attr_error(
-                at.push_attr("allowed_values"),
-                "Missing allowed values",
-                "allowed_values must list at least one instance type.",
-            )
-        }
-        Planned::Known(v) => v,
-        Planned::Unknown => return,
-    };
-    let mut seen = BTreeSet::new();
-    for (j, v) in vals.iter().enumerate() {
-        let Some(t) = v.as_str() else { continue };
-        if !instance_type_ok(t) {
-            d.attr_error(
-                at.push_attr("allowed_values").push_index(j),
-                "Invalid instance type",
-                format!("{t:?} is not an EC2 instance type like m5.xlarge."),
-            );
-        } else if !seen.insert(t) {
-            d.attr_error(
-                at.push_attr("allowed_values").push_index(j),
-                "Duplicate allowed value",
-                format!("{t:?} is listed twice in allowed_values."),
-            );
-        }
-    }
-}
-
-fn num_lt(a: &Number, b: &Number) -> bool {
-    match (a.as_str().parse::<f64>(), b.as_str().parse::<f64>()) {
-        (Ok(x), Ok(y)) => x < y,
-        _ => false,
-    }
-}
-
 // ---------- the resource ----------
 
 fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
@@ -1318,9 +660,12 @@ fn plan_documents(st: &mut Model) -> Option<J> {
         st.metadata_json = Planned::Unknown;
         return None;
     }
-    let rjf = run_job_flow(st, &st.tags_all.known_entries());
+    let rjf = run_job_flow(&st.configuration(), &st.tags_all.known_entries());
     st.run_job_flow_json = Planned::Known(crate::canonical::text(&rjf));
-    st.metadata_json = Planned::Known(crate::canonical::text(&metadata_document(st, &rjf)));
+    st.metadata_json = Planned::Known(crate::canonical::text(&metadata_document(
+        &st.configuration(),
+        &rjf,
+    )));
     Some(rjf)
 }
 
@@ -1351,7 +696,7 @@ impl ClusterConfiguration {
         );
         plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
         let rjf = plan_documents(&mut plan);
-        diags.extend(validate_overrides(&plan, rjf.as_ref()));
+        diags.extend(validate_overrides(&plan.overrides, rjf.as_ref()));
         if let Some(Err(e)) = plan.metadata_json.as_str().map(metadata::tier_for) {
             diags.attr_error(
                 AttrPath::attr("configurations_json"),
@@ -1529,113 +874,6 @@ impl Import for ClusterConfiguration {
     }
 }
 
-fn jnum(v: Option<&J>) -> Planned<Number> {
-    match v {
-        Some(J::Number(n)) => Number::parse(&n.to_string()).ok().into(),
-        _ => Planned::Null,
-    }
-}
-
-fn jstr(v: Option<&J>) -> Planned<String> {
-    v.and_then(J::as_str).map(str::to_string).into()
-}
-
-fn list(v: Option<&J>) -> Option<&[J]> {
-    v.and_then(J::as_array).map(Vec::as_slice)
-}
-
-fn jstrs(v: Option<&J>) -> Option<Vec<Planned<String>>> {
-    v.and_then(J::as_array)
-        .map(|a| a.iter().map(|x| jstr(Some(x))).collect())
-}
-
-fn ebs_value(e: Option<&J>) -> Planned<Vec<Ebs>> {
-    let cfgs = e.and_then(|x| x.get("EbsBlockDeviceConfigs"));
-    let cfgs = cfgs
-        .and_then(J::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    Planned::Known(
-        cfgs.iter()
-            .map(|c| {
-                let spec = |k: &str| c.get("VolumeSpecification").and_then(|s| s.get(k));
-                Ebs {
-                    volume_type: jstr(spec("VolumeType")),
-                    size_gb: jnum(spec("SizeInGB")),
-                    iops: jnum(spec("Iops")),
-                    volumes_per_instance: jnum(c.get("VolumesPerInstance")),
-                }
-            })
-            .collect(),
-    )
-}
-
-/// A group's or fleet's name: null when it is the role (the default).
-fn name_or_null(x: &J, role: &str) -> Planned<String> {
-    match x.get("Name").and_then(J::as_str) {
-        Some(n) if n != role => n.into(),
-        _ => Planned::Null,
-    }
-}
-
-fn group_of(g: &J) -> Group {
-    let role = g
-        .get("InstanceRole")
-        .and_then(J::as_str)
-        .unwrap_or_default();
-    Group {
-        role: role.into(),
-        name: name_or_null(g, role),
-        instance_type: jstr(g.get("InstanceType")),
-        instance_count: jnum(g.get("InstanceCount")),
-        market: jstr(g.get("Market")),
-        bid_price: jstr(g.get("BidPrice")),
-        ebs: ebs_value(g.get("EbsConfiguration")),
-    }
-}
-
-fn fleet_of(f: &J) -> Fleet {
-    let role = f
-        .get("InstanceFleetType")
-        .and_then(J::as_str)
-        .unwrap_or_default();
-    let types = f.get("InstanceTypeConfigs").and_then(J::as_array);
-    let type_of = |t: &J| TypeConfig {
-        instance_type: jstr(t.get("InstanceType")),
-        weighted_capacity: jnum(t.get("WeightedCapacity")),
-        bid_price_as_percentage_of_on_demand_price: jnum(
-            t.get("BidPriceAsPercentageOfOnDemandPrice"),
-        ),
-        ebs: ebs_value(t.get("EbsConfiguration")),
-    };
-    Fleet {
-        role: role.into(),
-        name: name_or_null(f, role),
-        target_on_demand_capacity: jnum(f.get("TargetOnDemandCapacity")),
-        target_spot_capacity: jnum(f.get("TargetSpotCapacity")),
-        instance_type_config: Planned::Known(types.into_iter().flatten().map(type_of).collect()),
-    }
-}
-
-fn bootstrap_of(b: &J) -> Bootstrap {
-    let args = jstrs(b.pointer("/ScriptBootstrapAction/Args")).unwrap_or_default();
-    Bootstrap {
-        name: jstr(b.get("Name")),
-        path: jstr(b.pointer("/ScriptBootstrapAction/Path")),
-        args: Some(args).filter(|a| !a.is_empty()).into(),
-    }
-}
-
-fn override_of(x: &J) -> Override {
-    Override {
-        name: jstr(x.get("Name")),
-        path: jstr(x.get("Path")),
-        minimum: jnum(x.get("Minimum")),
-        maximum: jnum(x.get("Maximum")),
-        allowed_values: jstrs(x.get("AllowedValues")).into(),
-    }
-}
-
 /// The configuration-side attributes from a stored metadata document.
 fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
     let d: J =
@@ -1646,11 +884,7 @@ fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
     let secrets: Vec<Secret> = list(d.get("SecretConfigurations"))
         .unwrap_or_default()
         .iter()
-        .map(|x| Secret {
-            classification: jstr(x.get("Classification")),
-            property: jstr(x.get("Property")),
-            secret_arn: jstr(x.get("SecretArn")),
-        })
+        .map(secret_of)
         .collect();
     let mut st = Model {
         id: current.id.clone(),
@@ -1666,7 +900,7 @@ fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
         secret_configuration: Planned::Known(secrets),
         ..Model::default()
     };
-    let props = secrets_of(&st);
+    let props = secrets_of(&st.secret_configuration);
     st.configurations_json = rjf
         .get("Configurations")
         .and_then(|c| without_secret_annotations(c, &props))
@@ -1691,13 +925,7 @@ fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
     st.step_concurrency_level = jnum(rjf.get("StepConcurrencyLevel"));
     st.idle_timeout_seconds = jnum(rjf.pointer("/AutoTerminationPolicy/IdleTimeout"));
     if let Some(l) = rjf.pointer("/ManagedScalingPolicy/ComputeLimits") {
-        st.managed_scaling = Planned::Known(Scaling {
-            unit_type: jstr(l.get("UnitType")),
-            minimum_capacity_units: jnum(l.get("MinimumCapacityUnits")),
-            maximum_capacity_units: jnum(l.get("MaximumCapacityUnits")),
-            maximum_on_demand_capacity_units: jnum(l.get("MaximumOnDemandCapacityUnits")),
-            maximum_core_capacity_units: jnum(l.get("MaximumCoreCapacityUnits")),
-        });
+        st.managed_scaling = Planned::Known(scaling_of(l));
     }
     if let Some(tags) = list(rjf.get("Tags")) {
         let tag = |t: &J| Some((t.get("Key")?.as_str()?.to_string(), jstr(t.get("Value"))));
@@ -1712,21 +940,22 @@ fn import_state(current: &Model, doc: &str) -> Result<Model, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emr::cluster::{resolve, with_secret_annotations, SecretProperty};
 
     fn m(v: &Value) -> Model {
         model::decode(v).unwrap()
     }
 
     fn run_job_flow(cfg: &Value, tags: &BTreeMap<String, String>) -> J {
-        super::run_job_flow(&m(cfg), tags)
+        super::run_job_flow(&m(cfg).configuration(), tags)
     }
 
     fn metadata_document(cfg: &Value, rjf: &J) -> J {
-        super::metadata_document(&m(cfg), rjf)
+        super::metadata_document(&m(cfg).configuration(), rjf)
     }
 
     fn validate_overrides(cfg: &Value, rjf: Option<&J>) -> Diagnostics {
-        super::validate_overrides(&m(cfg), rjf)
+        super::validate_overrides(&m(cfg).overrides, rjf)
     }
 
     fn plan_documents(st: &mut Value) -> Option<J> {
@@ -1741,7 +970,7 @@ mod tests {
     }
 
     fn secrets_of(cfg: &Value) -> Vec<SecretProperty> {
-        super::secrets_of(&m(cfg))
+        super::secrets_of(&m(cfg).secret_configuration)
     }
 
     #[test]
@@ -2285,62 +1514,6 @@ mod tests {
                 .any(|x| x.detail.contains("1024") && x.detail.contains("1025")),
             "{d}"
         );
-    }
-
-    #[test]
-    fn override_fields_are_sizing_and_timing_only() {
-        use FieldKind::{InstanceType, Integer};
-        for (path, kind) in [
-            ("Instances.InstanceGroups[1].InstanceCount", Integer),
-            ("Instances.InstanceGroups[12].InstanceType", InstanceType),
-            ("Instances.InstanceGroups[1].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.SizeInGB", Integer),
-            ("Instances.InstanceGroups[1].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumesPerInstance", Integer),
-            ("Instances.InstanceFleets[0].TargetOnDemandCapacity", Integer),
-            ("Instances.InstanceFleets[1].TargetSpotCapacity", Integer),
-            ("Instances.InstanceFleets[1].InstanceTypeConfigs[2].InstanceType", InstanceType),
-            ("Instances.InstanceFleets[1].InstanceTypeConfigs[2].WeightedCapacity", Integer),
-            ("Instances.InstanceFleets[1].InstanceTypeConfigs[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.SizeInGB", Integer),
-            ("Instances.InstanceFleets[1].InstanceTypeConfigs[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumesPerInstance", Integer),
-            ("ManagedScalingPolicy.ComputeLimits.MinimumCapacityUnits", Integer),
-            ("ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits", Integer),
-            ("ManagedScalingPolicy.ComputeLimits.MaximumOnDemandCapacityUnits", Integer),
-            ("ManagedScalingPolicy.ComputeLimits.MaximumCoreCapacityUnits", Integer),
-            ("StepConcurrencyLevel", Integer),
-            ("AutoTerminationPolicy.IdleTimeout", Integer),
-        ] {
-            assert_eq!(override_field(path), Some(kind), "{path}");
-        }
-        for path in [
-            "ReleaseLabel",
-            "Applications[0].Name",
-            "BootstrapActions[0].ScriptBootstrapAction.Path",
-            "BootstrapActions[0].ScriptBootstrapAction.Args[0]",
-            "Steps[0].HadoopJarStep.Jar",
-            "Configurations[0].Properties.x",
-            "Instances.Ec2SubnetId",
-            "Instances.Ec2SubnetIds[0]",
-            "Instances.KeepJobFlowAliveWhenNoSteps",
-            "Instances.InstanceGroups[0].Market",
-            "Instances.InstanceGroups[0].BidPrice",
-            "Instances.InstanceGroups[0].InstanceRole",
-            "Instances.InstanceGroups[0].EbsConfiguration.EbsBlockDeviceConfigs[0].VolumeSpecification.VolumeType",
-            "Instances.InstanceFleets[0].InstanceTypeConfigs[0].BidPriceAsPercentageOfOnDemandPrice",
-            "ManagedScalingPolicy.ComputeLimits.UnitType",
-            "ServiceRole",
-            "JobFlowRole",
-            "SecurityConfiguration",
-            "LogUri",
-            "Tags[0].Value",
-            "VisibleToAllUsers",
-            "Instances.InstanceGroups.InstanceCount",
-            "Instances.InstanceGroups[0][1].InstanceCount",
-            "Instances.InstanceGroups[x].InstanceCount",
-            "Instances.InstanceGroups",
-            "StepConcurrencyLevel[0]",
-            "",
-        ] {
-            assert_eq!(override_field(path), None, "{path}");
-        }
     }
 
     /// Rejected overrides: (override, the attribute path, the summary).

@@ -19,12 +19,15 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::aws::managed_role::OWNER_TAG;
 use crate::configured::{Configured, ProviderData};
+use crate::emr::cluster::resolve;
+use crate::iam::launch_function::{
+    self, execution_policy, execution_trust, launcher_policy, launcher_trust, Function,
+};
 use crate::iam::principals;
-use crate::iam::{policy, PolicyDocument, Principal, Statement};
+use crate::iam::{policy, PolicyDocument, Scope};
 use crate::launch::definition::{self, Notifications, Override, Spec, ValueKind, FUNCTION_TAG};
 use crate::launch::{launcher, secret_grant};
 use crate::metadata::{self, Kind};
-use crate::resources::cluster_configuration::resolve;
 use crate::resources::{derived_name, env_of, import_parameter_stub, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
@@ -250,7 +253,10 @@ impl FunctionResources {
         let launcher = derived_name(namespace, name, "-emr-launcher", MAX_FUNCTION_NAME);
         let launcher_role = derived_name(namespace, name, "-emr-launcher", MAX_ROLE_NAME);
         FunctionResources {
-            state_machine_arn: state_machine_arn(env, &state_machine),
+            state_machine_arn: launch_function::state_machine_arn(
+                &Scope::from(env),
+                &state_machine,
+            ),
             role_arn: role_arn(env, &role),
             launcher_arn: function_arn(env, &launcher),
             launcher_role_arn: role_arn(env, &launcher_role),
@@ -260,13 +266,6 @@ impl FunctionResources {
             launcher_role,
         }
     }
-}
-
-pub fn state_machine_arn(env: &ArnScope, name: &str) -> String {
-    format!(
-        "arn:{}:states:{}:{}:stateMachine:{name}",
-        env.partition, env.region, env.account
-    )
 }
 
 fn role_arn(env: &ArnScope, name: &str) -> String {
@@ -890,132 +889,26 @@ pub fn inputs(env: &ArnScope, st: &Model) -> Option<Inputs> {
 
 // ---------- policies (pure) ----------
 
-fn service_trust(env: &ArnScope, service: &str, source_arn: Option<&str>) -> PolicyDocument {
-    let mut s = Statement::allow(["sts:AssumeRole"])
-        .principal(Principal::service(principals::service(
-            &env.partition,
-            service,
-        )))
-        .condition("StringEquals", "aws:SourceAccount", [env.account.clone()]);
-    if let Some(a) = source_arn {
-        s = s.condition("ArnEquals", "aws:SourceArn", [a.to_string()]);
-    }
-    PolicyDocument::new(vec![s])
-}
-
-pub fn execution_trust(env: &ArnScope, i: &Inputs) -> PolicyDocument {
-    service_trust(env, "states", Some(&i.resources.state_machine_arn))
-}
-
-pub fn launcher_trust(env: &ArnScope) -> PolicyDocument {
-    service_trust(env, "lambda", None)
-}
-
-fn cluster_arn_pattern(env: &ArnScope) -> String {
-    format!(
-        "arn:{}:elasticmapreduce:{}:{}:cluster/*",
-        env.partition, env.region, env.account
-    )
-}
-
-/// RunJobFlow (only with this function's tag), tagging on create, and
-/// passing exactly the profile's roles to exactly their services.
-fn launch_statements(env: &ArnScope, i: &Inputs) -> Vec<Statement> {
-    let tag_key = format!("aws:RequestTag/{FUNCTION_TAG}");
-    let mut v = vec![
-        Statement::allow(["elasticmapreduce:RunJobFlow"])
-            .sid("LaunchTaggedClusters")
-            .resource("*")
-            .condition("StringEquals", &tag_key, [i.id.clone()]),
-        Statement::allow(["elasticmapreduce:AddTags"])
-            .sid("TagOnLaunch")
-            .resource(cluster_arn_pattern(env))
-            .condition("StringEquals", &tag_key, [i.id.clone()]),
-    ];
-    let mut by_service: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (role, service) in i.passed_roles() {
-        by_service
-            .entry(service)
-            .or_default()
-            .insert(role.to_string());
-    }
-    for (service, roles) in by_service {
-        let sid = if service.starts_with("elasticmapreduce.") {
-            "PassServiceRole"
-        } else if service.starts_with("ec2.") {
-            "PassInstanceRole"
-        } else {
-            "PassAutoScalingRole"
-        };
-        v.push(
-            Statement::allow(["iam:PassRole"])
-                .sid(sid)
-                .resources(roles)
-                .condition("StringEquals", "iam:PassedToService", [service]),
-        );
-    }
-    v
-}
-
-/// ListClusters has no resource-level permissions; it shows names, ids and
-/// states only (never configurations).
-fn list_clusters_statement() -> Statement {
-    Statement::allow(["elasticmapreduce:ListClusters"])
-        .sid("FindActiveClusters")
-        .resource("*")
-}
-
-/// The execution role: nothing is read from SSM (the request is in the
-/// definition); it launches, or invokes the pinned launcher.
-pub fn execution_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
-    let mut v = Vec::new();
-    if i.has_launcher() {
-        v.push(
-            Statement::allow(["lambda:InvokeFunction"])
-                .sid("InvokeLauncher")
-                .resource(i.resources.launcher_arn.clone()),
-        );
-    } else {
-        v.extend(launch_statements(env, i));
-    }
-    if i.fail_if_running || i.wait {
-        v.push(list_clusters_statement());
-    }
-    if let Some(n) = &i.notifications {
-        if n.on_success || n.on_failure {
-            v.push(
-                Statement::allow(["sns:Publish"])
-                    .sid("PublishNotifications")
-                    .resource(n.topic_arn.clone()),
-            );
+impl Inputs {
+    /// What the function's policies are built from.
+    fn policy_subject(&self) -> Function<'_> {
+        Function {
+            id: &self.id,
+            tag_key: FUNCTION_TAG,
+            passed_roles: self.passed_roles(),
+            launcher: &self.resources.launcher,
+            launcher_arn: &self.resources.launcher_arn,
+            has_launcher: self.has_launcher(),
+            kerberos_secret: self.profile.kerberos_secret.as_deref(),
+            wait: self.wait,
+            fail_if_running: self.fail_if_running,
+            notify_topic: self
+                .notifications
+                .as_ref()
+                .filter(|n| n.on_success || n.on_failure)
+                .map(|n| n.topic_arn.as_str()),
         }
     }
-    PolicyDocument::new(v)
-}
-
-pub fn launcher_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
-    let group = format!(
-        "arn:{}:logs:{}:{}:log-group:/aws/lambda/{}",
-        env.partition, env.region, env.account, i.resources.launcher
-    );
-    let mut v = vec![Statement::allow(["secretsmanager:GetSecretValue"])
-        .sid("ReadKerberosAttributes")
-        .resources(i.profile.kerberos_secret.clone())];
-    v.extend(launch_statements(env, i));
-    if i.fail_if_running {
-        v.push(list_clusters_statement());
-    }
-    v.push(
-        Statement::allow(["logs:CreateLogGroup"])
-            .sid("CreateOwnLogGroup")
-            .resource(group.clone()),
-    );
-    v.push(
-        Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"])
-            .sid("WriteOwnLogs")
-            .resource(format!("{group}:*")),
-    );
-    PolicyDocument::new(v)
 }
 
 /// The grant on the profile's service role for the configuration's secrets.
@@ -1024,22 +917,9 @@ pub fn service_role_secret_policy(i: &Inputs) -> Option<PolicyDocument> {
     (!arns.is_empty()).then(|| secret_grant::document(&arns))
 }
 
-/// What a user who may launch is granted: this state machine and its
-/// executions, nothing else (seed 001, threat 1).
+/// What a user who may launch is granted (see [`launch_function::invoke_policy`]).
 pub fn invoke_policy(env: &ArnScope, sm_name: &str) -> PolicyDocument {
-    let sm = state_machine_arn(env, sm_name);
-    let executions = format!(
-        "arn:{}:states:{}:{}:execution:{sm_name}:*",
-        env.partition, env.region, env.account
-    );
-    PolicyDocument::new(vec![
-        Statement::allow(["states:StartExecution"])
-            .sid("LaunchThisFunction")
-            .resource(sm),
-        Statement::allow(["states:DescribeExecution", "states:StopExecution"])
-            .sid("FollowItsExecutions")
-            .resource(executions),
-    ])
+    launch_function::invoke_policy(&Scope::from(env), sm_name)
 }
 
 /// The launcher's settings as one reviewable document (what Lambda reports
@@ -1123,8 +1003,10 @@ fn plan_documents(env: &ArnScope, st: &mut Model) {
         return;
     };
     let canonical = |j: &Json| known(crate::canonical::text(j));
-    st.role_trust_policy_json = known(execution_trust(env, &i).canonical());
-    st.role_policy_json = known(execution_policy(env, &i).canonical());
+    let (scope, subject) = (Scope::from(env), i.policy_subject());
+    let trust = execution_trust(&scope, &i.resources.state_machine_arn);
+    st.role_trust_policy_json = known(trust.canonical());
+    st.role_policy_json = known(execution_policy(&scope, &subject).canonical());
     st.definition_json = canonical(&definition::definition(&i.spec()));
     st.metadata_json = canonical(&metadata_document(&i));
     st.service_role_secret_policy_json =
@@ -1139,8 +1021,8 @@ fn plan_documents(env: &ArnScope, st: &mut Model) {
     let launch = i.launcher_launch();
     st.launcher_function_arn = known(i.resources.launcher_arn.clone());
     st.launcher_role_arn = known(i.resources.launcher_role_arn.clone());
-    st.launcher_role_trust_policy_json = known(launcher_trust(env).canonical());
-    st.launcher_role_policy_json = known(launcher_policy(env, &i).canonical());
+    st.launcher_role_trust_policy_json = known(launcher_trust(&scope).canonical());
+    st.launcher_role_policy_json = known(launcher_policy(&scope, &subject).canonical());
     st.launcher_role_managed_policy_arns = PlannedList::of([]);
     st.launcher_configuration_json = canonical(&launcher_configuration(&i));
     st.launcher_source_code_hash = known(launcher::code_sha256(&launcher::package(&launch)));

@@ -8,7 +8,7 @@
 //! used and never modified. Every policy written is in `roles_json`, and
 //! `metadata_json` is exactly what is stored: both known at plan.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,7 +19,11 @@ use crate::aws::iam_roles::role_name_from_arn;
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, Ownership, Tolerated, OWNER_TAG};
 use crate::canonical;
 use crate::configured::{Configured, ProviderData};
-use crate::iam::{principals, PolicyDocument, Principal, Statement};
+pub use crate::iam::launch_profile::InstanceGrants;
+use crate::iam::launch_profile::{
+    instance_policy, instance_trust, service_policy, service_role_policy_arn, service_trust,
+};
+use crate::iam::{PolicyDocument, Scope};
 use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
 use crate::resources::runtime_role;
@@ -212,120 +216,6 @@ pub(crate) fn instance_profile_arn(env: &ArnScope, name: &str) -> String {
     )
 }
 
-fn managed(env: &ArnScope, name: &str) -> String {
-    format!("arn:{}:iam::aws:policy/service-role/{name}", env.partition)
-}
-
-/// Trust of these services (short names, e.g. "elasticmapreduce"), with
-/// the principals of the provider's partition.
-fn service_trust(env: &ArnScope, services: &[&str]) -> PolicyDocument {
-    PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"])
-        .principal(Principal::Typed(BTreeMap::from([(
-            "Service".to_string(),
-            services
-                .iter()
-                .map(|s| principals::service(&env.partition, s))
-                .collect(),
-        )])))
-        .condition("StringEquals", "aws:SourceAccount", [env.account.clone()])])
-}
-
-/// What the profile's inputs grant the created instance role.
-#[derive(Default)]
-pub struct InstanceGrants {
-    pub logs_uri: Option<String>,
-    pub artifacts_uri: Option<String>,
-    pub s3_read: Vec<String>,
-    pub s3_write: Vec<String>,
-    pub kms_key_arns: Vec<String>,
-}
-
-fn s3_object_arn(env: &ArnScope, uri: &str) -> Option<(String, String, String)> {
-    let (b, k) = validate::s3_uri(uri).ok()?;
-    Some((
-        b.to_string(),
-        format!("{k}*"),
-        format!("arn:{}:s3:::{b}/{k}*", env.partition),
-    ))
-}
-
-pub fn instance_policy(env: &ArnScope, g: &InstanceGrants) -> Option<PolicyDocument> {
-    let mut st = Vec::new();
-    let mut list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let (get, version, put) = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject");
-    let write = vec![
-        get,
-        version,
-        put,
-        "s3:DeleteObject",
-        "s3:AbortMultipartUpload",
-    ];
-    let grants: [(&str, Vec<&str>, &[String]); 4] = [
-        ("WriteLogs", vec![put], g.logs_uri.as_slice()),
-        ("ReadArtifacts", vec![get], g.artifacts_uri.as_slice()),
-        ("S3Read", vec![get, version], &g.s3_read),
-        ("S3Write", write, &g.s3_write),
-    ];
-    for (sid, actions, uris) in grants {
-        let objs: Vec<(String, String, String)> =
-            uris.iter().filter_map(|u| s3_object_arn(env, u)).collect();
-        if objs.is_empty() {
-            continue;
-        }
-        for (b, p, _) in &objs {
-            list.entry(b.clone()).or_default().insert(p.clone());
-        }
-        let arns = objs.into_iter().map(|(_, _, a)| a);
-        st.push(Statement::allow(actions).sid(sid).resources(arns));
-    }
-    for (b, prefixes) in list {
-        let mut s =
-            Statement::allow(["s3:ListBucket"]).resource(format!("arn:{}:s3:::{b}", env.partition));
-        if !prefixes.contains("*") {
-            s = s.condition("StringLike", "s3:prefix", prefixes);
-        }
-        st.push(s);
-    }
-    if !g.kms_key_arns.is_empty() {
-        st.push(
-            Statement::allow([
-                "kms:Decrypt",
-                "kms:DescribeKey",
-                "kms:Encrypt",
-                "kms:GenerateDataKey",
-                "kms:ReEncrypt*",
-            ])
-            .sid("KmsKeys")
-            .resources(g.kms_key_arns.iter().cloned()),
-        );
-    }
-    (!st.is_empty()).then(|| PolicyDocument::new(st))
-}
-
-/// The service role may pass exactly the profile's instance and autoscaling
-/// roles (AmazonEMRServicePolicy_v2 only covers the EMR default role names).
-pub fn service_policy(
-    env: &ArnScope,
-    instance_role: &str,
-    autoscaling_role: &str,
-) -> PolicyDocument {
-    let service = |s: &str| principals::service(&env.partition, s);
-    PolicyDocument::new(vec![
-        Statement::allow(["iam:PassRole"])
-            .sid("PassInstanceRole")
-            .resource(instance_role)
-            .condition("StringEquals", "iam:PassedToService", [service("ec2")]),
-        Statement::allow(["iam:PassRole"])
-            .sid("PassAutoScalingRole")
-            .resource(autoscaling_role)
-            .condition(
-                "StringEquals",
-                "iam:PassedToService",
-                [service("application-autoscaling")],
-            ),
-    ])
-}
-
 /// The created roles as one reviewable JSON document.
 pub fn created_roles(
     env: &ArnScope,
@@ -334,13 +224,11 @@ pub fn created_roles(
     instance_managed: &[String],
     boundary: Option<&str>,
 ) -> J {
+    let scope = Scope::from(env);
     let instance_arn = role_arn(env, &names.instance);
     let autoscaling_arn = role_arn(env, &names.autoscaling);
-    let ec2_trust = PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"]).principal(
-        Principal::service(principals::service(&env.partition, "ec2")),
-    )]);
     let mut instance_inline = Map::new();
-    if let Some(p) = instance_policy(env, grants) {
+    if let Some(p) = instance_policy(&scope, grants) {
         instance_inline.insert(INSTANCE_POLICY.into(), p.to_value());
     }
     let mut instance_managed: Vec<String> = instance_managed.to_vec();
@@ -349,16 +237,16 @@ pub fn created_roles(
         "service": {
             "name": names.service,
             "arn": role_arn(env, &names.service),
-            "trust_policy": service_trust(env, &["elasticmapreduce"]).to_value(),
-            "inline_policies": {SERVICE_POLICY: service_policy(env, &instance_arn, &autoscaling_arn).to_value()},
-            "managed_policy_arns": [managed(env, "AmazonEMRServicePolicy_v2")],
+            "trust_policy": service_trust(&scope, &["elasticmapreduce"]).to_value(),
+            "inline_policies": {SERVICE_POLICY: service_policy(&scope, &instance_arn, &autoscaling_arn).to_value()},
+            "managed_policy_arns": [service_role_policy_arn(&scope, "AmazonEMRServicePolicy_v2")],
             "permissions_boundary": boundary,
         },
         "instance": {
             "name": names.instance,
             "arn": instance_arn,
             "instance_profile_arn": instance_profile_arn(env, &names.instance),
-            "trust_policy": ec2_trust.to_value(),
+            "trust_policy": instance_trust(&scope).to_value(),
             "inline_policies": instance_inline,
             "managed_policy_arns": instance_managed,
             "permissions_boundary": boundary,
@@ -366,9 +254,9 @@ pub fn created_roles(
         "autoscaling": {
             "name": names.autoscaling,
             "arn": autoscaling_arn,
-            "trust_policy": service_trust(env, &["application-autoscaling", "elasticmapreduce"]).to_value(),
+            "trust_policy": service_trust(&scope, &["application-autoscaling", "elasticmapreduce"]).to_value(),
             "inline_policies": {},
-            "managed_policy_arns": [managed(env, "AmazonElasticMapReduceforAutoScalingRole")],
+            "managed_policy_arns": [service_role_policy_arn(&scope, "AmazonElasticMapReduceforAutoScalingRole")],
             "permissions_boundary": boundary,
         },
     })
@@ -1215,21 +1103,6 @@ mod tests {
             doc["instance"]["instance_profile_arn"],
             "arn:aws:iam::123456789012:instance-profile/analytics-default-emr-instance"
         );
-        let inst = instance_policy(&env(), &g).unwrap().to_value();
-        let sids: Vec<&str> = inst["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|s| s["Sid"].as_str())
-            .collect();
-        assert_eq!(sids.len(), 4, "{inst}");
-        assert!(inst.to_string().contains("arn:aws:s3:::acme-emr/logs/*"));
-        let pass = service_policy(
-            &env(),
-            "arn:aws:iam::123456789012:role/i",
-            "arn:aws:iam::123456789012:role/a",
-        );
-        assert_least_privilege(&pass);
     }
 
     #[test]

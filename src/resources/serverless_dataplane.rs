@@ -14,7 +14,9 @@ use serde_json::{json, Map, Value as J};
 
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
 use crate::configured::{Configured, ProviderData};
-use crate::iam::{PolicyDocument, Principal, Statement};
+pub use crate::iam::dataplane::Inputs;
+use crate::iam::dataplane::{job_runtime_policy, job_runtime_trust, launch_policy, launch_trust};
+use crate::iam::{PolicyDocument, Scope};
 use crate::resources::shared::{
     aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
     Rule,
@@ -29,8 +31,6 @@ use crate::validate;
 const TYPE_NAME: &str = "emr_serverless_dataplane";
 pub const JOB_RUNTIME_POLICY: &str = "emr-serverless-job-runtime";
 pub const LAUNCH_POLICY: &str = "emr-serverless-launch";
-const SERVERLESS: &str = "emr-serverless.amazonaws.com";
-const SERVERLESS_OPS: &str = "ops.emr-serverless.amazonaws.com";
 const ROLE_DESCRIPTION: &str =
     "EMR Serverless data plane role managed by Terraform (emrlaunch/emr)";
 
@@ -89,147 +89,17 @@ pub fn schema() -> Schema {
     )
 }
 
-// ---------- policies (pure) ----------
+// ---------- documents (pure) ----------
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Inputs {
-    pub bucket: String,
-    pub prefix: String,
-    pub subnet_ids: Vec<String>,
-    pub security_group_ids: Vec<String>,
-    pub kms_key_arns: Vec<String>,
-    pub read_bucket_names: Vec<String>,
-    pub assumable_role_arns: Vec<String>,
-    pub tip: bool,
-}
-
-fn s3_statements(
-    env: &ArnScope,
-    sid: &str,
-    bucket: &str,
-    prefix: &str,
-    actions: &[&str],
-) -> Vec<Statement> {
-    let p = &env.partition;
-    let mut list = Statement::allow(["s3:ListBucket"])
-        .sid(&format!("{sid}List"))
-        .resource(format!("arn:{p}:s3:::{bucket}"));
-    if !prefix.is_empty() {
-        list = list.condition("StringLike", "s3:prefix", [format!("{prefix}*")]);
+// Here until configured.rs, ArnScope's home, can hold it (crate::iam may not name crate::configured).
+impl<'a> From<&'a ArnScope> for Scope<'a> {
+    fn from(env: &'a ArnScope) -> Scope<'a> {
+        Scope {
+            partition: &env.partition,
+            account: &env.account,
+            region: &env.region,
+        }
     }
-    vec![
-        Statement::allow(actions.iter().copied())
-            .sid(sid)
-            .resource(format!("arn:{p}:s3:::{bucket}/{prefix}*")),
-        list,
-    ]
-}
-
-pub fn job_runtime_trust(env: &ArnScope, tip: bool) -> PolicyDocument {
-    let mut actions = vec!["sts:AssumeRole"];
-    if tip {
-        actions.push("sts:SetContext");
-    }
-    PolicyDocument::new(vec![Statement::allow(actions)
-        .sid("EmrServerlessAssume")
-        .principal(Principal::service(SERVERLESS))
-        .condition("StringEquals", "aws:SourceAccount", [env.account.clone()])
-        .condition(
-            "ArnLike",
-            "aws:SourceArn",
-            [format!(
-                "arn:{}:emr-serverless:{}:{}:/applications/*",
-                env.partition, env.region, env.account
-            )],
-        )])
-}
-
-fn kms_statement(keys: &[String]) -> Option<Statement> {
-    (!keys.is_empty()).then(|| {
-        Statement::allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
-            .sid("KmsKeys")
-            .resources(keys.iter().cloned())
-    })
-}
-
-pub fn job_runtime_policy(env: &ArnScope, i: &Inputs) -> PolicyDocument {
-    let mut st = s3_statements(
-        env,
-        "ResourceBucket",
-        &i.bucket,
-        &i.prefix,
-        &["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-    );
-    for (n, b) in i.read_bucket_names.iter().enumerate() {
-        st.extend(s3_statements(
-            env,
-            &format!("ReadBucket{n}"),
-            b,
-            "",
-            &["s3:GetObject"],
-        ));
-    }
-    st.extend(kms_statement(&i.kms_key_arns));
-    if !i.assumable_role_arns.is_empty() {
-        st.push(
-            Statement::allow(["sts:AssumeRole"])
-                .sid("AssumeCustomerRoles")
-                .resources(i.assumable_role_arns.iter().cloned()),
-        );
-    }
-    PolicyDocument::new(st)
-}
-
-pub fn launch_policy(env: &ArnScope, i: &Inputs, job_role_arn: &str) -> PolicyDocument {
-    let (p, r, a) = (&env.partition, &env.region, &env.account);
-    let mut st = vec![
-        Statement::allow(["emr-serverless:CreateApplication", "emr-serverless:ListApplications"])
-            .sid("EmrServerlessCreateAndList")
-            .resource(format!("arn:{p}:emr-serverless:{r}:{a}:/*")),
-        Statement::allow([
-            "emr-serverless:CancelJobRun",
-            "emr-serverless:DeleteApplication",
-            "emr-serverless:GetApplication",
-            "emr-serverless:GetJobRun",
-            "emr-serverless:ListJobRuns",
-            "emr-serverless:StartApplication",
-            "emr-serverless:StartJobRun",
-            "emr-serverless:StopApplication",
-            "emr-serverless:UpdateApplication",
-        ])
-        .sid("EmrServerlessApplications")
-        .resources([format!("arn:{p}:emr-serverless:{r}:{a}:/applications/*")]),
-        Statement::allow(["ec2:CreateNetworkInterface"])
-            .sid("NetworkInterfacesViaEmrServerless")
-            .resource(format!("arn:{p}:ec2:{r}:{a}:network-interface/*"))
-            .resources(i.subnet_ids.iter().map(|s| format!("arn:{p}:ec2:{r}:{a}:subnet/{s}")))
-            .resources(i.security_group_ids.iter().map(|s| format!("arn:{p}:ec2:{r}:{a}:security-group/{s}")))
-            .condition("StringEquals", "aws:CalledViaLast", [SERVERLESS_OPS]),
-        Statement::allow(["iam:CreateServiceLinkedRole"])
-            .sid("EmrServerlessServiceLinkedRole")
-            .resource(format!("arn:{p}:iam::{a}:role/aws-service-role/{SERVERLESS_OPS}/AWSServiceRoleForAmazonEMRServerless"))
-            .condition("StringEquals", "iam:AWSServiceName", [SERVERLESS_OPS]),
-        Statement::allow(["iam:PassRole"])
-            .sid("PassJobRuntimeRole")
-            .resource(job_role_arn)
-            .condition("StringEquals", "iam:PassedToService", [SERVERLESS]),
-    ];
-    st.extend(s3_statements(
-        env,
-        "ResourceBucket",
-        &i.bucket,
-        &i.prefix,
-        &["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-    ));
-    st.extend(kms_statement(&i.kms_key_arns));
-    PolicyDocument::new(st)
-}
-
-pub fn launch_trust(principal_arn: &str, external_id: &str) -> PolicyDocument {
-    PolicyDocument::new(vec![Statement::allow(["sts:AssumeRole"])
-        .sid("ControlPlaneAssume")
-        .principal(Principal::aws(principal_arn))
-        .condition("StringEquals", "sts:ExternalId", [external_id])])
 }
 
 /// Seed 003 "Control plane configuration", with exactly its keys.
@@ -360,15 +230,17 @@ fn compute(env: &ArnScope, st: &mut Model, shared_role_arn: Option<&str>) {
     st.job_runtime_role_arn = or_unknown(job_arn.clone());
     st.launch_role_arn = or_unknown(launch_arn.clone());
     let tip = st.trusted_identity_propagation.known();
+    let scope = Scope::from(env);
     st.job_runtime_trust_policy_json =
-        or_unknown(tip.map(|t| job_runtime_trust(env, *t).canonical()));
+        or_unknown(tip.map(|t| job_runtime_trust(&scope, *t).canonical()));
     let inputs = inputs_of(st);
     let job = inputs
         .as_ref()
-        .map(|i| job_runtime_policy(env, i).canonical());
+        .map(|i| job_runtime_policy(&scope, i).canonical());
     st.job_runtime_policy_json = or_unknown(job);
     let launch = inputs.as_ref().zip(job_arn.as_ref());
-    st.launch_policy_json = or_unknown(launch.map(|(i, j)| launch_policy(env, i, j).canonical()));
+    st.launch_policy_json =
+        or_unknown(launch.map(|(i, j)| launch_policy(&scope, i, j).canonical()));
     // The external id: given, generated at create (kept in state), or "" in shared mode.
     let given = st
         .control_plane()
@@ -1171,7 +1043,6 @@ async fn import_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iam::least_privilege::assert_least_privilege;
 
     #[test]
     fn model_is_the_schema() {
@@ -1200,45 +1071,6 @@ mod tests {
             assumable_role_arns: vec!["arn:aws:iam::111122223333:role/data".into()],
             tip: true,
         }
-    }
-
-    /// Seed 003's examples use `*` for emr-serverless, kms key/*, sts:AssumeRole
-    /// and s3:ListAllMyBuckets; ours name exact resources.
-    #[test]
-    fn policies_are_narrower_than_the_seed() {
-        let job = "arn:aws:iam::123456789012:role/acme-emr-serverless-job-runtime";
-        for d in [
-            job_runtime_trust(&env(), true),
-            job_runtime_policy(&env(), &inputs()),
-            launch_policy(&env(), &inputs(), job),
-            launch_trust("arn:aws:iam::999988887777:role/control-plane", "abc123"),
-        ] {
-            assert_least_privilege(&d);
-            let text = d.canonical();
-            assert!(!text.contains("\"*\""), "a * resource in {text}");
-            assert!(!text.contains("key/*"), "{text}");
-            assert!(!text.contains("ListAllMyBuckets"), "{text}");
-        }
-        let l = launch_policy(&env(), &inputs(), job).to_value();
-        let eni = l["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == "NetworkInterfacesViaEmrServerless")
-            .unwrap()
-            .clone();
-        assert_eq!(
-            eni["Condition"]["StringEquals"]["aws:CalledViaLast"],
-            json!(["ops.emr-serverless.amazonaws.com"])
-        );
-        assert!(eni["Resource"].as_array().unwrap().contains(&json!(
-            "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0a"
-        )));
-        let t = job_runtime_trust(&env(), true).to_value();
-        assert_eq!(
-            t["Statement"][0]["Action"],
-            json!(["sts:AssumeRole", "sts:SetContext"])
-        );
     }
 
     #[test]

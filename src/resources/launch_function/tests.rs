@@ -346,21 +346,6 @@ fn partitions_render_principals_and_arns() {
 }
 
 #[test]
-fn invoke_policy_is_this_function_only() {
-    let d = invoke_policy(&env(), "analytics-nightly-emr-launch");
-    let v = d.to_value();
-    assert_eq!(
-        statement(&v, "LaunchThisFunction").unwrap()["Resource"],
-        json!(["arn:aws:states:us-east-1:123456789012:stateMachine:analytics-nightly-emr-launch"])
-    );
-    assert!(
-        !d.canonical().contains('*')
-            || d.canonical()
-                .contains("execution:analytics-nightly-emr-launch:*")
-    );
-}
-
-#[test]
 fn governed_tags_merge_configuration_function_and_provenance() {
     let mut st = state(false, false);
     st.set_attr(
