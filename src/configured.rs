@@ -58,3 +58,14 @@ pub fn env_of(c: &Configured) -> ArnScope {
         region: c.aws.region.clone(),
     }
 }
+
+/// The IAM builders' view of the same scope.
+impl<'a> From<&'a ArnScope> for crate::iam::Scope<'a> {
+    fn from(env: &'a ArnScope) -> crate::iam::Scope<'a> {
+        crate::iam::Scope {
+            partition: &env.partition,
+            account: &env.account,
+            region: &env.region,
+        }
+    }
+}

@@ -91,17 +91,6 @@ pub fn schema() -> Schema {
 
 // ---------- documents (pure) ----------
 
-// Here until configured.rs, ArnScope's home, can hold it (crate::iam may not name crate::configured).
-impl<'a> From<&'a ArnScope> for Scope<'a> {
-    fn from(env: &'a ArnScope) -> Scope<'a> {
-        Scope {
-            partition: &env.partition,
-            account: &env.account,
-            region: &env.region,
-        }
-    }
-}
-
 /// Seed 003 "Control plane configuration", with exactly its keys.
 pub fn control_plane_metadata(
     env: &ArnScope,
