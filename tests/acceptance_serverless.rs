@@ -1065,10 +1065,14 @@ fn serverless_invalid_configs_fail_at_plan() {
         emulator.start_recording();
         plan_code(&ws, 2, "the valid control configuration must plan a create");
         let recorded = emulator.recorded_actions();
-        assert!(
-            recorded.iter().any(|a| a.contains("DescribeSubnets")),
-            "[tf {v}] the network was not checked at plan: {recorded:?}"
-        );
+        // Two data planes on one network: one lookup per provider process.
+        for call in ["DescribeSubnets", "DescribeSecurityGroups"] {
+            let n = recorded.iter().filter(|a| a.contains(call)).count();
+            assert_eq!(
+                n, 1,
+                "[tf {v}] {call} once for both data planes: {recorded:?}"
+            );
+        }
         assert_eq!(
             emulator.mutating_actions(),
             Vec::<String>::new(),
@@ -1420,6 +1424,13 @@ fn role_updates(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert!(
         !actions.iter().any(|a| a == "ListRoleTags"),
         "[tf {v}] refresh called ListRoleTags: {actions:?}"
+    );
+    // The network is what the prior plan checked: no EC2 call.
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a.contains("DescribeSubnets") || a.contains("DescribeSecurityGroups")),
+        "[tf {v}] an unchanged network was checked again: {actions:?}"
     );
     for a in [
         "ListRolePolicies",

@@ -7,6 +7,7 @@ mod assume_role;
 pub mod errors;
 pub mod iam_roles;
 pub mod managed_role;
+pub mod network;
 
 use std::collections::BTreeMap;
 
@@ -67,6 +68,8 @@ pub struct AwsClients {
     pub sfn: aws_sdk_sfn::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    /// Plan-time subnet and security group lookups, once per process.
+    pub network: std::sync::Arc<network::NetworkLookups>,
 }
 
 impl AwsClients {
@@ -192,5 +195,6 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         partition,
         caller_arn,
         endpoints: settings.endpoints.clone(),
+        network: Default::default(),
     })
 }

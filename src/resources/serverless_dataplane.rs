@@ -5,7 +5,7 @@
 //! plane metadata message. Every policy is narrower than seed 003's examples:
 //! no `*` resource where the seed had one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -428,42 +428,43 @@ fn check_mode(d: &mut Diagnostics, cfg: &Model) {
     }
 }
 
-/// Plan-time network checks against EC2 (read-only).
-async fn check_network(c: &Configured, cfg: &Model) -> Diagnostics {
+/// Plan-time network checks against EC2 (read-only), made only when the
+/// subnets or security groups differ from the prior state's.
+async fn check_network(c: &Configured, cfg: &Model, prior: Option<&Model>) -> Diagnostics {
     let mut d = Diagnostics::new();
+    let unchanged = prior.is_some_and(|p| {
+        let same = |a: &PlannedList<String>, b: &PlannedList<String>| {
+            a.all_known().is_some_and(|x| Some(x) == b.all_known())
+        };
+        same(&cfg.subnet_ids, &p.subnet_ids) && same(&cfg.security_group_ids, &p.security_group_ids)
+    });
+    if unchanged {
+        return d;
+    }
+    let net = &c.aws.network;
     let p = || AttrPath::attr("subnet_ids");
     if let Some(subnets) = cfg.subnet_ids.all_known().filter(|s| !s.is_empty()) {
-        let req = c
-            .aws
-            .ec2
-            .describe_subnets()
-            .set_subnet_ids(Some(subnets.clone()));
-        match req.send().await {
-            Ok(out) => {
-                let azs: BTreeMap<&str, &str> = out
-                    .subnets()
-                    .iter()
-                    .filter_map(|s| Some((s.subnet_id()?, s.availability_zone()?)))
-                    .collect();
-                for s in subnets.iter().filter(|s| !azs.contains_key(s.as_str())) {
+        match net.subnet_zones(&c.aws.ec2, &subnets).await {
+            Ok(zones) => {
+                for s in subnets.iter().filter(|s| !zones.contains_key(s.as_str())) {
                     let msg = format!("subnet {s} does not exist in {}.", c.aws.region);
                     d.attr_error(p(), "Subnet not found", msg);
                 }
-                let distinct: BTreeSet<&str> = azs.values().copied().collect();
-                if azs.len() == subnets.len() && distinct.len() < 2 {
+                let distinct: BTreeSet<&str> = zones.values().map(String::as_str).collect();
+                let all_found = subnets.iter().all(|s| zones.contains_key(s.as_str()));
+                if all_found && distinct.len() < 2 {
                     let zone = distinct.iter().next().copied().unwrap_or("one zone");
                     d.attr_error(p(), "Subnets in one availability zone", format!("all subnets are in {zone}; EMR Serverless needs subnets in at least two availability zones."));
                 }
             }
-            Err(e) => d.attr_error(p(), "Subnets not usable", crate::aws::errors::describe(&e)),
+            Err(e) => d.attr_error(p(), "Subnets not usable", e),
         }
     }
     for sg in cfg.security_group_ids.all_known().unwrap_or_default() {
-        let req = c.aws.ec2.describe_security_groups().group_ids(&sg);
-        let msg = match req.send().await {
-            Ok(out) if !out.security_groups().is_empty() => continue,
-            Ok(_) => format!("security group {sg} does not exist."),
-            Err(e) => format!("{sg}: {}", crate::aws::errors::describe(&e)),
+        let msg = match net.security_group_exists(&c.aws.ec2, &sg).await {
+            Ok(true) => continue,
+            Ok(false) => format!("security group {sg} does not exist."),
+            Err(e) => format!("{sg}: {e}"),
         };
         d.attr_error(
             AttrPath::attr("security_group_ids"),
@@ -608,7 +609,7 @@ async fn plan(
     }
     let prior: Option<Model> = model::decode(req.prior)?;
     let mut plan: Model = model::decode(planned)?;
-    d.extend(check_network(c, &cfg).await);
+    d.extend(check_network(c, &cfg, prior.as_ref()).await);
     let shared_arn = match plan
         .shared_launch_role_name
         .as_str()
