@@ -107,11 +107,22 @@ const CREDENTIAL_SOURCES: &str =
 the shared config and credentials files (AWS_PROFILE or the provider's profile), SSO, web identity \
 (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint and EC2 instance metadata";
 
+/// The SDK's HTTPS client on rustls with ring, the crypto the plugin's own
+/// TLS uses: one provider, and no aws-lc entropy seeding at start-up.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// Builds the clients and asks STS who we are.
 pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .retry_config(
+            RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)),
+        );
     if let Some(r) = &settings.region {
         loader = loader.region(Region::new(r.clone()));
     }

@@ -112,12 +112,20 @@ pub async fn own_parameter_tags(c: &Configured, parameter: &str) -> Option<Value
     })
 }
 
+/// N bytes from the system CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| "the system random generator failed".to_string())?;
+    Ok(bytes)
+}
+
 /// A fresh external id: 32 characters from a CSPRNG (about 190 bits).
 pub fn random_external_id() -> Result<String, String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| "the system random generator failed".to_string())?;
+    let bytes: [u8; 32] = random_bytes()?;
     // 256 is not a multiple of the alphabet size; the bias is negligible for an external id.
     Ok(bytes
         .iter()

@@ -507,10 +507,11 @@ fn timeout_of(st: &Model, which: fn(&Timeouts) -> &Planned<String>) -> Duration 
         .unwrap_or(Duration::from_secs(600))
 }
 
-fn client_token() -> String {
-    let mut b = [0u8; 16];
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A fresh idempotency token (a failed random source fails the call rather
+/// than reusing a token).
+fn client_token() -> Result<String, String> {
+    let b: [u8; 16] = crate::resources::random_bytes()?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 fn api_worker_type(w: &str) -> String {
@@ -856,8 +857,8 @@ impl Resource for ServerlessApplication {
             Err(d) => return ApplyResult::failed(Value::Null, d),
         };
         let name = plan.name.as_str().unwrap_or_default().to_string();
-        let d = match desired(&plan) {
-            Ok(d) => d,
+        let (d, token) = match desired(&plan).and_then(|d| Ok((d, client_token()?))) {
+            Ok(x) => x,
             Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
         };
         crate::info!("creating EMR Serverless application", "name" => name);
@@ -868,7 +869,7 @@ impl Resource for ServerlessApplication {
             .name(&name)
             .r#type(plan.kind.as_str().unwrap_or("SPARK"))
             .release_label(plan.release_label.as_str().unwrap_or_default())
-            .client_token(client_token())
+            .client_token(token)
             .set_initial_capacity(Some(d.initial).filter(|i| !i.is_empty()))
             .set_maximum_capacity(d.maximum)
             .auto_start_configuration(d.auto_start)
@@ -991,10 +992,14 @@ impl Resource for ServerlessApplication {
                 return fail(format!("waiting for STOPPED: {e}"));
             }
         }
+        let token = match client_token() {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
         let out = es
             .update_application()
             .application_id(&id)
-            .client_token(client_token())
+            .client_token(token)
             .release_label(plan.release_label.as_str().unwrap_or_default())
             .set_initial_capacity(Some(d.initial))
             .set_maximum_capacity(d.maximum)

@@ -13,7 +13,10 @@ use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{
     verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{
+    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, PrivateKeyDer,
+    PrivatePkcs8KeyDer, SignatureVerificationAlgorithm, UnixTime,
+};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls_pki_types::pem::{self, PemObject};
@@ -71,6 +74,49 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// ECDSA P-521 with SHA-512, the signature of go-plugin's client key,
+/// verified with RustCrypto's p521 (ring has no P-521).
+#[derive(Debug)]
+struct P521Sha512;
+
+impl SignatureVerificationAlgorithm for P521Sha512 {
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_P521
+    }
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_SHA512
+    }
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        use p521::ecdsa::signature::Verifier;
+        use p521::ecdsa::{Signature, VerifyingKey};
+        let key = VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+        let sig = Signature::from_der(signature).map_err(|_| InvalidSignature)?;
+        key.verify(message, &sig).map_err(|_| InvalidSignature)
+    }
+}
+
+static P521_SHA512: [&dyn SignatureVerificationAlgorithm; 1] = [&P521Sha512];
+
+/// `base` plus ECDSA P-521 / SHA-512 (made once per process).
+fn with_p521(base: WebPkiSupportedAlgorithms) -> WebPkiSupportedAlgorithms {
+    let mut all = base.all.to_vec();
+    all.push(&P521Sha512);
+    let mut mapping = base.mapping.to_vec();
+    mapping.insert(
+        0,
+        (SignatureScheme::ECDSA_NISTP521_SHA512, &P521_SHA512[..]),
+    );
+    WebPkiSupportedAlgorithms {
+        all: Box::leak(all.into_boxed_slice()),
+        mapping: Box::leak(mapping.into_boxed_slice()),
+    }
+}
+
 #[derive(Debug)]
 struct PinnedClient {
     der: Vec<u8>,
@@ -122,10 +168,10 @@ pub fn server_config(
     identity: &ServerIdentity,
     client_cert_der: Vec<u8>,
 ) -> Result<Arc<rustls::ServerConfig>, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(PinnedClient {
         der: client_cert_der,
-        algs: provider.signature_verification_algorithms,
+        algs: with_p521(provider.signature_verification_algorithms),
     });
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
     let mut cfg =

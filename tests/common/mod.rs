@@ -380,6 +380,7 @@ pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
     use aws_credential_types::Credentials;
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.endpoint())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
