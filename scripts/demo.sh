@@ -104,6 +104,8 @@ mkdir -p "$WORK/tf"
 cp "$EXAMPLE"/*.tf "$WORK/tf/"
 cd "$WORK/tf"
 tf() { "$TERRAFORM" "$@"; }
+TF_VERSION="$(tf version 2>>"$WORK/stderr.log")"
+echo "== using ${TF_VERSION%%$'\n'*} ($(command -v "$TERRAFORM"))"
 
 step "1. The platform team writes down the rules"
 say "This provider is for platform teams that decide how EMR is used:"
@@ -128,6 +130,10 @@ sed -n 's/^  # \(.*\) will be created$/   + \1/p' "$WORK/plan.log"
 grep '^Plan:' "$WORK/plan.log" | sed 's/^/   /'
 
 step "3. A reviewer reads the access review of that plan"
+say "Raw policies spread over ten resources are hard to read. The provider"
+say "reads the plan (no AWS calls) and lists every grant in it: who can"
+say "launch, assume, pass which role, read which secret, touch which data."
+say
 say "terraform show -json plan.bin | terraform-provider-emr review"
 say
 if tf show -json plan.bin 2>"$WORK/show.err" | "$PROVIDER" review >"$WORK/review.md" 2>"$WORK/review.err"; then
