@@ -14,7 +14,8 @@ MOTO="${EMR_TEST_MOTO_SERVER:-$ROOT/.tools/venv/bin/moto_server}"
 PY="$ROOT/.tools/venv/bin/python"
 AWSPY="$ROOT/scripts/demo_aws.py"
 TERRAFORM="${TERRAFORM:-terraform}"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+[[ "$TARGET" == /* ]] || TARGET="$ROOT/$TARGET"   # cargo reads it relative to $ROOT
 PROVIDER="$TARGET/debug/terraform-provider-emr"
 SHARED_ROLE="role_trusted_user"
 
@@ -34,6 +35,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # so that cleanup runs on Ctrl-C and kill too
 failed() {
   echo "demo: failed at line $1" >&2
   [[ -s "$WORK/stderr.log" ]] && cat "$WORK/stderr.log" >&2
