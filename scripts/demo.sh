@@ -171,9 +171,9 @@ say
 tf output -json 2>>"$WORK/stderr.log" | "$PY" "$AWSPY" applied "$SHARED_ROLE"
 
 step "5. A data engineer launches a cluster"
-say "They start the launch function's state machine with a name and an"
-say "override the configuration allows. The roles, network, security"
-say "configuration and secret come from the profile, not from them."
+say "They start the launch function's state machine with a cluster name,"
+say "a tag and an override the configuration allows. Everything else (roles,"
+say "network, security configuration, the secret) was fixed at plan time."
 "$PY" "$AWSPY" launch "$SM" data-engineer-launch-1 \
   '{"ClusterName": "nightly-etl", "Overrides": {"CoreInstanceCount": 3}, "Tags": [{"Key": "ticket", "Value": "DATA-101"}]}'
 
