@@ -8,6 +8,7 @@ pub mod launch_profile;
 pub mod least_privilege;
 pub mod policy;
 pub mod principals;
+pub mod runtime_role;
 
 pub use policy::{canonicalize, equivalent, Effect, PolicyDocument, Principal, Statement};
 

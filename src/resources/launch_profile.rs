@@ -23,10 +23,9 @@ pub use crate::iam::launch_profile::InstanceGrants;
 use crate::iam::launch_profile::{
     instance_policy, instance_trust, service_policy, service_role_policy_arn, service_trust,
 };
-use crate::iam::{PolicyDocument, Scope};
+use crate::iam::{runtime_role, PolicyDocument, Scope};
 use crate::launch::secret_grant;
 use crate::metadata::{self, Kind};
-use crate::resources::runtime_role;
 use crate::resources::{
     derived_name, env_of, import_parameter_stub, set_parameter_identity, ArnScope,
 };
@@ -1173,7 +1172,7 @@ mod tests {
 
     #[test]
     fn only_exact_provider_grants_are_left_alone() {
-        use crate::resources::runtime_role::{
+        use crate::iam::runtime_role::{
             instance_grant_policy_name, instance_role_policy, Ec2Trust,
         };
         let env = env();
