@@ -117,17 +117,33 @@ const SECRETS: &[&str] = &[
 const DATA_SERVICES: &[&str] = &["s3", "kms"];
 
 /// `*` and `?` wildcards, ASCII case-insensitive (IAM action names are).
+/// Iterative, so a pattern from a hostile plan cannot exhaust the stack.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
-            _ => false,
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    // Where the last `*` was, and how much of the text it has taken.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == b'?' || c.eq_ignore_ascii_case(&t[ti]) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    star = Some((sp, st + 1));
+                    pi = sp + 1;
+                    ti = st + 1;
+                }
+                None => return false,
+            },
         }
     }
-    go(pattern.as_bytes(), text.as_bytes())
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 pub fn classify(trust: bool, action: &str) -> Group {
@@ -407,6 +423,11 @@ mod tests {
         assert_eq!(classify(true, "sts:TagSession"), Group::Assume);
         assert!(glob("S3:Get*", "s3:getobject"));
         assert!(!glob("s3:Get?", "s3:GetObject"));
+        assert!(glob("*", "") && glob("s3:*Obj?ct", "s3:GetObject"));
+        assert!(glob("*:*Secret*", "secretsmanager:GetSecretValue"));
+        assert!(!glob("s3:*x", "s3:GetObject") && !glob("", "s3"));
+        let hostile = "*a".repeat(100_000);
+        assert!(!glob(&hostile, "iam:passrole"));
     }
 
     #[test]
