@@ -76,8 +76,17 @@ pub fn json(report: &Report) -> J {
     })
 }
 
+/// A markdown code span that holds any text, backticks included.
+fn code(s: &str) -> String {
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
 /// Text for a markdown table cell: pipes escaped, lines joined.
-fn cell(items: &[String], code: bool) -> String {
+fn cell(items: &[String], as_code: bool) -> String {
     if items.is_empty() {
         return "—".into();
     }
@@ -85,8 +94,8 @@ fn cell(items: &[String], code: bool) -> String {
         .iter()
         .map(|i| {
             let i = i.replace('|', "\\|");
-            if code {
-                format!("`{i}`")
+            if as_code {
+                code(&i)
             } else {
                 i
             }
@@ -172,16 +181,13 @@ fn launch_line(l: &LaunchScope) -> String {
         if v.is_empty() {
             "nothing".to_string()
         } else {
-            v.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            v.iter().map(|s| code(s)).collect::<Vec<_>>().join(", ")
         }
     };
     let name = l
         .cluster_name
         .as_deref()
-        .map(|n| format!(", cluster name `{n}` (the input may replace it)"))
+        .map(|n| format!(", cluster name {} (the input may replace it)", code(n)))
         .unwrap_or_default();
     let to = if l.passed_to.is_empty() {
         String::new()
@@ -189,9 +195,9 @@ fn launch_line(l: &LaunchScope) -> String {
         format!(" to {}", list(&l.passed_to))
     };
     format!(
-        "`{}` (`{}`){name}: passes {}{to}; may set overrides {}",
-        l.address,
-        l.state_machine_arn,
+        "{} ({}){name}: passes {}{to}; may set overrides {}",
+        code(&l.address),
+        code(&l.state_machine_arn),
         list(&l.passes),
         list(&l.may_set)
     )
@@ -209,9 +215,8 @@ fn unreviewed_section(out: &mut String, report: &Report) {
     for u in &report.unreviewed {
         let _ = writeln!(
             out,
-            "| `{}.{}` | {} | {} |",
-            u.address,
-            u.attribute,
+            "| {} | {} | {} |",
+            cell(&[format!("{}.{}", u.address, u.attribute)], true),
             cell(std::slice::from_ref(&u.holder), true),
             u.reason.replace('|', "\\|")
         );
@@ -233,8 +238,10 @@ fn attachment_section(out: &mut String, report: &Report) {
         };
         let _ = writeln!(
             out,
-            "| {status} | `{}` | `{}` | `{}` |",
-            a.holder, a.policy_arn, a.address
+            "| {status} | {} | {} | {} |",
+            cell(std::slice::from_ref(&a.holder), true),
+            cell(std::slice::from_ref(&a.policy_arn), true),
+            cell(std::slice::from_ref(&a.address), true),
         );
     }
 }
@@ -248,4 +255,18 @@ pub fn markdown(report: &Report) -> String {
     unreviewed_section(&mut out, report);
     attachment_section(&mut out, report);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_tables_intact() {
+        assert_eq!(
+            cell(&["a|b".into(), "c`d".into()], true),
+            "`a\\|b`<br>`` c`d ``"
+        );
+        assert_eq!(cell(&[], true), "—");
+    }
 }
