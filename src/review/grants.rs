@@ -483,5 +483,9 @@ mod tests {
         assert_eq!(rows[1].actions, ["all except s3:*"]);
         assert_eq!(rows[1].group, Group::Other);
         assert!(!rows[1].widens());
+        // Taking a Deny away widens; taking an Allow away does not.
+        let gone = merge("a", diff(&grains(&src, &doc), &BTreeSet::new()));
+        let widening: Vec<bool> = gone.iter().map(Grant::widens).collect();
+        assert_eq!(widening, [false, true]);
     }
 }

@@ -215,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_without_resource_changes_is_its_prior_state() {
+        let doc = json!({"planned_values":{},"prior_state":{"values":{"root_module":{"resources":[
+            {"address":"emr_runtime_role.a","mode":"managed","type":"emr_runtime_role","values":{"name":"a"}}
+        ]}}}});
+        let input = parse(&doc.to_string()).unwrap();
+        assert_eq!(input.kind, Kind::Plan);
+        assert_eq!(input.changes.len(), 1);
+        assert_eq!(input.changes[0].before, input.changes[0].after);
+    }
+
+    #[test]
+    fn a_replacement_keeps_both_sides() {
+        let doc = json!({"resource_changes":[
+            {"address":"emr_runtime_role.a","mode":"managed","type":"emr_runtime_role","change":{"actions":["delete","create"],"before":{"name":"a"},"after":{"name":"b"},"after_unknown":{"arn":true}}}
+        ]});
+        let c = &parse(&doc.to_string()).unwrap().changes[0];
+        assert_eq!(c.before, Some(json!({"name":"a"})));
+        assert_eq!(c.after, Some(json!({"name":"b"})));
+        assert_eq!(c.after_unknown, json!({"arn":true}));
+    }
+
+    #[test]
     fn state_walks_child_modules() {
         let doc = json!({"values":{"root_module":{
             "resources":[{"address":"emr_runtime_role.a","mode":"managed","type":"emr_runtime_role","values":{"name":"a"}}],
