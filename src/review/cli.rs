@@ -14,12 +14,12 @@ who may do what through the IAM policies this provider writes.
   --format markdown|json  output format (default markdown)
   --fail-on-widening      exit 3 when the plan adds access
 
-Exit codes: 0 reviewed; 2 bad arguments or input; 3 access widens (with
---fail-on-widening). Reads nothing from AWS.";
+Exit codes: 0 reviewed; 1 the review could not be written; 2 bad arguments
+or input; 3 access widens (with --fail-on-widening). Reads nothing from AWS.";
 
 /// The review succeeded and nothing stops the pipeline.
 pub const EXIT_OK: i32 = 0;
-/// Unreadable output stream.
+/// The review could not be written.
 pub const EXIT_IO: i32 = 1;
 /// Bad arguments, or input that is not a plan or state JSON.
 pub const EXIT_BAD_INPUT: i32 = 2;
