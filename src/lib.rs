@@ -24,4 +24,5 @@ pub mod metadata;
 pub mod provider;
 pub mod registry;
 pub mod resources;
+pub mod review;
 pub mod validate;
