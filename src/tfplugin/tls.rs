@@ -239,4 +239,34 @@ mod tests {
             );
         }
     }
+
+    /// go-plugin's client signs with P-521: signatures made by another
+    /// implementation (aws-lc, as Go's would be) verify, and only for the
+    /// signed message and the signing key.
+    #[test]
+    fn p521_handshake_signatures_are_checked() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P521_SHA512_ASN1_SIGNING};
+        let rng = SystemRandom::new();
+        let key = |rng: &SystemRandom| {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P521_SHA512_ASN1_SIGNING, rng).unwrap();
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P521_SHA512_ASN1_SIGNING, pkcs8.as_ref()).unwrap()
+        };
+        let (ours, other) = (key(&rng), key(&rng));
+        let msg = b"TLS 1.3, client CertificateVerify";
+        let sig = ours.sign(&rng, msg).unwrap();
+        let verify = |public: &[u8], m: &[u8]| P521Sha512.verify_signature(public, m, sig.as_ref());
+        assert!(verify(ours.public_key().as_ref(), msg).is_ok());
+        assert!(verify(ours.public_key().as_ref(), b"another message").is_err());
+        assert!(verify(other.public_key().as_ref(), msg).is_err());
+        assert!(P521Sha512
+            .verify_signature(ours.public_key().as_ref(), msg, b"not a DER signature")
+            .is_err());
+        // The scheme Terraform's client offers is one the verifier accepts.
+        let algs =
+            with_p521(rustls::crypto::ring::default_provider().signature_verification_algorithms);
+        assert!(algs
+            .supported_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
 }
