@@ -25,7 +25,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{plan_code, sdk_config_as, terraform_binaries, Emulator, Workspace};
+use common::{sdk_config_as, terraform_binaries, Emulator, Workspace};
 use serde_json::{json, Value};
 
 const POLICY_FILE: &str = "examples/provider-permissions/policy.json";
@@ -585,54 +585,85 @@ const CREATED_ROLES: [&str; 10] = [
 // The lifecycle as the least-privileged user
 // ---------------------------------------------------------------------------
 
+/// Where a lifecycle stopped: the step and everything Terraform said.
+struct Stopped {
+    step: &'static str,
+    output: String,
+}
+
+/// One Terraform command of the lifecycle; `want` is the exit code that
+/// means success (`plan -detailed-exitcode`: 0 nothing to do, 2 changes).
+fn step(ws: &Workspace, what: &'static str, args: &[&str], want: i32) -> Result<(), Stopped> {
+    let out = ws.run(args);
+    if out.code == want {
+        return Ok(());
+    }
+    Err(Stopped {
+        step: what,
+        output: format!("want exit {want}\n{}", ws.describe_failure(args, &out)),
+    })
+}
+
+const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
+const PLAN: [&str; 4] = ["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+const DESTROY: [&str; 4] = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+
+fn string_attr(ws: &Workspace, addr: &str, attr: &str) -> String {
+    let values = ws.resource_values(addr);
+    let s = values[attr].as_str();
+    s.unwrap_or_else(|| panic!("{addr}.{attr}: {values:#}"))
+        .to_owned()
+}
+
+/// Create, re-plan, drift out of band, update, re-plan, import, re-plan,
+/// destroy; stops at the first step that fails.
+fn lifecycle(ws: &Workspace, admin: &Aws, inputs: &Inputs) -> Result<(), Stopped> {
+    ws.write(&format!("{PROVIDER}{}", configuration(inputs, 1)));
+    step(ws, "create", &APPLY, 0)?;
+    step(ws, "re-plan after create", &PLAN, 0)?;
+
+    let launcher_arn = string_attr(ws, "emr_launch_function.k", "launcher_function_arn");
+    let launcher = launcher_arn.rsplit(':').next().unwrap_or_default();
+    let app_id = string_attr(ws, "emr_serverless_application.app", "id");
+    admin.drift(launcher, &app_id);
+    ws.write(&format!("{PROVIDER}{}", configuration(inputs, 2)));
+    step(ws, "plan of version 2 and the drift", &PLAN, 2)?;
+    step(ws, "update", &APPLY, 0)?;
+    step(ws, "re-plan after the update", &PLAN, 0)?;
+    let (timeout, state) = admin.launcher_timeout_and_app_state(launcher, &app_id);
+    if timeout == 3 || state != "STARTED" {
+        return Err(Stopped {
+            step: "update",
+            output: format!(
+                "the update must repair the launcher (timeout {timeout}) and restart the \
+                 application it stopped to update ({state})"
+            ),
+        });
+    }
+
+    for (addr, id) in IMPORTED {
+        ws.state_rm(addr);
+        let import = ["import", "-input=false", "-no-color", addr, id];
+        step(ws, "import", &import, 0)?;
+    }
+    step(ws, "re-plan after the imports", &PLAN, 0)?;
+    step(ws, "destroy", &DESTROY, 0)
+}
+
 #[test]
 fn every_lifecycle_runs_with_only_the_documented_policy() {
     for terraform in terraform_binaries() {
         let started = std::time::Instant::now();
         let (emulator, admin, tf) = enforcing_emulator();
         let inputs = admin.prerequisites();
-        let ws = Workspace::new(
-            &terraform,
-            &emulator,
-            &format!("{PROVIDER}{}", configuration(&inputs, 1)),
-        );
+        let ws = Workspace::new(&terraform, &emulator, PROVIDER);
         ws.use_credentials(&tf.id, &tf.secret);
         let v = ws.version().to_owned();
         emulator.start_recording();
 
-        ws.apply();
-        plan_code(&ws, 0, "re-plan after create");
-
-        let launcher = ws.resource_values("emr_launch_function.k")["launcher_function_arn"]
-            .as_str()
-            .expect("the Kerberos function has a launcher")
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .to_owned();
-        let app_id = ws.resource_values("emr_serverless_application.app")["id"]
-            .as_str()
-            .expect("application id")
-            .to_owned();
-        admin.drift(&launcher, &app_id);
-        ws.write(&format!("{PROVIDER}{}", configuration(&inputs, 2)));
-        plan_code(&ws, 2, "version 2 and the drift are changes");
-        ws.apply();
-        plan_code(&ws, 0, "re-plan after the update");
-        let (timeout, state) = admin.launcher_timeout_and_app_state(&launcher, &app_id);
-        assert!(
-            timeout != 3 && state == "STARTED",
-            "[tf {v}] the update repairs the launcher (timeout {timeout}) and restarts the \
-             application it stopped to update ({state})"
-        );
-
-        for (addr, id) in IMPORTED {
-            ws.state_rm(addr);
-            ws.import(addr, id);
+        if let Err(stopped) = lifecycle(&ws, &admin, &inputs) {
+            panic!("[tf {v}] {}: {}", stopped.step, stopped.output);
         }
-        plan_code(&ws, 0, "re-plan after the imports");
-
-        ws.destroy();
         let left: Vec<&str> = CREATED_ROLES
             .iter()
             .copied()
@@ -820,6 +851,52 @@ fn taking_one_action_out_makes_a_step_fail_naming_it() {
         admin.set_policy(TF_USER, &full);
         ws.destroy();
     }
+}
+
+/// Every action the lifecycle calls, taken out one at a time (a fresh
+/// emulator each): some step fails, and its error names the action. About
+/// 20 s per action; run with `--ignored`.
+#[test]
+#[ignore = "slow: one lifecycle per action in the policy"]
+fn every_called_action_is_needed() {
+    let terraform = terraform_binaries().pop().expect("a terraform binary");
+    let full = emulated(&documented_policy());
+    let not_called: BTreeSet<&str> = NOT_CALLED.iter().map(|(a, _)| *a).collect();
+    let mut problems = Vec::new();
+    for action in policy_actions(&full) {
+        if not_called.contains(action.as_str()) {
+            continue;
+        }
+        let (emulator, admin, tf) = enforcing_emulator();
+        let inputs = admin.prerequisites();
+        admin.set_policy(TF_USER, &without(&full, &action));
+        let ws = Workspace::new(&terraform, &emulator, PROVIDER);
+        ws.use_credentials(&tf.id, &tf.secret);
+        let named = format!("not authorized to perform: {action}");
+        match lifecycle(&ws, &admin, &inputs) {
+            Ok(()) => problems.push(format!("{action}: the whole lifecycle passed without it")),
+            Err(stopped) => {
+                let text = stopped
+                    .output
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let verdict = if text.contains(&named) {
+                    "fails naming it"
+                } else {
+                    "fails, NOT naming it"
+                };
+                eprintln!("without {action}: {} {verdict}", stopped.step);
+                if !text.contains(&named) {
+                    problems.push(format!(
+                        "{action}: {} failed without naming it:\n{}",
+                        stopped.step, stopped.output
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 // ---------------------------------------------------------------------------
