@@ -117,6 +117,12 @@ fn the_guide_shows_exactly_the_example_policy() {
         "the policy in {GUIDE_FILE} and {POLICY_FILE} differ"
     );
     let policy = documented_policy();
+    let (all, called) = (policy_actions(&policy).len(), NOT_CALLED.len());
+    let counted = format!(
+        "each of the {} actions the lifecycle calls (all {all} but the\nfour below)",
+        all - called
+    );
+    assert!(guide.contains(&counted), "the guide should say {counted:?}");
     for s in policy["Statement"].as_array().unwrap() {
         let sid = s["Sid"].as_str().expect("every statement has a Sid");
         assert!(
