@@ -70,10 +70,18 @@ fn free_port() -> u16 {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Self::start_with_env(&[])
+    }
+
+    /// `start` with extra environment for moto, e.g.
+    /// `("INITIAL_NO_AUTH_ACTION_COUNT", "3")`: the first 3 requests are
+    /// served unauthenticated, every later one must be signed by an IAM
+    /// user's access key whose policies allow the action.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         let moto = moto_server_path();
         let mut last_err = String::new();
         for _attempt in 0..3 {
-            match Self::try_start(&moto) {
+            match Self::try_start(&moto, env) {
                 Ok(emulator) => return emulator,
                 Err(e) => last_err = e,
             }
@@ -84,7 +92,7 @@ impl Emulator {
         );
     }
 
-    fn try_start(moto: &Path) -> Result<Emulator, String> {
+    fn try_start(moto: &Path, env: &[(&str, &str)]) -> Result<Emulator, String> {
         let dir = tempfile::Builder::new()
             .prefix("emr-moto-")
             .tempdir()
@@ -100,6 +108,7 @@ impl Emulator {
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
             .env_remove("MOTO_ENABLE_RECORDING")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -210,6 +219,26 @@ impl Emulator {
                 let entry: Value = serde_json::from_str(line)
                     .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"));
                 recorded_action(&entry)
+            })
+            .collect()
+    }
+
+    /// Every request recorded since `start_recording`, as moto wrote it
+    /// (`headers`, `method`, `url`, `body`, `body_encoded`), the harness's own
+    /// /moto-api/ calls left out.
+    pub fn recorded_requests(&self) -> Vec<Value> {
+        let text = self.moto_api("POST", "/moto-api/recorder/download-recording", b"");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str::<Value>(line)
+                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"))
+            })
+            .filter(|entry| {
+                !entry["url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("/moto-api/")
             })
             .collect()
     }
@@ -375,6 +404,12 @@ pub fn blocking_sdk(emulator: &Emulator) -> (tokio::runtime::Runtime, aws_config
 }
 
 pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
+    sdk_config_as(emulator, "testing", "testing")
+}
+
+/// `sdk_config` signing with the given access key (e.g. an IAM user's, when
+/// the emulator enforces IAM).
+pub fn sdk_config_as(emulator: &Emulator, access_key: &str, secret: &str) -> aws_config::SdkConfig {
     use aws_config::{BehaviorVersion, Region};
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_credential_types::Credentials;
@@ -384,8 +419,8 @@ pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.endpoint())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing",
-            "testing",
+            access_key,
+            secret,
             None,
             None,
             "emr-tests",
@@ -461,6 +496,8 @@ pub struct Workspace {
     version: String,
     endpoint: String,
     runs: std::cell::Cell<u32>,
+    /// (access key id, secret) Terraform runs with.
+    credentials: std::cell::RefCell<(String, String)>,
 }
 
 impl Workspace {
@@ -488,6 +525,7 @@ impl Workspace {
             version: String::new(),
             endpoint: emulator.endpoint(),
             runs: std::cell::Cell::new(0),
+            credentials: std::cell::RefCell::new(("testing".into(), "testing".into())),
         };
         ws.write(hcl);
         let out = ws.run(&["version", "-json"]);
@@ -521,6 +559,12 @@ impl Workspace {
         v >= (major, minor)
     }
 
+    /// Run Terraform from now on as this access key (default: the static
+    /// test key `testing`, which any emulator without IAM enforcement takes).
+    pub fn use_credentials(&self, access_key: &str, secret: &str) {
+        *self.credentials.borrow_mut() = (access_key.to_owned(), secret.to_owned());
+    }
+
     /// Replace main.tf.
     pub fn write(&self, hcl: &str) {
         fs::write(self.dir.path().join("main.tf"), hcl).unwrap();
@@ -544,12 +588,13 @@ impl Workspace {
             }
         }
         let missing = self.dir.path().join("no-such-aws-file");
+        let (access_key, secret) = self.credentials.borrow().clone();
         cmd.env("TF_CLI_CONFIG_FILE", self.dir.path().join("dev.tfrc"))
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", &access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_CONFIG_FILE", &missing)
