@@ -13,16 +13,7 @@ use std::collections::BTreeMap;
 use common::{blocking_sdk, plan_code, terraform_binaries, Emulator, Output, Workspace};
 use serde_json::{json, Value};
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 /// One object of every resource type, as a platform team writes them.
 fn every_resource(subnets: &[String; 2], sg: &str) -> String {

@@ -24,16 +24,7 @@ use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 /// The security configuration, profile and cluster configuration functions
 /// are built from.

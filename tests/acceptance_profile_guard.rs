@@ -17,16 +17,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 const PROFILE_PARAM: &str = "/emr_launch/emr_profiles/analytics/guarded";
 const INSTANCE_ROLE: &str = "analytics-guarded-emr-instance";

@@ -37,16 +37,7 @@ const TF_USER: &str = "terraform";
 const USER_POLICY: &str = "provider-permissions";
 const SHARED_ROLE: &str = "shared-launch";
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 fn read(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);

@@ -11,16 +11,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/emr-rt-review";
 const CURATED: &str = "s3://datalake/curated/";

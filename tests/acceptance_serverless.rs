@@ -32,16 +32,7 @@ const MISSING_SG: &str = "sg-0123456789abcdef0";
 const JOB_RUNTIME_POLICY: &str = "emr-serverless-job-runtime";
 const LAUNCH_POLICY: &str = "emr-serverless-launch";
 
-const PROVIDER: &str = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region = "us-east-1"
-}
-"#;
+use common::PROVIDER;
 
 fn job_role(name: &str) -> String {
     format!("{name}-emr-serverless-job-runtime")

@@ -432,6 +432,18 @@ pub fn sdk_config_as(emulator: &Emulator, access_key: &str, secret: &str) -> aws
 // Terraform
 // ---------------------------------------------------------------------------
 
+/// The provider requirement and block (us-east-1) most workspaces start with.
+pub const PROVIDER: &str = r#"terraform {
+  required_providers {
+    emr = { source = "emrlaunch/emr" }
+  }
+}
+
+provider "emr" {
+  region = "us-east-1"
+}
+"#;
+
 /// The Terraform binaries every acceptance test runs against:
 /// `EMR_TEST_TERRAFORM` (colon-separated), else `.tools/terraform-1.0.3/
 /// terraform` and `terraform` on PATH.
