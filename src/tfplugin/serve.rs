@@ -178,7 +178,7 @@ pub async fn serve(
         });
         eprintln!("Provider started in debug mode. To attach Terraform, set:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n");
         router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+            .serve_with_incoming_shutdown(connections(listener), stop)
             .await
             .map_err(|e| format!("serving: {e}"))?;
         return Ok(());
@@ -191,7 +191,7 @@ pub async fn serve(
         cert_field = String::new();
         print_handshake(&addr, &cert_field)?;
         router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+            .serve_with_incoming_shutdown(connections(listener), stop)
             .await
             .map_err(|e| format!("serving: {e}"))?;
     } else {
@@ -200,7 +200,7 @@ pub async fn serve(
         let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&identity, client_der)?);
         use base64::Engine;
         cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&identity.cert_der);
-        let incoming = TcpListenerStream::new(listener)
+        let incoming = connections(listener)
             .filter_map(|conn| conn.ok())
             .then(move |tcp| {
                 let acceptor = acceptor.clone();
@@ -227,6 +227,20 @@ pub async fn serve(
             .map_err(|e| format!("serving: {e}"))?;
     }
     Ok(())
+}
+
+/// Accepted connections with TCP_NODELAY set, as Go's net package does for
+/// Terraform's end. Without it, a response written in more than one segment
+/// waits for the client's delayed ACK: about 40 ms per gRPC call on Linux.
+fn connections(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|conn| {
+        let tcp = conn?;
+        // Only latency depends on it: a connection without it still works.
+        let _ = tcp.set_nodelay(true);
+        Ok(tcp)
+    })
 }
 
 fn print_handshake(addr: &std::net::SocketAddr, cert: &str) -> Result<(), String> {
