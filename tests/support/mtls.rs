@@ -163,6 +163,8 @@ pub async fn connect(
         let addr = addr.clone();
         async move {
             let tcp = tokio::net::TcpStream::connect(addr).await?;
+            // As Terraform's client (Go sets TCP_NODELAY on every connection).
+            tcp.set_nodelay(true)?;
             let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
             let tls = tokio_rustls::TlsConnector::from(cfg)
                 .connect(name, tcp)
