@@ -48,8 +48,20 @@ fuzz:
 		exit 1; \
 	fi
 
-bench:
-	cargo bench
+# Figures of the README's "Performance" section. Needs moto (`make tools`) and
+# Terraform on PATH (or EMR_BENCH_TERRAFORM). The provider measured is the
+# binary of `cargo build --release`, copied aside: building the bench enables
+# dev-dependency features in the provider's dependencies (rcgen on aws-lc), and
+# the binary Cargo builds for it is not the one that ships.
+bench: tools
+	@set -euo pipefail; \
+	exe=$$(cargo build --release --bin terraform-provider-emr --message-format=json-render-diagnostics \
+		| sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1); \
+	test -x "$$exe"; \
+	dir="$$(dirname "$$exe")/bench-provider"; \
+	mkdir -p "$$dir"; \
+	cp "$$exe" "$$dir/terraform-provider-emr"; \
+	EMR_BENCH_PROVIDER="$$dir/terraform-provider-emr" cargo bench --bench perf
 
 clean-tools:
 	rm -rf "$(TOOLS)"

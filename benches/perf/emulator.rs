@@ -1,0 +1,324 @@
+//! The local AWS emulator (moto) for the refresh benchmark, started as
+//! tests/common/mod.rs `Emulator` does: a free loopback port, its own temp
+//! directory (for the recorder file), stopped by PID when dropped.
+//!
+//! Unlike the test harness, recorded requests are returned with their
+//! service (from the SigV4 credential scope) and their form parameters, so
+//! the benchmark can tell IAM reads from STS or EC2 calls and replay them.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    dir: TempDir,
+}
+
+/// One request the emulator received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// SigV4 service name, e.g. "iam", "sts", "ec2"; "?" when unsigned.
+    pub service: String,
+    /// e.g. "GetRole" (query protocol), "ElasticMapReduce.ListClusters"
+    /// (JSON protocol), "GET /path" (REST).
+    pub action: String,
+    /// Form parameters of a query-protocol request, e.g. RoleName.
+    pub params: BTreeMap<String, String>,
+}
+
+/// `EMR_TEST_MOTO_SERVER`, else .tools/venv/bin/moto_server (`make tools`).
+pub fn moto_server_path() -> Option<PathBuf> {
+    let path = match std::env::var_os("EMR_TEST_MOTO_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server"),
+    };
+    path.is_file().then_some(path)
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().unwrap().port()
+}
+
+impl Emulator {
+    pub fn start(moto: &Path) -> Emulator {
+        let mut last_err = String::new();
+        for _attempt in 0..3 {
+            match Self::try_start(moto) {
+                Ok(emulator) => return emulator,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("could not start {}:\n{last_err}", moto.display());
+    }
+
+    fn try_start(moto: &Path) -> Result<Emulator, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("emr-bench-moto-")
+            .tempdir()
+            .expect("temp dir");
+        let port = free_port();
+        let log = File::create(dir.path().join("moto.log")).unwrap();
+        let child = Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(dir.path())
+            .env("MOTO_PORT", port.to_string())
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
+            .env_remove("MOTO_ENABLE_RECORDING")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", moto.display()))?;
+        let mut emulator = Emulator { child, port, dir };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = emulator.child.try_wait().unwrap() {
+                return Err(format!("moto exited with {status}:\n{}", emulator.log()));
+            }
+            // Any answer means moto is up; stopping the (idle) recorder is cheap.
+            if emulator
+                .http("POST", "/moto-api/recorder/stop-recording", b"")
+                .is_ok()
+            {
+                return Ok(emulator);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "moto did not answer within {START_TIMEOUT:?}:\n{}",
+                    emulator.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
+    }
+
+    /// Forget every resource in every service.
+    pub fn reset(&self) {
+        self.moto_api("POST", "/moto-api/reset");
+    }
+
+    /// Clear the recording and record every request from now on.
+    pub fn start_recording(&self) {
+        self.moto_api("POST", "/moto-api/recorder/reset-recording");
+        self.moto_api("POST", "/moto-api/recorder/start-recording");
+    }
+
+    pub fn stop_recording(&self) {
+        self.moto_api("POST", "/moto-api/recorder/stop-recording");
+    }
+
+    /// The AWS requests received since `start_recording`, in order (moto's
+    /// own API excluded).
+    pub fn recorded_calls(&self) -> Vec<Call> {
+        let text = self.moto_api("POST", "/moto-api/recorder/download-recording");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|line| {
+                let entry: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"));
+                recorded_call(&entry)
+            })
+            .collect()
+    }
+
+    fn moto_api(&self, method: &str, path: &str) -> String {
+        match self.http(method, path, b"") {
+            Ok((status, body)) if status / 100 == 2 => body,
+            Ok((status, body)) => panic!("{method} {path} answered {status}: {body}"),
+            Err(e) => panic!("{method} {path}: {e}\nmoto log:\n{}", self.log()),
+        }
+    }
+
+    /// One HTTP/1.1 request per connection, enough for moto's API.
+    fn http(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| format!("connect: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(body))
+            .map_err(|e| format!("write: {e}"))?;
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("read: {e}"))?;
+        parse_http_response(&raw)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_http_response(raw: &[u8]) -> Result<(u16, String), String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP header in {} bytes", raw.len()))?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut body = raw[split + 4..].to_vec();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line: {head}"))?;
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunk size")?;
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size_hex = size_text.split(';').next().unwrap().trim();
+        let size = usize::from_str_radix(size_hex, 16).map_err(|e| format!("chunk size: {e}"))?;
+        data = &data[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if data.len() < size + 2 {
+            return Err("truncated chunk".into());
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+fn header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
+    entry["headers"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// "iam" from `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, …`.
+fn signed_service(entry: &Value) -> String {
+    header(entry, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("?")
+        .to_owned()
+}
+
+fn recorded_call(entry: &Value) -> Option<Call> {
+    let url = entry["url"].as_str().unwrap_or_default();
+    let path_and_query = url
+        .split_once("://")
+        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
+        .unwrap_or(url);
+    if path_and_query.starts_with("/moto-api/") {
+        return None;
+    }
+    let service = signed_service(entry);
+    if let Some(target) = header(entry, "x-amz-target") {
+        return Some(Call {
+            service,
+            action: target.to_owned(),
+            params: BTreeMap::new(),
+        });
+    }
+    let body = match entry["body"].as_str() {
+        Some(b) if entry["body_encoded"].as_bool() == Some(true) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Some(b) => b.to_owned(),
+        None => String::new(),
+    };
+    let query = path_and_query.split_once('?').map(|(_, q)| q).unwrap_or("");
+    for form in [body.as_str(), query] {
+        let params = form_params(form);
+        if let Some(action) = params.get("Action") {
+            return Some(Call {
+                service,
+                action: action.clone(),
+                params,
+            });
+        }
+    }
+    let method = entry["method"].as_str().unwrap_or("?");
+    let path = path_and_query.split('?').next().unwrap_or("/");
+    Some(Call {
+        service,
+        action: format!("{method} {path}"),
+        params: BTreeMap::new(),
+    })
+}
+
+/// application/x-www-form-urlencoded pairs.
+fn form_params(form: &str) -> BTreeMap<String, String> {
+    form.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (form_decode(k), form_decode(v)))
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
