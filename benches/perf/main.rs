@@ -3,7 +3,8 @@
 //! release):
 //!
 //! 1. provider start-up: spawn → handshake line, spawn → GetProviderSchema
-//!    answered over mutual TLS, RSS after the handshake (startup.rs);
+//!    answered over mutual TLS, Shutdown → exit, RSS after the handshake
+//!    (startup.rs);
 //! 2. msgpack decode throughput of a large planned state;
 //! 3. `terraform validate` of a one-resource workspace against an empty one
 //!    (validate.rs);

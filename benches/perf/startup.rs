@@ -1,7 +1,8 @@
 //! Provider start-up as Terraform sees it: spawn → handshake line, spawn →
 //! GetProviderSchema answered over mutual TLS (the client presents a P-521
-//! certificate, as Terraform's AutoMTLS does), and the provider's resident
-//! memory right after the handshake line.
+//! certificate, as Terraform's AutoMTLS does), go-plugin's Shutdown call →
+//! process exited, and the provider's resident memory right after the
+//! handshake line.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -19,6 +20,8 @@ use crate::stats::{mb, Stats};
 struct Sample {
     handshake: Duration,
     schema: Duration,
+    /// Shutdown call (go-plugin's controller) until the process has exited.
+    exit: Duration,
     rss_kib: u64,
 }
 
@@ -64,11 +67,13 @@ async fn once(binary: &Path, cert: &mtls::ClientCert) -> Sample {
         .expect("GetProviderSchema");
     let schema = t0.elapsed();
     assert!(!answer.into_inner().resource_schemas.is_empty());
+    let t1 = Instant::now();
     let _ = GrpcControllerClient::new(channel).shutdown(Empty {}).await;
     let _ = child.wait();
     Sample {
         handshake,
         schema,
+        exit: t1.elapsed(),
         rss_kib,
     }
 }
@@ -84,11 +89,13 @@ pub fn run(runs: usize) {
         .collect();
     let handshake = Stats::of(samples.iter().map(|s| s.handshake));
     let schema = Stats::of(samples.iter().map(|s| s.schema));
+    let exit = Stats::of(samples.iter().map(|s| s.exit));
     let mut rss: Vec<u64> = samples.iter().map(|s| s.rss_kib).collect();
     rss.sort_unstable();
     println!("startup, AutoMTLS with a P-521 client certificate ({runs} runs after 1 warm-up)");
     println!("  spawn → handshake line           {}", handshake.line());
     println!("  spawn → GetProviderSchema answer {}", schema.line());
+    println!("  Shutdown → process exited        {}", exit.line());
     println!(
         "  RSS right after the handshake    median {}, max {}",
         mb(rss[rss.len() / 2]),
