@@ -17,7 +17,7 @@
 //! (`the_scoped_document_is_not_checkable_by_moto`). The Terraform user
 //! therefore holds the documented policy with every `Resource` widened to
 //! `*`: the same statements and actions. moto's signature comparison is
-//! skipped (tests/support/moto_authz/sitecustomize.py says why); the key
+//! skipped (tests/support/moto/sitecustomize.py says why); the key
 //! must still be a known user's.
 
 mod common;
@@ -329,10 +329,9 @@ fn error_text<E: std::fmt::Debug>(e: &E) -> String {
 /// budget, enforcement shown to be on, and the Terraform user holding the
 /// emulated policy. Returns (emulator, admin, terraform user's keys).
 fn enforcing_emulator() -> (Emulator, Aws, Keys) {
-    let authz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_authz");
     let emulator = Emulator::start_with_env(&[
         ("INITIAL_NO_AUTH_ACTION_COUNT", NO_AUTH_BUDGET),
-        ("PYTHONPATH", authz.to_str().expect("a UTF-8 path")),
+        ("EMR_TEST_MOTO_SKIP_SIGNATURE", "1"),
     ]);
     let anonymous = Aws::new(
         &emulator,

@@ -78,6 +78,11 @@ impl Emulator {
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
             .env_remove("MOTO_ENABLE_RECORDING")
+            // Whole-line recordings (the hook's docstring says why).
+            .env(
+                "PYTHONPATH",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto"),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -61,6 +61,11 @@ fn moto_server_path() -> PathBuf {
     path
 }
 
+/// The directory of the harness's moto start-up hook (sitecustomize.py).
+pub fn moto_hooks_dir() -> PathBuf {
+    manifest_dir().join("tests/support/moto")
+}
+
 fn free_port() -> u16 {
     // The OS picks a free port; we release it and hand it to moto. Another
     // process could grab it in between, so `start` retries on a failed bind.
@@ -108,6 +113,8 @@ impl Emulator {
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
             .env_remove("MOTO_ENABLE_RECORDING")
+            // tests/support/moto/sitecustomize.py: whole-line recordings.
+            .env("PYTHONPATH", moto_hooks_dir())
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

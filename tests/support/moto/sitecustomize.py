@@ -1,0 +1,41 @@
+"""Imported by Python at start-up: the test harness (tests/common) and the
+bench put this directory on moto_server's PYTHONPATH.
+
+1. The recorder writes whole lines. moto 5.2's Recorder appends an entry's
+   JSON and its newline as two writes from whichever request thread served
+   it; when Terraform sends requests in parallel and one entry is large (a
+   Lambda zip, a state-machine definition) another thread's line can land in
+   between, and the recording has a line holding two entries and an empty
+   one. A lock around the append keeps one entry per line.
+
+2. Only with EMR_TEST_MOTO_SKIP_SIGNATURE=1 (the provider-permissions
+   acceptance test): moto 5.2 checks a SigV4 signature by signing its own
+   re-encoding of the request, the form body parsed and encoded again the way
+   botocore does it (and, for a GET to a REST service, the request headers as
+   if they were the body). The AWS SDK for Rust leaves some characters literal
+   that botocore escapes (`/`, `*`), so its valid signatures are refused. That
+   test is about authorisation, not signatures: only the signature comparison
+   is skipped. The access key must still belong to a known IAM user, and the
+   action must still be allowed by that user's policies.
+"""
+
+import os
+import threading
+
+from moto.moto_api._internal.recorder.models import Recorder
+
+_record_lock = threading.Lock()
+_record_request = Recorder._record_request
+
+
+def _record_request_whole_lines(self, request, body=None):
+    with _record_lock:
+        return _record_request(self, request, body)
+
+
+Recorder._record_request = _record_request_whole_lines
+
+if os.environ.get("EMR_TEST_MOTO_SKIP_SIGNATURE") == "1":
+    from moto.iam import access_control
+
+    access_control.IAMRequestBase.check_signature = lambda self: None
