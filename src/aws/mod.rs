@@ -4,6 +4,7 @@
 //! and partition for plan-time ARNs.
 
 mod assume_role;
+pub mod ec2;
 pub mod errors;
 pub mod iam_roles;
 pub mod managed_role;
@@ -63,7 +64,8 @@ pub struct AwsClients {
     pub emr: aws_sdk_emr::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    /// DescribeSubnets / DescribeSecurityGroups (src/aws/ec2.rs says why not the SDK).
+    pub ec2: ec2::Ec2,
     pub emrserverless: aws_sdk_emrserverless::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub lambda: aws_sdk_lambda::Client,
@@ -185,7 +187,11 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         emr: service_client!(aws_sdk_emr, "emr", &sdk, &settings.endpoints),
         iam: service_client!(aws_sdk_iam, "iam", &sdk, &settings.endpoints),
         ssm: service_client!(aws_sdk_ssm, "ssm", &sdk, &settings.endpoints),
-        ec2: service_client!(aws_sdk_ec2, "ec2", &sdk, &settings.endpoints),
+        ec2: ec2::Ec2::new(
+            &sdk,
+            settings.endpoints.get("ec2").map(String::as_str),
+            &region,
+        ),
         emrserverless: service_client!(
             aws_sdk_emrserverless,
             "emrserverless",

@@ -33,7 +33,7 @@ impl NetworkLookups {
     /// The zones of these subnets (those that exist).
     pub async fn subnet_zones(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &super::ec2::Ec2,
         ids: &[String],
     ) -> Result<Zones, String> {
         let mut key = ids.to_vec();
@@ -42,19 +42,8 @@ impl NetworkLookups {
         let cell = cell(&self.zones, key.clone());
         let zones = cell
             .get_or_try_init(|| async {
-                let out = ec2
-                    .describe_subnets()
-                    .set_subnet_ids(Some(key))
-                    .send()
-                    .await;
-                let out = out.map_err(|e| super::errors::describe(&e))?;
-                let zones = out.subnets().iter().filter_map(|s| {
-                    Some((
-                        s.subnet_id()?.to_string(),
-                        s.availability_zone()?.to_string(),
-                    ))
-                });
-                Ok::<_, String>(zones.collect())
+                let zones = ec2.describe_subnets(&key).await?;
+                Ok::<_, String>(zones.into_iter().collect())
             })
             .await?;
         Ok(zones.clone())
@@ -63,16 +52,12 @@ impl NetworkLookups {
     /// Whether this security group exists.
     pub async fn security_group_exists(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &super::ec2::Ec2,
         id: &str,
     ) -> Result<bool, String> {
         let cell = cell(&self.groups, id.to_string());
         let found = cell
-            .get_or_try_init(|| async {
-                let out = ec2.describe_security_groups().group_ids(id).send().await;
-                let out = out.map_err(|e| super::errors::describe(&e))?;
-                Ok::<_, String>(!out.security_groups().is_empty())
-            })
+            .get_or_try_init(|| async { ec2.security_group_exists(id).await })
             .await?;
         Ok(*found)
     }
