@@ -375,6 +375,47 @@ async fn schema_lists_resources_with_types_and_flags() {
 }
 
 #[tokio::test]
+async fn schema_is_optional_and_no_call_needs_it_first() {
+    let mut c = connect(Arc::new(EmrProvider::new())).await;
+    // The first call of this connection: no GetProviderSchema before it.
+    let ty = terraform_provider_emr::resources::security_configuration::schema().ty();
+    let mut cfg = terraform_provider_emr::resources::security_configuration::schema()
+        .block
+        .empty_value();
+    cfg.set_attr("name", Value::string("rt"));
+    cfg.set_attr(
+        "runtime_roles",
+        Value::object([
+            ("propagate_source_identity", Value::Bool(true)),
+            ("lake_formation_authorized_session_tag", Value::Null),
+        ]),
+    );
+    let r = c
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "emr_security_configuration".into(),
+            config: dv(&cfg, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics), Vec::<String>::new());
+
+    let meta = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let schema = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    for caps in [meta.server_capabilities, schema.server_capabilities] {
+        assert!(caps.is_some_and(|c| c.get_provider_schema_optional));
+    }
+}
+
+#[tokio::test]
 async fn validate_reports_attribute_paths() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
     let ty = terraform_provider_emr::resources::security_configuration::schema().ty();

@@ -84,7 +84,10 @@ impl ProviderServer {
     fn capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
             plan_destroy: false,
-            get_provider_schema_optional: false,
+            // Every schema is built when the server is, and no call depends
+            // on GetProviderSchema having been made: Terraform may reuse the
+            // schema it already has instead of asking each new instance.
+            get_provider_schema_optional: true,
             move_resource_state: false,
         }
     }
