@@ -374,14 +374,33 @@ async fn schema_lists_resources_with_types_and_flags() {
     );
 }
 
+/// The type and an all-null configuration of emr_security_configuration.
+fn security_configuration_empty() -> (Type, Value) {
+    let schema = terraform_provider_emr::resources::security_configuration::schema();
+    (schema.ty(), schema.block.empty_value())
+}
+
+/// ValidateResourceConfig of an emr_security_configuration: its diagnostics.
+async fn validate_security_configuration(
+    c: &mut ProviderClient<Channel>,
+    cfg: &Value,
+) -> Vec<pb::Diagnostic> {
+    let (ty, _) = security_configuration_empty();
+    c.validate_resource_config(pb::validate_resource_config::Request {
+        type_name: "emr_security_configuration".into(),
+        config: dv(cfg, &ty),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .diagnostics
+}
+
 #[tokio::test]
 async fn schema_is_optional_and_no_call_needs_it_first() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
     // The first call of this connection: no GetProviderSchema before it.
-    let ty = terraform_provider_emr::resources::security_configuration::schema().ty();
-    let mut cfg = terraform_provider_emr::resources::security_configuration::schema()
-        .block
-        .empty_value();
+    let (_, mut cfg) = security_configuration_empty();
     cfg.set_attr("name", Value::string("rt"));
     cfg.set_attr(
         "runtime_roles",
@@ -390,15 +409,8 @@ async fn schema_is_optional_and_no_call_needs_it_first() {
             ("lake_formation_authorized_session_tag", Value::Null),
         ]),
     );
-    let r = c
-        .validate_resource_config(pb::validate_resource_config::Request {
-            type_name: "emr_security_configuration".into(),
-            config: dv(&cfg, &ty),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(errors(&r.diagnostics), Vec::<String>::new());
+    let diagnostics = validate_security_configuration(&mut c, &cfg).await;
+    assert_eq!(errors(&diagnostics), Vec::<String>::new());
 
     let meta = c
         .get_metadata(pb::get_metadata::Request {})
@@ -418,10 +430,7 @@ async fn schema_is_optional_and_no_call_needs_it_first() {
 #[tokio::test]
 async fn validate_reports_attribute_paths() {
     let mut c = connect(Arc::new(EmrProvider::new())).await;
-    let ty = terraform_provider_emr::resources::security_configuration::schema().ty();
-    let mut cfg = terraform_provider_emr::resources::security_configuration::schema()
-        .block
-        .empty_value();
+    let (ty, mut cfg) = security_configuration_empty();
     cfg.set_attr(
         "encryption",
         Value::object([
@@ -433,14 +442,9 @@ async fn validate_reports_attribute_paths() {
             ("in_transit", Value::Null),
         ]),
     );
-    let r = c
-        .validate_resource_config(pb::validate_resource_config::Request {
-            type_name: "emr_security_configuration".into(),
-            config: dv(&cfg, &ty),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = pb::validate_resource_config::Response {
+        diagnostics: validate_security_configuration(&mut c, &cfg).await,
+    };
     assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
     assert_eq!(path_of(&r.diagnostics[0]), "encryption.at_rest_s3.mode");
     assert!(r.diagnostics[0].detail.contains("SSE-S3, SSE-KMS, CSE-KMS"));
