@@ -172,12 +172,6 @@ impl Ec2 {
         action: &str,
         params: &[(String, String)],
     ) -> Result<HttpRequest, String> {
-        let body = form_body(action, params);
-        let uri = format!("{}/", self.endpoint.trim_end_matches('/'));
-        let host = host_of(&uri).ok_or_else(|| format!("the EC2 endpoint {uri} has no host"))?;
-        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let unsigned = [("content-type", content_type), ("host", host.as_str())];
-
         let provider = self
             .credentials
             .as_ref()
@@ -186,37 +180,54 @@ impl Ec2 {
             .provide_credentials()
             .await
             .map_err(|e| super::errors::source_chain(&e))?;
-        let identity = credentials.into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("ec2")
-            .time(SystemTime::now())
-            .settings(aws_sigv4::http_request::SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let signable = aws_sigv4::http_request::SignableRequest::new(
-            "POST",
-            uri.as_str(),
-            unsigned.iter().copied(),
-            aws_sigv4::http_request::SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| e.to_string())?;
-        let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
-            .map_err(|e| e.to_string())?
-            .into_parts();
-
-        let mut request = HttpRequest::new(SdkBody::from(body));
-        request.set_method("POST").map_err(|e| e.to_string())?;
-        request.set_uri(uri.as_str()).map_err(|e| e.to_string())?;
-        let headers = request.headers_mut();
-        for (k, v) in unsigned.iter().copied().chain(instructions.headers()) {
-            let added = headers.try_insert(k.to_string(), v.to_string());
-            added.map_err(|e| format!("header {k}: {e}"))?;
-        }
-        Ok(request)
+        let body = form_body(action, params);
+        let at = SystemTime::now();
+        sign(&self.endpoint, &self.region, credentials.into(), at, body)
     }
+}
+
+/// The POST of a form `body` to `endpoint`, signed with SigV4 for ec2 in
+/// `region` at time `at`.
+fn sign(
+    endpoint: &str,
+    region: &str,
+    identity: aws_smithy_runtime_api::client::identity::Identity,
+    at: SystemTime,
+    body: String,
+) -> Result<HttpRequest, String> {
+    let uri = format!("{}/", endpoint.trim_end_matches('/'));
+    let host = host_of(&uri).ok_or_else(|| format!("the EC2 endpoint {uri} has no host"))?;
+    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    let unsigned = [("content-type", content_type), ("host", host.as_str())];
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("ec2")
+        .time(at)
+        .settings(aws_sigv4::http_request::SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let signable = aws_sigv4::http_request::SignableRequest::new(
+        "POST",
+        uri.as_str(),
+        unsigned.iter().copied(),
+        aws_sigv4::http_request::SignableBody::Bytes(body.as_bytes()),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+
+    let mut request = HttpRequest::new(SdkBody::from(body));
+    request.set_method("POST").map_err(|e| e.to_string())?;
+    request.set_uri(uri.as_str()).map_err(|e| e.to_string())?;
+    let headers = request.headers_mut();
+    for (k, v) in unsigned.iter().copied().chain(instructions.headers()) {
+        let added = headers.try_insert(k.to_string(), v.to_string());
+        added.map_err(|e| format!("header {k}: {e}"))?;
+    }
+    Ok(request)
 }
 
 /// `Action=…&Version=…&k=v…`, form-encoded.
@@ -468,6 +479,42 @@ mod tests {
         );
         assert!(page.retryable());
         assert!(!failure(403, "denied").retryable());
+    }
+
+    /// The expected values are botocore's (SigV4Auth, the same request,
+    /// credentials and time), so a request signed here is one AWS accepts.
+    #[test]
+    fn requests_are_signed_as_botocore_signs_them() {
+        let credentials = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "test",
+        );
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
+        let ids = ["subnet-0a".to_string(), "subnet-0b".to_string()];
+        let body = form_body("DescribeSubnets", &numbered("SubnetId", &ids));
+        let endpoint = "https://ec2.us-east-1.amazonaws.com";
+        let request = sign(endpoint, "us-east-1", credentials.into(), at, body).unwrap();
+        assert_eq!(request.method(), "POST");
+        assert_eq!(request.uri(), "https://ec2.us-east-1.amazonaws.com/");
+        let h = request.headers();
+        assert_eq!(h.get("x-amz-date"), Some("20150830T123600Z"));
+        assert_eq!(h.get("host"), Some("ec2.us-east-1.amazonaws.com"));
+        assert_eq!(
+            h.get("authorization"),
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ec2/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-date, \
+                 Signature=a8e2852eb0104f22e492f801f1d2eec5c218bb16b2a3393cd9636540e7d8ee35"
+            )
+        );
+        let sent = request.body().bytes().unwrap_or_default();
+        assert_eq!(
+            sent,
+            b"Action=DescribeSubnets&Version=2016-11-15&SubnetId.1=subnet-0a&SubnetId.2=subnet-0b"
+        );
     }
 
     #[test]
