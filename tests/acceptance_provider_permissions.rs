@@ -37,6 +37,7 @@ const TF_USER: &str = "terraform";
 const USER_POLICY: &str = "provider-permissions";
 const SHARED_ROLE: &str = "shared-launch";
 
+use common::moto_http::header;
 use common::PROVIDER;
 
 fn read(path: &str) -> String {
@@ -741,31 +742,13 @@ fn actions_signed_by(emulator: &Emulator, key: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn header(r: &Value, name: &str) -> Option<String> {
-    r["headers"]
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str().map(str::to_owned))
-}
-
 /// The operation of one recorded request: the X-Amz-Target suffix, the
 /// `Action=` of a query-protocol body, or for the REST services the route.
 fn operation(r: &Value, service: &str) -> String {
     if let Some(target) = header(r, "x-amz-target") {
         return target.rsplit('.').next().unwrap_or_default().to_owned();
     }
-    let body = match r["body"].as_str() {
-        Some(b) if r["body_encoded"].as_bool() == Some(true) => {
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .unwrap_or_default();
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Some(b) => b.to_owned(),
-        None => String::new(),
-    };
+    let body = common::moto_http::body(r);
     if let Some(a) = body.split('&').find_map(|p| p.strip_prefix("Action=")) {
         return a.to_owned();
     }

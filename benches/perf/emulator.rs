@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::Value;
 
 #[path = "../../tests/support/moto_http.rs"]
@@ -140,14 +139,8 @@ impl Emulator {
     /// own API excluded).
     pub fn recorded_calls(&self) -> Vec<Call> {
         let text = self.moto_api("POST", "/moto-api/recorder/download-recording");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .filter_map(|line| {
-                let entry: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"));
-                recorded_call(&entry)
-            })
-            .collect()
+        let entries = moto_http::parse_recording(&text);
+        entries.iter().filter_map(recorded_call).collect()
     }
 
     fn moto_api(&self, method: &str, path: &str) -> String {
@@ -170,17 +163,9 @@ impl Drop for Emulator {
     }
 }
 
-fn header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
-    entry["headers"]
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
-}
-
 /// "iam" from `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, …`.
 fn signed_service(entry: &Value) -> String {
-    header(entry, "authorization")
+    moto_http::header(entry, "authorization")
         .and_then(|a| a.split("Credential=").nth(1))
         .and_then(|c| c.split('/').nth(3))
         .unwrap_or("?")
@@ -188,80 +173,9 @@ fn signed_service(entry: &Value) -> String {
 }
 
 fn recorded_call(entry: &Value) -> Option<Call> {
-    let url = entry["url"].as_str().unwrap_or_default();
-    let path_and_query = url
-        .split_once("://")
-        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
-        .unwrap_or(url);
-    if path_and_query.starts_with("/moto-api/") {
-        return None;
-    }
-    let service = signed_service(entry);
-    if let Some(target) = header(entry, "x-amz-target") {
-        return Some(Call {
-            service,
-            action: target.to_owned(),
-            params: BTreeMap::new(),
-        });
-    }
-    let body = match entry["body"].as_str() {
-        Some(b) if entry["body_encoded"].as_bool() == Some(true) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .unwrap_or_default();
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Some(b) => b.to_owned(),
-        None => String::new(),
-    };
-    let query = path_and_query.split_once('?').map(|(_, q)| q).unwrap_or("");
-    for form in [body.as_str(), query] {
-        let params = form_params(form);
-        if let Some(action) = params.get("Action") {
-            return Some(Call {
-                service,
-                action: action.clone(),
-                params,
-            });
-        }
-    }
-    let method = entry["method"].as_str().unwrap_or("?");
-    let path = path_and_query.split('?').next().unwrap_or("/");
     Some(Call {
-        service,
-        action: format!("{method} {path}"),
-        params: BTreeMap::new(),
+        action: moto_http::action(entry)?,
+        service: signed_service(entry),
+        params: moto_http::action_form(entry).unwrap_or_default(),
     })
-}
-
-/// application/x-www-form-urlencoded pairs.
-fn form_params(form: &str) -> BTreeMap<String, String> {
-    form.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (form_decode(k), form_decode(v)))
-        .collect()
-}
-
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

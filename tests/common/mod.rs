@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 #[path = "../support/moto_http.rs"]
-mod moto_http;
+pub mod moto_http;
 use tempfile::TempDir;
 
 /// How long the emulator may take to answer after it was spawned. moto imports
@@ -222,14 +222,8 @@ impl Emulator {
     /// else "<METHOD> <path>" for REST services.
     pub fn recorded_actions(&self) -> Vec<String> {
         let text = self.moto_api("POST", "/moto-api/recorder/download-recording", b"");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .filter_map(|line| {
-                let entry: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"));
-                recorded_action(&entry)
-            })
-            .collect()
+        let entries = moto_http::parse_recording(&text);
+        entries.iter().filter_map(moto_http::action).collect()
     }
 
     /// Every request recorded since `start_recording`, as moto wrote it
@@ -237,19 +231,9 @@ impl Emulator {
     /// /moto-api/ calls left out.
     pub fn recorded_requests(&self) -> Vec<Value> {
         let text = self.moto_api("POST", "/moto-api/recorder/download-recording", b"");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|line| {
-                serde_json::from_str::<Value>(line)
-                    .unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"))
-            })
-            .filter(|entry| {
-                !entry["url"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("/moto-api/")
-            })
-            .collect()
+        let mut entries = moto_http::parse_recording(&text);
+        entries.retain(|entry| !moto_http::is_moto_api(entry));
+        entries
     }
 
     /// Recorded actions that may change something: all but Describe*/Get*/
@@ -281,47 +265,6 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn recorded_action(entry: &Value) -> Option<String> {
-    let url = entry["url"].as_str().unwrap_or_default();
-    let path_and_query = url
-        .split_once("://")
-        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
-        .unwrap_or(url);
-    if path_and_query.starts_with("/moto-api/") {
-        return None; // the harness talking to moto, not an AWS call
-    }
-    if let Some(headers) = entry["headers"].as_object() {
-        for (name, value) in headers {
-            if name.eq_ignore_ascii_case("x-amz-target") {
-                return value.as_str().map(str::to_owned);
-            }
-        }
-    }
-    let body = match entry["body"].as_str() {
-        Some(b) if entry["body_encoded"].as_bool() == Some(true) => {
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .unwrap_or_default();
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Some(b) => b.to_owned(),
-        None => String::new(),
-    };
-    let query = path_and_query.split_once('?').map(|(_, q)| q).unwrap_or("");
-    for form in [body.as_str(), query] {
-        if let Some(action) = form
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("Action="))
-        {
-            return Some(action.to_owned());
-        }
-    }
-    let method = entry["method"].as_str().unwrap_or("?");
-    let path = path_and_query.split('?').next().unwrap_or("/");
-    Some(format!("{method} {path}"))
 }
 
 fn is_mutating(action: &str) -> bool {

@@ -1,7 +1,11 @@
-//! A minimal HTTP/1.1 client for moto's own API (`/moto-api/…`): one request
-//! per connection, so neither the test harness (tests/common) nor the bench
-//! needs an HTTP client crate.
+//! moto's own API (`/moto-api/…`) for the test harness (tests/common) and
+//! the bench: a minimal HTTP/1.1 client, one request per connection, so
+//! neither needs an HTTP client crate; and the reading of its recorder's
+//! entries (`{"headers", "method", "url", "body", "body_encoded"}`, one JSON
+//! object per line).
+#![allow(dead_code)] // the harness and the bench use different parts
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -72,4 +76,87 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
         out.extend_from_slice(&data[..size]);
         data = &data[size + 2..];
     }
+}
+
+// -- the recorder's entries ----------------------------------------------------
+
+/// The entries of a downloaded recording.
+pub fn parse_recording(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("bad recorder line ({e}): {line}"))
+        })
+        .collect()
+}
+
+/// "/path?query" of an entry's URL.
+pub fn path_and_query(entry: &serde_json::Value) -> &str {
+    let url = entry["url"].as_str().unwrap_or_default();
+    url.split_once("://")
+        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
+        .unwrap_or(url)
+}
+
+/// Whether the entry is a call to moto's own API, not to an AWS service.
+pub fn is_moto_api(entry: &serde_json::Value) -> bool {
+    path_and_query(entry).starts_with("/moto-api/")
+}
+
+/// A request header, by case-insensitive name.
+pub fn header<'a>(entry: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    entry["headers"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The request body as text (moto stores binary bodies base64-encoded).
+pub fn body(entry: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    match entry["body"].as_str() {
+        Some(b) if entry["body_encoded"].as_bool() == Some(true) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Some(b) => b.to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The form parameters of a query-protocol request: its body's, else its
+/// query string's, whichever names an `Action`.
+pub fn action_form(entry: &serde_json::Value) -> Option<BTreeMap<String, String>> {
+    let body = body(entry);
+    let query = path_and_query(entry).split_once('?').map(|(_, q)| q);
+    let forms = [Some(body.as_str()), query];
+    let found = forms.into_iter().flatten().find_map(|form| {
+        let params: BTreeMap<String, String> = form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        params.contains_key("Action").then_some(params)
+    });
+    found
+}
+
+/// The AWS action of an entry: the `X-Amz-Target` header for JSON-protocol
+/// services (e.g. "ElasticMapReduce.DescribeSecurityConfiguration"), the
+/// `Action` of the form for query-protocol ones (e.g. "GetCallerIdentity"),
+/// else "<METHOD> <path>" for REST services; None for moto's own API.
+pub fn action(entry: &serde_json::Value) -> Option<String> {
+    if is_moto_api(entry) {
+        return None;
+    }
+    if let Some(target) = header(entry, "x-amz-target") {
+        return Some(target.to_owned());
+    }
+    if let Some(action) = action_form(entry).and_then(|mut f| f.remove("Action")) {
+        return Some(action);
+    }
+    let method = entry["method"].as_str().unwrap_or("?");
+    let path = path_and_query(entry).split('?').next().unwrap_or("/");
+    Some(format!("{method} {path}"))
 }
