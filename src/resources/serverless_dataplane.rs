@@ -775,13 +775,15 @@ impl Resource for ServerlessDataplane {
         let e = |m: String| err("reading", name, m);
         let iam = &c.aws.iam;
         let (job_name, launch_name) = role_names(name);
-        let Some(job) = managed_role::read(iam, &job_name, None).await.map_err(e)? else {
+        let (job, launch) = tokio::join!(
+            managed_role::read(iam, &job_name, None),
+            managed_role::read(iam, &launch_name, None),
+        );
+        let Some(job) = job.map_err(e)? else {
             crate::warn!("EMR Serverless data plane not found, removing from state", "name" => name);
             return Ok(Value::Null);
         };
-        let launch = managed_role::read(iam, &launch_name, None)
-            .await
-            .map_err(e)?;
+        let launch = launch.map_err(e)?;
         let st = match current.job_runtime_policy_json.is_null() {
             true => import_state(&current, &c, &job, launch.as_ref())
                 .await

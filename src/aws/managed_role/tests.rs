@@ -3,8 +3,10 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::operation::delete_role_policy::DeleteRolePolicyOutput;
 use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
 use aws_sdk_iam::operation::get_role_policy::{GetRolePolicyError, GetRolePolicyOutput};
-use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
-use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+use aws_sdk_iam::operation::list_attached_role_policies::{
+    ListAttachedRolePoliciesError, ListAttachedRolePoliciesOutput,
+};
+use aws_sdk_iam::operation::list_role_policies::{ListRolePoliciesError, ListRolePoliciesOutput};
 use aws_sdk_iam::operation::put_role_permissions_boundary::PutRolePermissionsBoundaryOutput;
 use aws_sdk_iam::operation::put_role_policy::{PutRolePolicyError, PutRolePolicyOutput};
 use aws_sdk_iam::types::{AttachedPermissionsBoundary, AttachedPolicy, Role, Tag};
@@ -401,9 +403,52 @@ async fn a_failed_put_reports_no_grant_in_place_and_propagation_errors_are_retri
 
 #[tokio::test]
 async fn a_missing_role_is_none() {
+    // The two lists go out beside GetRole, so they see the missing role too.
     let get = mock!(Client::get_role).then_error(|| GetRoleError::generic(no_such_entity()));
-    let iam = mock_client!(aws_sdk_iam, [&get]);
+    let inline = mock!(Client::list_role_policies)
+        .then_error(|| ListRolePoliciesError::generic(no_such_entity()));
+    let attached = mock!(Client::list_attached_role_policies)
+        .then_error(|| ListAttachedRolePoliciesError::generic(no_such_entity()));
+    let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get, &inline, &attached]);
     assert_eq!(read(&iam, "job", None).await.expect("read"), None);
+    assert_eq!(get.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_list_fails_the_read_of_an_existing_role() {
+    let get = mock!(Client::get_role).then_output(|| {
+        GetRoleOutput::builder()
+            .role(
+                Role::builder()
+                    .role_name("job")
+                    .path("/")
+                    .role_id("AROAEXAMPLE")
+                    .arn("arn:aws:iam::123456789012:role/job")
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .expect("role"),
+            )
+            .build()
+    });
+    let inline = mock!(Client::list_role_policies).then_output(|| {
+        ListRolePoliciesOutput::builder()
+            .set_policy_names(Some(Vec::new()))
+            .build()
+            .expect("output")
+    });
+    let attached = mock!(Client::list_attached_role_policies).then_error(|| {
+        ListAttachedRolePoliciesError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("not allowed")
+                .build(),
+        )
+    });
+    let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get, &inline, &attached]);
+    let e = read(&iam, "job", None)
+        .await
+        .expect_err("the attachment list failed");
+    assert!(e.contains("listing attached policies of job"), "{e}");
 }
 
 #[tokio::test]

@@ -895,22 +895,19 @@ pub(super) async fn refresh(
         Part::Launcher,
     ]
     .map(|p| p.recorded(&st));
-    let sm = match has_sm {
-        true => describe_state_machine(&aws.sfn, &r.state_machine_arn).await?,
-        false => None,
-    };
-    let role = match has_role {
-        true => managed_role::read(&aws.iam, &r.role, None).await?,
-        false => None,
-    };
-    let launcher = match has_launcher {
-        true => get_launcher(&aws.lambda, &r.launcher).await?,
-        false => None,
-    };
-    let launcher_role = match has_launcher_role {
-        true => managed_role::read(&aws.iam, &r.launcher_role, None).await?,
-        false => None,
-    };
+    // The four reads are independent: they go out together.
+    let (sm, role, launcher, launcher_role) = tokio::try_join!(
+        read_if(
+            has_sm,
+            describe_state_machine(&aws.sfn, &r.state_machine_arn)
+        ),
+        read_if(has_role, managed_role::read(&aws.iam, &r.role, None)),
+        read_if(has_launcher, get_launcher(&aws.lambda, &r.launcher)),
+        read_if(
+            has_launcher_role,
+            managed_role::read(&aws.iam, &r.launcher_role, None)
+        ),
+    )?;
     if stored.is_none()
         && sm.is_none()
         && role.is_none()
@@ -951,6 +948,17 @@ pub(super) async fn refresh(
         Some(doc) => known(metadata::reconcile(st.metadata_json.as_str(), &doc)),
     };
     Ok(Some(st))
+}
+
+/// The read's answer when `recorded`, else None without calling AWS.
+async fn read_if<T>(
+    recorded: bool,
+    read: impl std::future::Future<Output = StepResult<Option<T>>>,
+) -> StepResult<Option<T>> {
+    match recorded {
+        true => read.await,
+        false => Ok(None),
+    }
 }
 
 fn record_launcher(st: &mut Model, launcher: Option<RemoteLauncher>) {
