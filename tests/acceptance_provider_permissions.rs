@@ -371,7 +371,8 @@ struct Inputs {
 
 /// Version 1 is created; version 2 changes what an update can change in
 /// place (tags, trust, boundary, managed policies, session length, the
-/// definition, the application's capacity).
+/// definition, the application's capacity and its auto-stop timeout, which
+/// EMR Serverless changes only on a stopped application).
 fn configuration(i: &Inputs, v: u32) -> String {
     let [a, b] = &i.subnets;
     let (sg, krb, hive) = (&i.sg, &i.kerberos_secret, &i.hive_secret);
@@ -403,6 +404,7 @@ fn configuration(i: &Inputs, v: u32) -> String {
     let session = if v == 1 { 3600 } else { 7200 };
     let serverless_trust = if v == 1 { "" } else { "emr_serverless {}" };
     let capacity = if v == 1 { "200 vCPU" } else { "100 vCPU" };
+    let idle = if v == 1 { 15 } else { 30 };
     format!(
         r#"
 resource "emr_security_configuration" "sc" {{
@@ -519,6 +521,7 @@ resource "emr_serverless_application" "app" {{
   name          = "perm-app"
   type          = "SPARK"
   release_label = "emr-7.8.0"
+  auto_stop_idle_timeout_minutes = {idle}
   maximum_capacity {{
     cpu    = "{capacity}"
     memory = "800 GB"

@@ -1123,7 +1123,7 @@ fn serverless_invalid_configs_fail_at_plan() {
 }
 
 // ---------------------------------------------------------------------------
-// 4. Application lifecycle: in-place network and capacity update
+// 4. Application lifecycle: in-place updates, with a stop only when needed
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1192,16 +1192,8 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(st["architecture"], json!("ARM64"), "[tf {v}]");
     plan_code(&ws, 0, "re-plan after create");
 
-    // Change the network and the maximum capacity.
-    set(
-        &mut attrs,
-        "network",
-        format!(
-            "subnet_ids = {}\nsecurity_group_ids = {}",
-            list(&[&net.a2, &net.b]),
-            list(&[&net.sg])
-        ),
-    );
+    // The maximum capacity alone: EMR Serverless takes it while STARTED
+    // (the harness's moto answers UpdateApplication as AWS does there).
     set(
         &mut attrs,
         "maximum_capacity",
@@ -1213,10 +1205,65 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(
         change["change"]["actions"],
         json!(["update"]),
-        "[tf {v}] network/capacity must update in place:\n{}",
+        "[tf {v}] capacity must update in place:\n{}",
         out.stdout
     );
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        !text.contains("stops the application"),
+        "[tf {v}] a capacity change does not stop the application:\n{text}"
+    );
+    emulator.start_recording();
     ws.apply();
+    assert_eq!(
+        lifecycle_calls(emulator, &id),
+        ["update"],
+        "[tf {v}] no stop and no start for a capacity change"
+    );
+    let app = aws.application(&id);
+    assert_eq!(app.state().as_str(), "STARTED", "[tf {v}] still running");
+    let max = app.maximum_capacity().expect("maximum capacity");
+    assert_eq!(
+        (max.cpu(), max.memory()),
+        ("100 vCPU", "400 GB"),
+        "[tf {v}]"
+    );
+
+    // The network: the plan says the application stops; apply stops it,
+    // updates it and starts it again.
+    set(
+        &mut attrs,
+        "network",
+        format!(
+            "subnet_ids = {}\nsecurity_group_ids = {}",
+            list(&[&net.a2, &net.b]),
+            list(&[&net.sg])
+        ),
+    );
+    ws.write(&format!("{PROVIDER}\n{}", resource(APP, "spark", &attrs)));
+    let (plan, out) = ws.plan_json();
+    let change = resource_change(&plan, APP_ADDR);
+    assert_eq!(
+        change["change"]["actions"],
+        json!(["update"]),
+        "[tf {v}] network must update in place:\n{}",
+        out.stdout
+    );
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("This update stops the application if it is running")
+            && text.contains("changes network only on a stopped application")
+            && text.contains("is STARTED now"),
+        "[tf {v}] the plan must say the network change stops the application:\n{text}"
+    );
+    emulator.start_recording();
+    ws.apply();
+    assert_eq!(
+        lifecycle_calls(emulator, &id),
+        ["stop", "update", "start"],
+        "[tf {v}] a network change stops, updates and starts"
+    );
+    emulator.stop_recording();
     let app = aws.application(&id);
     assert_eq!(app.state().as_str(), "STARTED", "[tf {v}] started again");
     let nc = app.network_configuration().expect("network configuration");
@@ -1238,6 +1285,23 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "TERMINATED",
         "[tf {v}]"
     );
+}
+
+/// The application's UpdateApplication, StopApplication and StartApplication
+/// calls in the recording, in order: "update", "stop", "start".
+fn lifecycle_calls(emulator: &Emulator, id: &str) -> Vec<&'static str> {
+    let prefix = format!("/applications/{id}");
+    let calls = emulator.recorded_actions();
+    let call = |a: &String| {
+        let (method, path) = a.split_once(' ')?;
+        match (method, path.strip_prefix(prefix.as_str())?) {
+            ("PATCH", "") => Some("update"),
+            ("POST", "/stop") => Some("stop"),
+            ("POST", "/start") => Some("start"),
+            _ => None,
+        }
+    };
+    calls.iter().filter_map(call).collect()
 }
 
 // ---------------------------------------------------------------------------

@@ -13,8 +13,10 @@ use aws_sdk_emrserverless::types::{
     IdentityCenterConfigurationInput, InitialCapacityConfig, InteractiveConfiguration,
     MaximumAllowedResources, NetworkConfiguration, WorkerResourceConfig,
 };
+use aws_sdk_emrserverless::Client as EmrServerless;
 use serde::{Deserialize, Serialize};
 
+use crate::aws::errors::describe;
 use crate::configured::{Configured, ProviderData};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
@@ -438,15 +440,8 @@ fn err(verb: &str, id: &str, msg: impl Into<String>) -> Diagnostics {
 }
 
 /// The application, or None when it does not exist or is TERMINATED.
-pub async fn find(c: &Configured, id: &str) -> Result<Option<Application>, String> {
-    match c
-        .aws
-        .emrserverless
-        .get_application()
-        .application_id(id)
-        .send()
-        .await
-    {
+pub async fn find(es: &EmrServerless, id: &str) -> Result<Option<Application>, String> {
+    match es.get_application().application_id(id).send().await {
         Ok(o) => Ok(o
             .application()
             .filter(|a| *a.state() != ApplicationState::Terminated)
@@ -460,7 +455,7 @@ pub async fn find(c: &Configured, id: &str) -> Result<Option<Application>, Strin
 /// `gone_ok`). Fails on TERMINATED (unless deleting) and on timeout, with
 /// the API's state details.
 async fn wait_for(
-    c: &Configured,
+    es: &EmrServerless,
     ctx: &Ctx,
     id: &str,
     want: &[ApplicationState],
@@ -470,7 +465,7 @@ async fn wait_for(
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
-        let app = find(c, id).await?;
+        let app = find(es, id).await?;
         match &app {
             None if gone_ok => return Ok(None),
             None => return Err("the application disappeared (deleted or TERMINATED)".into()),
@@ -496,6 +491,126 @@ async fn wait_for(
             _ = ctx.cancel.cancelled() => {}
         }
         delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// States an application rests in; an update waits for one of them.
+const SETTLED: [ApplicationState; 3] = [
+    ApplicationState::Created,
+    ApplicationState::Started,
+    ApplicationState::Stopped,
+];
+
+/// How an update reaches the application. EMR Serverless accepts a change of
+/// maximum_capacity on a STARTED application (of the settings this resource
+/// manages; AWS's list also has scheduler and image settings) and refuses any
+/// other change until the application is stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateKind {
+    /// Only tags or timeouts change: no UpdateApplication.
+    NoSettings,
+    /// Only settings a STARTED application accepts: sent without a stop.
+    WhileStarted,
+    /// Settings that need a stopped application, by schema name: a STARTED
+    /// application is stopped, updated and started again.
+    Restart(Vec<&'static str>),
+}
+
+/// The update path from the prior state to the plan. An unknown planned
+/// value counts as a change.
+pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
+    let same_capacity = |a: &Planned<Vec<Capacity>>, b: &Planned<Vec<Capacity>>| match (a, b) {
+        // A set: the same elements in any order.
+        (Planned::Known(x), Planned::Known(y)) => {
+            x.len() == y.len() && x.iter().all(|c| y.contains(c)) && y.iter().all(|c| x.contains(c))
+        }
+        _ => a == b,
+    };
+    let changed = [
+        ("release_label", prior.release_label != plan.release_label),
+        ("architecture", prior.architecture != plan.architecture),
+        ("auto_start", prior.auto_start != plan.auto_start),
+        (
+            "auto_stop_idle_timeout_minutes",
+            prior.auto_stop_idle_timeout_minutes != plan.auto_stop_idle_timeout_minutes,
+        ),
+        (
+            "initial_capacity",
+            !same_capacity(&prior.initial_capacity, &plan.initial_capacity),
+        ),
+        ("network", prior.network != plan.network),
+        ("interactive", prior.interactive != plan.interactive),
+        (
+            "identity_center",
+            prior.identity_center != plan.identity_center,
+        ),
+    ];
+    let restart: Vec<&'static str> = changed.iter().filter(|c| c.1).map(|c| c.0).collect();
+    if !restart.is_empty() {
+        UpdateKind::Restart(restart)
+    } else if prior.maximum_capacity != plan.maximum_capacity {
+        UpdateKind::WhileStarted
+    } else {
+        UpdateKind::NoSettings
+    }
+}
+
+/// The plan's warning for an update that stops a running application.
+fn restart_warning(prior: &Model, plan: &Model) -> Diagnostics {
+    let UpdateKind::Restart(fields) = update_kind(prior, plan) else {
+        return Diagnostics::new();
+    };
+    let state = prior.state.as_str().unwrap_or("in an unknown state");
+    Diagnostic::warning(
+        "This update stops the application if it is running",
+        format!(
+            "EMR Serverless changes {} only on a stopped application. The application is {state} now: \
+             if it is running when the change is applied, apply stops it, updates it and starts it again. \
+             EMR Serverless refuses to stop an application while jobs run; the apply then fails and changes nothing. \
+             maximum_capacity and tags change without a stop.",
+            fields.join(", "),
+        ),
+    )
+    .at(AttrPath::attr(fields[0]))
+    .into()
+}
+
+/// Runs `update` on a stopped application: a STARTED one is stopped first
+/// and started again afterwards, also when the update failed, so that a
+/// failed update leaves the application as it was found.
+async fn with_application_stopped(
+    es: &EmrServerless,
+    ctx: &Ctx,
+    id: &str,
+    timeout: Duration,
+    update: impl std::future::Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    let found = wait_for(es, ctx, id, &SETTLED, false, timeout).await?;
+    if found.is_none_or(|a| *a.state() != ApplicationState::Started) {
+        return update.await;
+    }
+    crate::info!("stopping EMR Serverless application to update it", "id" => id);
+    if let Err(e) = es.stop_application().application_id(id).send().await {
+        return Err(format!("stopping: {}", describe(&e)));
+    }
+    let stopped = [ApplicationState::Stopped];
+    let updated = match wait_for(es, ctx, id, &stopped, false, timeout).await {
+        Ok(_) => update.await,
+        Err(e) => Err(format!("waiting for STOPPED: {e}")),
+    };
+    crate::info!("starting EMR Serverless application again", "id" => id);
+    let started = [ApplicationState::Started];
+    let restarted = match es.start_application().application_id(id).send().await {
+        Ok(_) => wait_for(es, ctx, id, &started, false, timeout)
+            .await
+            .map(drop)
+            .map_err(|e| format!("waiting for STARTED: {e}")),
+        Err(e) => Err(format!("starting again: {}", describe(&e))),
+    };
+    match (updated, restarted) {
+        (Ok(()), r) => r,
+        (Err(u), Ok(())) => Err(u),
+        (Err(u), Err(r)) => Err(format!("{u}; then {r}")),
     }
 }
 
@@ -765,7 +880,7 @@ impl ServerlessApplication {
         req: &PlanRequest<'_>,
         cfg: &Model,
         planned: &mut Value,
-    ) -> Result<(), Diagnostics> {
+    ) -> Result<Diagnostics, Diagnostics> {
         let prior: Option<Model> = model::decode(req.prior)?;
         let mut plan: Model = model::decode(planned)?;
         plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
@@ -777,7 +892,7 @@ impl ServerlessApplication {
             }
         }
         *planned = to_value(&plan)?;
-        Ok(())
+        Ok(prior.map_or_else(Diagnostics::new, |p| restart_warning(&p, &plan)))
     }
 }
 
@@ -842,9 +957,7 @@ impl Resource for ServerlessApplication {
         };
         diags.extend(check(&cfg));
         let Ok(c) = self.data.get() else { return };
-        if let Err(d) = Self::plan(&c, &req, &cfg, planned) {
-            diags.extend(d);
-        }
+        diags.extend(Self::plan(&c, &req, &cfg, planned).unwrap_or_else(|d| d));
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> ApplyResult {
@@ -896,7 +1009,7 @@ impl Resource for ServerlessApplication {
             ApplicationState::Stopped,
         ];
         let timeout = timeout_of(&plan, |t| &t.create);
-        let (st, d) = match wait_for(&c, ctx, &id, &ready, false, timeout).await {
+        let (st, d) = match wait_for(&c.aws.emrserverless, ctx, &id, &ready, false, timeout).await {
             Ok(Some(a)) => {
                 let mut s = state_of(&st, &a, &c.default_tags);
                 // Keep the planned configuration text where the API agrees.
@@ -929,7 +1042,10 @@ impl Resource for ServerlessApplication {
         let Some(id) = current.id.as_str() else {
             return Ok((Value::Null, Diagnostics::new()));
         };
-        match find(&c, id).await.map_err(|e| err("reading", id, e))? {
+        match find(&c.aws.emrserverless, id)
+            .await
+            .map_err(|e| err("reading", id, e))?
+        {
             None => {
                 crate::warn!("EMR Serverless application not found, removing from state", "id" => id);
                 Ok((Value::Null, Diagnostics::new()))
@@ -971,65 +1087,47 @@ impl Resource for ServerlessApplication {
             Err(e) => return fail(e),
         };
         let es = &c.aws.emrserverless;
-        // Only CREATED or STOPPED applications can be updated.
-        let current = match find(&c, &id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return fail("the application no longer exists".into()),
-            Err(e) => return fail(e),
-        };
-        let was_started = matches!(
-            current.state(),
-            ApplicationState::Started | ApplicationState::Starting
-        );
-        if was_started {
-            crate::info!("stopping EMR Serverless application to update it", "id" => id);
-            if let Err(e) = es.stop_application().application_id(&id).send().await {
-                return fail(format!("stopping: {}", crate::aws::errors::describe(&e)));
-            }
-            if let Err(e) =
-                wait_for(&c, ctx, &id, &[ApplicationState::Stopped], false, timeout).await
-            {
-                return fail(format!("waiting for STOPPED: {e}"));
-            }
-        }
         let token = match client_token() {
             Ok(t) => t,
             Err(e) => return fail(e),
         };
-        let out = es
+        let update = es
             .update_application()
             .application_id(&id)
-            .client_token(token)
-            .release_label(plan.release_label.as_str().unwrap_or_default())
-            .set_initial_capacity(Some(d.initial))
-            .set_maximum_capacity(d.maximum)
-            .auto_start_configuration(d.auto_start)
-            .auto_stop_configuration(d.auto_stop)
-            .set_network_configuration(d.network)
-            .set_interactive_configuration(d.interactive)
-            .set_identity_center_configuration(d.identity)
-            .architecture(d.architecture)
-            .send()
-            .await;
-        if let Err(e) = out {
-            return fail(crate::aws::errors::describe(&e));
+            .client_token(token);
+        let updated = match update_kind(&prior, &plan) {
+            UpdateKind::NoSettings => Ok(()),
+            UpdateKind::WhileStarted => {
+                let settled = wait_for(es, ctx, &id, &SETTLED, false, timeout).await;
+                let send = update.set_maximum_capacity(d.maximum).send();
+                match settled {
+                    Ok(_) => send.await.map(drop).map_err(|e| describe(&e)),
+                    Err(e) => Err(e),
+                }
+            }
+            UpdateKind::Restart(_) => {
+                let send = update
+                    .release_label(plan.release_label.as_str().unwrap_or_default())
+                    .set_initial_capacity(Some(d.initial))
+                    .set_maximum_capacity(d.maximum)
+                    .auto_start_configuration(d.auto_start)
+                    .auto_stop_configuration(d.auto_stop)
+                    .set_network_configuration(d.network)
+                    .set_interactive_configuration(d.interactive)
+                    .set_identity_center_configuration(d.identity)
+                    .architecture(d.architecture)
+                    .send();
+                let send = async { send.await.map(drop).map_err(|e| describe(&e)) };
+                with_application_stopped(es, ctx, &id, timeout, send).await
+            }
+        };
+        if let Err(e) = updated {
+            return fail(e);
         }
         if let Err(e) = retag(&c, &prior, &plan).await {
             return fail(e);
         }
-        if was_started {
-            crate::info!("starting EMR Serverless application again", "id" => id);
-            if let Err(e) = es.start_application().application_id(&id).send().await {
-                let e = crate::aws::errors::describe(&e);
-                return fail(format!("starting again: {e}"));
-            }
-            if let Err(e) =
-                wait_for(&c, ctx, &id, &[ApplicationState::Started], false, timeout).await
-            {
-                return fail(format!("waiting for STARTED: {e}"));
-            }
-        }
-        match find(&c, &id).await {
+        match find(&c.aws.emrserverless, &id).await {
             Ok(Some(a)) => {
                 let mut s = state_of(&plan, &a, &c.default_tags);
                 s.tags = plan.tags.clone();
@@ -1055,7 +1153,7 @@ impl Resource for ServerlessApplication {
         };
         let timeout = timeout_of(&prior, |t| &t.delete);
         let es = &c.aws.emrserverless;
-        let app = match find(&c, id).await {
+        let app = match find(&c.aws.emrserverless, id).await {
             Ok(Some(a)) => a,
             Ok(None) => return Diagnostics::new(),
             Err(e) => return err("deleting", id, e),
@@ -1067,7 +1165,15 @@ impl Resource for ServerlessApplication {
             if let Err(e) = es.stop_application().application_id(id).send().await {
                 return err("stopping", id, crate::aws::errors::describe(&e));
             }
-            if let Err(e) = wait_for(&c, ctx, id, &[ApplicationState::Stopped], true, timeout).await
+            if let Err(e) = wait_for(
+                &c.aws.emrserverless,
+                ctx,
+                id,
+                &[ApplicationState::Stopped],
+                true,
+                timeout,
+            )
+            .await
             {
                 return err("waiting to delete", id, e);
             }
@@ -1078,7 +1184,7 @@ impl Resource for ServerlessApplication {
             Err(e) if crate::aws::is_not_found(&e) => return Diagnostics::new(),
             Err(e) => return err("deleting", id, crate::aws::errors::describe(&e)),
         }
-        match wait_for(&c, ctx, id, &[], true, timeout).await {
+        match wait_for(&c.aws.emrserverless, ctx, id, &[], true, timeout).await {
             Ok(_) => Diagnostics::new(),
             Err(e) => err("waiting for deletion of", id, e),
         }
@@ -1320,5 +1426,228 @@ mod tests {
             st.auto_stop_idle_timeout_minutes,
             Planned::Known(Number::from_i64(30))
         );
+    }
+
+    fn started_app(f: impl FnOnce(&mut Model)) -> Model {
+        let mut m: Model = model::decode(&base()).expect("model");
+        m.state = "STARTED".into();
+        m.maximum_capacity = Planned::Known(Maximum {
+            cpu: "200 vCPU".into(),
+            memory: "800 GB".into(),
+            disk: Planned::Null,
+        });
+        m.initial_capacity = Planned::Known(vec![
+            Capacity {
+                worker_type: "DRIVER".into(),
+                worker_count: Planned::Known(Number::from_i64(1)),
+                ..Capacity::default()
+            },
+            Capacity {
+                worker_type: "EXECUTOR".into(),
+                worker_count: Planned::Known(Number::from_i64(2)),
+                ..Capacity::default()
+            },
+        ]);
+        f(&mut m);
+        m
+    }
+
+    #[test]
+    fn only_settings_a_started_application_accepts_skip_the_stop() {
+        let prior = started_app(|_| {});
+        let kind = |f: fn(&mut Model)| update_kind(&prior, &started_app(f));
+        assert_eq!(kind(|_| {}), UpdateKind::NoSettings);
+        assert_eq!(
+            kind(|m| m.tags = PlannedMap::of([("team".to_string(), "a".to_string())])),
+            UpdateKind::NoSettings
+        );
+        // The set of initial capacities in another order is the same set.
+        assert_eq!(
+            kind(|m| {
+                if let Planned::Known(c) = &mut m.initial_capacity {
+                    c.reverse();
+                }
+            }),
+            UpdateKind::NoSettings
+        );
+        let capacity = |m: &mut Model| {
+            if let Planned::Known(max) = &mut m.maximum_capacity {
+                max.cpu = "100 vCPU".into();
+            }
+        };
+        assert_eq!(kind(capacity), UpdateKind::WhileStarted);
+        assert_eq!(
+            kind(|m| {
+                if let Planned::Known(max) = &mut m.maximum_capacity {
+                    max.cpu = "100 vCPU".into();
+                }
+                m.network = Planned::Known(Network {
+                    subnet_ids: PlannedList::of(["subnet-a".to_string()]),
+                    security_group_ids: PlannedList::of(["sg-a".to_string()]),
+                });
+            }),
+            UpdateKind::Restart(vec!["network"])
+        );
+        assert_eq!(
+            kind(|m| {
+                m.release_label = Planned::Unknown;
+                m.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(30));
+            }),
+            UpdateKind::Restart(vec!["release_label", "auto_stop_idle_timeout_minutes"])
+        );
+        assert_eq!(
+            kind(|m| {
+                if let Planned::Known(c) = &mut m.initial_capacity {
+                    c.pop();
+                }
+            }),
+            UpdateKind::Restart(vec!["initial_capacity"])
+        );
+    }
+
+    #[test]
+    fn the_plan_warns_when_an_update_stops_the_application() {
+        let prior = started_app(|_| {});
+        let plan = started_app(|m| m.release_label = "emr-7.9.0".into());
+        let d = restart_warning(&prior, &plan);
+        let w: Vec<&Diagnostic> = d.iter().collect();
+        assert_eq!(w.len(), 1, "{d:?}");
+        assert!(!d.has_errors());
+        assert_eq!(w[0].path, Some(AttrPath::attr("release_label")));
+        assert!(
+            w[0].summary.contains("stops the application"),
+            "{}",
+            w[0].summary
+        );
+        assert!(w[0]
+            .detail
+            .contains("changes release_label only on a stopped application"));
+        assert!(w[0].detail.contains("is STARTED now"), "{}", w[0].detail);
+        let capacity_only = started_app(|m| {
+            if let Planned::Known(max) = &mut m.maximum_capacity {
+                max.memory = "400 GB".into();
+            }
+        });
+        assert!(restart_warning(&prior, &capacity_only).is_empty());
+    }
+
+    mod lifecycle {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use aws_sdk_emrserverless::operation::get_application::GetApplicationOutput;
+        use aws_sdk_emrserverless::operation::start_application::StartApplicationOutput;
+        use aws_sdk_emrserverless::operation::stop_application::{
+            StopApplicationError, StopApplicationOutput,
+        };
+        use aws_sdk_emrserverless::types::Application;
+        use aws_sdk_emrserverless::Client;
+        use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+        use aws_smithy_types::DateTime;
+        use tokio_util::sync::CancellationToken;
+
+        use super::super::*;
+
+        fn app(state: ApplicationState) -> GetApplicationOutput {
+            let a = Application::builder()
+                .application_id("00fapp")
+                .name("acme")
+                .arn("arn:aws:emr-serverless:us-east-1:123456789012:/applications/00fapp")
+                .release_label("emr-7.8.0")
+                .r#type("SPARK")
+                .state(state)
+                .created_at(DateTime::from_secs(0))
+                .updated_at(DateTime::from_secs(0))
+                .build()
+                .expect("application");
+            GetApplicationOutput::builder().application(a).build()
+        }
+
+        fn states(s: &'static [ApplicationState]) -> Rule {
+            let mut r = mock!(Client::get_application).sequence();
+            for st in s {
+                r = r.output(move || app(st.clone()));
+            }
+            r.build()
+        }
+
+        struct Calls {
+            stop: Rule,
+            start: Rule,
+            get: Rule,
+        }
+
+        async fn run(
+            get: Rule,
+            stop: Rule,
+            update: Result<(), String>,
+        ) -> (Result<(), String>, Calls, bool) {
+            let start = mock!(Client::start_application)
+                .then_output(|| StartApplicationOutput::builder().build());
+            let es = mock_client!(
+                aws_sdk_emrserverless,
+                RuleMode::MatchAny,
+                [&get, &stop, &start]
+            );
+            let ctx = Ctx {
+                cancel: CancellationToken::new(),
+            };
+            let ran = AtomicBool::new(false);
+            let update = async {
+                ran.store(true, Ordering::SeqCst);
+                update
+            };
+            let r =
+                with_application_stopped(&es, &ctx, "00fapp", Duration::from_secs(5), update).await;
+            (r, Calls { stop, start, get }, ran.load(Ordering::SeqCst))
+        }
+
+        fn stop_ok() -> Rule {
+            mock!(Client::stop_application).then_output(|| StopApplicationOutput::builder().build())
+        }
+
+        #[tokio::test]
+        async fn a_failed_update_of_a_started_application_starts_it_again() {
+            use ApplicationState::{Started, Stopped};
+            let get = states(&[Started, Stopped, Started]);
+            let (r, calls, ran) = run(get, stop_ok(), Err("ValidationException: no".into())).await;
+            assert_eq!(r, Err("ValidationException: no".to_string()));
+            assert!(ran);
+            let n = (
+                calls.stop.num_calls(),
+                calls.start.num_calls(),
+                calls.get.num_calls(),
+            );
+            assert_eq!(n, (1, 1, 3), "stop, update, start again");
+        }
+
+        #[tokio::test]
+        async fn a_stopped_application_is_updated_without_a_stop_or_start() {
+            let get = states(&[ApplicationState::Stopped]);
+            let (r, calls, ran) = run(get, stop_ok(), Ok(())).await;
+            assert_eq!(r, Ok(()));
+            assert!(ran);
+            assert_eq!((calls.stop.num_calls(), calls.start.num_calls()), (0, 0));
+        }
+
+        #[tokio::test]
+        async fn a_refused_stop_sends_no_update_and_no_start() {
+            let get = states(&[ApplicationState::Started]);
+            let stop = mock!(Client::stop_application).then_error(|| {
+                StopApplicationError::generic(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ValidationException")
+                        .message("jobs are running")
+                        .build(),
+                )
+            });
+            let (r, calls, ran) = run(get, stop, Ok(())).await;
+            let e = r.expect_err("the stop was refused");
+            assert!(
+                e.starts_with("stopping: ") && e.contains("jobs are running"),
+                "{e}"
+            );
+            assert!(!ran, "no update after a refused stop");
+            assert_eq!(calls.start.num_calls(), 0);
+        }
     }
 }

@@ -17,8 +17,18 @@ bench put this directory on moto_server's PYTHONPATH.
    test is about authorisation, not signatures: only the signature comparison
    is skipped. The access key must still belong to a known IAM user, and the
    action must still be allowed by that user's policies.
+
+3. EMR Serverless UpdateApplication on a STARTED application answers as AWS
+   does. moto 5.2 refuses every update unless the application is CREATED or
+   STOPPED; AWS also accepts one on a STARTED application when it sets only
+   maximumCapacity, schedulerConfiguration (maxConcurrentRuns),
+   imageConfiguration, workerTypeSpecifications (image) or
+   extendedSupportConfiguration, and refuses anything else with the message
+   below (the one AWS returns, quoted in hashicorp/terraform-provider-aws
+   issue 49109).
 """
 
+import json
 import os
 import threading
 
@@ -39,3 +49,40 @@ if os.environ.get("EMR_TEST_MOTO_SKIP_SIGNATURE") == "1":
     from moto.iam import access_control
 
     access_control.IAMRequestBase.check_signature = lambda self: None
+
+from moto.emrserverless.exceptions import ValidationException
+from moto.emrserverless.responses import EMRServerlessResponse
+
+_STARTED_UPDATABLE = {
+    "maximumCapacity",
+    "schedulerConfiguration",
+    "imageConfiguration",
+    "workerTypeSpecifications",
+    "extendedSupportConfiguration",
+}
+_STARTED_MESSAGE = (
+    "Only the following configurations can be updated when an application is in "
+    "STARTED state: schedulerConfiguration.maxConcurrentRuns, extendedSupportConfiguration, "
+    "imageConfiguration, workerTypeSpecifications.imageConfiguration, maximumCapacity."
+)
+_update_lock = threading.Lock()
+_update_application = EMRServerlessResponse.update_application
+
+
+def _update_application_as_aws(self):
+    app = self.emrserverless_backend.applications.get(self._get_param("applicationId"))
+    if app is None or app.state != "STARTED":
+        return _update_application(self)
+    fields = set(json.loads(self.body or "{}")) - {"clientToken"}
+    if not fields <= _STARTED_UPDATABLE:
+        raise ValidationException(_STARTED_MESSAGE)
+    # moto's own check wants STOPPED: pass it for this one request.
+    with _update_lock:
+        app.state = "STOPPED"
+        try:
+            return _update_application(self)
+        finally:
+            app.state = "STARTED"
+
+
+EMRServerlessResponse.update_application = _update_application_as_aws
