@@ -338,6 +338,7 @@ const BLOCKS: &[&str] = &[
     "network",
     "interactive",
     "identity_center",
+    "worker_type_image",
     "timeouts",
 ];
 
@@ -415,6 +416,9 @@ fn shared_attrs(net: &Net, name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:7.8";
+const DRIVER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark-driver:7.8";
+
 fn app_attrs(net: &Net) -> Vec<(&'static str, String)> {
     vec![
         ("name", q("acme-interactive")),
@@ -441,7 +445,13 @@ fn app_attrs(net: &Net) -> Vec<(&'static str, String)> {
         ),
         (
             "interactive",
-            "livy_endpoint_enabled = true\nstudio_enabled = false".into(),
+            "livy_endpoint_enabled = true\nstudio_enabled = false\nsession_enabled = true".into(),
+        ),
+        ("job_level_cost_allocation", "true".into()),
+        ("image_uri", q(IMAGE)),
+        (
+            "worker_type_image",
+            format!("worker_type = \"DRIVER\"\nimage_uri = {}", q(DRIVER_IMAGE)),
         ),
         (
             "identity_center",
@@ -1020,6 +1030,34 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
             snippet_any_of: vec!["worker_type"],
             mentions: vec!["TEZ_TASK"],
         },
+        Invalid {
+            what: "an image that is not in Amazon ECR",
+            hcl: app(&|a| set(a, "image_uri", q("docker.io/library/spark:3.5"))),
+            snippet_any_of: vec!["image_uri"],
+            mentions: vec!["docker.io/library/spark:3.5", "Amazon ECR"],
+        },
+        Invalid {
+            what: "a worker type image for a HIVE worker on SPARK",
+            hcl: app(&|a| {
+                set(
+                    a,
+                    "worker_type_image",
+                    format!("worker_type = \"TEZ_TASK\"\nimage_uri = {}", q(IMAGE)),
+                )
+            }),
+            snippet_any_of: vec!["worker_type"],
+            mentions: vec!["TEZ_TASK"],
+        },
+        Invalid {
+            what: "custom images on a release before emr-6.9.0",
+            hcl: app(&|a| {
+                set(a, "release_label", q("emr-6.8.0"));
+                // Identity Center needs emr-7.8.0: leave it out of this case.
+                unset(a, "identity_center");
+            }),
+            snippet_any_of: vec!["release_label"],
+            mentions: vec!["emr-6.9.0"],
+        },
     ]
 }
 
@@ -1147,9 +1185,38 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         &format!("{PROVIDER}\n{}", resource(APP, "spark", &attrs)),
     );
     let v = ws.version().to_owned();
+    emulator.start_recording();
     ws.apply();
     let st = ws.resource_values(APP_ADDR);
     let id = st["id"].as_str().expect("application id").to_owned();
+    // moto stores neither setting: the request that reached it carries them.
+    let create = create_application_request(emulator);
+    assert_eq!(
+        create["interactiveConfiguration"]["sessionEnabled"],
+        json!(true),
+        "[tf {v}] {create}"
+    );
+    assert_eq!(
+        create["jobLevelCostAllocationConfiguration"],
+        json!({"enabled": true}),
+        "[tf {v}] {create}"
+    );
+    assert_eq!(
+        create["imageConfiguration"],
+        json!({"imageUri": IMAGE}),
+        "[tf {v}] {create}"
+    );
+    assert_eq!(
+        create["workerTypeSpecifications"],
+        json!({"Driver": {"imageConfiguration": {"imageUri": DRIVER_IMAGE}}}),
+        "[tf {v}] {create}"
+    );
+    assert_eq!(st["job_level_cost_allocation"], json!(true), "[tf {v}]");
+    assert_eq!(
+        st["interactive"]["session_enabled"],
+        json!(true),
+        "[tf {v}]"
+    );
     let app = aws.application(&id);
     // moto starts applications as STARTED.
     assert_eq!(app.state().as_str(), "STARTED", "[tf {v}]");
@@ -1192,13 +1259,15 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(st["architecture"], json!("ARM64"), "[tf {v}]");
     plan_code(&ws, 0, "re-plan after create");
 
-    // The maximum capacity alone: EMR Serverless takes it while STARTED
-    // (the harness's moto answers UpdateApplication as AWS does there).
+    // The maximum capacity and the image: EMR Serverless takes them while
+    // STARTED (the harness's moto answers UpdateApplication as AWS does there).
     set(
         &mut attrs,
         "maximum_capacity",
         "cpu = \"100 vCPU\"\nmemory = \"400 GB\"".into(),
     );
+    let next_image = format!("{IMAGE}.1");
+    set(&mut attrs, "image_uri", q(&next_image));
     ws.write(&format!("{PROVIDER}\n{}", resource(APP, "spark", &attrs)));
     let (plan, out) = ws.plan_json();
     let change = resource_change(&plan, APP_ADDR);
@@ -1219,6 +1288,16 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         lifecycle_calls(emulator, &id),
         ["update"],
         "[tf {v}] no stop and no start for a capacity change"
+    );
+    let update = update_application_request(emulator, &id);
+    assert_eq!(
+        update["imageConfiguration"],
+        json!({"imageUri": next_image}),
+        "[tf {v}] {update}"
+    );
+    assert!(
+        update.get("releaseLabel").is_none() && update.get("networkConfiguration").is_none(),
+        "[tf {v}] only what a STARTED application accepts: {update}"
     );
     let app = aws.application(&id);
     assert_eq!(app.state().as_str(), "STARTED", "[tf {v}] still running");
@@ -1287,6 +1366,33 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     );
 }
 
+/// The body of the one CreateApplication request in the recording.
+fn create_application_request(emulator: &Emulator) -> Value {
+    let creates: Vec<Value> = emulator
+        .recorded_requests()
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST" && common::moto_http::path_and_query(r) == "/applications"
+        })
+        .map(|r| serde_json::from_str(&common::moto_http::body(r)).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(creates.len(), 1, "one CreateApplication: {creates:?}");
+    creates[0].clone()
+}
+
+/// The body of the one UpdateApplication request in the recording.
+fn update_application_request(emulator: &Emulator, id: &str) -> Value {
+    let path = format!("/applications/{id}");
+    let updates: Vec<Value> = emulator
+        .recorded_requests()
+        .iter()
+        .filter(|r| r["method"] == "PATCH" && common::moto_http::path_and_query(r) == path)
+        .map(|r| serde_json::from_str(&common::moto_http::body(r)).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(updates.len(), 1, "one UpdateApplication: {updates:?}");
+    updates[0].clone()
+}
+
 /// The application's UpdateApplication, StopApplication and StartApplication
 /// calls in the recording, in order: "update", "stop", "start".
 fn lifecycle_calls(emulator: &Emulator, id: &str) -> Vec<&'static str> {
@@ -1325,7 +1431,14 @@ fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     // Serverless returns them): the imported application configures only
     // what moto echoes.
     let mut app = app_attrs(&net);
-    for k in ["architecture", "interactive", "identity_center"] {
+    for k in [
+        "architecture",
+        "interactive",
+        "identity_center",
+        "job_level_cost_allocation",
+        "image_uri",
+        "worker_type_image",
+    ] {
         unset(&mut app, k);
     }
     let hcl = format!(

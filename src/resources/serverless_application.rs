@@ -3,15 +3,16 @@
 //! waiters poll with honest timeouts and report the API's state details. A
 //! STARTED application is stopped, updated and started again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_emrserverless::types::{
     Application, ApplicationState, Architecture, AutoStartConfig, AutoStopConfig,
-    IdentityCenterConfigurationInput, InitialCapacityConfig, InteractiveConfiguration,
-    MaximumAllowedResources, NetworkConfiguration, WorkerResourceConfig,
+    IdentityCenterConfigurationInput, ImageConfigurationInput, InitialCapacityConfig,
+    InteractiveConfiguration, JobLevelCostAllocationConfiguration, MaximumAllowedResources,
+    NetworkConfiguration, WorkerResourceConfig, WorkerTypeSpecificationInput,
 };
 use aws_sdk_emrserverless::Client as EmrServerless;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,36 @@ impl ServerlessApplication {
     }
 }
 
+fn interactive_block() -> Block {
+    Block::new()
+        .attr(
+            Attribute::optional("livy_endpoint_enabled", Type::Bool)
+                .default(Value::Bool(false))
+                .desc("Apache Livy endpoint."),
+        )
+        .attr(
+            Attribute::optional("studio_enabled", Type::Bool)
+                .default(Value::Bool(false))
+                .desc("EMR Studio access."),
+        )
+        .attr(
+            Attribute::optional("session_enabled", Type::Bool)
+                .default(Value::Bool(false))
+                .desc("Interactive sessions through the StartSession API."),
+        )
+}
+
+fn timeouts_block() -> Block {
+    Block::new()
+        .desc("How long to wait for the application (durations like `30s`, `10m`, `1h`).")
+        .attr(Attribute::optional("create", Type::String).desc("Defaults to 10m."))
+        .attr(
+            Attribute::optional("update", Type::String)
+                .desc("Defaults to 10m (stop, update and start)."),
+        )
+        .attr(Attribute::optional("delete", Type::String).desc("Defaults to 10m."))
+}
+
 pub fn schema() -> Schema {
     let capacity = Block::new()
         .attr(
@@ -68,29 +99,19 @@ pub fn schema() -> Schema {
             Attribute::required("security_group_ids", Type::list(Type::String))
                 .desc("Security groups of the workers."),
         );
-    let interactive = Block::new()
-        .attr(
-            Attribute::optional("livy_endpoint_enabled", Type::Bool)
-                .default(Value::Bool(false))
-                .desc("Apache Livy endpoint."),
-        )
-        .attr(
-            Attribute::optional("studio_enabled", Type::Bool)
-                .default(Value::Bool(false))
-                .desc("EMR Studio access."),
-        );
     let identity = Block::new()
         .desc("Trusted identity propagation through IAM Identity Center (seed 004): SPARK, emr-7.8.0 or later, Livy endpoint enabled.")
         .attr(Attribute::required("instance_arn", Type::String).desc("Identity Center instance ARN."))
         .attr(Attribute::optional("user_background_sessions_enabled", Type::Bool).default(Value::Bool(false)).desc("Let sessions continue after the user signs out."));
-    let timeouts = Block::new()
-        .desc("How long to wait for the application (durations like `30s`, `10m`, `1h`).")
-        .attr(Attribute::optional("create", Type::String).desc("Defaults to 10m."))
+    let worker_image = Block::new()
         .attr(
-            Attribute::optional("update", Type::String)
-                .desc("Defaults to 10m (stop, update and start)."),
+            Attribute::required("worker_type", Type::String)
+                .desc("DRIVER or EXECUTOR (Spark); HIVE_DRIVER or TEZ_TASK (Hive)."),
         )
-        .attr(Attribute::optional("delete", Type::String).desc("Defaults to 10m."));
+        .attr(
+            Attribute::required("image_uri", Type::String)
+                .desc("Amazon ECR image for this worker type."),
+        );
     Schema::new(
         Block::new()
             .desc("An EMR Serverless application.")
@@ -134,6 +155,15 @@ pub fn schema() -> Schema {
                     .default(Value::number(15))
                     .desc("Stop after this idle time (1-10080 minutes)."),
             )
+            .attr(
+                Attribute::optional("image_uri", Type::String)
+                    .desc("Amazon ECR image for every worker (emr-6.9.0 or later); changed without stopping a running application."),
+            )
+            .attr(
+                Attribute::optional("job_level_cost_allocation", Type::Bool)
+                    .default(Value::Bool(false))
+                    .desc("Report each job run's cost with the job run's own tags (`jobLevelCostAllocationConfiguration`)."),
+            )
             .attr(Attribute::optional("tags", Type::map(Type::String)).desc("Tags."))
             .attr(
                 Attribute::computed("tags_all", Type::map(Type::String))
@@ -142,9 +172,10 @@ pub fn schema() -> Schema {
             .block(NestedBlock::set("initial_capacity", capacity))
             .block(NestedBlock::single("maximum_capacity", maximum))
             .block(NestedBlock::single("network", network))
-            .block(NestedBlock::single("interactive", interactive))
+            .block(NestedBlock::single("interactive", interactive_block()))
             .block(NestedBlock::single("identity_center", identity))
-            .block(NestedBlock::single("timeouts", timeouts)),
+            .block(NestedBlock::set("worker_type_image", worker_image))
+            .block(NestedBlock::single("timeouts", timeouts_block())),
     )
 }
 
@@ -178,6 +209,8 @@ pub struct Model {
     pub architecture: Planned<String>,
     pub auto_start: Planned<bool>,
     pub auto_stop_idle_timeout_minutes: Planned<Number>,
+    pub image_uri: Planned<String>,
+    pub job_level_cost_allocation: Planned<bool>,
     pub tags: PlannedMap<String>,
     pub tags_all: PlannedMap<String>,
     pub initial_capacity: Planned<Vec<Capacity>>,
@@ -185,7 +218,14 @@ pub struct Model {
     pub network: Planned<Network>,
     pub interactive: Planned<Interactive>,
     pub identity_center: Planned<IdentityCenter>,
+    pub worker_type_image: Planned<Vec<WorkerImage>>,
     pub timeouts: Planned<Timeouts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct WorkerImage {
+    pub worker_type: Planned<String>,
+    pub image_uri: Planned<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -214,6 +254,7 @@ pub struct Network {
 pub struct Interactive {
     pub livy_endpoint_enabled: Planned<bool>,
     pub studio_enabled: Planned<bool>,
+    pub session_enabled: Planned<bool>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -292,6 +333,7 @@ fn check(cfg: &Model) -> Diagnostics {
     }
     check_capacity(&mut d, cfg, ty.as_deref());
     check_network_and_identity(&mut d, cfg, ty.as_deref(), rel);
+    check_images(&mut d, cfg, ty.as_deref(), rel);
     if let Some(t) = cfg.timeouts.known() {
         for (k, v) in [
             ("create", &t.create),
@@ -329,14 +371,124 @@ fn check_quantities(d: &mut Diagnostics, block: &str, example: &str, q: [&Planne
     }
 }
 
+/// The worker types of an application type.
+fn worker_types(ty: Option<&str>) -> &'static [&'static str] {
+    match ty {
+        Some("HIVE") => &["HIVE_DRIVER", "TEZ_TASK"],
+        _ => &["DRIVER", "EXECUTOR"],
+    }
+}
+
+/// Custom images need emr-6.9.0 or later (EMR Serverless user guide).
+const IMAGE_MIN_RELEASE: (u32, u32, u32) = (6, 9, 0);
+
+/// An Amazon ECR image URI:
+/// `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:<tag>|@sha256:<digest>]`.
+pub fn ecr_image_uri(u: &str) -> Result<(), String> {
+    let host_ok = |host: &str| {
+        let Some((account, rest)) = host.split_once(".dkr.ecr.") else {
+            return false;
+        };
+        let region = rest
+            .strip_suffix(".amazonaws.com")
+            .or_else(|| rest.strip_suffix(".amazonaws.com.cn"));
+        account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && region.is_some_and(|r| {
+                !r.is_empty()
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+    };
+    let reference_ok = |path: &str| {
+        let (repo, reference) = match path.split_once('@') {
+            Some((repo, digest)) => {
+                let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+                let ok = hex.len() == 64
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+                (repo, ok)
+            }
+            None => match path.rsplit_once(':') {
+                Some((repo, tag)) => {
+                    let ok = (1..=128).contains(&tag.len())
+                        && !tag.starts_with(['.', '-'])
+                        && tag
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                    (repo, ok)
+                }
+                None => (path, true),
+            },
+        };
+        let repo_ok = !repo.is_empty()
+            && !repo.starts_with('/')
+            && !repo.ends_with('/')
+            && repo
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
+        repo_ok && reference
+    };
+    match u.split_once('/') {
+        Some((host, path)) if host_ok(host) && reference_ok(path) => Ok(()),
+        _ => Err(format!(
+            "{u:?} is not an Amazon ECR image URI like \
+             123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:7.8 (or @sha256:<digest>)."
+        )),
+    }
+}
+
+/// Custom images: ECR URIs, a release that supports them, one image per
+/// worker type of the application's type.
+fn check_images(d: &mut Diagnostics, cfg: &Model, ty: Option<&str>, rel: Option<&str>) {
+    let p = AttrPath::parse_dotted;
+    let mut uris = vec![("image_uri", cfg.image_uri.as_str())];
+    let mut seen = BTreeSet::new();
+    for w in cfg.worker_type_image.elems() {
+        uris.push(("worker_type_image.image_uri", w.image_uri.as_str()));
+        let Some(t) = w.worker_type.as_str() else {
+            continue;
+        };
+        let allowed = worker_types(ty);
+        if !allowed.contains(&t) {
+            d.attr_error(
+                p("worker_type_image.worker_type"),
+                "Invalid worker type",
+                format!(
+                    "worker_type must be one of {} for this type, got {t:?}.",
+                    allowed.join(", ")
+                ),
+            );
+        }
+        if !seen.insert(t) {
+            d.attr_error(
+                p("worker_type_image.worker_type"),
+                "Duplicate worker type",
+                format!("worker_type {t:?} has more than one worker_type_image block."),
+            );
+        }
+    }
+    for (path, uri) in &uris {
+        if let Some(Err(msg)) = uri.map(ecr_image_uri) {
+            d.attr_error(p(path), "Invalid image URI", msg);
+        }
+    }
+    let old = rel.and_then(release).filter(|r| *r < IMAGE_MIN_RELEASE);
+    if let (Some(_), true) = (old, uris.iter().any(|(_, u)| u.is_some())) {
+        d.attr_error(
+            p("release_label"),
+            "Release too old for custom images",
+            "Custom images (image_uri, worker_type_image) need emr-6.9.0 or later.",
+        );
+    }
+}
+
 fn check_capacity(d: &mut Diagnostics, cfg: &Model, ty: Option<&str>) {
     let p = AttrPath::parse_dotted;
     for c in cfg.initial_capacity.elems() {
         if let Some(w) = c.worker_type.as_str() {
-            let allowed: &[&str] = match ty {
-                Some("HIVE") => &["HIVE_DRIVER", "TEZ_TASK"],
-                _ => &["DRIVER", "EXECUTOR"],
-            };
+            let allowed = worker_types(ty);
             if !allowed.contains(&w) {
                 d.attr_error(
                     p("initial_capacity.worker_type"),
@@ -502,9 +654,10 @@ const SETTLED: [ApplicationState; 3] = [
 ];
 
 /// How an update reaches the application. EMR Serverless accepts a change of
-/// maximum_capacity on a STARTED application (of the settings this resource
-/// manages; AWS's list also has scheduler and image settings) and refuses any
-/// other change until the application is stopped.
+/// maximum_capacity, image_uri and worker_type_image on a STARTED application
+/// (of the settings this resource manages; AWS's list also has the scheduler's
+/// maxConcurrentRuns) and refuses any other change until the application is
+/// stopped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum UpdateKind {
     /// Only tags or timeouts change: no UpdateApplication.
@@ -516,16 +669,86 @@ pub enum UpdateKind {
     Restart(Vec<&'static str>),
 }
 
-/// The update path from the prior state to the plan. An unknown planned
-/// value counts as a change.
-pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
-    let same_capacity = |a: &Planned<Vec<Capacity>>, b: &Planned<Vec<Capacity>>| match (a, b) {
-        // A set: the same elements in any order.
+/// An image configuration for an update: the URI, or none, which removes
+/// the image (EMR Serverless: a blank URI in an update removes it).
+fn image_input(uri: Option<&str>) -> ImageConfigurationInput {
+    ImageConfigurationInput::builder()
+        .set_image_uri(uri.map(str::to_string))
+        .build()
+}
+
+/// The images a create sends: the application's and each worker type's.
+fn planned_images(
+    plan: &Model,
+) -> (
+    Option<ImageConfigurationInput>,
+    Option<HashMap<String, WorkerTypeSpecificationInput>>,
+) {
+    let image = plan.image_uri.as_str().map(|u| image_input(Some(u)));
+    let workers = worker_images(plan);
+    let specs: HashMap<String, WorkerTypeSpecificationInput> = workers
+        .iter()
+        .map(|(t, u)| (api_worker_type(t), worker_spec(Some(u))))
+        .collect();
+    (image, Some(specs).filter(|m| !m.is_empty()))
+}
+
+fn worker_spec(uri: Option<&str>) -> WorkerTypeSpecificationInput {
+    WorkerTypeSpecificationInput::builder()
+        .image_configuration(image_input(uri))
+        .build()
+}
+
+/// worker type -> image URI, of the known blocks.
+fn worker_images(m: &Model) -> BTreeMap<String, String> {
+    let known = m.worker_type_image.elems().iter().filter_map(|w| {
+        Some((
+            w.worker_type.as_str()?.to_string(),
+            w.image_uri.as_str()?.to_string(),
+        ))
+    });
+    known.collect()
+}
+
+/// The image changes an update sends: a changed application image (or its
+/// removal), and every worker type whose image changed (removed ones with
+/// no URI).
+fn image_changes(
+    prior: &Model,
+    plan: &Model,
+) -> (
+    Option<ImageConfigurationInput>,
+    Option<HashMap<String, WorkerTypeSpecificationInput>>,
+) {
+    let image = (prior.image_uri != plan.image_uri).then(|| image_input(plan.image_uri.as_str()));
+    let (had, want) = (worker_images(prior), worker_images(plan));
+    let types: BTreeSet<&String> = had.keys().chain(want.keys()).collect();
+    let specs: HashMap<String, WorkerTypeSpecificationInput> = types
+        .into_iter()
+        .filter(|t| had.get(*t) != want.get(*t))
+        .map(|t| {
+            (
+                api_worker_type(t),
+                worker_spec(want.get(t).map(String::as_str)),
+            )
+        })
+        .collect();
+    (image, Some(specs).filter(|m| !m.is_empty()))
+}
+
+/// Two set blocks with the same elements in any order.
+fn same_set<T: PartialEq>(a: &Planned<Vec<T>>, b: &Planned<Vec<T>>) -> bool {
+    match (a, b) {
         (Planned::Known(x), Planned::Known(y)) => {
             x.len() == y.len() && x.iter().all(|c| y.contains(c)) && y.iter().all(|c| x.contains(c))
         }
         _ => a == b,
-    };
+    }
+}
+
+/// The update path from the prior state to the plan. An unknown planned
+/// value counts as a change.
+pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
     let changed = [
         ("release_label", prior.release_label != plan.release_label),
         ("architecture", prior.architecture != plan.architecture),
@@ -536,7 +759,7 @@ pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
         ),
         (
             "initial_capacity",
-            !same_capacity(&prior.initial_capacity, &plan.initial_capacity),
+            !same_set(&prior.initial_capacity, &plan.initial_capacity),
         ),
         ("network", prior.network != plan.network),
         ("interactive", prior.interactive != plan.interactive),
@@ -544,11 +767,18 @@ pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
             "identity_center",
             prior.identity_center != plan.identity_center,
         ),
+        (
+            "job_level_cost_allocation",
+            prior.job_level_cost_allocation != plan.job_level_cost_allocation,
+        ),
     ];
     let restart: Vec<&'static str> = changed.iter().filter(|c| c.1).map(|c| c.0).collect();
     if !restart.is_empty() {
         UpdateKind::Restart(restart)
-    } else if prior.maximum_capacity != plan.maximum_capacity {
+    } else if prior.maximum_capacity != plan.maximum_capacity
+        || prior.image_uri != plan.image_uri
+        || !same_set(&prior.worker_type_image, &plan.worker_type_image)
+    {
         UpdateKind::WhileStarted
     } else {
         UpdateKind::NoSettings
@@ -567,7 +797,7 @@ fn restart_warning(prior: &Model, plan: &Model) -> Diagnostics {
             "EMR Serverless changes {} only on a stopped application. The application is {state} now: \
              if it is running when the change is applied, apply stops it, updates it and starts it again. \
              EMR Serverless refuses to stop an application while jobs run; the apply then fails and changes nothing. \
-             maximum_capacity and tags change without a stop.",
+             maximum_capacity, images and tags change without a stop.",
             fields.join(", "),
         ),
     )
@@ -655,6 +885,8 @@ struct Desired {
     interactive: Option<InteractiveConfiguration>,
     identity: Option<IdentityCenterConfigurationInput>,
     architecture: Architecture,
+    /// Sent when on, or (on update) when it was on before.
+    cost_allocation: JobLevelCostAllocationConfiguration,
 }
 
 fn desired(st: &Model) -> Result<Desired, String> {
@@ -696,6 +928,7 @@ fn desired(st: &Model) -> Result<Desired, String> {
         InteractiveConfiguration::builder()
             .livy_endpoint_enabled(i.livy_endpoint_enabled.get_or(false))
             .studio_enabled(i.studio_enabled.get_or(false))
+            .session_enabled(i.session_enabled.get_or(false))
             .build()
     });
     let identity = st.identity_center.known().map(|ic| {
@@ -722,6 +955,9 @@ fn desired(st: &Model) -> Result<Desired, String> {
         interactive,
         identity,
         architecture: Architecture::from(st.architecture.as_str().unwrap_or("X86_64")),
+        cost_allocation: JobLevelCostAllocationConfiguration::builder()
+            .enabled(st.job_level_cost_allocation.get_or(false))
+            .build(),
     })
 }
 
@@ -790,7 +1026,25 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
         st.interactive = Planned::Known(Interactive {
             livy_endpoint_enabled: Planned::Known(i.livy_endpoint_enabled().unwrap_or(false)),
             studio_enabled: Planned::Known(i.studio_enabled().unwrap_or(false)),
+            session_enabled: Planned::Known(i.session_enabled().unwrap_or(false)),
         });
+    }
+    match a
+        .job_level_cost_allocation_configuration()
+        .and_then(|c| c.enabled())
+    {
+        Some(on) => st.job_level_cost_allocation = Planned::Known(on),
+        // Importing: no configuration means off.
+        None if current.job_level_cost_allocation.is_null() => {
+            st.job_level_cost_allocation = Planned::Known(false);
+        }
+        None => {}
+    }
+    if let Some(i) = a.image_configuration() {
+        st.image_uri = Planned::Known(i.image_uri().to_string());
+    }
+    if let Some(specs) = a.worker_type_specifications().filter(|w| !w.is_empty()) {
+        st.worker_type_image = worker_images_of(current, specs, st.image_uri.as_str());
     }
     if let Some(ic) = a.identity_center_configuration() {
         if let Some(arn) = ic.identity_center_instance_arn() {
@@ -816,11 +1070,41 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
     st
 }
 
+/// The per-worker-type images to record from what EMR Serverless returns:
+/// the worker types the state has; on import, those whose image is not the
+/// application's own (EMR Serverless may list every worker type).
+fn worker_images_of(
+    current: &Model,
+    specs: &HashMap<String, aws_sdk_emrserverless::types::WorkerTypeSpecification>,
+    app_image: Option<&str>,
+) -> Planned<Vec<WorkerImage>> {
+    let importing = current.tags_all.is_null();
+    let ours: BTreeSet<String> = worker_images(current).into_keys().collect();
+    let mut images: Vec<WorkerImage> = specs
+        .iter()
+        .filter_map(|(t, spec)| {
+            let uri = spec.image_configuration()?.image_uri();
+            let t = our_worker_type(t);
+            let keep = match importing {
+                true => Some(uri) != app_image,
+                false => ours.contains(&t),
+            };
+            keep.then(|| WorkerImage {
+                worker_type: Planned::Known(t),
+                image_uri: Planned::Known(uri.to_string()),
+            })
+        })
+        .collect();
+    images.sort_by(|a, b| a.worker_type.as_str().cmp(&b.worker_type.as_str()));
+    match (images.is_empty(), importing) {
+        (true, false) => current.worker_type_image.clone(),
+        (true, true) => Planned::Null,
+        (false, _) => Planned::Known(images),
+    }
+}
+
 /// Settings of an application this resource does not manage, by API name.
 fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
-    let specs = a
-        .worker_type_specifications()
-        .is_some_and(|w| !w.is_empty());
     [
         (
             !a.runtime_configuration().is_empty(),
@@ -830,8 +1114,6 @@ fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
             a.monitoring_configuration().is_some(),
             "monitoringConfiguration",
         ),
-        (a.image_configuration().is_some(), "imageConfiguration"),
-        (specs, "workerTypeSpecifications"),
         (
             a.scheduler_configuration().is_some(),
             "schedulerConfiguration",
@@ -839,10 +1121,6 @@ fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
         (
             a.disk_encryption_configuration().is_some(),
             "diskEncryptionConfiguration",
-        ),
-        (
-            a.job_level_cost_allocation_configuration().is_some(),
-            "jobLevelCostAllocationConfiguration",
         ),
     ]
     .into_iter()
@@ -974,6 +1252,7 @@ impl Resource for ServerlessApplication {
             Ok(x) => x,
             Err(e) => return ApplyResult::failed(Value::Null, err("creating", &name, e)),
         };
+        let images = planned_images(&plan);
         crate::info!("creating EMR Serverless application", "name" => name);
         let out = c
             .aws
@@ -991,6 +1270,11 @@ impl Resource for ServerlessApplication {
             .set_interactive_configuration(d.interactive)
             .set_identity_center_configuration(d.identity)
             .architecture(d.architecture)
+            .set_job_level_cost_allocation_configuration(
+                Some(d.cost_allocation).filter(|c| c.enabled() == Some(true)),
+            )
+            .set_image_configuration(images.0)
+            .set_worker_type_specifications(images.1)
             .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
             .send()
             .await;
@@ -1095,11 +1379,16 @@ impl Resource for ServerlessApplication {
             .update_application()
             .application_id(&id)
             .client_token(token);
+        let images = image_changes(&prior, &plan);
         let updated = match update_kind(&prior, &plan) {
             UpdateKind::NoSettings => Ok(()),
             UpdateKind::WhileStarted => {
                 let settled = wait_for(es, ctx, &id, &SETTLED, false, timeout).await;
-                let send = update.set_maximum_capacity(d.maximum).send();
+                let send = update
+                    .set_maximum_capacity(d.maximum)
+                    .set_image_configuration(images.0)
+                    .set_worker_type_specifications(images.1)
+                    .send();
                 match settled {
                     Ok(_) => send.await.map(drop).map_err(|e| describe(&e)),
                     Err(e) => Err(e),
@@ -1116,6 +1405,13 @@ impl Resource for ServerlessApplication {
                     .set_interactive_configuration(d.interactive)
                     .set_identity_center_configuration(d.identity)
                     .architecture(d.architecture)
+                    .set_job_level_cost_allocation_configuration(
+                        (d.cost_allocation.enabled() == Some(true)
+                            || prior.job_level_cost_allocation == Planned::Known(true))
+                        .then_some(d.cost_allocation),
+                    )
+                    .set_image_configuration(images.0)
+                    .set_worker_type_specifications(images.1)
                     .send();
                 let send = async { send.await.map(drop).map_err(|e| describe(&e)) };
                 with_application_stopped(es, ctx, &id, timeout, send).await
@@ -1348,8 +1644,47 @@ mod tests {
                     ]),
                 ),
             ),
+            (
+                "image_uri",
+                with("image_uri", Value::string("docker.io/spark:7.8")),
+            ),
+            (
+                "worker_type_image.worker_type",
+                with("worker_type_image", image("TEZ_TASK", ECR)),
+            ),
+            (
+                "worker_type_image.image_uri",
+                with("worker_type_image", image("DRIVER", "spark:latest")),
+            ),
+            ("release_label", {
+                let mut b = with("image_uri", Value::string(ECR));
+                b.set_attr("release_label", Value::string("emr-6.8.0"));
+                b
+            }),
         ];
         assert!(!validate_config(&base()).has_errors());
+        let mut images = with("image_uri", Value::string(ECR));
+        images.set_attr("worker_type_image", image("EXECUTOR", ECR));
+        assert!(
+            !validate_config(&images).has_errors(),
+            "{}",
+            validate_config(&images)
+        );
+        let twice = Value::set(vec![
+            Value::object([
+                ("worker_type", Value::string("DRIVER")),
+                ("image_uri", Value::string(ECR)),
+            ]),
+            Value::object([
+                ("worker_type", Value::string("DRIVER")),
+                ("image_uri", Value::string(format!("{ECR}-b"))),
+            ]),
+        ]);
+        let d = validate_config(&with("worker_type_image", twice));
+        assert!(
+            d.iter().any(|x| x.summary == "Duplicate worker type"),
+            "{d}"
+        );
         for (path, cfg) in cases {
             let d = validate_config(&cfg);
             assert!(
@@ -1358,6 +1693,78 @@ mod tests {
                 "expected an error at {path}, got {d}"
             );
         }
+    }
+
+    const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:7.8";
+
+    fn image(worker_type: &str, uri: &str) -> Value {
+        Value::set(vec![Value::object([
+            ("worker_type", Value::string(worker_type)),
+            ("image_uri", Value::string(uri)),
+        ])])
+    }
+
+    #[test]
+    fn image_uris_are_amazon_ecr_references() {
+        let digest = format!("@sha256:{}", "0a".repeat(32));
+        for ok in [
+            ECR.to_string(),
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/spark".into(),
+            format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/spark{digest}"),
+        ] {
+            assert_eq!(ecr_image_uri(&ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "docker.io/library/spark:7.8",
+            "12345.dkr.ecr.us-east-1.amazonaws.com/spark:7.8",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/Spark:7.8",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark@sha256:abc",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+            "123456789012.dkr.ecr.US-EAST-1.amazonaws.com/spark",
+        ] {
+            assert!(ecr_image_uri(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn images_change_without_a_stop_and_removal_sends_no_uri() {
+        let prior = started_app(|m| {
+            m.image_uri = ECR.into();
+            m.worker_type_image = Planned::Known(vec![WorkerImage {
+                worker_type: "DRIVER".into(),
+                image_uri: ECR.into(),
+            }]);
+        });
+        assert_eq!(image_changes(&prior, &prior.clone()), (None, None));
+        let other = format!("{ECR}-next");
+        let next = started_app(|m| {
+            m.image_uri = other.as_str().into();
+            m.worker_type_image = Planned::Known(vec![WorkerImage {
+                worker_type: "EXECUTOR".into(),
+                image_uri: other.as_str().into(),
+            }]);
+        });
+        assert_eq!(update_kind(&prior, &next), UpdateKind::WhileStarted);
+        let (image, specs) = image_changes(&prior, &next);
+        assert_eq!(
+            image.and_then(|i| i.image_uri().map(str::to_string)),
+            Some(other.clone())
+        );
+        let specs = specs.expect("worker images changed");
+        let uri = |t: &str| {
+            specs
+                .get(t)
+                .and_then(|s| s.image_configuration())
+                .map(|i| i.image_uri())
+        };
+        assert_eq!(uri("Executor"), Some(Some(other.as_str())));
+        // The DRIVER image is gone: an image configuration without a URI.
+        assert_eq!(uri("Driver"), Some(None));
+        let removed = started_app(|_| {});
+        let (image, specs) = image_changes(&prior, &removed);
+        assert_eq!(image.map(|i| i.image_uri().is_none()), Some(true));
+        assert_eq!(specs.map(|s| s.len()), Some(1));
     }
 
     #[test]
