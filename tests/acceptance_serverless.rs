@@ -450,6 +450,10 @@ fn app_attrs(net: &Net) -> Vec<(&'static str, String)> {
         ("job_level_cost_allocation", "true".into()),
         ("image_uri", q(IMAGE)),
         (
+            "runtime_configuration",
+            "jsonencode([{ classification = \"spark-defaults\", properties = { \"spark.executor.cores\" = \"4\", \"spark.hadoop.db.password\" = \"EMR.secret@db-password\" } }])".into(),
+        ),
+        (
             "worker_type_image",
             format!("worker_type = \"DRIVER\"\nimage_uri = {}", q(DRIVER_IMAGE)),
         ),
@@ -1031,6 +1035,18 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
             mentions: vec!["TEZ_TASK"],
         },
         Invalid {
+            what: "a runtime configuration key in EMR on EC2's spelling",
+            hcl: app(&|a| {
+                set(
+                    a,
+                    "runtime_configuration",
+                    "jsonencode([{ Classification = \"spark-defaults\" }])".into(),
+                )
+            }),
+            snippet_any_of: vec!["runtime_configuration"],
+            mentions: vec!["\"Classification\""],
+        },
+        Invalid {
             what: "an image that is not in Amazon ECR",
             hcl: app(&|a| set(a, "image_uri", q("docker.io/library/spark:3.5"))),
             snippet_any_of: vec!["image_uri"],
@@ -1210,6 +1226,21 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         create["workerTypeSpecifications"],
         json!({"Driver": {"imageConfiguration": {"imageUri": DRIVER_IMAGE}}}),
         "[tf {v}] {create}"
+    );
+    // The secret is a reference EMR Serverless resolves: only its name is sent.
+    assert_eq!(
+        create["runtimeConfiguration"],
+        json!([{"classification": "spark-defaults", "properties": {
+            "spark.executor.cores": "4",
+            "spark.hadoop.db.password": "EMR.secret@db-password"
+        }}]),
+        "[tf {v}] {create}"
+    );
+    // moto returns no Identity Center configuration: no application ARN.
+    assert_eq!(
+        st["identity_center_application_arn"],
+        Value::Null,
+        "[tf {v}]"
     );
     assert_eq!(st["job_level_cost_allocation"], json!(true), "[tf {v}]");
     assert_eq!(
@@ -1438,6 +1469,7 @@ fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "job_level_cost_allocation",
         "image_uri",
         "worker_type_image",
+        "runtime_configuration",
     ] {
         unset(&mut app, k);
     }

@@ -4,3 +4,4 @@
 
 pub mod cluster;
 pub mod overrides;
+pub mod runtime_configuration;

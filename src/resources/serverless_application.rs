@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::errors::describe;
 use crate::configured::{Configured, ProviderData};
+use crate::emr::runtime_configuration;
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
@@ -156,6 +157,14 @@ pub fn schema() -> Schema {
                     .desc("Stop after this idle time (1-10080 minutes)."),
             )
             .attr(
+                Attribute::optional("runtime_configuration", Type::String)
+                    .desc("JSON list of configuration classifications for every job (`runtimeConfiguration`), e.g. `jsonencode([{ classification = \"spark-defaults\", properties = { ... } }])`. Compared semantically. A property value may be an `EMR.secret@<secret>` reference, which EMR Serverless resolves; the provider never reads secrets."),
+            )
+            .attr(
+                Attribute::computed("identity_center_application_arn", Type::String)
+                    .desc("The IAM Identity Center application EMR Serverless made for trusted identity propagation (null without `identity_center`)."),
+            )
+            .attr(
                 Attribute::optional("image_uri", Type::String)
                     .desc("Amazon ECR image for every worker (emr-6.9.0 or later); changed without stopping a running application."),
             )
@@ -210,6 +219,8 @@ pub struct Model {
     pub auto_start: Planned<bool>,
     pub auto_stop_idle_timeout_minutes: Planned<Number>,
     pub image_uri: Planned<String>,
+    pub runtime_configuration: Planned<String>,
+    pub identity_center_application_arn: Planned<String>,
     pub job_level_cost_allocation: Planned<bool>,
     pub tags: PlannedMap<String>,
     pub tags_all: PlannedMap<String>,
@@ -334,6 +345,17 @@ fn check(cfg: &Model) -> Diagnostics {
     check_capacity(&mut d, cfg, ty.as_deref());
     check_network_and_identity(&mut d, cfg, ty.as_deref(), rel);
     check_images(&mut d, cfg, ty.as_deref(), rel);
+    if let Some(Err(msg)) = cfg
+        .runtime_configuration
+        .as_str()
+        .map(runtime_configuration::check)
+    {
+        d.attr_error(
+            p("runtime_configuration"),
+            "Invalid runtime configuration",
+            msg,
+        );
+    }
     if let Some(t) = cfg.timeouts.known() {
         for (k, v) in [
             ("create", &t.create),
@@ -736,6 +758,17 @@ fn image_changes(
     (image, Some(specs).filter(|m| !m.is_empty()))
 }
 
+/// The same runtime configuration, compared semantically.
+fn same_runtime(prior: &Model, plan: &Model) -> bool {
+    match (
+        prior.runtime_configuration.as_str(),
+        plan.runtime_configuration.as_str(),
+    ) {
+        (Some(a), Some(b)) => runtime_configuration::same(a, b),
+        _ => prior.runtime_configuration == plan.runtime_configuration,
+    }
+}
+
 /// Two set blocks with the same elements in any order.
 fn same_set<T: PartialEq>(a: &Planned<Vec<T>>, b: &Planned<Vec<T>>) -> bool {
     match (a, b) {
@@ -771,6 +804,7 @@ pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
             "job_level_cost_allocation",
             prior.job_level_cost_allocation != plan.job_level_cost_allocation,
         ),
+        ("runtime_configuration", !same_runtime(prior, plan)),
     ];
     let restart: Vec<&'static str> = changed.iter().filter(|c| c.1).map(|c| c.0).collect();
     if !restart.is_empty() {
@@ -887,6 +921,8 @@ struct Desired {
     architecture: Architecture,
     /// Sent when on, or (on update) when it was on before.
     cost_allocation: JobLevelCostAllocationConfiguration,
+    /// The runtime configuration; empty when none.
+    runtime: Vec<aws_sdk_emrserverless::types::Configuration>,
 }
 
 fn desired(st: &Model) -> Result<Desired, String> {
@@ -958,6 +994,10 @@ fn desired(st: &Model) -> Result<Desired, String> {
         cost_allocation: JobLevelCostAllocationConfiguration::builder()
             .enabled(st.job_level_cost_allocation.get_or(false))
             .build(),
+        runtime: match st.runtime_configuration.as_str() {
+            Some(t) => runtime_configuration::to_sdk(t)?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -1043,6 +1083,21 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
     if let Some(i) = a.image_configuration() {
         st.image_uri = Planned::Known(i.image_uri().to_string());
     }
+    if !a.runtime_configuration().is_empty() {
+        let remote = runtime_configuration::from_sdk(a.runtime_configuration());
+        st.runtime_configuration = match current.runtime_configuration.as_str() {
+            Some(recorded) if runtime_configuration::same(recorded, &remote) => recorded.into(),
+            _ => Planned::Known(remote),
+        };
+    }
+    let tip_app = a
+        .identity_center_configuration()
+        .and_then(|ic| ic.identity_center_application_arn());
+    st.identity_center_application_arn = match tip_app {
+        Some(arn) => arn.into(),
+        None if current.identity_center_application_arn.is_unknown() => Planned::Null,
+        None => current.identity_center_application_arn.clone(),
+    };
     if let Some(specs) = a.worker_type_specifications().filter(|w| !w.is_empty()) {
         st.worker_type_image = worker_images_of(current, specs, st.image_uri.as_str());
     }
@@ -1107,10 +1162,6 @@ fn worker_images_of(
 fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
     [
         (
-            !a.runtime_configuration().is_empty(),
-            "runtimeConfiguration",
-        ),
-        (
             a.monitoring_configuration().is_some(),
             "monitoringConfiguration",
         ),
@@ -1169,6 +1220,15 @@ impl ServerlessApplication {
                 plan.kind = p.into();
             }
         }
+        // Known at plan where it can be: none without identity_center, the
+        // recorded one while identity_center stays the same.
+        plan.identity_center_application_arn = match &prior {
+            _ if plan.identity_center.is_null() => Planned::Null,
+            Some(p) if p.identity_center == plan.identity_center => {
+                p.identity_center_application_arn.clone()
+            }
+            _ => Planned::Unknown,
+        };
         *planned = to_value(&plan)?;
         Ok(prior.map_or_else(Diagnostics::new, |p| restart_warning(&p, &plan)))
     }
@@ -1275,6 +1335,7 @@ impl Resource for ServerlessApplication {
             )
             .set_image_configuration(images.0)
             .set_worker_type_specifications(images.1)
+            .set_runtime_configuration(Some(d.runtime).filter(|r| !r.is_empty()))
             .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
             .send()
             .await;
@@ -1412,6 +1473,8 @@ impl Resource for ServerlessApplication {
                     )
                     .set_image_configuration(images.0)
                     .set_worker_type_specifications(images.1)
+                    // An empty list removes it.
+                    .set_runtime_configuration((!same_runtime(&prior, &plan)).then_some(d.runtime))
                     .send();
                 let send = async { send.await.map(drop).map_err(|e| describe(&e)) };
                 with_application_stopped(es, ctx, &id, timeout, send).await
@@ -1812,8 +1875,9 @@ mod tests {
         let text = d.to_string();
         assert_eq!(d.iter().count(), 2, "{text}");
         assert!(!d.has_errors(), "{text}");
+        // The runtime configuration is managed now: imported, not named.
         assert!(
-            text.contains("runtimeConfiguration, monitoringConfiguration"),
+            text.contains("monitoringConfiguration") && !text.contains("runtimeConfiguration"),
             "{text}"
         );
         assert!(text.contains("Auto-stop is off"), "{text}");
@@ -1821,6 +1885,10 @@ mod tests {
         current.auto_stop_idle_timeout_minutes = Planned::Known(Number::from_i64(15));
         let st = state_of(&current, &a, &BTreeMap::new());
         assert!(st.auto_stop_idle_timeout_minutes.is_null());
+        assert_eq!(
+            st.runtime_configuration,
+            Planned::Known(r#"[{"classification":"spark-defaults"}]"#.to_string())
+        );
 
         let on = AutoStopConfig::builder()
             .enabled(true)
@@ -1910,6 +1978,41 @@ mod tests {
             }),
             UpdateKind::Restart(vec!["initial_capacity"])
         );
+    }
+
+    #[test]
+    fn a_runtime_configuration_is_compared_semantically_and_needs_a_stop() {
+        let doc = r#"[{"classification":"spark-defaults","properties":{"a":"1","b":"2"}}]"#;
+        let prior = started_app(|m| m.runtime_configuration = doc.into());
+        let spaced =
+            r#"[ { "properties": { "b": "2", "a": "1" }, "classification": "spark-defaults" } ]"#;
+        let same = started_app(|m| m.runtime_configuration = spaced.into());
+        assert_eq!(update_kind(&prior, &same), UpdateKind::NoSettings);
+        let changed = started_app(|m| {
+            m.runtime_configuration = Planned::Known(doc.replace("\"2\"", "\"3\""))
+        });
+        assert_eq!(
+            update_kind(&prior, &changed),
+            UpdateKind::Restart(vec!["runtime_configuration"])
+        );
+        let removed = started_app(|_| {});
+        assert_eq!(
+            update_kind(&prior, &removed),
+            UpdateKind::Restart(vec!["runtime_configuration"])
+        );
+        let d = validate_config(&{
+            let mut v = base();
+            v.set_attr(
+                "runtime_configuration",
+                Value::string(r#"[{"Classification":"x"}]"#),
+            );
+            v
+        });
+        let paths: Vec<String> = d
+            .iter()
+            .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["runtime_configuration"], "{d}");
     }
 
     #[test]
