@@ -12,7 +12,6 @@ use std::time::Duration;
 use aws_sdk_iam::types::Tag;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use futures_util::StreamExt;
 
 use super::errors::{describe, error_code, error_message, is_not_found};
 use super::iam_roles::decode_document;
@@ -376,12 +375,10 @@ pub async fn find_arn(iam: &aws_sdk_iam::Client, name: &str) -> IamResult<Option
     }
 }
 
-/// GetRolePolicy calls of one role in flight at once.
-const INLINE_READS_AT_ONCE: usize = 4;
-
 /// The single finder: what IAM has for the role (None when it does not exist).
 /// GetRole carries the tags; inline documents and attachments are paginated.
-/// GetRole and the two lists go out together, then the inline documents.
+/// GetRole and the two lists go out together, then the inline documents in
+/// turn (a role has few; reading them concurrently cost 360 KB of binary).
 pub async fn read(
     iam: &aws_sdk_iam::Client,
     name: &str,
@@ -424,13 +421,8 @@ pub async fn read(
         ..Default::default()
     };
     let inline = inline?;
-    let reads: Vec<_> = inline.iter().map(|p| get_inline(iam, name, p)).collect();
-    let docs = futures_util::stream::iter(reads)
-        .buffered(INLINE_READS_AT_ONCE)
-        .collect::<Vec<_>>()
-        .await;
-    for (policy, doc) in inline.into_iter().zip(docs) {
-        if let Some(doc) = doc? {
+    for policy in inline {
+        if let Some(doc) = get_inline(iam, name, &policy).await? {
             observed.inline.insert(policy, doc);
         }
     }

@@ -895,19 +895,18 @@ pub(super) async fn refresh(
         Part::Launcher,
     ]
     .map(|p| p.recorded(&st));
-    // The four reads are independent: they go out together.
-    let (sm, role, launcher, launcher_role) = tokio::try_join!(
-        read_if(
-            has_sm,
-            describe_state_machine(&aws.sfn, &r.state_machine_arn)
-        ),
-        read_if(has_role, managed_role::read(&aws.iam, &r.role, None)),
-        read_if(has_launcher, get_launcher(&aws.lambda, &r.launcher)),
-        read_if(
-            has_launcher_role,
-            managed_role::read(&aws.iam, &r.launcher_role, None)
-        ),
-    )?;
+    let sm = read_if(
+        has_sm,
+        describe_state_machine(&aws.sfn, &r.state_machine_arn),
+    )
+    .await?;
+    let role = read_if(has_role, managed_role::read(&aws.iam, &r.role, None)).await?;
+    let launcher = read_if(has_launcher, get_launcher(&aws.lambda, &r.launcher)).await?;
+    let launcher_role = read_if(
+        has_launcher_role,
+        managed_role::read(&aws.iam, &r.launcher_role, None),
+    )
+    .await?;
     if stored.is_none()
         && sm.is_none()
         && role.is_none()
