@@ -1206,7 +1206,7 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let st = ws.resource_values(APP_ADDR);
     let id = st["id"].as_str().expect("application id").to_owned();
     // moto stores neither setting: the request that reached it carries them.
-    let create = create_application_request(emulator);
+    let create = only_request_body(emulator, "POST", "/applications");
     assert_eq!(
         create["interactiveConfiguration"]["sessionEnabled"],
         json!(true),
@@ -1320,7 +1320,7 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         ["update"],
         "[tf {v}] no stop and no start for a capacity change"
     );
-    let update = update_application_request(emulator, &id);
+    let update = only_request_body(emulator, "PATCH", &format!("/applications/{id}"));
     assert_eq!(
         update["imageConfiguration"],
         json!({"imageUri": next_image}),
@@ -1397,31 +1397,16 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     );
 }
 
-/// The body of the one CreateApplication request in the recording.
-fn create_application_request(emulator: &Emulator) -> Value {
-    let creates: Vec<Value> = emulator
+/// The JSON body of the one `method path` request in the recording.
+fn only_request_body(emulator: &Emulator, method: &str, path: &str) -> Value {
+    let bodies: Vec<Value> = emulator
         .recorded_requests()
         .iter()
-        .filter(|r| {
-            r["method"] == "POST" && common::moto_http::path_and_query(r) == "/applications"
-        })
+        .filter(|r| r["method"] == method && common::moto_http::path_and_query(r) == path)
         .map(|r| serde_json::from_str(&common::moto_http::body(r)).unwrap_or(Value::Null))
         .collect();
-    assert_eq!(creates.len(), 1, "one CreateApplication: {creates:?}");
-    creates[0].clone()
-}
-
-/// The body of the one UpdateApplication request in the recording.
-fn update_application_request(emulator: &Emulator, id: &str) -> Value {
-    let path = format!("/applications/{id}");
-    let updates: Vec<Value> = emulator
-        .recorded_requests()
-        .iter()
-        .filter(|r| r["method"] == "PATCH" && common::moto_http::path_and_query(r) == path)
-        .map(|r| serde_json::from_str(&common::moto_http::body(r)).unwrap_or(Value::Null))
-        .collect();
-    assert_eq!(updates.len(), 1, "one UpdateApplication: {updates:?}");
-    updates[0].clone()
+    assert_eq!(bodies.len(), 1, "one {method} {path}: {bodies:?}");
+    bodies[0].clone()
 }
 
 /// The application's UpdateApplication, StopApplication and StartApplication
