@@ -9,6 +9,8 @@ pub mod errors;
 pub mod iam_roles;
 pub mod managed_role;
 pub mod network;
+pub mod notify;
+pub mod query;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 pub use errors::{error_code, error_message, is_not_found};
 
 /// The service keys of the provider's `endpoints` block.
-pub const ENDPOINT_SERVICES: [&str; 11] = [
+pub const ENDPOINT_SERVICES: [&str; 13] = [
     "iam",
     "sts",
     "ssm",
@@ -31,6 +33,8 @@ pub const ENDPOINT_SERVICES: [&str; 11] = [
     "kms",
     "s3",
     "ec2",
+    "sns",
+    "sqs",
 ];
 
 #[derive(Clone, Debug, Default)]

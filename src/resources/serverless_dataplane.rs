@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::aws::managed_role::{self, DesiredRole, ObservedRole, RoleGrant};
+use crate::aws::notify::{self, Destination, Message};
 use crate::configured::{Configured, ProviderData};
 pub use crate::iam::dataplane::Inputs;
 use crate::iam::dataplane::{job_runtime_policy, job_runtime_trust, launch_policy, launch_trust};
@@ -57,6 +58,10 @@ pub fn schema() -> Schema {
                 .sensitive()
                 .desc("External id the launch role requires; generated when absent."),
         );
+    let message = Block::new()
+        .desc("Push the control plane metadata message (seed 003) to the control plane: exactly one of an SNS topic or an SQS queue.")
+        .attr(Attribute::optional("sns_topic_arn", Type::String).desc("The SNS topic to publish to."))
+        .attr(Attribute::optional("sqs_queue_url", Type::String).desc("The SQS queue to send to."));
     Schema::new(
         Block::new()
             .desc("An EMR Serverless data plane (seed 003): job runtime role, launch permissions, networking and control-plane metadata.")
@@ -85,7 +90,9 @@ pub fn schema() -> Schema {
             .attr(Attribute::computed("external_id", Type::String).sensitive().keep_state().desc("Private mode: the external id the launch role requires (`\"\"` in shared mode)."))
             .attr(Attribute::computed("unmanaged_policies", Type::set(Type::String)).desc("What is on the created roles that this data plane did not write: policies (`<role>/<policy name or ARN>`) and settings (`<role>/permissions boundary <arn>`, `<role>/tags {…}`, `<role>/max session <n>s`); apply removes or restores them."))
             .attr(Attribute::computed("control_plane_metadata", Type::String).sensitive().desc("The control plane configuration message of seed 003 (sensitive: it carries the external id)."))
-            .block(NestedBlock::single("control_plane", cp)),
+            .attr(Attribute::computed("control_plane_message_digest", Type::String).desc("SHA-256 of the destination and the message last delivered there (null until one is). Apply publishes whenever the plan's value differs: a new message or destination, or a publish that failed."))
+            .block(NestedBlock::single("control_plane", cp))
+            .block(NestedBlock::single("control_plane_message", message)),
     )
 }
 
@@ -148,7 +155,15 @@ struct Model {
     external_id: Planned<String>,
     unmanaged_policies: PlannedList<String>,
     control_plane_metadata: Planned<String>,
+    control_plane_message_digest: Planned<String>,
     control_plane: Planned<ControlPlane>,
+    control_plane_message: Planned<MessageDestination>,
+}
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+struct MessageDestination {
+    sns_topic_arn: Planned<String>,
+    sqs_queue_url: Planned<String>,
 }
 
 #[derive(Clone, Default, Deserialize, Serialize)]
@@ -358,6 +373,7 @@ fn boundary(b: &str) -> Result<(), String> {
 fn check(cfg: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let cp = cfg.control_plane();
+    let msg = cfg.control_plane_message.known();
     #[rustfmt::skip]
     let rules: Vec<(&str, Vec<&str>, Rule, &str)> = vec![
         ("name", one(&cfg.name), name, "Invalid name"),
@@ -374,9 +390,21 @@ fn check(cfg: &Model) -> Diagnostics {
         ("subnet_ids", each(&cfg.subnet_ids), subnet, "Invalid subnet"),
         ("security_group_ids", each(&cfg.security_group_ids), security_group, "Invalid security group"),
         ("permissions_boundary", one(&cfg.permissions_boundary), boundary, "Invalid permissions boundary"),
+        ("control_plane_message.sns_topic_arn", msg.map_or(vec![], |m| one(&m.sns_topic_arn)), |t| notify::topic(t).map(drop), "Invalid SNS topic"),
+        ("control_plane_message.sqs_queue_url", msg.map_or(vec![], |m| one(&m.sqs_queue_url)), |q| notify::queue(q, "us-east-1").map(drop), "Invalid SQS queue"),
     ];
     run_rules(&mut d, rules);
     check_mode(&mut d, cfg);
+    if let Some(m) = msg {
+        let (t, q) = (&m.sns_topic_arn, &m.sqs_queue_url);
+        if !t.is_unknown() && !q.is_unknown() && t.is_null() == q.is_null() {
+            d.attr_error(
+                AttrPath::attr("control_plane_message"),
+                "One destination",
+                "set exactly one of sns_topic_arn and sqs_queue_url.",
+            );
+        }
+    }
     let p = AttrPath::attr;
     if cfg.subnet_ids.all_known().is_some_and(|s| s.len() < 2) && cfg.subnet_ids.is_known() {
         d.attr_error(
@@ -596,6 +624,100 @@ fn unmanaged_policies(
     PlannedList::of(found)
 }
 
+// ---------- the control-plane message ----------
+
+/// Where the message goes, when the block is set and its values known.
+fn destination(st: &Model, region: &str) -> Option<Result<Destination, String>> {
+    let b = st.control_plane_message.known()?;
+    let (topic, queue) = (&b.sns_topic_arn, &b.sqs_queue_url);
+    if topic.is_unknown() || queue.is_unknown() {
+        return None;
+    }
+    Some(Destination::of(topic.as_str(), queue.as_str(), region))
+}
+
+/// What the plan says will have been delivered: null without the block,
+/// unknown until the destination and the message are known.
+fn planned_digest(st: &Model, region: &str) -> Planned<String> {
+    if st.control_plane_message.is_null() {
+        return Planned::Null;
+    }
+    match (destination(st, region), st.control_plane_metadata.as_str()) {
+        (Some(Ok(d)), Some(body)) => Planned::Known(notify::digest(d.address(), body)),
+        _ => Planned::Unknown,
+    }
+}
+
+/// Publishes the message unless the prior state says this very message was
+/// delivered to this destination: `created` the first time a destination
+/// hears of the data plane, `updated` after that. The digest is set only
+/// when it was delivered.
+async fn deliver(c: &Configured, st: &mut Model, prior: Option<&Model>) -> Result<(), String> {
+    let region = c.aws.region.as_str();
+    let Some(dest) = destination(st, region).transpose()? else {
+        st.control_plane_message_digest = Planned::Null;
+        return Ok(());
+    };
+    let body = st.control_plane_metadata.get_or(String::new());
+    let want = notify::digest(dest.address(), &body);
+    let had = prior.and_then(|p| p.control_plane_message_digest.as_str());
+    if had != Some(want.as_str()) {
+        let prior_dest = prior.and_then(|p| destination(p, region)?.ok());
+        let event = match had.is_some() && prior_dest.as_ref() == Some(&dest) {
+            true => "updated",
+            false => "created",
+        };
+        let dataplane = st.name.get_or(String::new());
+        let m = Message {
+            event,
+            dataplane: &dataplane,
+            body: &body,
+        };
+        crate::info!("publishing the control-plane message", "name" => dataplane.as_str(), "event" => event, "to" => dest.address());
+        dest.send(&c.aws, &m).await.map_err(|e| {
+            format!("the data plane is in place, but its control-plane message was not delivered (the next apply sends it again): {e}")
+        })?;
+    }
+    st.control_plane_message_digest = Planned::Known(want);
+    Ok(())
+}
+
+/// The message of a destroy: the event, and what identifies the data plane
+/// (no external id).
+fn deleted_message(st: &Model) -> J {
+    let mut m = Map::new();
+    m.insert("event".into(), J::String("deleted".into()));
+    m.insert("dataplane".into(), st.name.get_or(String::new()).into());
+    m.insert("region".into(), st.region.get_or(String::new()).into());
+    let job = st.job_runtime_role_arn.get_or(String::new());
+    m.insert("jobRuntimeRoleArn".into(), job.into());
+    if st.private() {
+        let launch = st.launch_role_arn.get_or(String::new());
+        m.insert("jobLaunchArn".into(), launch.into());
+    }
+    J::Object(m)
+}
+
+/// Tells the destination that heard of the data plane that it is going.
+async fn announce_deleted(c: &Configured, st: &Model) -> Result<(), String> {
+    if st.control_plane_message_digest.is_null() {
+        return Ok(());
+    }
+    let Some(Ok(dest)) = destination(st, &c.aws.region) else {
+        return Ok(());
+    };
+    let body = crate::canonical::text(&deleted_message(st));
+    let dataplane = st.name.get_or(String::new());
+    let m = Message {
+        event: "deleted",
+        dataplane: &dataplane,
+        body: &body,
+    };
+    dest.send(&c.aws, &m).await.map_err(|e| {
+        format!("the control-plane message of the destroy was not delivered, so nothing was deleted (destroy again to retry): {e}")
+    })
+}
+
 /// The planned state; the diagnostics of the plan-time checks.
 async fn plan(
     c: &Configured,
@@ -664,6 +786,7 @@ async fn plan(
             }
         }
     }
+    plan.control_plane_message_digest = planned_digest(&plan, &c.aws.region);
     *planned = to_value(&plan)?;
     Ok(d)
 }
@@ -758,7 +881,13 @@ impl Resource for ServerlessDataplane {
         compute(&env_of(&c), &mut st, shared.as_deref());
         crate::info!("creating EMR Serverless data plane", "name" => name, "mode" => st.mode.as_str().unwrap_or_default());
         match put_all(&c, &st, None).await {
-            Ok(()) => applied(Some(&st), Diagnostics::new()),
+            Ok(()) => match deliver(&c, &mut st, None).await {
+                Ok(()) => applied(Some(&st), Diagnostics::new()),
+                Err(e) => {
+                    st.control_plane_message_digest = Planned::Null;
+                    applied(Some(&st), err("creating", &name, e))
+                }
+            },
             // Nothing of ours exists (e.g. a foreign role of that name): no state.
             Err(e) if e.nothing_created => applied(None, err("creating", &name, e.message)),
             // Roles exist now: record the data plane (tainted) so destroy cleans up.
@@ -815,7 +944,13 @@ impl Resource for ServerlessDataplane {
         let shared = st.launch_role_arn.known().cloned();
         compute(&env_of(&c), &mut st, shared.as_deref());
         match put_all(&c, &st, Some(&prior)).await {
-            Ok(()) => applied(Some(&st), Diagnostics::new()),
+            Ok(()) => match deliver(&c, &mut st, Some(&prior)).await {
+                Ok(()) => applied(Some(&st), Diagnostics::new()),
+                Err(e) => {
+                    st.control_plane_message_digest = prior.control_plane_message_digest.clone();
+                    applied(Some(&st), err("updating", &name, e))
+                }
+            },
             Err(e) => {
                 // State names where the grant really is, so the next apply
                 // (or destroy) finds it; the rest is re-read on refresh.
@@ -839,6 +974,9 @@ impl Resource for ServerlessDataplane {
         };
         let name = prior.name.get_or(String::new());
         let iam = &c.aws.iam;
+        if let Err(e) = announce_deleted(&c, &prior).await {
+            return err("deleting", &name, e);
+        }
         let want = desired_roles(&prior);
         // Shared mode: remove our grant, leave the customer's role alone.
         if let Err((_, e)) = managed_role::reconcile_grant(iam, want.grant.as_ref(), None).await {
