@@ -333,6 +333,7 @@ type Attrs = Vec<(&'static str, String)>;
 
 const BLOCKS: &[&str] = &[
     "control_plane",
+    "control_plane_message",
     "initial_capacity",
     "maximum_capacity",
     "network",
@@ -1750,4 +1751,298 @@ fn plan_code_output(ws: &Workspace, want: i32, why: &str) -> String {
         );
     }
     text
+}
+
+// ---------------------------------------------------------------------------
+// 7. The control-plane message (seed 003, issue #13 item 3)
+// ---------------------------------------------------------------------------
+
+fn queue_url(name: &str) -> String {
+    format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}")
+}
+
+/// A queue in the emulator, read as the control plane reads it.
+struct Inbox<'a> {
+    emulator: &'a Emulator,
+    name: String,
+}
+
+/// One message as it arrived: its `event` and `dataplane` attributes and
+/// its JSON body.
+#[derive(Debug)]
+struct Arrived {
+    event: String,
+    dataplane: String,
+    body: Value,
+}
+
+impl<'a> Inbox<'a> {
+    fn create(emulator: &'a Emulator, name: &str) -> Inbox<'a> {
+        let inbox = Inbox {
+            emulator,
+            name: name.to_string(),
+        };
+        inbox.call("CreateQueue", json!({ "QueueName": name }));
+        inbox
+    }
+
+    fn call(&self, action: &str, body: Value) -> Value {
+        let target = format!("AmazonSQS.{action}");
+        let port = self.emulator.port();
+        let (status, text) =
+            common::moto_http::aws_call(port, "sqs", Some(&target), &body.to_string())
+                .unwrap_or_else(|e| panic!("sqs:{action}: {e}"));
+        assert_eq!(status, 200, "sqs:{action}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The messages that arrived since the last look (each is received
+    /// once: it stays invisible for the rest of the test).
+    fn take(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let got = self.call(
+                "ReceiveMessage",
+                json!({
+                    "QueueUrl": queue_url(&self.name),
+                    "MaxNumberOfMessages": 10,
+                    "MessageAttributeNames": ["All"],
+                    "VisibilityTimeout": 43200,
+                }),
+            );
+            let batch = got["Messages"].as_array().cloned().unwrap_or_default();
+            if batch.is_empty() {
+                return all;
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// Messages sent to the queue directly.
+    fn take_sent(&self) -> Vec<Arrived> {
+        let attr = |m: &Value, k: &str| m["MessageAttributes"][k]["StringValue"].clone();
+        self.take()
+            .iter()
+            .map(|m| Arrived {
+                event: attr(m, "event").as_str().unwrap_or_default().into(),
+                dataplane: attr(m, "dataplane").as_str().unwrap_or_default().into(),
+                body: document(m["Body"].as_str().unwrap_or_default(), "message body"),
+            })
+            .collect()
+    }
+
+    /// Messages published to a topic this queue subscribes to (SNS's
+    /// envelope, not raw delivery).
+    fn take_published(&self) -> Vec<Arrived> {
+        self.take()
+            .iter()
+            .map(|m| {
+                let envelope = document(m["Body"].as_str().unwrap_or_default(), "SNS envelope");
+                let attr = |k: &str| envelope["MessageAttributes"][k]["Value"].clone();
+                Arrived {
+                    event: attr("event").as_str().unwrap_or_default().into(),
+                    dataplane: attr("dataplane").as_str().unwrap_or_default().into(),
+                    body: document(envelope["Message"].as_str().unwrap_or_default(), "message"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// An SNS topic whose messages reach `inbox`; its ARN.
+fn topic_into(emulator: &Emulator, topic: &str, inbox: &Inbox) -> String {
+    let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{topic}");
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{}", inbox.name);
+    for params in [
+        vec![("Action", "CreateTopic"), ("Name", topic)],
+        vec![
+            ("Action", "Subscribe"),
+            ("TopicArn", arn.as_str()),
+            ("Protocol", "sqs"),
+            ("Endpoint", queue_arn.as_str()),
+        ],
+    ] {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(params)
+            .append_pair("Version", "2010-03-31");
+        let port = emulator.port();
+        let (status, text) = common::moto_http::aws_call(port, "sns", None, &form.finish())
+            .unwrap_or_else(|e| panic!("sns: {e}"));
+        assert_eq!(status, 200, "sns: {text}");
+    }
+    arn
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn one_message(got: Vec<Arrived>, event: &str, dataplane: &str, what: &str) -> Value {
+    assert_eq!(got.len(), 1, "{what}: want one message, got {got:#?}");
+    let m = &got[0];
+    assert_eq!(
+        (m.event.as_str(), m.dataplane.as_str()),
+        (event, dataplane),
+        "{what}"
+    );
+    m.body.clone()
+}
+
+#[test]
+fn serverless_dataplane_pushes_the_control_plane_message() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        control_plane_message(&terraform, &emulator, &aws);
+    }
+}
+
+fn control_plane_message(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let net = aws.setup();
+    let queue = Inbox::create(emulator, "dataplanes");
+    let topic_inbox = Inbox::create(emulator, "topic-inbox");
+    let topic = topic_into(emulator, "dataplanes", &topic_inbox);
+    let mut acme = private_attrs(&net, "acme");
+    let to_queue = |name: &str| format!("sqs_queue_url = {}", q(&queue_url(name)));
+    set(&mut acme, "control_plane_message", to_queue("dataplanes"));
+    let mut sdp = shared_attrs(&net, "sdp");
+    set(
+        &mut sdp,
+        "control_plane_message",
+        format!("sns_topic_arn = {}", q(&topic)),
+    );
+    let hcl = |acme: &[(&str, String)]| {
+        format!(
+            "{PROVIDER}\n{}\n{}",
+            resource(DP, "acme", acme),
+            resource(DP, "sdp", &sdp)
+        )
+    };
+    let ws = Workspace::new(terraform, emulator, &hcl(&acme));
+    let v = ws.version().to_owned();
+    let acme_addr = "emr_serverless_dataplane.acme";
+
+    // Create: one `created` message each, with exactly the seed's keys, the
+    // same message the state shows.
+    ws.apply();
+    let st = ws.resource_values(acme_addr);
+    let body = one_message(
+        queue.take_sent(),
+        "created",
+        "acme",
+        &format!("[tf {v}] create"),
+    );
+    let seed = [
+        "resourceBucket",
+        "subnetIds",
+        "securityGroups",
+        "region",
+        "jobRuntimeRoleArn",
+        "jobLaunchArn",
+        "externalId",
+    ];
+    assert_eq!(
+        keys(&body),
+        seed.iter().map(|s| s.to_string()).collect(),
+        "[tf {v}]"
+    );
+    assert_eq!(body, json_attr(&st, "control_plane_metadata"), "[tf {v}]");
+    assert_eq!(body["subnetIds"], json!([net.a, net.b]), "[tf {v}]");
+    let shared = one_message(
+        topic_inbox.take_published(),
+        "created",
+        "sdp",
+        "[tf {v}] SNS",
+    );
+    assert_eq!(
+        keys(&shared),
+        seed[..5].iter().map(|s| s.to_string()).collect(),
+        "[tf {v}]"
+    );
+    plan_code(&ws, 0, "re-plan after create");
+    assert!(queue.take_sent().is_empty(), "[tf {v}] a plan published");
+
+    // A change of the message: one `updated` message, to the queue only.
+    set(&mut acme, "subnet_ids", list(&[&net.a2, &net.b]));
+    ws.write(&hcl(&acme));
+    ws.apply();
+    let body = one_message(
+        queue.take_sent(),
+        "updated",
+        "acme",
+        &format!("[tf {v}] update"),
+    );
+    assert_eq!(body["subnetIds"], json!([net.a2, net.b]), "[tf {v}]");
+    assert!(
+        topic_inbox.take_published().is_empty(),
+        "[tf {v}] sdp did not change"
+    );
+    plan_code(&ws, 0, "re-plan after update");
+
+    // A destination that cannot take it: the apply fails, nothing is lost,
+    // and the plan still shows the message as undelivered.
+    set(&mut acme, "control_plane_message", to_queue("later"));
+    ws.write(&hcl(&acme));
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "[tf {v}] apply to a missing queue succeeded");
+    let said = out.all();
+    assert!(
+        said.contains("control-plane message was not delivered") && said.contains("later"),
+        "[tf {v}] {said}"
+    );
+    assert!(
+        aws.role(&job_role("acme")).is_some(),
+        "[tf {v}] the data plane is gone"
+    );
+    // State says where the message last went.
+    let st = ws.resource_values(acme_addr);
+    let recorded = &st["control_plane_message"]["sqs_queue_url"];
+    assert_eq!(recorded, &json!(queue_url("dataplanes")), "[tf {v}]");
+    plan_code(&ws, 2, "the undelivered message is still planned");
+    let later = Inbox::create(emulator, "later");
+    ws.apply();
+    // The new destination has never heard of the data plane.
+    let body = one_message(
+        later.take_sent(),
+        "created",
+        "acme",
+        &format!("[tf {v}] retry"),
+    );
+    assert_eq!(keys(&body).len(), 7, "[tf {v}]");
+    assert!(
+        queue.take_sent().is_empty(),
+        "[tf {v}] the old queue got a message"
+    );
+    plan_code(&ws, 0, "re-plan after the retry");
+
+    // Destroy: one `deleted` message each, without the external id.
+    ws.destroy();
+    let gone = one_message(
+        later.take_sent(),
+        "deleted",
+        "acme",
+        &format!("[tf {v}] destroy"),
+    );
+    assert_eq!(gone["event"], json!("deleted"), "[tf {v}]");
+    assert_eq!(gone["dataplane"], json!("acme"), "[tf {v}]");
+    assert_eq!(
+        gone["jobRuntimeRoleArn"],
+        json!(format!("arn:aws:iam::{ACCOUNT}:role/{}", job_role("acme"))),
+        "[tf {v}]"
+    );
+    assert!(gone.get("externalId").is_none(), "[tf {v}] {gone}");
+    let gone = one_message(
+        topic_inbox.take_published(),
+        "deleted",
+        "sdp",
+        &format!("[tf {v}] SNS destroy"),
+    );
+    assert_eq!(gone["event"], json!("deleted"), "[tf {v}]");
+    assert!(
+        aws.role(&job_role("acme")).is_none(),
+        "[tf {v}] destroy left the role"
+    );
 }

@@ -947,7 +947,10 @@ impl Resource for ServerlessDataplane {
             Ok(()) => match deliver(&c, &mut st, Some(&prior)).await {
                 Ok(()) => applied(Some(&st), Diagnostics::new()),
                 Err(e) => {
+                    // State says what was delivered where, so the next plan
+                    // shows the message (and a new destination) as pending.
                     st.control_plane_message_digest = prior.control_plane_message_digest.clone();
+                    st.control_plane_message = prior.control_plane_message.clone();
                     applied(Some(&st), err("updating", &name, e))
                 }
             },

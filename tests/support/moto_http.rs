@@ -13,13 +13,52 @@ use std::time::Duration;
 /// `method path` with a JSON `body` to moto on 127.0.0.1:`port`: the status
 /// and the (de-chunked) body.
 pub fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
+    send(
+        port,
+        method,
+        path,
+        "Content-Type: application/json\r\n",
+        body,
+    )
+}
+
+/// A call to an AWS service in moto: moto routes it by the credential scope
+/// of a SigV4 header, which it does not check unless told to, so the header
+/// is made up. `target` is the JSON protocol's `X-Amz-Target`; without it the
+/// body is a query-protocol form.
+pub fn aws_call(
+    port: u16,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+) -> Result<(u16, String), String> {
+    let auth = format!(
+        "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n"
+    );
+    let headers = match target {
+        Some(t) => {
+            format!("{auth}Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {t}\r\n")
+        }
+        None => format!("{auth}Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"),
+    };
+    send(port, "POST", "/", &headers, body.as_bytes())
+}
+
+fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+) -> Result<(u16, String), String> {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| format!("read timeout: {e}"))?;
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
