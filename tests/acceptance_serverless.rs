@@ -1075,6 +1075,54 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
             snippet_any_of: vec!["release_label"],
             mentions: vec!["emr-6.9.0"],
         },
+        Invalid {
+            what: "a control-plane message with two destinations",
+            hcl: dp(&|a| {
+                let both = format!(
+                    "sns_topic_arn = \"arn:aws:sns:us-east-1:999988887777:d\"\nsqs_queue_url = {}",
+                    q(&queue_url("d"))
+                );
+                set(a, "control_plane_message", both)
+            }),
+            snippet_any_of: vec!["sqs_queue_url"],
+            mentions: vec!["exactly one of sns_topic_arn and sqs_queue_url"],
+        },
+        Invalid {
+            what: "a control-plane message without a destination",
+            hcl: dp(&|a| set(a, "control_plane_message", String::new())),
+            snippet_any_of: vec!["control_plane_message"],
+            mentions: vec!["exactly one of sns_topic_arn and sqs_queue_url"],
+        },
+        Invalid {
+            what: "an SQS ARN given as the SNS topic",
+            hcl: sh(&|a| {
+                let arn = "sns_topic_arn = \"arn:aws:sqs:us-east-1:999988887777:d\"";
+                set(a, "control_plane_message", arn.into())
+            }),
+            snippet_any_of: vec!["sns_topic_arn"],
+            mentions: vec![
+                "arn:aws:sqs:us-east-1:999988887777:d",
+                "not an SNS topic ARN",
+            ],
+        },
+        Invalid {
+            what: "a queue URL over plain HTTP",
+            hcl: dp(&|a| {
+                let url = "sqs_queue_url = \"http://sqs.us-east-1.amazonaws.com/999988887777/d\"";
+                set(a, "control_plane_message", url.into())
+            }),
+            snippet_any_of: vec!["sqs_queue_url"],
+            mentions: vec!["https://"],
+        },
+        Invalid {
+            what: "a queue URL without the account",
+            hcl: dp(&|a| {
+                let url = "sqs_queue_url = \"https://sqs.us-east-1.amazonaws.com/dataplanes\"";
+                set(a, "control_plane_message", url.into())
+            }),
+            snippet_any_of: vec!["sqs_queue_url"],
+            mentions: vec!["<account id>/<queue name>"],
+        },
     ]
 }
 

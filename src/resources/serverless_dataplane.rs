@@ -398,8 +398,14 @@ fn check(cfg: &Model) -> Diagnostics {
     if let Some(m) = msg {
         let (t, q) = (&m.sns_topic_arn, &m.sqs_queue_url);
         if !t.is_unknown() && !q.is_unknown() && t.is_null() == q.is_null() {
+            // Terraform points at the attribute, or at the block when unset.
+            let at = if t.is_null() {
+                "sns_topic_arn"
+            } else {
+                "sqs_queue_url"
+            };
             d.attr_error(
-                AttrPath::attr("control_plane_message"),
+                AttrPath::parse_dotted(&format!("control_plane_message.{at}")),
                 "One destination",
                 "set exactly one of sns_topic_arn and sqs_queue_url.",
             );
