@@ -340,6 +340,8 @@ const BLOCKS: &[&str] = &[
     "interactive",
     "identity_center",
     "worker_type_image",
+    "monitoring",
+    "scheduler",
     "timeouts",
 ];
 
@@ -462,8 +464,34 @@ fn app_attrs(net: &Net) -> Vec<(&'static str, String)> {
             "identity_center",
             "instance_arn = \"arn:aws:sso:::instance/ssoins-123\"".into(),
         ),
+        ("monitoring", MONITORING.into()),
+        ("scheduler", scheduler(20, 60)),
         ("tags", "{ owner = \"analytics\" }".into()),
     ]
+}
+
+const LOG_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const PROMETHEUS: &str =
+    "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1a2b3c/api/v1/remote_write";
+const MONITORING: &str = r#"s3 {
+  log_uri = "s3://acme-emr-serverless/logs/"
+  kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+}
+managed_persistence {
+  enabled = false
+}
+cloudwatch {
+  enabled = true
+  log_group_name = "/emr-serverless/acme"
+  log_stream_name_prefix = "acme"
+  log_types = { SPARK_DRIVER = ["stdout", "stderr"], SPARK_EXECUTOR = ["stderr"] }
+}
+prometheus {
+  remote_write_url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1a2b3c/api/v1/remote_write"
+}"#;
+
+fn scheduler(max: u32, queue: u32) -> String {
+    format!("max_concurrent_runs = {max}\nqueue_timeout_minutes = {queue}")
 }
 
 const DP: &str = "emr_serverless_dataplane";
@@ -1076,6 +1104,59 @@ fn invalid_cases(net: &Net) -> Vec<Invalid> {
             mentions: vec!["emr-6.9.0"],
         },
         Invalid {
+            what: "a scheduler on a release before emr-7.0.0",
+            hcl: app(&|a| {
+                set(a, "release_label", q("emr-6.15.0"));
+                for k in ["identity_center", "monitoring"] {
+                    unset(a, k);
+                }
+            }),
+            snippet_any_of: vec!["release_label"],
+            mentions: vec!["emr-7.0.0"],
+        },
+        Invalid {
+            what: "no concurrent runs",
+            hcl: app(&|a| set(a, "scheduler", scheduler(0, 60))),
+            snippet_any_of: vec!["max_concurrent_runs"],
+            mentions: vec!["1 to 1000"],
+        },
+        Invalid {
+            what: "a Prometheus URL that is not a workspace's",
+            hcl: app(&|a| {
+                let m = MONITORING.replace(PROMETHEUS, "https://metrics.example.com/api/v1/write");
+                set(a, "monitoring", m)
+            }),
+            snippet_any_of: vec!["remote_write_url"],
+            mentions: vec!["https://metrics.example.com/api/v1/write"],
+        },
+        Invalid {
+            what: "a Hive log type on a Spark application",
+            hcl: app(&|a| {
+                set(
+                    a,
+                    "monitoring",
+                    MONITORING.replace("SPARK_EXECUTOR", "TEZ_TASK"),
+                )
+            }),
+            snippet_any_of: vec!["log_types"],
+            mentions: vec!["TEZ_TASK"],
+        },
+        Invalid {
+            what: "S3 logs to a URL that is not s3://",
+            hcl: app(&|a| {
+                let m = MONITORING.replace("s3://acme-emr-serverless/logs/", "https://acme/logs/");
+                set(a, "monitoring", m)
+            }),
+            snippet_any_of: vec!["log_uri"],
+            mentions: vec!["https://acme/logs/"],
+        },
+        Invalid {
+            what: "a log key that is not a KMS key ARN",
+            hcl: app(&|a| set(a, "monitoring", MONITORING.replace(LOG_KEY, "alias/logs"))),
+            snippet_any_of: vec!["kms_key_arn"],
+            mentions: vec!["alias/logs", "KMS key ARN"],
+        },
+        Invalid {
             what: "a control-plane message with two destinations",
             hcl: dp(&|a| {
                 let both = format!(
@@ -1276,6 +1357,29 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         json!({"Driver": {"imageConfiguration": {"imageUri": DRIVER_IMAGE}}}),
         "[tf {v}] {create}"
     );
+    assert_eq!(
+        create["monitoringConfiguration"],
+        json!({
+            "s3MonitoringConfiguration": {
+                "logUri": "s3://acme-emr-serverless/logs/",
+                "encryptionKeyArn": LOG_KEY
+            },
+            "managedPersistenceMonitoringConfiguration": {"enabled": false},
+            "cloudWatchLoggingConfiguration": {
+                "enabled": true,
+                "logGroupName": "/emr-serverless/acme",
+                "logStreamNamePrefix": "acme",
+                "logTypes": {"SPARK_DRIVER": ["STDOUT", "STDERR"], "SPARK_EXECUTOR": ["STDERR"]}
+            },
+            "prometheusMonitoringConfiguration": {"remoteWriteUrl": PROMETHEUS}
+        }),
+        "[tf {v}] {create}"
+    );
+    assert_eq!(
+        create["schedulerConfiguration"],
+        json!({"maxConcurrentRuns": 20, "queueTimeoutMinutes": 60}),
+        "[tf {v}] {create}"
+    );
     // The secret is a reference EMR Serverless resolves: only its name is sent.
     assert_eq!(
         create["runtimeConfiguration"],
@@ -1348,6 +1452,7 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     );
     let next_image = format!("{IMAGE}.1");
     set(&mut attrs, "image_uri", q(&next_image));
+    set(&mut attrs, "scheduler", scheduler(30, 60));
     ws.write(&format!("{PROVIDER}\n{}", resource(APP, "spark", &attrs)));
     let (plan, out) = ws.plan_json();
     let change = resource_change(&plan, APP_ADDR);
@@ -1375,8 +1480,15 @@ fn application(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         json!({"imageUri": next_image}),
         "[tf {v}] {update}"
     );
+    assert_eq!(
+        update["schedulerConfiguration"],
+        json!({"maxConcurrentRuns": 30, "queueTimeoutMinutes": 60}),
+        "[tf {v}] {update}"
+    );
     assert!(
-        update.get("releaseLabel").is_none() && update.get("networkConfiguration").is_none(),
+        update.get("releaseLabel").is_none()
+            && update.get("networkConfiguration").is_none()
+            && update.get("monitoringConfiguration").is_none(),
         "[tf {v}] only what a STARTED application accepts: {update}"
     );
     let app = aws.application(&id);
@@ -1504,6 +1616,8 @@ fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "image_uri",
         "worker_type_image",
         "runtime_configuration",
+        "monitoring",
+        "scheduler",
     ] {
         unset(&mut app, k);
     }

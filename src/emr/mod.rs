@@ -5,3 +5,4 @@
 pub mod cluster;
 pub mod overrides;
 pub mod runtime_configuration;
+pub mod serverless_settings;

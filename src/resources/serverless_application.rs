@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws::errors::describe;
 use crate::configured::{Configured, ProviderData};
 use crate::emr::runtime_configuration;
+use crate::emr::serverless_settings::{self as settings, Monitoring, Scheduler, SchedulerChange};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
     NestedBlock, Number, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type,
@@ -184,6 +185,8 @@ pub fn schema() -> Schema {
             .block(NestedBlock::single("interactive", interactive_block()))
             .block(NestedBlock::single("identity_center", identity))
             .block(NestedBlock::set("worker_type_image", worker_image))
+            .block(NestedBlock::single("monitoring", settings::monitoring_block()))
+            .block(NestedBlock::single("scheduler", settings::scheduler_block()))
             .block(NestedBlock::single("timeouts", timeouts_block())),
     )
 }
@@ -230,6 +233,8 @@ pub struct Model {
     pub interactive: Planned<Interactive>,
     pub identity_center: Planned<IdentityCenter>,
     pub worker_type_image: Planned<Vec<WorkerImage>>,
+    pub monitoring: Planned<Monitoring>,
+    pub scheduler: Planned<Scheduler>,
     pub timeouts: Planned<Timeouts>,
 }
 
@@ -345,6 +350,14 @@ fn check(cfg: &Model) -> Diagnostics {
     check_capacity(&mut d, cfg, ty.as_deref());
     check_network_and_identity(&mut d, cfg, ty.as_deref(), rel);
     check_images(&mut d, cfg, ty.as_deref(), rel);
+    let (monitoring, scheduler) = (&cfg.monitoring, &cfg.scheduler);
+    settings::check(
+        &mut d,
+        monitoring,
+        scheduler,
+        ty.as_deref(),
+        rel.and_then(release),
+    );
     if let Some(Err(msg)) = cfg
         .runtime_configuration
         .as_str()
@@ -805,13 +818,19 @@ pub fn update_kind(prior: &Model, plan: &Model) -> UpdateKind {
             prior.job_level_cost_allocation != plan.job_level_cost_allocation,
         ),
         ("runtime_configuration", !same_runtime(prior, plan)),
+        ("monitoring", prior.monitoring != plan.monitoring),
     ];
-    let restart: Vec<&'static str> = changed.iter().filter(|c| c.1).map(|c| c.0).collect();
+    let mut restart: Vec<&'static str> = changed.iter().filter(|c| c.1).map(|c| c.0).collect();
+    let scheduler = settings::scheduler_change(&prior.scheduler, &plan.scheduler);
+    if scheduler == SchedulerChange::Restart {
+        restart.push("scheduler");
+    }
     if !restart.is_empty() {
         UpdateKind::Restart(restart)
     } else if prior.maximum_capacity != plan.maximum_capacity
         || prior.image_uri != plan.image_uri
         || !same_set(&prior.worker_type_image, &plan.worker_type_image)
+        || scheduler == SchedulerChange::WhileStarted
     {
         UpdateKind::WhileStarted
     } else {
@@ -831,7 +850,7 @@ fn restart_warning(prior: &Model, plan: &Model) -> Diagnostics {
             "EMR Serverless changes {} only on a stopped application. The application is {state} now: \
              if it is running when the change is applied, apply stops it, updates it and starts it again. \
              EMR Serverless refuses to stop an application while jobs run; the apply then fails and changes nothing. \
-             maximum_capacity, images and tags change without a stop.",
+             maximum_capacity, images, scheduler.max_concurrent_runs and tags change without a stop.",
             fields.join(", "),
         ),
     )
@@ -1110,6 +1129,11 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
             });
         }
     }
+    let importing = current.tags_all.is_null();
+    st.monitoring =
+        settings::monitoring_from(&current.monitoring, a.monitoring_configuration(), importing);
+    st.scheduler =
+        settings::scheduler_from(&current.scheduler, a.scheduler_configuration(), importing);
     if let Some(t) = a.tags() {
         if current.tags.is_null() && current.tags_all.is_null() {
             // importing: the user's tags are those not from default_tags
@@ -1160,20 +1184,10 @@ fn worker_images_of(
 
 /// Settings of an application this resource does not manage, by API name.
 fn unmanaged_settings(a: &Application) -> Vec<&'static str> {
-    [
-        (
-            a.monitoring_configuration().is_some(),
-            "monitoringConfiguration",
-        ),
-        (
-            a.scheduler_configuration().is_some(),
-            "schedulerConfiguration",
-        ),
-        (
-            a.disk_encryption_configuration().is_some(),
-            "diskEncryptionConfiguration",
-        ),
-    ]
+    [(
+        a.disk_encryption_configuration().is_some(),
+        "diskEncryptionConfiguration",
+    )]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))
     .collect()
@@ -1336,6 +1350,12 @@ impl Resource for ServerlessApplication {
             .set_image_configuration(images.0)
             .set_worker_type_specifications(images.1)
             .set_runtime_configuration(Some(d.runtime).filter(|r| !r.is_empty()))
+            .set_monitoring_configuration(
+                plan.monitoring
+                    .known()
+                    .map(|m| settings::monitoring_to_sdk(Some(m))),
+            )
+            .set_scheduler_configuration(plan.scheduler.known().map(settings::scheduler_to_sdk))
             .set_tags(Some(plan.tags_all.known_entries().into_iter().collect()))
             .send()
             .await;
@@ -1441,6 +1461,11 @@ impl Resource for ServerlessApplication {
             .application_id(&id)
             .client_token(token);
         let images = image_changes(&prior, &plan);
+        // A changed scheduler, sent whole; a removed one is left as it is.
+        let scheduler = match settings::scheduler_change(&prior.scheduler, &plan.scheduler) {
+            SchedulerChange::None => None,
+            _ => plan.scheduler.known().map(settings::scheduler_to_sdk),
+        };
         let updated = match update_kind(&prior, &plan) {
             UpdateKind::NoSettings => Ok(()),
             UpdateKind::WhileStarted => {
@@ -1449,6 +1474,7 @@ impl Resource for ServerlessApplication {
                     .set_maximum_capacity(d.maximum)
                     .set_image_configuration(images.0)
                     .set_worker_type_specifications(images.1)
+                    .set_scheduler_configuration(scheduler)
                     .send();
                 match settled {
                     Ok(_) => send.await.map(drop).map_err(|e| describe(&e)),
@@ -1475,6 +1501,12 @@ impl Resource for ServerlessApplication {
                     .set_worker_type_specifications(images.1)
                     // An empty list removes it.
                     .set_runtime_configuration((!same_runtime(&prior, &plan)).then_some(d.runtime))
+                    // An empty configuration removes it.
+                    .set_monitoring_configuration(
+                        (prior.monitoring != plan.monitoring)
+                            .then(|| settings::monitoring_to_sdk(plan.monitoring.known())),
+                    )
+                    .set_scheduler_configuration(scheduler)
                     .send();
                 let send = async { send.await.map(drop).map_err(|e| describe(&e)) };
                 with_application_stopped(es, ctx, &id, timeout, send).await
@@ -1856,7 +1888,9 @@ mod tests {
     /// auto-stop that is off is recorded as unset so the plan turns it on.
     #[test]
     fn import_names_unmanaged_settings_and_auto_stop_off() {
-        use aws_sdk_emrserverless::types::{Configuration, MonitoringConfiguration};
+        use aws_sdk_emrserverless::types::{
+            Configuration, DiskEncryptionConfiguration, MonitoringConfiguration,
+        };
         let off = AutoStopConfig::builder()
             .enabled(false)
             .idle_timeout_minutes(15)
@@ -1869,15 +1903,19 @@ mod tests {
                     .unwrap(),
             )
             .monitoring_configuration(MonitoringConfiguration::builder().build())
+            .disk_encryption_configuration(DiskEncryptionConfiguration::builder().build())
             .build()
             .unwrap();
         let d = import_warnings(&a);
         let text = d.to_string();
         assert_eq!(d.iter().count(), 2, "{text}");
         assert!(!d.has_errors(), "{text}");
-        // The runtime configuration is managed now: imported, not named.
+        // The runtime and monitoring configurations are managed now:
+        // imported, not named.
         assert!(
-            text.contains("monitoringConfiguration") && !text.contains("runtimeConfiguration"),
+            text.contains("diskEncryptionConfiguration")
+                && !text.contains("runtimeConfiguration")
+                && !text.contains("monitoringConfiguration"),
             "{text}"
         );
         assert!(text.contains("Auto-stop is off"), "{text}");
@@ -1977,6 +2015,35 @@ mod tests {
                 }
             }),
             UpdateKind::Restart(vec!["initial_capacity"])
+        );
+    }
+
+    #[test]
+    fn scheduler_concurrency_alone_skips_the_stop_and_monitoring_needs_it() {
+        let scheduler = |max: i64, queue: i64| {
+            Planned::Known(Scheduler {
+                max_concurrent_runs: Planned::Known(Number::from_i64(max)),
+                queue_timeout_minutes: Planned::Known(Number::from_i64(queue)),
+            })
+        };
+        let prior = started_app(|m| m.scheduler = scheduler(15, 360));
+        let with = |s: Planned<Scheduler>| {
+            let mut plan = prior.clone();
+            plan.scheduler = s;
+            update_kind(&prior, &plan)
+        };
+        assert_eq!(with(scheduler(30, 360)), UpdateKind::WhileStarted);
+        assert_eq!(
+            with(scheduler(30, 60)),
+            UpdateKind::Restart(vec!["scheduler"])
+        );
+        // Removing the block stops managing it: nothing is sent.
+        assert_eq!(with(Planned::Null), UpdateKind::NoSettings);
+        let mut plan = prior.clone();
+        plan.monitoring = Planned::Known(Monitoring::default());
+        assert_eq!(
+            update_kind(&prior, &plan),
+            UpdateKind::Restart(vec!["monitoring"])
         );
     }
 
