@@ -21,6 +21,7 @@ module "customer" {
 
   name                        = each.key
   control_plane_principal_arn = var.control_plane_principal_arn
+  control_plane_queue_url     = var.control_plane_queue_url
   resource_bucket             = each.value.resource_bucket
   subnet_ids                  = each.value.subnet_ids
   security_group_ids          = each.value.security_group_ids

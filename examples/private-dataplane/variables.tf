@@ -10,6 +10,12 @@ variable "control_plane_principal_arn" {
   default     = "arn:aws:iam::999988887777:role/control-plane"
 }
 
+variable "control_plane_queue_url" {
+  description = "URL of the control plane's SQS queue that receives every data plane's control plane metadata, for example https://sqs.us-east-1.amazonaws.com/999988887777/dataplanes. Leave null to send nothing."
+  type        = string
+  default     = null
+}
+
 variable "customers" {
   description = "One private data plane per entry. The key becomes the prefix of the role names."
   type = map(object({

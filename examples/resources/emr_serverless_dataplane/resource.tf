@@ -39,6 +39,13 @@ resource "emr_serverless_dataplane" "acme" {
     # plane is created and keeps it afterwards.
   }
 
+  # Send the control plane metadata to the control plane's queue when the
+  # data plane is created or its message changes, and announce its deletion.
+  # The queue's policy must let this Terraform identity send to it.
+  control_plane_message {
+    sqs_queue_url = "https://sqs.us-east-1.amazonaws.com/999988887777/dataplanes"
+  }
+
   tags = {
     customer = "acme"
   }

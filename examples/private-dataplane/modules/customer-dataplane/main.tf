@@ -17,6 +17,15 @@ resource "emr_serverless_dataplane" "this" {
     external_id   = var.external_id
   }
 
+  # Send the control plane metadata to the control plane's queue, when one
+  # is given: `created` first, `updated` when it changes, `deleted` on destroy.
+  dynamic "control_plane_message" {
+    for_each = var.control_plane_queue_url == null ? [] : [var.control_plane_queue_url]
+    content {
+      sqs_queue_url = control_plane_message.value
+    }
+  }
+
   permissions_boundary = var.permissions_boundary
 
   tags = merge(var.tags, { customer = var.name })

@@ -15,6 +15,12 @@ variable "external_id" {
   sensitive   = true
 }
 
+variable "control_plane_queue_url" {
+  description = "URL of the control plane's SQS queue (https://sqs.<region>.amazonaws.com/<account id>/<queue name>) that receives this data plane's control plane metadata. Leave null to send nothing."
+  type        = string
+  default     = null
+}
+
 variable "resource_bucket" {
   description = "Existing bucket in the customer's account for logs and staged files."
   type        = string
