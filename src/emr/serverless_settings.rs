@@ -442,15 +442,27 @@ pub fn monitoring_from(
             &had.cloudwatch,
             r.cloud_watch_logging_configuration(),
             importing,
-            |was, cw| CloudWatch {
-                enabled: Planned::Known(cw.enabled()),
-                log_group_name: text(cw.log_group_name()),
-                log_stream_name_prefix: text(cw.log_stream_name_prefix()),
-                kms_key_arn: text(cw.encryption_key_arn()),
-                log_types: log_types_from(
-                    &was.map(|w| w.log_types.clone()).unwrap_or_default(),
-                    cw.log_types(),
-                ),
+            |was, cw| {
+                // Optional settings left unset are AWS's defaults: not read back.
+                let unset = |f: fn(&CloudWatch) -> bool| was.is_some_and(f);
+                let opt = |unset: bool, v: Option<&str>| match unset {
+                    true => Planned::Null,
+                    false => text(v),
+                };
+                let types = was.map(|w| w.log_types.clone()).unwrap_or_default();
+                CloudWatch {
+                    enabled: Planned::Known(cw.enabled()),
+                    log_group_name: opt(unset(|w| w.log_group_name.is_null()), cw.log_group_name()),
+                    log_stream_name_prefix: opt(
+                        unset(|w| w.log_stream_name_prefix.is_null()),
+                        cw.log_stream_name_prefix(),
+                    ),
+                    kms_key_arn: text(cw.encryption_key_arn()),
+                    log_types: match unset(|w| w.log_types.is_null()) {
+                        true => Planned::Null,
+                        false => log_types_from(&types, cw.log_types()),
+                    },
+                }
             },
         ),
         prometheus: sub(
@@ -642,6 +654,26 @@ mod tests {
             monitoring_from(&Planned::Null, Some(&remote), false),
             Planned::Null
         );
+        // CloudWatch configured without a log group: AWS's default group and
+        // log types are not read back.
+        let cw = Planned::Known(Monitoring {
+            cloudwatch: Planned::Known(CloudWatch {
+                enabled: Planned::Known(true),
+                ..CloudWatch::default()
+            }),
+            ..Monitoring::default()
+        });
+        let defaults = MonitoringConfiguration::builder()
+            .cloud_watch_logging_configuration(
+                CloudWatchLoggingConfiguration::builder()
+                    .enabled(true)
+                    .log_group_name("/aws/emr-serverless")
+                    .log_types("SPARK_DRIVER", vec!["STDOUT".into(), "STDERR".into()])
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        assert_eq!(monitoring_from(&cw, Some(&defaults), false), cw);
         // Configured with s3 only: managed persistence (AWS's default) stays out.
         let s3_only = Planned::Known(Monitoring {
             s3: Planned::Known(S3Logs {
