@@ -3,6 +3,7 @@
 
 pub mod consistency;
 pub mod dataplane;
+pub mod job_function;
 pub mod launch_function;
 pub mod launch_profile;
 pub mod least_privilege;

@@ -84,13 +84,13 @@ pub struct Spec {
 
 const ACTIVE_STATES: [&str; 4] = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"];
 
-fn task_arn(partition: &str, service_action: &str) -> String {
+pub(crate) fn task_arn(partition: &str, service_action: &str) -> String {
     format!("arn:{partition}:states:::{service_action}")
 }
 
 /// Escapes text for a single-quoted intrinsic-function string literal;
 /// `{}` placeholders are kept.
-fn escape_literal(s: &str) -> String {
+pub(crate) fn escape_literal(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -111,7 +111,7 @@ fn escape_literal(s: &str) -> String {
 
 /// A JSONPath member access for a key (bracket notation when the key is not
 /// a plain identifier).
-fn member(base: &str, key: &str) -> String {
+pub(crate) fn member(base: &str, key: &str) -> String {
     let plain = key
         .chars()
         .next()
@@ -134,7 +134,7 @@ fn inner_fail_format(error: &str, template: &str, args: &[&str]) -> J {
     json!({"Type": "Fail", "Error": error, "CausePath": format_call(template, args)})
 }
 
-fn format_call(template: &str, args: &[&str]) -> String {
+pub(crate) fn format_call(template: &str, args: &[&str]) -> String {
     let mut f = format!("States.Format('{}'", escape_literal(template));
     for a in args {
         f.push_str(", ");
@@ -836,7 +836,7 @@ pub fn definition(s: &Spec) -> J {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn spec() -> Spec {
@@ -890,7 +890,7 @@ mod tests {
 
     /// Every Next / Default / Catch target names a state of its scope, and
     /// every state is reachable from StartAt.
-    fn check_graph(machine: &J) {
+    pub(crate) fn check_graph(machine: &J) {
         let states = machine["States"].as_object().unwrap();
         let mut reached = std::collections::BTreeSet::new();
         let mut todo = vec![machine["StartAt"].as_str().unwrap().to_string()];
