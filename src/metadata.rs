@@ -21,6 +21,7 @@ pub enum Kind {
     Profile,
     ClusterConfiguration,
     LaunchFunction,
+    ServerlessJobFunction,
 }
 
 impl Kind {
@@ -29,6 +30,7 @@ impl Kind {
             Kind::Profile => "emr_profiles",
             Kind::ClusterConfiguration => "cluster_configurations",
             Kind::LaunchFunction => "emr_launch_functions",
+            Kind::ServerlessJobFunction => "emr_serverless_job_functions",
         }
     }
 
@@ -38,6 +40,7 @@ impl Kind {
             Kind::Profile => "launch profile",
             Kind::ClusterConfiguration => "cluster configuration",
             Kind::LaunchFunction => "launch function",
+            Kind::ServerlessJobFunction => "Serverless job function",
         }
     }
 }

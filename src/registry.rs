@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::configured::ProviderData;
-use crate::data_sources::{cluster_configuration, launch_function, launch_profile};
+use crate::data_sources::{cluster_configuration, job_function, launch_function, launch_profile};
 use crate::resources::{
-    cluster_configuration::ClusterConfiguration, launch_function::LaunchFunction,
-    launch_profile::LaunchProfile, runtime_role::RuntimeRole,
+    cluster_configuration::ClusterConfiguration, job_function::JobFunction,
+    launch_function::LaunchFunction, launch_profile::LaunchProfile, runtime_role::RuntimeRole,
     security_configuration::SecurityConfiguration, serverless_application::ServerlessApplication,
     serverless_dataplane::ServerlessDataplane,
 };
@@ -23,6 +23,7 @@ pub fn resources(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
         Arc::new(LaunchFunction::new(d())),
         Arc::new(ServerlessDataplane::new(d())),
         Arc::new(ServerlessApplication::new(d())),
+        Arc::new(JobFunction::new(d())),
     ]
 }
 
@@ -32,5 +33,6 @@ pub fn data_sources(data: &Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
         Arc::new(launch_profile::LaunchProfileData::new(d())),
         Arc::new(cluster_configuration::ClusterConfigurationData::new(d())),
         Arc::new(launch_function::LaunchFunctionData::new(d())),
+        Arc::new(job_function::JobFunctionData::new(d())),
     ]
 }

@@ -2,5 +2,6 @@
 //! [`crate::registry`].
 
 pub mod cluster_configuration;
+pub mod job_function;
 pub mod launch_function;
 pub mod launch_profile;

@@ -34,7 +34,7 @@ use crate::tfplugin::{
     NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
 };
 
-mod aws;
+pub(crate) mod aws;
 use aws::*;
 pub use aws::{apply_function, owner_of, FunctionAws};
 

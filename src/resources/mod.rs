@@ -2,6 +2,7 @@
 //! [`crate::registry`].
 
 pub mod cluster_configuration;
+pub mod job_function;
 pub mod launch_function;
 pub mod launch_profile;
 pub mod runtime_role;

@@ -16,7 +16,7 @@ use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// An AWS step: the message says what failed.
-pub(super) type StepResult<T> = Result<T, String>;
+pub(crate) type StepResult<T> = Result<T, String>;
 
 pub(super) const ROLE_DESCRIPTION: &str =
     "EMR launch function role managed by Terraform (emrlaunch/emr)";
@@ -57,7 +57,7 @@ impl FunctionAws {
 // -- tags and ownership of the launcher and the state machine --
 
 /// `tags_all` plus the owner tag: what the launcher and the state machine carry.
-pub(super) fn owned_tags(
+pub(crate) fn owned_tags(
     tags_all: &BTreeMap<String, String>,
     owner: &str,
 ) -> BTreeMap<String, String> {
@@ -88,7 +88,7 @@ pub(super) fn tag_changes(
 /// An existing launcher or state machine of the function's name is taken
 /// over when it carries this function's owner tag, or no owner tag and the
 /// state records it (made before the tag existed, or imported).
-pub(super) fn check_adoptable(
+pub(crate) fn check_adoptable(
     what: &str,
     tags: &BTreeMap<String, String>,
     owner: &str,
@@ -189,7 +189,10 @@ async fn delete_owned_role(
 type SdkError<E, R> = aws_smithy_runtime_api::client::result::SdkError<E, R>;
 
 /// An AWS call's result as a step's: the error says what failed.
-fn step<T, E, R>(what: impl std::fmt::Display, r: Result<T, SdkError<E, R>>) -> StepResult<T>
+pub(crate) fn step<T, E, R>(
+    what: impl std::fmt::Display,
+    r: Result<T, SdkError<E, R>>,
+) -> StepResult<T>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -198,7 +201,10 @@ where
 }
 
 /// A delete's result as a step's: already gone is done.
-fn deleted<T, E, R>(what: impl std::fmt::Display, r: Result<T, SdkError<E, R>>) -> StepResult<()>
+pub(crate) fn deleted<T, E, R>(
+    what: impl std::fmt::Display,
+    r: Result<T, SdkError<E, R>>,
+) -> StepResult<()>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -210,7 +216,7 @@ where
 }
 
 /// An AWS call retried while IAM propagates (a role just made or changed).
-async fn retried<T, E, R, F, Fut>(
+pub(crate) async fn retried<T, E, R, F, Fut>(
     aws: &FunctionAws,
     cancel: &CancellationToken,
     what: &str,
@@ -234,14 +240,14 @@ where
 
 // -- the state machine --
 
-fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
+pub(crate) fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
     t.iter()
         .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
         .collect()
 }
 
 /// (definition, role ARN) of the state machine; None when it does not exist.
-async fn describe_state_machine(
+pub(crate) async fn describe_state_machine(
     sfn: &aws_sdk_sfn::Client,
     arn: &str,
 ) -> StepResult<Option<(String, String)>> {
@@ -257,7 +263,7 @@ async fn describe_state_machine(
     }
 }
 
-async fn state_machine_tags(
+pub(crate) async fn state_machine_tags(
     sfn: &aws_sdk_sfn::Client,
     arn: &str,
 ) -> StepResult<BTreeMap<String, String>> {
@@ -269,7 +275,7 @@ async fn state_machine_tags(
         .collect())
 }
 
-async fn sync_sfn_tags(
+pub(crate) async fn sync_sfn_tags(
     sfn: &aws_sdk_sfn::Client,
     arn: &str,
     have: &BTreeMap<String, String>,
