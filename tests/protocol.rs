@@ -332,7 +332,8 @@ async fn schema_lists_resources_with_types_and_flags() {
             "emr_runtime_role",
             "emr_security_configuration",
             "emr_serverless_application",
-            "emr_serverless_dataplane"
+            "emr_serverless_dataplane",
+            "emr_serverless_job_function"
         ]
     );
     let ds: Vec<_> = md
@@ -347,7 +348,8 @@ async fn schema_lists_resources_with_types_and_flags() {
         [
             "emr_cluster_configuration",
             "emr_launch_function",
-            "emr_launch_profile"
+            "emr_launch_profile",
+            "emr_serverless_job_function"
         ]
     );
 

@@ -326,7 +326,7 @@ impl Machine<'_> {
             "TimeoutTooLong",
             fail_format(
                 "TimeoutTooLong",
-                &format!("TimeoutMinutes {{}} is above this job function's maximum of {max}"),
+                &format!("TimeoutMinutes {{}} is above the maximum of this job function ({max})"),
                 &[v],
             ),
         );

@@ -890,7 +890,7 @@ mod tests {
             ),
             (
                 Box::new(|m| m.execution_role_arn = "arn:aws:iam::123456789012:role/*".into()),
-                "wildcard",
+                "not an IAM role ARN",
             ),
             (
                 Box::new(|m| m.entry_points = PlannedList::of(["s3://acme/jobs/*.py".to_string()])),

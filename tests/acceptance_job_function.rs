@@ -1,0 +1,412 @@
+//! Acceptance tests for `emr_serverless_job_function` and its data source
+//! (issue #13 item 4): real Terraform (every binary from
+//! `common::terraform_binaries()`) against moto, with Step Functions
+//! executions really run by the emulator.
+//!
+//! The emulator maps `aws-sdk:<service>` task names straight to its own
+//! client names, and it has no `emrserverless` client, so the StartJobRun
+//! task itself fails there. What reached it is read from the execution
+//! history instead: the TaskScheduled event carries the exact parameters the
+//! call was made with, and a refused input has no TaskScheduled event at all.
+
+mod common;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{
+    assert_known_at_plan, blocking_sdk, terraform_binaries, Emulator, Workspace, PROVIDER,
+};
+use serde_json::{json, Value};
+use terraform_provider_emr::iam::{least_privilege, PolicyDocument};
+
+const ADDR: &str = "emr_serverless_job_function.etl";
+const JOB_ROLE: &str = "acme-job-runtime";
+const ETL: &str = "s3://acme/jobs/etl.py";
+const BACKFILL: &str = "s3://acme/jobs/backfill.py";
+const CEILING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::acme/*"]}]}"#;
+
+struct Aws {
+    rt: tokio::runtime::Runtime,
+    iam: aws_sdk_iam::Client,
+    sfn: aws_sdk_sfn::Client,
+    ssm: aws_sdk_ssm::Client,
+    executions: Cell<u32>,
+}
+
+/// How one execution ended, and the parameters of its StartJobRun task if
+/// it got that far.
+#[derive(Debug)]
+struct Run {
+    status: String,
+    error: String,
+    cause: String,
+    scheduled: Option<Value>,
+}
+
+impl Aws {
+    fn new(emulator: &Emulator) -> Aws {
+        let (rt, sdk) = blocking_sdk(emulator);
+        Aws {
+            iam: aws_sdk_iam::Client::new(&sdk),
+            sfn: aws_sdk_sfn::Client::new(&sdk),
+            ssm: aws_sdk_ssm::Client::new(&sdk),
+            rt,
+            executions: Cell::new(0),
+        }
+    }
+
+    /// The job runtime role every run uses.
+    fn job_role(&self) -> String {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "emr-serverless.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        let out = self
+            .rt
+            .block_on(
+                self.iam
+                    .create_role()
+                    .role_name(JOB_ROLE)
+                    .assume_role_policy_document(trust.to_string())
+                    .send(),
+            )
+            .expect("CreateRole");
+        out.role().expect("role").arn().to_owned()
+    }
+
+    fn run(&self, state_machine: &str, input: &Value) -> Run {
+        let n = self.executions.get() + 1;
+        self.executions.set(n);
+        let start = self.sfn.start_execution().state_machine_arn(state_machine);
+        let start = start
+            .name(format!("run-{n}"))
+            .input(input.to_string())
+            .send();
+        let arn = self
+            .rt
+            .block_on(start)
+            .expect("StartExecution")
+            .execution_arn()
+            .to_owned();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let described = loop {
+            let out = self.sfn.describe_execution().execution_arn(&arn).send();
+            let out = self.rt.block_on(out).expect("DescribeExecution");
+            if out.status().as_str() != "RUNNING" {
+                break out;
+            }
+            assert!(Instant::now() < deadline, "{arn} still RUNNING");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let history = self
+            .sfn
+            .get_execution_history()
+            .execution_arn(&arn)
+            .max_results(1000)
+            .send();
+        let history = self.rt.block_on(history).expect("GetExecutionHistory");
+        let scheduled = history.events().iter().find_map(|e| {
+            let d = e.task_scheduled_event_details()?;
+            Some(serde_json::from_str(d.parameters()).expect("TaskScheduled parameters are JSON"))
+        });
+        Run {
+            status: described.status().as_str().to_owned(),
+            error: described.error().unwrap_or_default().to_owned(),
+            cause: described.cause().unwrap_or_default().to_owned(),
+            scheduled,
+        }
+    }
+
+    fn state_machine_exists(&self, arn: &str) -> bool {
+        let out = self
+            .sfn
+            .describe_state_machine()
+            .state_machine_arn(arn)
+            .send();
+        self.rt.block_on(out).is_ok()
+    }
+
+    fn role_exists(&self, name: &str) -> bool {
+        self.rt
+            .block_on(self.iam.get_role().role_name(name).send())
+            .is_ok()
+    }
+
+    fn parameter(&self, name: &str) -> Option<String> {
+        let out = self
+            .rt
+            .block_on(self.ssm.get_parameter().name(name).send())
+            .ok()?;
+        out.parameter()?.value().map(str::to_owned)
+    }
+
+    fn put_parameter(&self, name: &str, value: &str) {
+        let put = self
+            .ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .overwrite(true)
+            .send();
+        self.rt.block_on(put).expect("PutParameter");
+    }
+}
+
+fn configuration(role: &str) -> String {
+    format!(
+        r#"{PROVIDER}
+resource "emr_serverless_application" "spark" {{
+  name          = "acme-batch"
+  type          = "SPARK"
+  release_label = "emr-7.8.0"
+}}
+
+resource "emr_serverless_job_function" "etl" {{
+  namespace               = "acme"
+  name                    = "nightly-etl"
+  application_id          = emr_serverless_application.spark.id
+  execution_role_arn      = "{role}"
+  entry_points            = ["{ETL}", "{BACKFILL}"]
+  spark_submit_parameters = "--conf spark.executor.cores=4"
+  override {{
+    name    = "ExecutorInstances"
+    conf    = "spark.executor.instances"
+    minimum = 1
+    maximum = 50
+  }}
+  max_execution_timeout_minutes = 240
+  execution_iam_policy_json     = {CEILING:?}
+  log_uri                       = "s3://acme/emr-serverless/logs/"
+  tags = {{ team = "data" }}
+}}
+"#
+    )
+}
+
+#[test]
+fn job_function_governs_serverless_job_runs() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        lifecycle(&terraform, &emulator, &aws);
+    }
+}
+
+fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    let role = aws.job_role();
+    let hcl = configuration(&role);
+    let ws = Workspace::new(terraform, emulator, &hcl);
+    let v = ws.version().to_owned();
+
+    // What does not depend on the new application is known at plan.
+    let (plan, _) = ws.plan_json();
+    let known = [
+        "role_trust_policy_json",
+        "invoke_policy_json",
+        "state_machine_arn",
+    ];
+    assert_known_at_plan(&plan, ADDR, &known, &v);
+
+    ws.apply();
+    let st = ws.resource_values(ADDR);
+    let app_id = ws.resource_values("emr_serverless_application.spark")["id"]
+        .as_str()
+        .expect("application id")
+        .to_owned();
+    let sm = st["state_machine_arn"]
+        .as_str()
+        .expect("state machine")
+        .to_owned();
+    for attr in ["role_policy_json", "invoke_policy_json"] {
+        let doc = PolicyDocument::parse(st[attr].as_str().unwrap_or_default()).expect("policy");
+        assert_eq!(
+            least_privilege::violations(&doc),
+            Vec::<String>::new(),
+            "[tf {v}] {attr}"
+        );
+    }
+    let policy: Value = serde_json::from_str(st["role_policy_json"].as_str().unwrap()).unwrap();
+    let text = policy.to_string();
+    assert!(
+        text.contains(&format!("/applications/{app_id}\"")) && text.contains(&role),
+        "[tf {v}] the role may start runs on exactly this application with exactly this role: {text}"
+    );
+    assert!(
+        ws.plan_exit_code().0 == 0,
+        "[tf {v}] re-plan after apply is not empty"
+    );
+    // With the application known, a change plans every document.
+    ws.write(&hcl.replace("minimum = 1", "minimum = 2"));
+    let (plan, _) = ws.plan_json();
+    let docs = ["role_policy_json", "definition_json", "metadata_json"];
+    assert_known_at_plan(&plan, ADDR, &docs, &v);
+    ws.write(&hcl);
+
+    // A valid run reaches StartJobRun with exactly the pinned values.
+    let valid = json!({"Name": "r1", "EntryPoint": BACKFILL, "Arguments": ["--date", "2026-12-01"],
+        "Overrides": {"ExecutorInstances": 10}, "TimeoutMinutes": 60});
+    let run = aws.run(&sm, &valid);
+    let p = run
+        .scheduled
+        .clone()
+        .unwrap_or_else(|| panic!("[tf {v}] no StartJobRun: {run:?}"));
+    let params = &p;
+    assert_eq!(params["ApplicationId"], json!(app_id), "[tf {v}] {params}");
+    assert_eq!(params["ExecutionRoleArn"], json!(role), "[tf {v}]");
+    assert_eq!(params["Name"], json!("r1"), "[tf {v}]");
+    assert_eq!(params["ExecutionTimeoutMinutes"], json!(60), "[tf {v}]");
+    let submit = &params["JobDriver"]["SparkSubmit"];
+    assert_eq!(submit["EntryPoint"], json!(BACKFILL), "[tf {v}]");
+    assert_eq!(
+        submit["EntryPointArguments"],
+        json!(["--date", "2026-12-01"]),
+        "[tf {v}]"
+    );
+    assert_eq!(
+        submit["SparkSubmitParameters"],
+        json!("--conf spark.executor.cores=4 --conf spark.executor.instances=10"),
+        "[tf {v}]"
+    );
+    assert_eq!(
+        params["ExecutionIamPolicy"]["Policy"],
+        json!(CEILING),
+        "[tf {v}]"
+    );
+    let logs =
+        &params["ConfigurationOverrides"]["MonitoringConfiguration"]["S3MonitoringConfiguration"];
+    assert_eq!(
+        logs["LogUri"],
+        json!("s3://acme/emr-serverless/logs/"),
+        "[tf {v}]"
+    );
+
+    // Defaults: the only allowed override left out, the maximum timeout.
+    let run = aws.run(&sm, &json!({"EntryPoint": ETL}));
+    let p = run
+        .scheduled
+        .clone()
+        .unwrap_or_else(|| panic!("[tf {v}] no StartJobRun: {run:?}"));
+    assert_eq!(p["ExecutionTimeoutMinutes"], json!(240), "[tf {v}]");
+    assert_eq!(p["Name"], json!("acme-nightly-etl"), "[tf {v}]");
+    assert_eq!(
+        p["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"],
+        json!("--conf spark.executor.cores=4"),
+        "[tf {v}]"
+    );
+
+    // Refused before StartJobRun: nothing is scheduled.
+    let refused = [
+        (
+            json!({"EntryPoint": "s3://evil/steal.py"}),
+            "EntryPointNotAllowed",
+        ),
+        (json!({"Arguments": ["a"]}), "InvalidInput"),
+        (
+            json!({"EntryPoint": ETL, "Overrides": {"DriverMemory": 64}}),
+            "UnknownOverride",
+        ),
+        (
+            json!({"EntryPoint": ETL, "Overrides": {"ExecutorInstances": 500}}),
+            "InvalidOverride",
+        ),
+        (
+            json!({"EntryPoint": ETL, "Overrides": {"ExecutorInstances": "10"}}),
+            "InvalidOverride",
+        ),
+        (
+            json!({"EntryPoint": ETL, "TimeoutMinutes": 241}),
+            "TimeoutTooLong",
+        ),
+        (
+            json!({"EntryPoint": ETL, "TimeoutMinutes": 1.5}),
+            "InvalidInput",
+        ),
+        (
+            json!({"EntryPoint": ETL, "Arguments": ["ok", 7]}),
+            "InvalidInput",
+        ),
+        (
+            json!({"EntryPoint": ETL, "ExecutionRoleArn": "arn:aws:iam::123456789012:role/admin"}),
+            "InvalidInput",
+        ),
+    ];
+    for (input, error) in refused {
+        let run = aws.run(&sm, &input);
+        assert_eq!(run.status, "FAILED", "[tf {v}] {input}: {run:?}");
+        assert_eq!(run.error, error, "[tf {v}] {input}: {run:?}");
+        assert!(
+            !run.cause.is_empty(),
+            "[tf {v}] {input}: a refusal says why"
+        );
+        assert!(
+            run.scheduled.is_none(),
+            "[tf {v}] {input} reached StartJobRun: {run:?}"
+        );
+    }
+
+    // The metadata changed outside Terraform: the plan shows it, apply restores it.
+    let pname = st["parameter_name"].as_str().expect("parameter").to_owned();
+    let stored = aws.parameter(&pname).expect("metadata parameter");
+    let tampered = stored.replace(ETL, "s3://evil/steal.py");
+    aws.put_parameter(&pname, &tampered);
+    assert_eq!(
+        ws.plan_exit_code().0,
+        2,
+        "[tf {v}] a tampered record must show in the plan"
+    );
+    ws.apply();
+    let restored: Value = serde_json::from_str(&aws.parameter(&pname).unwrap()).unwrap();
+    assert_eq!(
+        restored,
+        serde_json::from_str::<Value>(&stored).unwrap(),
+        "[tf {v}]"
+    );
+
+    // Import from the stored record: the re-plan is empty.
+    ws.state_rm(ADDR);
+    ws.import(ADDR, "acme/nightly-etl");
+    assert_eq!(
+        ws.plan_exit_code().0,
+        0,
+        "[tf {v}] plan after import is not empty"
+    );
+
+    // The data source, from another workspace.
+    let reader = Workspace::new(
+        terraform,
+        emulator,
+        &format!(
+            "{PROVIDER}\ndata \"emr_serverless_job_function\" \"etl\" {{\n  namespace = \"acme\"\n  name = \"nightly-etl\"\n}}\noutput \"sm\" {{ value = data.emr_serverless_job_function.etl.state_machine_arn }}\noutput \"entry\" {{ value = data.emr_serverless_job_function.etl.entry_points }}\noutput \"invoke\" {{ value = data.emr_serverless_job_function.etl.invoke_policy_json }}\n"
+        ),
+    );
+    reader.apply();
+    let out = reader.run_ok(&["output", "-json"]);
+    let outputs: Value = serde_json::from_str(&out.stdout).expect("outputs");
+    assert_eq!(outputs["sm"]["value"], json!(sm), "[tf {v}]");
+    assert_eq!(
+        outputs["entry"]["value"],
+        json!([ETL, BACKFILL]),
+        "[tf {v}]"
+    );
+    assert_eq!(
+        outputs["invoke"]["value"], st["invoke_policy_json"],
+        "[tf {v}]"
+    );
+
+    // Destroy leaves nothing.
+    let role_name = st["role_arn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    ws.destroy();
+    assert!(
+        !aws.state_machine_exists(&sm),
+        "[tf {v}] state machine left"
+    );
+    assert!(!aws.role_exists(&role_name), "[tf {v}] role left");
+    assert!(aws.parameter(&pname).is_none(), "[tf {v}] metadata left");
+}
