@@ -381,6 +381,8 @@ fn configuration(i: &Inputs, v: u32) -> String {
     } else {
         ("v2", "science")
     };
+    // The job function's definition changes with its bounds.
+    let max_executors = if v == 1 { 20 } else { 40 };
     let tags = if v == 1 {
         format!(r#"{{ team = "{team}", stage = "{stage}" }}"#)
     } else {
@@ -549,11 +551,32 @@ data "emr_launch_function" "f" {{
   name      = emr_launch_function.f.name
 }}
 
+resource "emr_serverless_job_function" "j" {{
+  namespace          = "perm"
+  name               = "job"
+  application_id     = emr_serverless_application.app.id
+  execution_role_arn = emr_serverless_dataplane.private.job_runtime_role_arn
+  entry_points       = ["s3://acme/jobs/etl.py"]
+  override {{
+    name    = "ExecutorInstances"
+    conf    = "spark.executor.instances"
+    minimum = 1
+    maximum = {max_executors}
+  }}
+  tags = {tags}
+}}
+
+data "emr_serverless_job_function" "j" {{
+  namespace = emr_serverless_job_function.j.namespace
+  name      = emr_serverless_job_function.j.name
+}}
+
 output "read_back" {{
   value = [
     data.emr_launch_profile.p.instance_role_arn,
     data.emr_cluster_configuration.c.release_label,
     data.emr_launch_function.f.state_machine_arn,
+    data.emr_serverless_job_function.j.state_machine_arn,
   ]
 }}
 "#
@@ -561,14 +584,16 @@ output "read_back" {{
 }
 
 /// Resources re-imported in the lifecycle: (address, import id).
-const IMPORTED: [(&str, &str); 3] = [
+const IMPORTED: [(&str, &str); 4] = [
     ("emr_runtime_role.rt", "perm-rt"),
+    ("emr_serverless_job_function.j", "perm/job"),
     ("emr_launch_function.k", "analytics/krb"),
     ("emr_security_configuration.sc", "perm-sc"),
 ];
 
 /// Roles the configuration creates; none may survive destroy.
-const CREATED_ROLES: [&str; 10] = [
+const CREATED_ROLES: [&str; 11] = [
+    "perm-job-emr-job-fn",
     "perm-rt",
     "analytics-p-emr-service",
     "analytics-p-emr-instance",
