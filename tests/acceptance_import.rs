@@ -103,6 +103,20 @@ resource "emr_serverless_application" "app" {{
     security_group_ids = ["{sg}"]
   }}
 }}
+
+resource "emr_serverless_job_function" "j" {{
+  namespace          = "acme"
+  name               = "nightly-etl"
+  application_id     = emr_serverless_application.app.id
+  execution_role_arn = emr_serverless_dataplane.acme.job_runtime_role_arn
+  entry_points       = ["s3://acme/jobs/etl.py", "s3://acme/jobs/backfill.py"]
+  override {{
+    name    = "ExecutorInstances"
+    conf    = "spark.executor.instances"
+    minimum = 1
+    maximum = 50
+  }}
+}}
 "#
     )
 }
@@ -254,6 +268,7 @@ fn every_resource_imports_with_generated_configuration() {
             ("emr_launch_function.f", "analytics/nightly"),
             ("emr_serverless_dataplane.acme", "acme"),
             ("emr_serverless_application.app", app_id.as_str()),
+            ("emr_serverless_job_function.j", "acme/nightly-etl"),
         ];
         let blocks: String = imports
             .iter()
@@ -270,7 +285,7 @@ fn every_resource_imports_with_generated_configuration() {
         }
         assert_eq!(
             summary(&out),
-            "Plan: 7 to import, 0 to add, 0 to change, 0 to destroy.",
+            "Plan: 8 to import, 0 to add, 0 to change, 0 to destroy.",
             "[tf {v}] the first plan imports and changes nothing:\n{}\n{generated}",
             out.all()
         );
@@ -278,8 +293,8 @@ fn every_resource_imports_with_generated_configuration() {
         assert!(
             applied
                 .stdout
-                .contains("7 imported, 0 added, 0 changed, 0 destroyed"),
-            "[tf {v}] apply imports all seven:\n{}",
+                .contains("8 imported, 0 added, 0 changed, 0 destroyed"),
+            "[tf {v}] apply imports all eight:\n{}",
             applied.all()
         );
         plan_code(&second, 0, "re-plan after the import");
