@@ -484,7 +484,7 @@ cloudwatch {
   enabled = true
   log_group_name = "/emr-serverless/acme"
   log_stream_name_prefix = "acme"
-  log_types = { SPARK_DRIVER = ["stdout", "stderr"], SPARK_EXECUTOR = ["stderr"] }
+  log_types = { SPARK_DRIVER = ["STDOUT", "STDERR"], SPARK_EXECUTOR = ["STDERR"] }
 }
 prometheus {
   remote_write_url = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1a2b3c/api/v1/remote_write"
@@ -1603,24 +1603,10 @@ fn serverless_import_and_destroy() {
 
 fn import(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     let net = aws.setup();
-    // moto stores no architecture, interactive or Identity Center settings,
-    // so an import cannot recover them from the emulator (real EMR
-    // Serverless returns them): the imported application configures only
-    // what moto echoes.
-    let mut app = app_attrs(&net);
-    for k in [
-        "architecture",
-        "interactive",
-        "identity_center",
-        "job_level_cost_allocation",
-        "image_uri",
-        "worker_type_image",
-        "runtime_configuration",
-        "monitoring",
-        "scheduler",
-    ] {
-        unset(&mut app, k);
-    }
+    // Every setting: the harness's moto keeps what moto 5.2 drops
+    // (tests/support/moto/sitecustomize.py, item 4), so the import reads
+    // back the whole application as real EMR Serverless returns it.
+    let app = app_attrs(&net);
     let hcl = format!(
         "{PROVIDER}\n{}\n{}\n{}",
         resource(DP, "acme", &private_attrs(&net, "acme")),

@@ -290,8 +290,13 @@ fn check_log_types(
             .flatten()
             .filter_map(|v| v.as_str());
         for v in known {
-            if !LOG_TYPE_VALUES.contains(&v.to_ascii_uppercase().as_str()) {
-                let msg = format!("{v:?} is not a log type ({}).", LOG_TYPE_VALUES.join(", "));
+            // Exactly as EMR Serverless spells them: it returns them in
+            // upper case, so another spelling would be a diff after import.
+            if !LOG_TYPE_VALUES.contains(&v) {
+                let msg = format!(
+                    "{v:?} is not a log type ({}, in upper case).",
+                    LOG_TYPE_VALUES.join(", ")
+                );
                 d.attr_error(at(), "Invalid log type", msg);
             }
         }
@@ -614,7 +619,7 @@ mod tests {
         let ok = errors(
             cw(
                 "/emr-serverless",
-                &[("SPARK_DRIVER", &["stdout", "STDERR"])],
+                &[("SPARK_DRIVER", &["STDOUT", "STDERR"])],
             ),
             Planned::Null,
             (7, 8, 0),
@@ -627,11 +632,11 @@ mod tests {
         )
         .contains("TEZ_TASK"));
         assert!(errors(
-            cw("/emr-serverless", &[("SPARK_DRIVER", &["everything"])]),
+            cw("/emr-serverless", &[("SPARK_DRIVER", &["stdout"])]),
             Planned::Null,
             (7, 8, 0)
         )
-        .contains("everything"));
+        .contains("in upper case"));
         assert!(errors(cw("bad group!", &[]), Planned::Null, (7, 8, 0)).contains("log group"));
     }
 

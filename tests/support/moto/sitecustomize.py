@@ -26,6 +26,15 @@ bench put this directory on moto_server's PYTHONPATH.
    extendedSupportConfiguration, and refuses anything else with the message
    below (the one AWS returns, quoted in hashicorp/terraform-provider-aws
    issue 49109).
+
+4. EMR Serverless applications keep the settings moto 5.2 drops. moto stores
+   only name, type, release label, capacities, auto start/stop and network;
+   AWS also keeps (and GetApplication returns) the architecture, images,
+   runtime, monitoring, interactive, scheduler, Identity Center and job-level
+   cost allocation settings. They are stored as sent by CreateApplication and
+   UpdateApplication (an update replaces a setting it carries, as AWS does)
+   and returned under their API names, so import and drift detection can be
+   tested against them.
 """
 
 import json
@@ -86,3 +95,59 @@ def _update_application_as_aws(self):
 
 
 EMRServerlessResponse.update_application = _update_application_as_aws
+
+_KEPT = (
+    "architecture",
+    "imageConfiguration",
+    "workerTypeSpecifications",
+    "runtimeConfiguration",
+    "monitoringConfiguration",
+    "interactiveConfiguration",
+    "schedulerConfiguration",
+    "identityCenterConfiguration",
+    "jobLevelCostAllocationConfiguration",
+)
+_create_application = EMRServerlessResponse.create_application
+_update_application_kept = EMRServerlessResponse.update_application
+
+
+def _keep_settings(self, app_id):
+    app = self.emrserverless_backend.applications.get(app_id)
+    if app is None:
+        return
+    body = json.loads(self.body or "{}")
+    for key in _KEPT:
+        if key not in body:
+            continue
+        value = body[key]
+        if key == "workerTypeSpecifications":
+            # Per worker type, as updates send them: an image without a URI
+            # removes that worker type's image.
+            have = dict(getattr(app, key, None) or {})
+            for worker, spec in value.items():
+                if (spec.get("imageConfiguration") or {}).get("imageUri"):
+                    have[worker] = spec
+                else:
+                    have.pop(worker, None)
+            value = have
+        elif key == "imageConfiguration" and not value.get("imageUri"):
+            value = None
+        elif key == "runtimeConfiguration" and not value:
+            value = None
+        setattr(app, key, value)
+
+
+def _create_application_keeping(self):
+    result = _create_application(self)
+    _keep_settings(self, result.result.get("applicationId") if hasattr(result, "result") else None)
+    return result
+
+
+def _update_application_keeping(self):
+    result = _update_application_kept(self)
+    _keep_settings(self, self._get_param("applicationId"))
+    return result
+
+
+EMRServerlessResponse.create_application = _create_application_keeping
+EMRServerlessResponse.update_application = _update_application_keeping
