@@ -410,3 +410,77 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert!(!aws.role_exists(&role_name), "[tf {v}] role left");
     assert!(aws.parameter(&pname).is_none(), "[tf {v}] metadata left");
 }
+
+/// Invalid job functions fail at plan, naming the attribute, before any
+/// call that changes AWS.
+#[test]
+fn invalid_job_functions_fail_at_plan() {
+    let emulator = Emulator::start();
+    let role = "arn:aws:iam::123456789012:role/acme-job-runtime";
+    let cases: [(&str, &str, &str, &[&str]); 6] = [
+        (
+            "a wildcard entry point",
+            ETL,
+            "s3://acme/jobs/*.py",
+            &["entry_points", "wildcard"],
+        ),
+        (
+            "an entry point outside S3",
+            ETL,
+            "https://acme.example.com/etl.py",
+            &["entry_points"],
+        ),
+        (
+            "a role with a wildcard",
+            role,
+            "arn:aws:iam::123456789012:role/*",
+            &["execution_role_arn"],
+        ),
+        (
+            "bounds the wrong way round",
+            "minimum = 1",
+            "minimum = 60",
+            &["override", "above maximum"],
+        ),
+        (
+            "a fixed setting offered as an override",
+            "spark.executor.cores=4",
+            "spark.executor.instances=4",
+            &["override", "already set"],
+        ),
+        (
+            "no time at all",
+            "max_execution_timeout_minutes = 240",
+            "max_execution_timeout_minutes = 0",
+            &["max_execution_timeout_minutes", "1 to 10080"],
+        ),
+    ];
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        let valid = configuration(role);
+        let ws = Workspace::new(&terraform, &emulator, &valid);
+        let v = ws.version().to_owned();
+        assert_eq!(
+            ws.plan_exit_code().0,
+            2,
+            "[tf {v}] the valid configuration plans"
+        );
+        let mut failures = Vec::new();
+        for (what, from, to, mentions) in cases {
+            assert!(
+                valid.contains(from),
+                "{what}: {from:?} not in the configuration"
+            );
+            ws.write(&valid.replacen(from, to, 1));
+            emulator.start_recording();
+            let out = ws.run(&["plan", "-input=false", "-no-color"]);
+            let said = out.all();
+            let problems = common::rejection_problems(&emulator, &out, &said, mentions);
+            emulator.stop_recording();
+            if !problems.is_empty() {
+                failures.push(format!("== {what}: {problems:?}\n{said}"));
+            }
+        }
+        assert!(failures.is_empty(), "[tf {v}]\n{}", failures.join("\n"));
+    }
+}
