@@ -279,6 +279,12 @@ fn check(cfg: &Model) -> Diagnostics {
         d.attr_error(p("max_execution_timeout_minutes"), "Invalid timeout", msg);
     }
     check_overrides(&mut d, cfg);
+    let tags = cfg.tags.known().into_iter().flatten();
+    for (k, _) in tags.filter(|(k, _)| k.to_ascii_lowercase().starts_with("emr-launch:")) {
+        let msg =
+            format!("tag {k:?}: the emr-launch: prefix is reserved for the provider's own tags.");
+        d.attr_error(p("tags"), "Reserved tag key", msg);
+    }
     d
 }
 
@@ -698,6 +704,10 @@ impl JobFunction {
         let mut plan: Model = model::decode(planned)?;
         plan.tags_all = plan.tags.overlaid_on(&c.default_tags);
         plan_documents(c, &mut plan);
+        let mut d = d;
+        if let Some(Err(e)) = plan.metadata_json.as_str().map(metadata::tier_for) {
+            d.error("Job function metadata too large", e);
+        }
         if let Some(p) = &prior {
             for (was, now) in [
                 (&p.definition_json, &mut plan.definition_json),
@@ -883,10 +893,17 @@ mod tests {
     #[test]
     fn invalid_settings_name_their_attribute() {
         assert_eq!(problems(|_| {}), Diagnostics::new().to_string());
-        let cases: Vec<(Box<dyn FnOnce(&mut Model)>, &str)> = vec![
+        type Case = (Box<dyn FnOnce(&mut Model)>, &'static str);
+        let cases: Vec<Case> = vec![
             (
                 Box::new(|m| m.application_id = "App-1".into()),
                 "application id",
+            ),
+            (
+                Box::new(|m| {
+                    m.tags = PlannedMap::of([("EMR-Launch:owner".to_string(), "x".to_string())])
+                }),
+                "reserved",
             ),
             (
                 Box::new(|m| m.execution_role_arn = "arn:aws:iam::123456789012:role/*".into()),

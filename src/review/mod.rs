@@ -184,10 +184,11 @@ fn attachment_changes(c: &Change, report: &mut Report) {
     }
 }
 
-/// A launch function's scope, from its values after the change (before, for
-/// one being destroyed).
+/// A launch function's (or job function's) scope, from its values after the
+/// change (before, for one being destroyed).
 fn launch_scope(c: &Change) -> Option<LaunchScope> {
-    if c.resource_type != "emr_launch_function" {
+    let job = c.resource_type == "emr_serverless_job_function";
+    if c.resource_type != "emr_launch_function" && !job {
         return None;
     }
     let (values, unknown) = match (&c.after, &c.before) {
@@ -228,13 +229,23 @@ fn launch_scope(c: &Change) -> Option<LaunchScope> {
             }
         }
     }
-    let may_set = values["allowed_overrides"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(J::as_str)
-        .map(str::to_string)
-        .collect();
+    // A job function's overrides are blocks; a launch function's, names.
+    let may_set = match job {
+        true => values["override"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["name"].as_str())
+            .map(str::to_string)
+            .collect(),
+        false => values["allowed_overrides"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(J::as_str)
+            .map(str::to_string)
+            .collect(),
+    };
     Some(LaunchScope {
         address: c.address.clone(),
         state_machine_arn,

@@ -45,6 +45,9 @@ enum Holder {
     Nested(&'static str, &'static str),
     /// Nobody yet: an operator attaches it to whoever may do this.
     Granted,
+    /// A session policy every run of the role in this attribute is limited
+    /// by: what the role may do in those runs, at most.
+    Ceiling(&'static str),
 }
 
 struct Spec {
@@ -94,6 +97,17 @@ const LAUNCH_FUNCTION: &[Spec] = &[
     ),
 ];
 
+const JOB_FUNCTION: &[Spec] = &[
+    spec("invoke_policy_json", false, Holder::Granted),
+    spec("role_trust_policy_json", true, Holder::Attr("role_arn")),
+    spec("role_policy_json", false, Holder::Attr("role_arn")),
+    spec(
+        "execution_iam_policy_json",
+        false,
+        Holder::Ceiling("execution_role_arn"),
+    ),
+];
+
 const DATAPLANE: &[Spec] = &[
     spec(
         "job_runtime_trust_policy_json",
@@ -126,6 +140,7 @@ pub fn policy_attributes(resource_type: &str) -> Vec<&'static str> {
     let specs = match resource_type {
         "emr_runtime_role" => RUNTIME_ROLE,
         "emr_launch_function" => LAUNCH_FUNCTION,
+        "emr_serverless_job_function" => JOB_FUNCTION,
         "emr_serverless_dataplane" => DATAPLANE,
         "emr_launch_profile" => return vec!["roles_json"],
         _ => &[],
@@ -177,6 +192,10 @@ fn holder(h: Holder, address: &str, attr: &str, values: &J, unknown: &J) -> Stri
             field(nested(values, block), nested(unknown, block), a),
         ),
         Holder::Granted => format!("whoever is granted {address}.{attr}"),
+        Holder::Ceiling(a) => format!(
+            "{} in the job runs of {address} (at most: a session policy)",
+            holder_text(address, a, field(values, unknown, a))
+        ),
     }
 }
 
@@ -192,6 +211,7 @@ pub fn policies(resource_type: &str, address: &str, values: &J, unknown: &J) -> 
     let specs = match resource_type {
         "emr_runtime_role" => RUNTIME_ROLE,
         "emr_launch_function" => LAUNCH_FUNCTION,
+        "emr_serverless_job_function" => JOB_FUNCTION,
         "emr_serverless_dataplane" => DATAPLANE,
         "emr_launch_profile" => return profile_policies(address, values, unknown),
         t if WITHOUT_POLICIES.contains(&t) => return Vec::new(),
@@ -358,6 +378,10 @@ mod tests {
         let schemas = [
             ("emr_runtime_role", resources::runtime_role::schema()),
             ("emr_launch_function", resources::launch_function::schema()),
+            (
+                "emr_serverless_job_function",
+                resources::job_function::schema(),
+            ),
             (
                 "emr_serverless_dataplane",
                 resources::serverless_dataplane::schema(),

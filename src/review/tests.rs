@@ -319,3 +319,58 @@ fn markdown_lists_groups_in_order_with_added_rows_marked() {
     assert_eq!(added.len(), 2, "{md}");
     assert!(added[0].contains(REFERENCE_OBJECTS));
 }
+
+/// A job function is reviewed as a launch: its invoke policy is what an
+/// operator grants, its role passes exactly the job role to EMR Serverless,
+/// and a run may set exactly its overrides.
+#[test]
+fn a_job_function_says_what_a_run_may_pass_and_set() {
+    use crate::iam::{job_function, launch_function, Scope};
+    let scope = Scope {
+        partition: "aws",
+        account: "123456789012",
+        region: "us-east-1",
+    };
+    let job_role = "arn:aws:iam::123456789012:role/acme-job-runtime";
+    let sm = launch_function::state_machine_arn(&scope, "acme-etl-emr-job");
+    let after = serde_json::json!({
+        "state_machine_arn": sm,
+        "role_arn": "arn:aws:iam::123456789012:role/acme-etl-emr-job-fn",
+        "execution_role_arn": job_role,
+        "role_policy_json": job_function::execution_policy(&scope, "00f1", job_role).canonical(),
+        "role_trust_policy_json": launch_function::execution_trust(&scope, &sm).canonical(),
+        "invoke_policy_json": launch_function::invoke_policy(&scope, "acme-etl-emr-job").canonical(),
+        "execution_iam_policy_json": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/*"}]}"#,
+        "override": [{"name": "ExecutorInstances", "conf": "spark.executor.instances", "minimum": 1, "maximum": 50}]
+    });
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "resource_changes": [{
+            "address": "emr_serverless_job_function.etl",
+            "mode": "managed",
+            "type": "emr_serverless_job_function",
+            "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}
+        }]
+    });
+    let r = reviewed(&plan.to_string());
+    let l = &r.launches[0];
+    assert_eq!(l.address, "emr_serverless_job_function.etl");
+    assert_eq!(l.may_set, ["ExecutorInstances"]);
+    assert_eq!(l.passes, [job_role]);
+    assert_eq!(l.passed_to, ["emr-serverless.amazonaws.com"]);
+    let ceiling: Vec<&Grant> = r
+        .grants
+        .iter()
+        .filter(|g| g.attribute == "execution_iam_policy_json")
+        .collect();
+    assert_eq!(ceiling.len(), 1, "{:#?}", r.grants);
+    assert!(
+        ceiling[0].principal.contains("session policy"),
+        "{ceiling:#?}"
+    );
+    assert!(r
+        .grants
+        .iter()
+        .any(|g| g.attribute == "invoke_policy_json"
+            && g.principal.starts_with("whoever is granted")));
+}
