@@ -244,7 +244,13 @@ fn data_sources_use_no_resource_crud_helpers() {
             let rest = &c[i + "crate::resources::".len()..];
             let module = ident(rest);
             assert!(
-                ["cluster_configuration", "launch_function", "launch_profile"].contains(&module),
+                [
+                    "cluster_configuration",
+                    "job_function",
+                    "launch_function",
+                    "launch_profile"
+                ]
+                .contains(&module),
                 "{}: crate::resources::{module}",
                 f.display()
             );
