@@ -11,6 +11,7 @@ pub mod managed_role;
 pub mod network;
 pub mod notify;
 pub mod query;
+pub mod state_machine;
 
 use std::collections::BTreeMap;
 

@@ -15,16 +15,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use crate::aws::managed_role::{self, DesiredRole};
+use crate::aws::state_machine::{
+    check_adoptable, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
+    state_machine_tags, sync_sfn_tags,
+};
 use crate::configured::{Configured, ProviderData};
+use crate::iam::consistency::Backoff;
 use crate::iam::job_function::execution_policy;
 use crate::iam::launch_function::{execution_trust, invoke_policy, state_machine_arn};
 use crate::iam::{policy, PolicyDocument, Scope};
 use crate::launch::job_definition::{definition, JobOverride, JobSpec};
 use crate::metadata::{self, Kind};
-use crate::resources::launch_function::aws::{
-    check_adoptable, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
-    state_machine_tags, sync_sfn_tags, FunctionAws,
-};
 use crate::resources::{derived_name, env_of, split_id, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
@@ -497,8 +498,8 @@ async fn put_all(c: &Configured, ctx: &Ctx, st: &Model, adopt: bool) -> Result<(
         .definition_json
         .as_str()
         .ok_or("the definition is unknown at apply".to_string())?;
-    let aws = FunctionAws::of(c);
-    let sfn = &aws.sfn;
+    let sfn = &c.aws.sfn;
+    let backoff = Backoff::default();
     let tags = owned_tags(&st.tags_all.known_entries(), &owner);
     let arn = &names.state_machine_arn;
     match describe_state_machine(sfn, arn).await? {
@@ -513,12 +514,12 @@ async fn put_all(c: &Configured, ctx: &Ctx, st: &Model, adopt: bool) -> Result<(
                     .set_tags(Some(sfn_tags(&tags)))
                     .send()
             };
-            retried(&aws, &ctx.cancel, &what, create).await?;
+            retried(&backoff, &ctx.cancel, &what, create).await?;
         }
         Some((have_def, have_role)) => {
             let have_tags = state_machine_tags(sfn, arn).await?;
             let what = format!("state machine {}", names.state_machine);
-            check_adoptable(&what, &have_tags, &owner, adopt)?;
+            check_adoptable(&what, &have_tags, &owner, adopt, "job function")?;
             if !metadata::same(&have_def, def) || have_role != names.role_arn {
                 let update = || {
                     sfn.update_state_machine()
@@ -527,7 +528,7 @@ async fn put_all(c: &Configured, ctx: &Ctx, st: &Model, adopt: bool) -> Result<(
                         .role_arn(&names.role_arn)
                         .send()
                 };
-                retried(&aws, &ctx.cancel, "updating state machine", update).await?;
+                retried(&backoff, &ctx.cancel, "updating state machine", update).await?;
             }
             sync_sfn_tags(sfn, arn, &have_tags, &tags).await?;
         }
@@ -674,7 +675,7 @@ async fn delete_all(c: &Configured, prior: &Model) -> Result<(), String> {
     {
         let tags = state_machine_tags(sfn, &names.state_machine_arn).await?;
         let what = format!("state machine {}", names.state_machine);
-        check_adoptable(&what, &tags, &owner, true)?;
+        check_adoptable(&what, &tags, &owner, true, "job function")?;
         let r = sfn
             .delete_state_machine()
             .state_machine_arn(&names.state_machine_arn)

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 use crate::aws::managed_role::OWNER_TAG;
+use crate::aws::state_machine::StepResult;
 use crate::configured::{Configured, ProviderData};
 use crate::emr::cluster::resolve;
 use crate::iam::launch_function::{
@@ -34,7 +35,7 @@ use crate::tfplugin::{
     NestedBlock, PlanRequest, Planned, PlannedList, PlannedMap, Resource, Schema, Type, Value,
 };
 
-pub(crate) mod aws;
+mod aws;
 use aws::*;
 pub use aws::{apply_function, owner_of, FunctionAws};
 

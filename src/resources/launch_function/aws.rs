@@ -8,15 +8,15 @@ use serde_json::{json, Map, Value as Json};
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::aws::errors::{describe, error_code, error_message, is_not_found};
+use crate::aws::errors::is_not_found;
 use crate::aws::managed_role::{
     self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant, OWNER_TAG,
 };
-use crate::iam::consistency::{looks_like_propagation, retry_propagation, Backoff};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-/// An AWS step: the message says what failed.
-pub(crate) type StepResult<T> = Result<T, String>;
+use crate::aws::state_machine::{
+    check_adoptable, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
+    state_machine_tags, step, sync_sfn_tags, tag_changes, StepResult,
+};
+use crate::iam::consistency::Backoff;
 
 pub(super) const ROLE_DESCRIPTION: &str =
     "EMR launch function role managed by Terraform (emrlaunch/emr)";
@@ -51,58 +51,6 @@ impl FunctionAws {
             env: env_of(c),
             backoff: Backoff::default(),
         }
-    }
-}
-
-// -- tags and ownership of the launcher and the state machine --
-
-/// `tags_all` plus the owner tag: what the launcher and the state machine carry.
-pub(crate) fn owned_tags(
-    tags_all: &BTreeMap<String, String>,
-    owner: &str,
-) -> BTreeMap<String, String> {
-    let mut t = tags_all.clone();
-    t.insert(OWNER_TAG.to_string(), owner.to_string());
-    t
-}
-
-/// The keys to remove and the tags to set that turn `have` into `want`
-/// (AWS's own `aws:` tags stay).
-pub(super) fn tag_changes(
-    have: &BTreeMap<String, String>,
-    want: &BTreeMap<String, String>,
-) -> (Vec<String>, BTreeMap<String, String>) {
-    let stale = have
-        .keys()
-        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
-        .cloned()
-        .collect();
-    let set = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    (stale, set)
-}
-
-/// An existing launcher or state machine of the function's name is taken
-/// over when it carries this function's owner tag, or no owner tag and the
-/// state records it (made before the tag existed, or imported).
-pub(crate) fn check_adoptable(
-    what: &str,
-    tags: &BTreeMap<String, String>,
-    owner: &str,
-    recorded: bool,
-) -> StepResult<()> {
-    match tags.get(OWNER_TAG) {
-        Some(o) if o == owner => Ok(()),
-        None if recorded => Ok(()),
-        Some(o) => Err(format!(
-            "{what} already exists and is managed by {o}; delete it or choose another name"
-        )),
-        None => Err(format!(
-            "{what} already exists and is not managed by this launch function; delete it or choose another name"
-        )),
     }
 }
 
@@ -182,121 +130,6 @@ async fn delete_owned_role(
         }
     }
     managed_role::delete(iam, name, owner, None, recorded).await
-}
-
-// -- AWS calls as steps --
-
-type SdkError<E, R> = aws_smithy_runtime_api::client::result::SdkError<E, R>;
-
-/// An AWS call's result as a step's: the error says what failed.
-pub(crate) fn step<T, E, R>(
-    what: impl std::fmt::Display,
-    r: Result<T, SdkError<E, R>>,
-) -> StepResult<T>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    r.map_err(|e| format!("{what}: {}", describe(&e)))
-}
-
-/// A delete's result as a step's: already gone is done.
-pub(crate) fn deleted<T, E, R>(
-    what: impl std::fmt::Display,
-    r: Result<T, SdkError<E, R>>,
-) -> StepResult<()>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    match r {
-        Err(e) if is_not_found(&e) => Ok(()),
-        r => step(what, r).map(|_| ()),
-    }
-}
-
-/// An AWS call retried while IAM propagates (a role just made or changed).
-pub(crate) async fn retried<T, E, R, F, Fut>(
-    aws: &FunctionAws,
-    cancel: &CancellationToken,
-    what: &str,
-    op: F,
-) -> StepResult<T>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
-{
-    let is_propagation = |e: &SdkError<E, R>| {
-        let (code, message) = (error_code(e), error_message(e));
-        looks_like_propagation(code.unwrap_or_default(), message.unwrap_or_default())
-    };
-    step(
-        what,
-        retry_propagation(what, &aws.backoff, cancel, is_propagation, op).await,
-    )
-}
-
-// -- the state machine --
-
-pub(crate) fn sfn_tags(t: &BTreeMap<String, String>) -> Vec<aws_sdk_sfn::types::Tag> {
-    t.iter()
-        .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// (definition, role ARN) of the state machine; None when it does not exist.
-pub(crate) async fn describe_state_machine(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-) -> StepResult<Option<(String, String)>> {
-    match sfn
-        .describe_state_machine()
-        .state_machine_arn(arn)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(Some((o.definition().to_string(), o.role_arn().to_string()))),
-        Err(e) if is_not_found(&e) => Ok(None),
-        r => step(format!("reading state machine {arn}"), r).map(|_| None),
-    }
-}
-
-pub(crate) async fn state_machine_tags(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-) -> StepResult<BTreeMap<String, String>> {
-    let r = sfn.list_tags_for_resource().resource_arn(arn).send().await;
-    let out = step(format!("reading the tags of {arn}"), r)?;
-    let tags = out.tags().iter();
-    Ok(tags
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect())
-}
-
-pub(crate) async fn sync_sfn_tags(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-    have: &BTreeMap<String, String>,
-    want: &BTreeMap<String, String>,
-) -> StepResult<()> {
-    let (stale, set) = tag_changes(have, want);
-    if !stale.is_empty() {
-        let r = sfn
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(stale));
-        step(format!("untagging {arn}"), r.send().await)?;
-    }
-    if !set.is_empty() {
-        let r = sfn
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(sfn_tags(&set)));
-        step(format!("tagging {arn}"), r.send().await)?;
-    }
-    Ok(())
 }
 
 /// Deletes the state machine when it is ours (tagged, or recorded in state).
@@ -404,7 +237,9 @@ async fn create_launcher(
             .set_tags(Some(tags.clone()))
             .send()
     };
-    retried(aws, cancel, &what, create).await.map(|_| ())
+    retried(&aws.backoff, cancel, &what, create)
+        .await
+        .map(|_| ())
 }
 
 /// Brings an existing launcher's code, settings and tags to the plan.
@@ -438,7 +273,13 @@ async fn update_launcher(
                 .environment(lambda_environment())
                 .send()
         };
-        retried(aws, cancel, "updating launcher configuration", update).await?;
+        retried(
+            &aws.backoff,
+            cancel,
+            "updating launcher configuration",
+            update,
+        )
+        .await?;
     }
     let arn = &i.resources.launcher_arn;
     let (stale, set) = tag_changes(&remote.tags, tags);
@@ -766,7 +607,13 @@ impl FunctionApply<'_> {
             Some(remote) => {
                 let recorded = self.recorded(Part::Launcher);
                 let what = format!("Lambda function {name}");
-                check_adoptable(&what, &remote.tags, &self.owner, recorded)?;
+                check_adoptable(
+                    &what,
+                    &remote.tags,
+                    &self.owner,
+                    recorded,
+                    "launch function",
+                )?;
                 self.settle_marker(Part::Launcher);
                 let i = &self.inputs;
                 update_launcher(self.aws, self.cancel, i, &package, &remote, &tags).await?;
@@ -816,14 +663,14 @@ impl FunctionApply<'_> {
                     .set_tags(Some(sfn_tags(&tags)))
                     .send()
             };
-            retried(aws, self.cancel, &what, create).await?;
+            retried(&aws.backoff, self.cancel, &what, create).await?;
             self.settle(Part::Definition);
             return Ok(());
         };
         let have_tags = state_machine_tags(sfn, &r.state_machine_arn).await?;
         let what = format!("state machine {}", r.state_machine);
         let recorded = self.recorded(Part::Definition);
-        check_adoptable(&what, &have_tags, &self.owner, recorded)?;
+        check_adoptable(&what, &have_tags, &self.owner, recorded, "launch function")?;
         if !recorded {
             // Ours, content not yet the plan's.
             self.state.definition_json = known("");
@@ -836,7 +683,7 @@ impl FunctionApply<'_> {
                     .role_arn(&r.role_arn)
                     .send()
             };
-            retried(aws, self.cancel, "updating state machine", update).await?;
+            retried(&aws.backoff, self.cancel, "updating state machine", update).await?;
         }
         sync_sfn_tags(sfn, &r.state_machine_arn, &have_tags, &tags).await?;
         self.settle(Part::Definition);

@@ -1,5 +1,6 @@
 use super::*;
 use crate::aws::managed_role::ObservedRole;
+use crate::aws::state_machine::{check_adoptable, owned_tags, tag_changes};
 use crate::iam::least_privilege::assert_least_privilege;
 
 // The model's functions on values, as the tests build them.
@@ -563,9 +564,9 @@ fn launcher_and_state_machine_are_adopted_by_owner_tag_or_by_state() {
         }
         t
     };
-    assert!(check_adoptable("x", &tags(Some(&owner)), &owner, false).is_ok());
-    assert!(check_adoptable("x", &tags(None), &owner, true).is_ok());
-    let e = check_adoptable("x", &tags(None), &owner, false).unwrap_err();
+    assert!(check_adoptable("x", &tags(Some(&owner)), &owner, false, "launch function").is_ok());
+    assert!(check_adoptable("x", &tags(None), &owner, true, "launch function").is_ok());
+    let e = check_adoptable("x", &tags(None), &owner, false, "launch function").unwrap_err();
     assert!(e.contains("not managed by this launch function"), "{e}");
     // Another function's (e.g. analytics-x/nightly and analytics/x-nightly
     // share derived names) is refused even when recorded.
@@ -574,6 +575,7 @@ fn launcher_and_state_machine_are_adopted_by_owner_tag_or_by_state() {
         &tags(Some("emr_launch_function/analytics-x/nightly")),
         &owner,
         true,
+        "launch function",
     )
     .unwrap_err();
     assert!(
