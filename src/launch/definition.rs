@@ -144,6 +144,57 @@ pub(crate) fn format_call(template: &str, args: &[&str]) -> String {
     f
 }
 
+/// The three states that let only known keys of an object through: the
+/// given object beside the allowed keys (all null); the allowed object
+/// compared with the given one merged over it and back, which are equal
+/// unless another key was given; the choice. A value that is not an object
+/// goes to `not_object`, another key to `unknown`.
+pub(crate) struct KeyCheck<'a> {
+    /// Names of the collect, compare and choice states.
+    pub names: [&'a str; 3],
+    /// Where the object is.
+    pub given: &'a str,
+    /// Where the check keeps its values.
+    pub result: &'a str,
+    pub allowed: &'a [&'a str],
+    /// Keep the given object as text too (for a refusal's cause).
+    pub keep_given_text: bool,
+    pub next: &'a str,
+    pub not_object: &'a str,
+    pub unknown: &'a str,
+}
+
+pub(crate) fn key_check(k: &KeyCheck) -> Vec<(String, J)> {
+    let [collect, compare, choose] = k.names;
+    let r = k.result;
+    let allowed: Map<String, J> = k.allowed.iter().map(|a| (a.to_string(), J::Null)).collect();
+    let mut compared = json!({
+        "Expected.$": format!("States.JsonToString({r}.Allowed)"),
+        "Merged.$": format!("States.JsonToString(States.JsonMerge(States.JsonMerge({r}.Allowed, {r}.Given, false), {r}.Allowed, false))")
+    });
+    if k.keep_given_text {
+        compared["Given.$"] = json!(format!("States.JsonToString({r}.Given)"));
+    }
+    vec![
+        (
+            collect.to_string(),
+            json!({"Type": "Pass", "Parameters": {"Allowed": allowed, "Given.$": k.given}, "ResultPath": r, "Next": compare}),
+        ),
+        (
+            compare.to_string(),
+            json!({"Type": "Pass", "Parameters": compared, "ResultPath": r,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Caught", "Next": k.not_object}],
+                "Next": choose}),
+        ),
+        (
+            choose.to_string(),
+            json!({"Type": "Choice", "Choices": [
+                {"Variable": format!("{r}.Merged"), "StringEqualsPath": format!("{r}.Expected"), "Next": k.next}
+            ], "Default": k.unknown}),
+        ),
+    ]
+}
+
 /// The states being built; failures all go through one place so that a
 /// failure notification sees every one of them.
 struct Machine<'a> {
@@ -197,32 +248,20 @@ impl Machine<'_> {
             "ReadInput",
             json!({"Type": "Pass", "Parameters": {"Input.$": "$", "GovernedTags": governed, "Started.$": "$$.Execution.StartTime"}, "Next": "CollectInputKeys"}),
         );
-        // Only ClusterName, Overrides and Tags: merging the input over the
-        // allowed keys and those back over that leaves exactly the allowed
-        // object unless the input has another key.
-        let allowed: Map<String, J> = INPUT_KEYS
-            .iter()
-            .map(|k| (k.to_string(), J::Null))
-            .collect();
-        self.add(
-            "CollectInputKeys",
-            json!({"Type": "Pass", "Parameters": {"Allowed": allowed, "Given.$": "$.Input"}, "ResultPath": "$.KeyCheck", "Next": "CompareInputKeys"}),
-        );
-        self.add(
-            "CompareInputKeys",
-            json!({"Type": "Pass", "Parameters": {
-                "Expected.$": "States.JsonToString($.KeyCheck.Allowed)",
-                "Merged.$": "States.JsonToString(States.JsonMerge(States.JsonMerge($.KeyCheck.Allowed, $.KeyCheck.Given, false), $.KeyCheck.Allowed, false))"
-            }, "ResultPath": "$.KeyCheck",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Caught", "Next": "InputNotAnObject"}],
-            "Next": "OnlyKnownInputKeys"}),
-        );
-        self.add(
-            "OnlyKnownInputKeys",
-            json!({"Type": "Choice", "Choices": [
-                {"Variable": "$.KeyCheck.Merged", "StringEqualsPath": "$.KeyCheck.Expected", "Next": "CheckClusterName"}
-            ], "Default": "UnknownInputKey"}),
-        );
+        // Only ClusterName, Overrides and Tags.
+        let check = KeyCheck {
+            names: ["CollectInputKeys", "CompareInputKeys", "OnlyKnownInputKeys"],
+            given: "$.Input",
+            result: "$.KeyCheck",
+            allowed: &INPUT_KEYS,
+            keep_given_text: false,
+            next: "CheckClusterName",
+            not_object: "InputNotAnObject",
+            unknown: "UnknownInputKey",
+        };
+        for (name, state) in key_check(&check) {
+            self.add(&name, state);
+        }
         self.fail(
             "InputNotAnObject",
             "InvalidInput",
@@ -360,34 +399,28 @@ impl Machine<'_> {
             "NoOverrides",
             json!({"Type": "Pass", "Result": {}, "ResultPath": "$.Overrides", "Next": after}),
         );
-        let known: Map<String, J> = overrides
-            .iter()
-            .map(|o| (o.name.clone(), J::Null))
-            .collect();
-        self.add(
-            "CollectOverrides",
-            json!({"Type": "Pass", "Parameters": {"Allowed": known, "Given.$": "$.Input.Overrides"}, "ResultPath": "$.OverrideCheck", "Next": "CompareOverrides"}),
-        );
-        self.add(
-            "CompareOverrides",
-            json!({"Type": "Pass", "Parameters": {
-                "Given.$": "States.JsonToString($.OverrideCheck.Given)",
-                "Expected.$": "States.JsonToString($.OverrideCheck.Allowed)",
-                "Merged.$": "States.JsonToString(States.JsonMerge(States.JsonMerge($.OverrideCheck.Allowed, $.OverrideCheck.Given, false), $.OverrideCheck.Allowed, false))"
-            }, "ResultPath": "$.OverrideCheck",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Caught", "Next": "OverridesNotAnObject"}],
-            "Next": "OnlyAllowedOverrides"}),
-        );
+        let names: Vec<&str> = overrides.iter().map(|o| o.name.as_str()).collect();
+        let check = KeyCheck {
+            names: [
+                "CollectOverrides",
+                "CompareOverrides",
+                "OnlyAllowedOverrides",
+            ],
+            given: "$.Input.Overrides",
+            result: "$.OverrideCheck",
+            allowed: &names,
+            keep_given_text: true,
+            next: "KeepOverrides",
+            not_object: "OverridesNotAnObject",
+            unknown: "UnknownOverride",
+        };
+        for (name, state) in key_check(&check) {
+            self.add(&name, state);
+        }
         self.fail(
             "OverridesNotAnObject",
             "InvalidInput",
             "Overrides must be an object of override names to values",
-        );
-        self.add(
-            "OnlyAllowedOverrides",
-            json!({"Type": "Choice", "Choices": [
-                {"Variable": "$.OverrideCheck.Merged", "StringEqualsPath": "$.OverrideCheck.Expected", "Next": "KeepOverrides"}
-            ], "Default": "UnknownOverride"}),
         );
         self.add(
             "KeepOverrides",

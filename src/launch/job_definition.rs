@@ -16,7 +16,7 @@
 
 use serde_json::{json, Map, Value as J};
 
-use super::definition::{escape_literal, format_call, member, task_arn};
+use super::definition::{escape_literal, format_call, key_check, member, task_arn, KeyCheck};
 
 /// The top-level keys an execution input may have.
 pub const INPUT_KEYS: [&str; 5] = [
@@ -77,32 +77,27 @@ impl Machine<'_> {
     /// the result leaves exactly the allowed object unless another key was
     /// given. `at` is the object's path, `what` prefixes the state names.
     fn only_known_keys(&mut self, what: &str, at: &str, keys: &[&str], next: &str, refuse: J) {
-        let allowed: Map<String, J> = keys.iter().map(|k| (k.to_string(), J::Null)).collect();
-        self.add(
-            &format!("Collect{what}Keys"),
-            json!({"Type": "Pass", "Parameters": {"Allowed": allowed, "Given.$": at}, "ResultPath": "$.KeyCheck", "Next": format!("Compare{what}Keys")}),
+        let (collect, compare, choose) = (
+            format!("Collect{what}Keys"),
+            format!("Compare{what}Keys"),
+            format!("Only{what}Keys"),
         );
-        self.add(
-            &format!("Compare{what}Keys"),
-            json!({"Type": "Pass", "Parameters": {
-                "Given.$": "States.JsonToString($.KeyCheck.Given)",
-                "Expected.$": "States.JsonToString($.KeyCheck.Allowed)",
-                "Merged.$": "States.JsonToString(States.JsonMerge(States.JsonMerge($.KeyCheck.Allowed, $.KeyCheck.Given, false), $.KeyCheck.Allowed, false))"
-            }, "ResultPath": "$.KeyCheck",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Caught", "Next": format!("{what}NotAnObject")}],
-            "Next": format!("Only{what}Keys")}),
-        );
-        self.add(
-            &format!("{what}NotAnObject"),
-            fail(&format!("{what} must be a JSON object")),
-        );
-        self.add(
-            &format!("Only{what}Keys"),
-            json!({"Type": "Choice", "Choices": [
-                {"Variable": "$.KeyCheck.Merged", "StringEqualsPath": "$.KeyCheck.Expected", "Next": next}
-            ], "Default": format!("Unknown{what}Key")}),
-        );
-        self.add(&format!("Unknown{what}Key"), refuse);
+        let (not_object, unknown) = (format!("{what}NotAnObject"), format!("Unknown{what}Key"));
+        let check = KeyCheck {
+            names: [&collect, &compare, &choose],
+            given: at,
+            result: "$.KeyCheck",
+            allowed: keys,
+            keep_given_text: true,
+            next,
+            not_object: &not_object,
+            unknown: &unknown,
+        };
+        for (name, state) in key_check(&check) {
+            self.add(&name, state);
+        }
+        self.add(&not_object, fail(&format!("{what} must be a JSON object")));
+        self.add(&unknown, refuse);
     }
 
     fn input_and_name(&mut self) {
