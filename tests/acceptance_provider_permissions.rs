@@ -36,6 +36,8 @@ const NO_AUTH_BUDGET: &str = "3";
 const TF_USER: &str = "terraform";
 const USER_POLICY: &str = "provider-permissions";
 const SHARED_ROLE: &str = "shared-launch";
+/// The queue and topic the data planes' control-plane messages go to.
+const DESTINATION: &str = "dataplanes";
 
 use common::moto_http::header;
 use common::PROVIDER;
@@ -47,6 +49,28 @@ fn read(path: &str) -> String {
 
 fn documented_policy() -> Value {
     serde_json::from_str(&read(POLICY_FILE)).expect("policy.json is JSON")
+}
+
+/// The statement the guide says to add for `control_plane_message`
+/// (the first JSON block of its "Publishing the control-plane message").
+fn publishing_statement() -> Value {
+    let guide = read(GUIDE_FILE);
+    let section = guide
+        .find("## Publishing the control-plane message")
+        .expect("the guide has the publishing section");
+    let rest = &guide[section..];
+    let start = rest.find("```json\n").expect("a json block") + "```json\n".len();
+    let len = rest[start..].find("```").expect("the json block ends");
+    serde_json::from_str(&rest[start..start + len]).expect("the statement is JSON")
+}
+
+/// What the Terraform user holds: the documented policy and, because the
+/// data planes publish their control-plane message, the publishing statement.
+fn granted_policy() -> Value {
+    let mut p = documented_policy();
+    let statements = p["Statement"].as_array_mut().expect("statements");
+    statements.push(publishing_statement());
+    p
 }
 
 /// The documented policy as moto can check it: every `Resource` is `*`.
@@ -141,6 +165,9 @@ struct Aws {
     lambda: aws_sdk_lambda::Client,
     sls: aws_sdk_emrserverless::Client,
     ssm: aws_sdk_ssm::Client,
+    /// For the calls made without an SDK client (SNS, SQS).
+    port: u16,
+    key_id: String,
 }
 
 impl Aws {
@@ -157,7 +184,22 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&conf),
             sls: aws_sdk_emrserverless::Client::new(&conf),
             ssm: aws_sdk_ssm::Client::new(&conf),
+            port: emulator.port(),
+            key_id: keys.id.clone(),
         }
+    }
+
+    /// The control plane's queue and topic the data planes publish to.
+    fn destinations(&self) {
+        let call = |service: &str, target: Option<&str>, body: &str| {
+            let r = common::moto_http::aws_call_as(self.port, &self.key_id, service, target, body);
+            let (status, text) = r.unwrap_or_else(|e| panic!("{service}: {e}"));
+            assert_eq!(status, 200, "{service}: {text}");
+        };
+        let queue = json!({ "QueueName": DESTINATION }).to_string();
+        call("sqs", Some("AmazonSQS.CreateQueue"), &queue);
+        let topic = format!("Action=CreateTopic&Version=2010-03-31&Name={DESTINATION}");
+        call("sns", None, &topic);
     }
 
     /// A user with the given inline policy and a fresh access key.
@@ -234,6 +276,7 @@ impl Aws {
                 .send()
                 .await;
             r.expect("CreateRole(shared launch role)");
+            self.destinations();
             Inputs {
                 subnets: [subnets[0].clone(), subnets[1].clone()],
                 sg,
@@ -354,7 +397,7 @@ fn enforcing_emulator() -> (Emulator, Aws, Keys) {
         "an unknown key is refused: {refused:?}"
     );
     let admin = Aws::new(&emulator, &admin_keys);
-    let tf = admin.user(TF_USER, &emulated(&documented_policy()));
+    let tf = admin.user(TF_USER, &emulated(&granted_policy()));
     (emulator, admin, tf)
 }
 
@@ -507,6 +550,9 @@ resource "emr_serverless_dataplane" "private" {{
   control_plane {{
     principal_arn = "arn:aws:iam::999988887777:role/control-plane"
   }}
+  control_plane_message {{
+    sqs_queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/{DESTINATION}"
+  }}
   tags = {tags}
 }}
 
@@ -517,6 +563,9 @@ resource "emr_serverless_dataplane" "shared" {{
   resource_bucket         = "sdp-emr-serverless"
   subnet_ids              = ["{a}", "{b}"]
   security_group_ids      = ["{sg}"]
+  control_plane_message {{
+    sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:{DESTINATION}"
+  }}
 }}
 
 resource "emr_serverless_application" "app" {{
@@ -729,7 +778,7 @@ const NOT_CALLED: [(&str, &str); 4] = [
 ];
 
 fn check_coverage(used: &BTreeSet<String>, v: &str) {
-    let policy = policy_actions(&documented_policy());
+    let policy = policy_actions(&granted_policy());
     // AWS answers sts:GetCallerIdentity whatever the policies say; so does moto.
     let extra: Vec<&String> = used
         .difference(&policy)
@@ -842,7 +891,7 @@ fn taking_one_action_out_makes_a_step_fail_naming_it() {
         &format!("{PROVIDER}{}", configuration(&inputs, 1)),
     );
     ws.use_credentials(&tf.id, &tf.secret);
-    let full = emulated(&documented_policy());
+    let full = emulated(&granted_policy());
     for action in NEEDED {
         admin.set_policy(TF_USER, &without(&full, action));
         let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
@@ -867,7 +916,7 @@ fn taking_one_action_out_makes_a_step_fail_naming_it() {
 #[ignore = "slow: one lifecycle per action in the policy"]
 fn every_called_action_is_needed() {
     let terraform = terraform_binaries().pop().expect("a terraform binary");
-    let full = emulated(&documented_policy());
+    let full = emulated(&granted_policy());
     let not_called: BTreeSet<&str> = NOT_CALLED.iter().map(|(a, _)| *a).collect();
     let mut problems = Vec::new();
     for action in policy_actions(&full) {

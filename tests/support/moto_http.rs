@@ -32,8 +32,20 @@ pub fn aws_call(
     target: Option<&str>,
     body: &str,
 ) -> Result<(u16, String), String> {
+    aws_call_as(port, "test", service, target, body)
+}
+
+/// `aws_call` with the access key id of a known user (where moto enforces
+/// IAM with its signature check off, the key decides who calls).
+pub fn aws_call_as(
+    port: u16,
+    key: &str,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+) -> Result<(u16, String), String> {
     let auth = format!(
-        "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, \
+        "Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/{service}/aws4_request, \
          SignedHeaders=host, Signature=0\r\n"
     );
     let headers = match target {
