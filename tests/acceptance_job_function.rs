@@ -140,6 +140,61 @@ impl Aws {
         out.parameter()?.value().map(str::to_owned)
     }
 
+    fn definition(&self, arn: &str) -> Value {
+        let out = self
+            .sfn
+            .describe_state_machine()
+            .state_machine_arn(arn)
+            .send();
+        let out = self.rt.block_on(out).expect("DescribeStateMachine");
+        serde_json::from_str(out.definition()).expect("definition JSON")
+    }
+
+    fn set_definition(&self, arn: &str, definition: &Value) {
+        let update = self.sfn.update_state_machine().state_machine_arn(arn);
+        let update = update.definition(definition.to_string()).send();
+        self.rt.block_on(update).expect("UpdateStateMachine");
+    }
+
+    /// (inline policy names, attached policy ARNs) of a role.
+    fn role_policies(&self, role: &str) -> (Vec<String>, Vec<String>) {
+        let inline = self.iam.list_role_policies().role_name(role).send();
+        let inline = self.rt.block_on(inline).expect("ListRolePolicies");
+        let attached = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send();
+        let attached = self
+            .rt
+            .block_on(attached)
+            .expect("ListAttachedRolePolicies");
+        let arns = attached.attached_policies().iter();
+        (
+            inline.policy_names().to_vec(),
+            arns.filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+        )
+    }
+
+    /// What someone with IAM rights adds to the role out of band.
+    fn widen_role(&self, role: &str) {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "emr-serverless:*", "Resource": "*"}]});
+        let put = self
+            .iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name("extra");
+        let put = put.policy_document(doc.to_string()).send();
+        self.rt.block_on(put).expect("PutRolePolicy");
+        let attach = self.iam.attach_role_policy().role_name(role);
+        let attach = attach
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send();
+        self.rt.block_on(attach).expect("AttachRolePolicy");
+    }
+
     fn put_parameter(&self, name: &str, value: &str) {
         let put = self
             .ssm
@@ -345,6 +400,77 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         );
     }
 
+    // The definition changed outside Terraform to start any entry point: the
+    // plan shows it, apply restores the checked one.
+    let pinned = aws.definition(&sm);
+    let mut open = pinned.clone();
+    open["States"]["CheckEntryPoint"]["Default"] = json!("UseInputEntryPoint");
+    aws.set_definition(&sm, &open);
+    assert_eq!(
+        ws.plan_exit_code().0,
+        2,
+        "[tf {v}] a changed definition must show in the plan"
+    );
+    ws.apply();
+    assert_eq!(
+        aws.definition(&sm),
+        pinned,
+        "[tf {v}] the definition is restored"
+    );
+    let run = aws.run(&sm, &json!({"EntryPoint": "s3://evil/steal.py"}));
+    assert_eq!(run.error, "EntryPointNotAllowed", "[tf {v}] {run:?}");
+
+    // The role widened outside Terraform: the plan shows it, apply removes it.
+    let role_name = st["role_arn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    aws.widen_role(&role_name);
+    let (plan, _) = ws.plan_json();
+    let after = &common::resource_change(&plan, ADDR)["change"];
+    assert!(
+        after["before"]["unmanaged_policies"]
+            .to_string()
+            .contains("extra")
+            && after["before"]["unmanaged_policies"]
+                .to_string()
+                .contains("AdministratorAccess"),
+        "[tf {v}] the plan names what was added: {after}"
+    );
+    ws.apply();
+    assert_eq!(
+        aws.role_policies(&role_name),
+        (vec!["emr-serverless-job-function".to_string()], vec![]),
+        "[tf {v}] only the function's own policy is left"
+    );
+    assert_eq!(
+        ws.plan_exit_code().0,
+        0,
+        "[tf {v}] re-plan after the repairs"
+    );
+
+    // The bounds changed in place: a run may now ask for more.
+    ws.write(&hcl.replace("maximum = 50", "maximum = 60"));
+    ws.apply();
+    let run = aws.run(
+        &sm,
+        &json!({"EntryPoint": ETL, "Overrides": {"ExecutorInstances": 55}}),
+    );
+    assert!(
+        run.scheduled.is_some(),
+        "[tf {v}] the new bound is in effect: {run:?}"
+    );
+    assert_eq!(
+        ws.plan_exit_code().0,
+        0,
+        "[tf {v}] re-plan after the update"
+    );
+    ws.write(&hcl);
+    ws.apply();
+
     // The metadata changed outside Terraform: the plan shows it, apply restores it.
     let pname = st["parameter_name"].as_str().expect("parameter").to_owned();
     let stored = aws.parameter(&pname).expect("metadata parameter");
@@ -395,13 +521,6 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     );
 
     // Destroy leaves nothing.
-    let role_name = st["role_arn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
     ws.destroy();
     assert!(
         !aws.state_machine_exists(&sm),
