@@ -1930,7 +1930,11 @@ impl<'a> Inbox<'a> {
             emulator,
             name: name.to_string(),
         };
-        inbox.call("CreateQueue", json!({ "QueueName": name }));
+        let mut create = json!({ "QueueName": name });
+        if name.ends_with(".fifo") {
+            create["Attributes"] = json!({"FifoQueue": "true"});
+        }
+        inbox.call("CreateQueue", create);
         inbox
     }
 
@@ -1955,6 +1959,7 @@ impl<'a> Inbox<'a> {
                     "QueueUrl": queue_url(&self.name),
                     "MaxNumberOfMessages": 10,
                     "MessageAttributeNames": ["All"],
+                    "MessageSystemAttributeNames": ["All"],
                     "VisibilityTimeout": 43200,
                 }),
             );
@@ -2062,11 +2067,20 @@ fn control_plane_message(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "control_plane_message",
         format!("sns_topic_arn = {}", q(&topic)),
     );
+    // A FIFO queue: one data plane's messages in one group, in order.
+    let fifo_inbox = Inbox::create(emulator, "dataplanes.fifo");
+    let mut fifo = shared_attrs(&net, "fifo");
+    set(
+        &mut fifo,
+        "control_plane_message",
+        to_queue("dataplanes.fifo"),
+    );
     let hcl = |acme: &[(&str, String)]| {
         format!(
-            "{PROVIDER}\n{}\n{}",
+            "{PROVIDER}\n{}\n{}\n{}",
             resource(DP, "acme", acme),
-            resource(DP, "sdp", &sdp)
+            resource(DP, "sdp", &sdp),
+            resource(DP, "fifo", &fifo)
         )
     };
     let ws = Workspace::new(terraform, emulator, &hcl(&acme));
@@ -2108,6 +2122,19 @@ fn control_plane_message(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     assert_eq!(
         keys(&shared),
         seed[..5].iter().map(|s| s.to_string()).collect(),
+        "[tf {v}]"
+    );
+    let fifo_messages = fifo_inbox.take();
+    assert_eq!(fifo_messages.len(), 1, "[tf {v}] FIFO: {fifo_messages:#?}");
+    let m = &fifo_messages[0];
+    assert_eq!(
+        m["Attributes"]["MessageGroupId"],
+        json!("fifo"),
+        "[tf {v}] {m}"
+    );
+    assert_eq!(
+        m["MessageAttributes"]["event"]["StringValue"],
+        json!("created"),
         "[tf {v}]"
     );
     plan_code(&ws, 0, "re-plan after create");
