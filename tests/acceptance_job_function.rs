@@ -603,3 +603,52 @@ fn invalid_job_functions_fail_at_plan() {
         assert!(failures.is_empty(), "[tf {v}]\n{}", failures.join("\n"));
     }
 }
+
+/// A state machine of the function's name that is not the function's is
+/// refused at create, and destroy leaves it where it was (and removes what
+/// the failed create did make).
+#[test]
+fn a_foreign_state_machine_is_refused_and_left_alone() {
+    let emulator = Emulator::start();
+    let aws = Aws::new(&emulator);
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        let role = aws.job_role();
+        let squatter = json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}});
+        let create = aws
+            .sfn
+            .create_state_machine()
+            .name("acme-nightly-etl-emr-job")
+            .definition(squatter.to_string())
+            .role_arn("arn:aws:iam::123456789012:role/someone-else")
+            .send();
+        let sm = aws.rt.block_on(create).expect("CreateStateMachine");
+        let sm = sm.state_machine_arn().to_owned();
+        let ws = Workspace::new(&terraform, &emulator, &configuration(&role));
+        let v = ws.version().to_owned();
+        let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        assert_ne!(
+            out.code, 0,
+            "[tf {v}] a foreign state machine was taken over"
+        );
+        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            said.contains("is not managed by this job function"),
+            "[tf {v}] {said}"
+        );
+        assert_eq!(
+            aws.definition(&sm),
+            squatter,
+            "[tf {v}] the foreign definition changed"
+        );
+        ws.destroy();
+        assert!(
+            aws.state_machine_exists(&sm),
+            "[tf {v}] destroy deleted someone else's state machine"
+        );
+        assert!(
+            !aws.role_exists("acme-nightly-etl-emr-job-fn"),
+            "[tf {v}] the function's role was left"
+        );
+    }
+}

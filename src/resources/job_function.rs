@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use crate::aws::managed_role::{self, DesiredRole};
+use crate::aws::managed_role::{self, DesiredRole, OWNER_TAG};
 use crate::aws::state_machine::{
     check_adoptable, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
     state_machine_tags, sync_sfn_tags,
@@ -673,17 +673,22 @@ async fn delete_all(c: &Configured, prior: &Model) -> Result<(), String> {
         .await?
         .is_some()
     {
+        // Only ours: one of this name made by anything else (a create that
+        // failed on it records the function) is left alone.
         let tags = state_machine_tags(sfn, &names.state_machine_arn).await?;
-        let what = format!("state machine {}", names.state_machine);
-        check_adoptable(&what, &tags, &owner, true, "job function")?;
-        let r = sfn
-            .delete_state_machine()
-            .state_machine_arn(&names.state_machine_arn)
-            .send()
-            .await;
-        deleted("deleting state machine", r)?;
+        if tags.get(OWNER_TAG).map(String::as_str) == Some(owner.as_str()) {
+            let r = sfn
+                .delete_state_machine()
+                .state_machine_arn(&names.state_machine_arn)
+                .send()
+                .await;
+            deleted("deleting state machine", r)?;
+        } else {
+            crate::warn!("state machine of this name is not this job function's; left in place", "arn" => names.state_machine_arn.as_str());
+        }
     }
-    managed_role::delete(&c.aws.iam, &names.role, &owner, None, true).await?;
+    // The role is always tagged as ours: an untagged one is not adopted.
+    managed_role::delete(&c.aws.iam, &names.role, &owner, None, false).await?;
     let pname = metadata::parameter_name(&c.metadata_prefix, Kind::ServerlessJobFunction, &ns, &n);
     metadata::delete(&c.aws.ssm, &pname).await
 }
