@@ -57,6 +57,10 @@ pub fn provider_schema() -> Schema {
                     .desc(&format!("SSM Parameter Store root for launch metadata. Defaults to `{DEFAULT_METADATA_PREFIX}`.")),
             )
             .attr(
+                Attribute::optional("api_attempt_timeout", Type::String)
+                    .desc("How long one request to AWS may take before it is abandoned and retried (like any transient error, up to `max_retries`), as a duration like `30s` or `2m`, from 1s to 1h. Defaults to `60s`."),
+            )
+            .attr(
                 Attribute::optional("max_retries", Type::Number)
                     .desc(&format!("How many times a throttled or transient AWS call is retried. Defaults to {DEFAULT_MAX_RETRIES}.")),
             )
@@ -154,6 +158,16 @@ Apply that resource first (terraform apply -target=<address>), or configure this
         }
         other => check(AttrPath::attr("default_tags"), other, &any),
     }
+    check(
+        AttrPath::attr("api_attempt_timeout"),
+        config.get("api_attempt_timeout"),
+        &|t| match attempt_timeout(t) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "api_attempt_timeout must be a duration from 1s to 1h, like 30s or 2m; got {t:?}."
+            )),
+        },
+    );
     let retries = config.get("max_retries");
     if retries.is_unknown() {
         check(AttrPath::attr("max_retries"), retries, &any);
@@ -167,6 +181,13 @@ Apply that resource first (terraform apply -target=<address>), or configure this
         }
     }
     d
+}
+
+/// A request time limit: a duration from 1 s to 1 h.
+fn attempt_timeout(s: &str) -> Option<std::time::Duration> {
+    let d = crate::validate::parse_duration(s)?;
+    let range = std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(3600);
+    range.contains(&d).then_some(d)
 }
 
 fn opt_string(v: &Value) -> Option<String> {
@@ -216,6 +237,10 @@ impl Provider for EmrProvider {
                 .as_i64()
                 .and_then(|i| u32::try_from(i).ok())
                 .unwrap_or(DEFAULT_MAX_RETRIES),
+            attempt_timeout: config
+                .get("api_attempt_timeout")
+                .as_str()
+                .and_then(attempt_timeout),
         };
         let aws = match aws::connect(&settings).await {
             Ok(a) => a,

@@ -12,6 +12,7 @@ pub mod network;
 pub mod notify;
 pub mod query;
 pub mod state_machine;
+pub mod timeouts;
 
 use std::collections::BTreeMap;
 
@@ -54,6 +55,8 @@ pub struct Settings {
     pub assume_role: Option<AssumeRole>,
     pub endpoints: BTreeMap<String, String>,
     pub max_retries: u32,
+    /// Each request's time limit (None: the default).
+    pub attempt_timeout: Option<std::time::Duration>,
 }
 
 /// Configured clients and the facts every resource needs at plan time.
@@ -97,7 +100,7 @@ impl AwsClients {
 /// override for that service when one is set.
 macro_rules! service_client {
     ($krate:ident, $key:literal, $sdk:expr, $endpoints:expr) => {{
-        let mut b = $krate::config::Builder::from($sdk);
+        let mut b = $krate::config::Builder::from($sdk).interceptor(timeouts::NameTimeouts);
         if let Some(url) = $endpoints.get($key) {
             b = b.endpoint_url(url);
         }
@@ -125,10 +128,20 @@ fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 
 /// Builds the clients and asks STS who we are.
 pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
+    let attempt = settings
+        .attempt_timeout
+        .unwrap_or(timeouts::DEFAULT_ATTEMPT_TIMEOUT);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
+        // Adaptive: after throttling, the client also slows its own rate.
         .retry_config(
-            RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)),
+            RetryConfig::adaptive().with_max_attempts(settings.max_retries.saturating_add(1)),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .operation_attempt_timeout(attempt)
+                .build(),
         );
     if let Some(r) = &settings.region {
         loader = loader.region(Region::new(r.clone()));

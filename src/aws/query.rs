@@ -81,6 +81,8 @@ pub struct QueryClient {
     credentials: Option<SharedCredentialsProvider>,
     connector: SharedHttpConnector,
     max_attempts: u32,
+    /// Each request's time limit (the SdkConfig's operation attempt timeout).
+    attempt_timeout: Duration,
 }
 
 /// An answer that was not a success.
@@ -143,6 +145,10 @@ impl QueryClient {
                 .map(|r| r.max_attempts())
                 .unwrap_or(3)
                 .max(1),
+            attempt_timeout: sdk
+                .timeout_config()
+                .and_then(|t| t.operation_attempt_timeout())
+                .unwrap_or(super::timeouts::DEFAULT_ATTEMPT_TIMEOUT),
         }
     }
 
@@ -166,7 +172,24 @@ impl QueryClient {
         }
     }
 
+    /// One request, within the attempt timeout.
     async fn call_once(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<String, Failure> {
+        let limit = self.attempt_timeout;
+        match tokio::time::timeout(limit, self.request_once(action, params)).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure {
+                status: None,
+                code: None,
+                text: format!("no answer within {limit:?} (api_attempt_timeout)"),
+            }),
+        }
+    }
+
+    async fn request_once(
         &self,
         action: &str,
         params: &[(String, String)],
@@ -592,5 +615,39 @@ mod tests {
             let cap = Duration::from_millis((1000u64 << (attempt - 1).min(5)).min(20_000));
             assert!(backoff(attempt) < cap, "attempt {attempt}");
         }
+    }
+
+    /// A silent endpoint: each attempt ends at the attempt timeout and the
+    /// last failure names the service and the action.
+    #[tokio::test]
+    async fn a_silent_endpoint_times_out_naming_the_call() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming().flatten() {
+                held.push(s);
+            }
+        });
+        let credentials = aws_credential_types::Credentials::new("AKID", "SECRET", None, None, "t");
+        let sdk = SdkConfig::builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_millis(300))
+                    .build(),
+            )
+            .build();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let client = QueryClient::new(&sdk, SQS, Some(&endpoint), "us-east-1");
+        let started = std::time::Instant::now();
+        let f = client.call("SendMessage", &[]).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            f.text,
+            "calling sqs:SendMessage: no answer within 300ms (api_attempt_timeout)"
+        );
+        assert!(f.retryable());
     }
 }

@@ -1,0 +1,108 @@
+//! An AWS endpoint that accepts connections and never answers (issue #14,
+//! item 4): the apply fails after the provider's `api_attempt_timeout` and
+//! its retries, instead of hanging, with a message naming the service and
+//! the action. STS is the emulator (the provider asks who it is); EMR is a
+//! socket on 127.0.0.1 that holds every connection open and says nothing.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{terraform_binaries, Emulator, Workspace};
+
+/// A port that accepts and never answers, for as long as the test runs.
+fn silent_endpoint() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_silent_endpoint_fails_the_apply_after_the_attempt_timeout_naming_the_call() {
+    let emulator = Emulator::start();
+    let port = silent_endpoint();
+    for terraform in terraform_binaries() {
+        emulator.reset();
+        let hcl = format!(
+            r#"terraform {{
+  required_providers {{
+    emr = {{ source = "emrlaunch/emr" }}
+  }}
+}}
+
+provider "emr" {{
+  region              = "us-east-1"
+  api_attempt_timeout = "2s"
+  max_retries         = 1
+  endpoints {{
+    emr = "http://127.0.0.1:{port}"
+  }}
+}}
+
+resource "emr_security_configuration" "sc" {{
+  name = "silent"
+  runtime_roles {{
+    propagate_source_identity = true
+  }}
+}}
+"#
+        );
+        let ws = Workspace::new(&terraform, &emulator, &hcl);
+        let v = ws.version().to_owned();
+        let started = Instant::now();
+        let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let took = started.elapsed();
+        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_ne!(out.code, 0, "[tf {v}] the apply must fail: {said}");
+        assert!(
+            said.contains("EMR CreateSecurityConfiguration got no answer in time"),
+            "[tf {v}] the message names the service and the action: {said}"
+        );
+        // Two attempts of 2 s and a backoff: well under the default 60 s.
+        assert!(took < Duration::from_secs(40), "[tf {v}] took {took:?}");
+        assert!(
+            took >= Duration::from_secs(4),
+            "[tf {v}] no attempt waited: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn an_attempt_timeout_that_is_not_a_duration_fails_validation() {
+    let emulator = Emulator::start();
+    for terraform in terraform_binaries() {
+        let hcl = r#"terraform {
+  required_providers {
+    emr = { source = "emrlaunch/emr" }
+  }
+}
+
+provider "emr" {
+  region              = "us-east-1"
+  api_attempt_timeout = "forever"
+}
+
+resource "emr_security_configuration" "sc" {
+  name = "x"
+  runtime_roles {
+    propagate_source_identity = true
+  }
+}
+"#;
+        let ws = Workspace::new(&terraform, &emulator, hcl);
+        let out = ws.run(&["plan", "-input=false", "-no-color"]);
+        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(out.code, 1, "[tf {}] {said}", ws.version());
+        assert!(
+            said.contains("api_attempt_timeout must be a duration"),
+            "{said}"
+        );
+    }
+}
