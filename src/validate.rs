@@ -30,7 +30,8 @@ pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     Some(arn)
 }
 
-fn is_account(s: &str) -> bool {
+/// A 12-digit AWS account id.
+pub fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 

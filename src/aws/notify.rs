@@ -24,10 +24,6 @@ pub struct Message<'a> {
     pub body: &'a str,
 }
 
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// An SNS topic or SQS queue name: letters, digits, `-` and `_`, up to `max`
 /// characters including an optional `.fifo` suffix.
 fn queue_or_topic_name(name: &str, max: usize) -> bool {
@@ -44,7 +40,7 @@ pub fn topic(arn: &str) -> Result<Destination, String> {
     let a = crate::validate::parse_arn(arn).ok_or_else(bad)?;
     let region_ok = crate::validate::aws_region(a.region).is_ok();
     let name_ok = queue_or_topic_name(a.resource, 256);
-    if a.service != "sns" || !region_ok || !is_account(a.account) || !name_ok {
+    if a.service != "sns" || !region_ok || !crate::validate::is_account(a.account) || !name_ok {
         return Err(bad());
     }
     let region = a.region.to_string();
@@ -68,7 +64,7 @@ pub fn queue(url: &str, default_region: &str) -> Result<Destination, String> {
     let (account, name) = path
         .split_once('/')
         .ok_or_else(|| bad("the path is not <account id>/<queue name>"))?;
-    if host.is_empty() || !is_account(account) || !queue_or_topic_name(name, 80) {
+    if host.is_empty() || !crate::validate::is_account(account) || !queue_or_topic_name(name, 80) {
         return Err(bad("the path is not <account id>/<queue name>"));
     }
     let labels: Vec<&str> = host.split('.').collect();

@@ -26,6 +26,7 @@ use crate::iam::launch_function::{execution_trust, invoke_policy, state_machine_
 use crate::iam::{policy, PolicyDocument, Scope};
 use crate::launch::job_definition::{definition, JobOverride, JobSpec};
 use crate::metadata::{self, Kind};
+use crate::resources::shared::or_unknown;
 use crate::resources::{derived_name, env_of, split_id, ArnScope};
 use crate::tfplugin::{
     model, ApplyResult, AttrPath, Attribute, Block, Ctx, Diagnostic, Diagnostics, Import,
@@ -165,14 +166,6 @@ fn application_id(s: &str) -> Result<(), String> {
     }
 }
 
-fn exact_role(s: &str) -> Result<(), String> {
-    validate::iam_role_arn(s)?;
-    match s.contains('*') {
-        true => Err(format!("{s:?} has a wildcard; name exactly one role.")),
-        false => Ok(()),
-    }
-}
-
 fn entry_point(s: &str) -> Result<(), String> {
     validate::s3_object_uri(s)?;
     match s.contains('*') {
@@ -228,7 +221,7 @@ fn check(cfg: &Model) -> Diagnostics {
         (
             "execution_role_arn",
             cfg.execution_role_arn.as_str(),
-            exact_role,
+            validate::iam_role_arn,
         ),
         (
             "execution_iam_policy_json",
@@ -398,10 +391,6 @@ pub fn metadata_document(s: &JobSpec, names: &JobFunctionNames, ns: &str, n: &st
         }
     }
     m
-}
-
-fn or_unknown(s: Option<String>) -> Planned<String> {
-    s.map_or(Planned::Unknown, Planned::Known)
 }
 
 /// Every computed document, known where its inputs are.

@@ -19,8 +19,8 @@ pub use crate::iam::dataplane::Inputs;
 use crate::iam::dataplane::{job_runtime_policy, job_runtime_trust, launch_policy, launch_trust};
 use crate::iam::{PolicyDocument, Scope};
 use crate::resources::shared::{
-    aws_principal, by_sid, cond, each, ensure, map_of, one, recorded_or_remote, run_rules, set_of,
-    Rule,
+    aws_principal, by_sid, cond, each, ensure, map_of, one, or_unknown, recorded_or_remote,
+    run_rules, set_of, Rule,
 };
 use crate::resources::{derived_name, env_of, random_external_id, ArnScope};
 use crate::tfplugin::{
@@ -199,11 +199,6 @@ fn applied(st: Option<&Model>, diags: Diagnostics) -> ApplyResult {
     }
 }
 
-/// Known text, or unknown for None.
-fn or_unknown(s: Option<String>) -> Planned<String> {
-    s.map_or(Planned::Unknown, Planned::Known)
-}
-
 fn inputs_of(st: &Model) -> Option<Inputs> {
     let text = |p: &Planned<String>| (!p.is_unknown()).then(|| p.get_or(String::new()));
     let tip = &st.trusted_identity_propagation;
@@ -340,14 +335,6 @@ fn kms_key(s: &str) -> Result<(), String> {
     })
 }
 
-/// A valid role ARN with a wildcard (invalid ones are refused by `iam_role_arn`).
-fn exact_role(s: &str) -> Result<(), String> {
-    let wildcard = validate::iam_role_arn(s).is_ok() && s.contains('*');
-    ensure(!wildcard, || {
-        "assumable_role_arns must name roles exactly.".into()
-    })
-}
-
 /// An EC2 id: the prefix and hex digits.
 fn ec2_id(s: &str, prefix: &str, what: &str) -> Result<(), String> {
     let hex = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
@@ -386,7 +373,6 @@ fn check(cfg: &Model) -> Diagnostics {
         ("read_bucket_names", each(&cfg.read_bucket_names), read_bucket, "Invalid bucket"),
         ("kms_key_arns", each(&cfg.kms_key_arns), kms_key, "Invalid KMS key"),
         ("assumable_role_arns", each(&cfg.assumable_role_arns), validate::iam_role_arn, "Invalid role"),
-        ("assumable_role_arns", each(&cfg.assumable_role_arns), exact_role, "Wildcard role"),
         ("subnet_ids", each(&cfg.subnet_ids), subnet, "Invalid subnet"),
         ("security_group_ids", each(&cfg.security_group_ids), security_group, "Invalid security group"),
         ("permissions_boundary", one(&cfg.permissions_boundary), boundary, "Invalid permissions boundary"),

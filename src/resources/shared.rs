@@ -84,3 +84,8 @@ pub(crate) fn aws_principal(s: &Statement) -> Option<String> {
         _ => None,
     }
 }
+
+/// Known text, or unknown for None (a document whose inputs are not all known).
+pub(crate) fn or_unknown(s: Option<String>) -> Planned<String> {
+    s.map_or(Planned::Unknown, Planned::Known)
+}
