@@ -11,7 +11,7 @@ EMR_TEST_MOTO_SERVER ?= $(TOOLS)/venv/bin/moto_server
 EMR_TEST_TERRAFORM ?= $(TOOLS)/terraform-1.0.3/terraform:$(shell command -v terraform)
 export EMR_TEST_MOTO_SERVER EMR_TEST_TERRAFORM
 
-.PHONY: all tools build test lint install demo fuzz bench clean-tools
+.PHONY: all tools build test test-faults lint install demo fuzz bench clean-tools
 
 all: build
 
@@ -23,6 +23,13 @@ build:
 
 test: tools
 	cargo test --all-targets --no-fail-fast
+
+# The fault cycles at full length (make test runs 3 of them): 20 apply/destroy
+# cycles of the complete example with 10% of AWS calls faulted. Set
+# EMR_FAULT_SEED to repeat a run; EMR_FAULT_CYCLES / EMR_FAULT_RATE to vary it.
+EMR_FAULT_CYCLES ?= 20
+test-faults: tools
+	EMR_FAULT_CYCLES=$(EMR_FAULT_CYCLES) cargo test --test acceptance_faults -- --nocapture
 
 lint:
 	cargo fmt --check

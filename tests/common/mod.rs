@@ -26,7 +26,7 @@ const EMULATOR_START_TIMEOUT: Duration = Duration::from_secs(90);
 /// instead of hanging CI.
 const TERRAFORM_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn manifest_dir() -> PathBuf {
+pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -401,6 +401,12 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(terraform: &Path, emulator: &Emulator, hcl: &str) -> Workspace {
+        Self::via(terraform, &emulator.endpoint(), hcl)
+    }
+
+    /// A workspace whose AWS calls go to `endpoint` (e.g. a fault proxy in
+    /// front of the emulator) instead of the emulator itself.
+    pub fn via(terraform: &Path, endpoint: &str, hcl: &str) -> Workspace {
         let dir = tempfile::Builder::new()
             .prefix("emr-tf-")
             .tempdir()
@@ -422,7 +428,7 @@ impl Workspace {
             dir,
             terraform: terraform.to_path_buf(),
             version: String::new(),
-            endpoint: emulator.endpoint(),
+            endpoint: endpoint.to_owned(),
             runs: std::cell::Cell::new(0),
             credentials: std::cell::RefCell::new(("testing".into(), "testing".into())),
         };

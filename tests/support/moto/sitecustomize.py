@@ -35,6 +35,13 @@ bench put this directory on moto_server's PYTHONPATH.
    UpdateApplication (an update replaces a setting it carries, as AWS does)
    and returned under their API names, so import and drift detection can be
    tested against them.
+
+5. EMR Serverless CreateApplication honours its clientToken as AWS does: a
+   request repeating the token of an application that exists returns that
+   application instead of creating another. moto 5.2 stores the token and
+   ignores it, so a retry of a create whose answer was lost (the fault
+   proxy's "reset after the request", tests/acceptance_faults.rs) would leave
+   a second application that no state tracks, where AWS leaves one.
 """
 
 import json
@@ -61,6 +68,7 @@ if os.environ.get("EMR_TEST_MOTO_SKIP_SIGNATURE") == "1":
 
 from moto.emrserverless.exceptions import ValidationException
 from moto.emrserverless.responses import EMRServerlessResponse
+from moto.core.responses import ActionResult
 
 _STARTED_UPDATABLE = {
     "maximumCapacity",
@@ -138,6 +146,13 @@ def _keep_settings(self, app_id):
 
 
 def _create_application_keeping(self):
+    token = self._get_param("clientToken")
+    if token:
+        for app in list(self.emrserverless_backend.applications.values()):
+            if app.client_token == token and app.state != "TERMINATED":
+                return ActionResult(
+                    {"applicationId": app.id, "name": app.name, "arn": app.arn}
+                )
     result = _create_application(self)
     _keep_settings(self, result.result.get("applicationId") if hasattr(result, "result") else None)
     return result
