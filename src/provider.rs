@@ -208,7 +208,7 @@ impl Provider for EmrProvider {
         check_config(config, false)
     }
 
-    async fn configure(&self, _ctx: &Ctx, config: &Value, _terraform_version: &str) -> Diagnostics {
+    async fn configure(&self, ctx: &Ctx, config: &Value, _terraform_version: &str) -> Diagnostics {
         let d = check_config(config, true);
         if d.has_errors() {
             return d;
@@ -241,6 +241,7 @@ impl Provider for EmrProvider {
                 .get("api_attempt_timeout")
                 .as_str()
                 .and_then(attempt_timeout),
+            stop: ctx.cancel.clone(),
         };
         let aws = match aws::connect(&settings).await {
             Ok(a) => a,

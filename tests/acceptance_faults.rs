@@ -411,3 +411,294 @@ fn apply_and_destroy_cycles_under_faults_converge_and_leave_nothing() {
         }
     }
 }
+
+/// Issue #14, item 4: Ctrl-C while a call hangs. Terraform sends
+/// StopProvider; the provider abandons the hung call at once, and the apply
+/// ends with the partial state (the data plane's first role, which exists)
+/// recorded, so the next apply finishes the job and destroy leaves nothing.
+#[test]
+fn stop_provider_abandons_a_hung_call_and_state_keeps_what_exists() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator);
+    let tfvars = account.prepare();
+    let proxy = FaultProxy::start(emulator.port(), 0);
+    for (i, terraform) in terraform_binaries().iter().enumerate() {
+        let name = format!("halt-{i}");
+        let hcl = format!(
+            r#"{}
+resource "emr_serverless_dataplane" "p" {{
+  name               = "{name}"
+  mode               = "private"
+  resource_bucket    = "{name}-emr-serverless"
+  subnet_ids         = {}
+  security_group_ids = {}
+  control_plane {{
+    principal_arn = "arn:aws:iam::999988887777:role/control-plane"
+  }}
+}}
+"#,
+            common::PROVIDER,
+            tfvars["subnet_ids"],
+            tfvars["security_group_ids"],
+        );
+        let ws = Workspace::via(terraform, &proxy.endpoint(), &hcl);
+        let v = ws.version().to_owned();
+        // The first inline policy hangs: its role has been created by then.
+        proxy.set_rules(vec![Rule::action(
+            "iam",
+            "PutRolePolicy",
+            1.0,
+            &[Fault::Hang],
+        )]);
+        let before = proxy.injected().len();
+        let running = ws.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        while proxy.injected().len() == before {
+            assert!(
+                Instant::now() < deadline,
+                "[tf {v}] no PutRolePolicy reached the proxy:\n{}",
+                running.stdout_so_far()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let interrupted = Instant::now();
+        running.interrupt();
+        let out = running.wait();
+        let took = interrupted.elapsed();
+        proxy.pause();
+        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("[tf {v}] interrupt → Terraform exited in {took:?}");
+        assert_ne!(out.code, 0, "[tf {v}] the apply was interrupted: {said}");
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "[tf {v}] Terraform needed {took:?} after the interrupt: {said}"
+        );
+        assert!(
+            said.contains("asked the provider to stop"),
+            "[tf {v}] the error says why: {said}"
+        );
+        // What exists is in state: the role whose policy hung was made.
+        let values = ws.resource_values("emr_serverless_dataplane.p");
+        let recorded = values.to_string();
+        let iam = aws_sdk_iam::Client::new(&account.config);
+        let roles = account
+            .rt
+            .block_on(iam.list_roles().send())
+            .expect("ListRoles");
+        let made: Vec<&str> = roles
+            .roles()
+            .iter()
+            .map(|r| r.role_name())
+            .filter(|r| r.starts_with(&name))
+            .collect();
+        assert!(!made.is_empty(), "[tf {v}] a role was made before the hang");
+        for role in &made {
+            assert!(
+                recorded.contains(&format!(":role/{role}\"")),
+                "[tf {v}] {role} exists; state must record it: {values}"
+            );
+        }
+        // Without the hang, the next apply converges and destroy cleans up.
+        ws.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        ws.assert_plan_empty();
+        ws.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        let left = account.leftovers(&emulator);
+        assert!(left.is_empty(), "[tf {v}] orphans: {left:?}");
+    }
+}
+
+/// Issue #14, item 3: many workspaces at once against one account, as CI
+/// agents run per-customer workspaces, with 20% of IAM calls throttled. Each
+/// workspace has a private data plane and an application. All converge (a
+/// second apply is allowed), all destroy, and nothing is left.
+/// `EMR_CONCURRENT_WORKSPACES` (default 20) sets how many.
+#[test]
+fn twenty_workspaces_at_once_under_iam_throttling_all_converge() {
+    let count: usize = env_or("EMR_CONCURRENT_WORKSPACES", 20);
+    let seed = seed();
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator);
+    let tfvars = account.prepare();
+    let proxy = FaultProxy::start(emulator.port(), seed);
+    let binaries = terraform_binaries();
+    let workspaces: Vec<Workspace> = (0..count)
+        .map(|i| {
+            let name = format!("tenant-{i:02}");
+            let hcl = format!(
+                r#"{}
+resource "emr_serverless_dataplane" "p" {{
+  name               = "{name}"
+  mode               = "private"
+  resource_bucket    = "{name}-emr-serverless"
+  subnet_ids         = {subnets}
+  security_group_ids = {groups}
+  control_plane {{
+    principal_arn = "arn:aws:iam::999988887777:role/control-plane"
+  }}
+}}
+
+resource "emr_serverless_application" "jobs" {{
+  name          = "{name}-jobs"
+  type          = "SPARK"
+  release_label = "emr-7.8.0"
+  network {{
+    subnet_ids         = {subnets}
+    security_group_ids = {groups}
+  }}
+}}
+"#,
+                common::PROVIDER,
+                subnets = tfvars["subnet_ids"],
+                groups = tfvars["security_group_ids"],
+            );
+            Workspace::via(&binaries[i % binaries.len()], &proxy.endpoint(), &hcl)
+        })
+        .collect();
+    let throttled = vec![Rule::service("iam", 0.2, &[Fault::Throttle])];
+    let all = |args: &[&str]| -> Vec<(i32, i32, String)> {
+        std::thread::scope(|s| {
+            let runs: Vec<_> = workspaces
+                .iter()
+                .map(|ws| {
+                    s.spawn(move || {
+                        let first = ws.run(args);
+                        let second = if first.code == 0 {
+                            0
+                        } else {
+                            ws.run(args).code
+                        };
+                        (first.code, second, short(&first))
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|r| r.join().unwrap_or((-1, -1, "panicked".into())))
+                .collect()
+        })
+    };
+    proxy.set_rules(throttled.clone());
+    let started = Instant::now();
+    let applied = all(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let apply_time = started.elapsed();
+    let throttles = proxy.injected().len();
+    proxy.pause();
+    let mut problems = Vec::new();
+    for (i, (first, second, said)) in applied.iter().enumerate() {
+        if *first != 0 {
+            eprintln!("workspace {i}: first apply failed, second exit {second}:\n{said}");
+        }
+        if *first != 0 && *second != 0 {
+            problems.push(format!("workspace {i}: two applies failed:\n{said}"));
+        } else if workspaces[i].plan_exit_code().0 != 0 {
+            problems.push(format!("workspace {i}: the plan after apply is not empty"));
+        }
+    }
+    let seconds = applied.iter().filter(|a| a.0 != 0).count();
+    eprintln!(
+        "{count} workspaces applied at once in {apply_time:?}; {throttles} IAM calls throttled \
+         (each one retried by the SDK); {seconds} needed a second apply; seed {seed}"
+    );
+    assert!(problems.is_empty(), "seed {seed}:\n{}", problems.join("\n"));
+    assert!(throttles > 0, "no call was throttled (seed {seed})");
+    proxy.set_rules(throttled);
+    let destroyed = all(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    proxy.pause();
+    for (i, (first, second, said)) in destroyed.iter().enumerate() {
+        assert!(
+            *first == 0 || *second == 0,
+            "workspace {i}: two destroys failed (seed {seed}):\n{said}"
+        );
+    }
+    let left = account.leftovers(&emulator);
+    assert!(left.is_empty(), "orphans (seed {seed}): {left:?}");
+}
+
+/// Every call that changes something in AWS.
+const MUTATIONS: [(&str, &str); 26] = [
+    ("iam", "Create*"),
+    ("iam", "Put*"),
+    ("iam", "Attach*"),
+    ("iam", "Add*"),
+    ("iam", "Tag*"),
+    ("iam", "Untag*"),
+    ("iam", "Update*"),
+    ("iam", "Delete*"),
+    ("iam", "Detach*"),
+    ("iam", "Remove*"),
+    ("elasticmapreduce", "CreateSecurityConfiguration"),
+    ("elasticmapreduce", "DeleteSecurityConfiguration"),
+    ("lambda", "POST *"),
+    ("lambda", "PUT *"),
+    ("lambda", "DELETE *"),
+    ("states", "Create*"),
+    ("states", "Update*"),
+    ("states", "Delete*"),
+    ("states", "TagResource"),
+    ("emr-serverless", "POST *"),
+    ("emr-serverless", "PATCH *"),
+    ("emr-serverless", "DELETE *"),
+    ("ssm", "Put*"),
+    ("ssm", "Delete*"),
+    ("ssm", "AddTagsToResource"),
+    ("ssm", "RemoveTagsFromResource"),
+];
+
+/// Issue #14, item 5: the hard case on every call. Each change AWS carries
+/// out loses its first answer (the connection drops after the emulator made
+/// the change), so the SDK's retry meets what the first attempt made: a role
+/// or function that exists, a security configuration of that name. The
+/// provider recognises its own work (owner tag, client token, the content it
+/// sent) and the first apply and the first destroy succeed, leaving nothing.
+#[test]
+fn every_change_whose_answer_is_lost_once_still_applies_and_destroys_in_one_go() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator);
+    let tfvars = account.prepare();
+    let proxy = FaultProxy::start(emulator.port(), 0);
+    let lost: Vec<Rule> = MUTATIONS
+        .iter()
+        .map(|(service, action)| Rule::first_answer_lost(service, action))
+        .collect();
+    for terraform in terraform_binaries() {
+        let ws = Workspace::via(&terraform, &proxy.endpoint(), "");
+        write_configuration(&ws, &tfvars);
+        let v = ws.version().to_owned();
+        proxy.set_rules(lost.clone());
+        let before = proxy.injected().len();
+        let started = Instant::now();
+        let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let resets = proxy.injected().len() - before;
+        eprintln!(
+            "[tf {v}] apply with {resets} lost answers: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            out.code,
+            0,
+            "[tf {v}] apply with {resets} lost answers:\n{}",
+            short(&out)
+        );
+        assert!(resets >= 30, "[tf {v}] only {resets} answers were lost");
+        ws.assert_plan_empty();
+        proxy.set_rules(lost.clone());
+        let before = proxy.injected().len();
+        let started = Instant::now();
+        let out = ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        let resets = proxy.injected().len() - before;
+        eprintln!(
+            "[tf {v}] destroy with {resets} lost answers: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            out.code,
+            0,
+            "[tf {v}] destroy with {resets} lost answers:\n{}",
+            short(&out)
+        );
+        proxy.pause();
+        let left = account.leftovers(&emulator);
+        assert!(left.is_empty(), "[tf {v}] orphans: {left:?}");
+        eprintln!("[tf {v}] {}", proxy.summary());
+    }
+}

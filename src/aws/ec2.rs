@@ -16,8 +16,13 @@ pub struct Ec2(QueryClient);
 impl Ec2 {
     /// The client for this SdkConfig (region, credentials, sleep) and the
     /// provider's endpoint override.
-    pub fn new(sdk: &SdkConfig, endpoint_override: Option<&str>, region: &str) -> Ec2 {
-        Ec2(QueryClient::new(sdk, EC2, endpoint_override, region))
+    pub fn new(
+        sdk: &SdkConfig,
+        endpoint_override: Option<&str>,
+        region: &str,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> Ec2 {
+        Ec2(QueryClient::new(sdk, EC2, endpoint_override, region).stoppable(stop))
     }
 
     /// Subnet id → availability zone, for each of `ids`. EC2 refuses the

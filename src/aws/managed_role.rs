@@ -331,7 +331,27 @@ fn transient<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, not_found_too: bool
 }
 
 /// Runs `op`, retrying only IAM propagation errors, with backoff (~15 s in all).
-async fn retrying<T, E, R, F, Fut>(what: &str, not_found_too: bool, mut op: F) -> IamResult<T>
+async fn retrying<T, E, R, F, Fut>(what: &str, not_found_too: bool, op: F) -> IamResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Debug + 'static,
+{
+    retrying_unless(what, not_found_too, "", op)
+        .await?
+        .ok_or_else(|| format!("{what}: no answer"))
+}
+
+/// `retrying`, where the error code `already` says that what was asked is
+/// in place: None. The SDK retries a call whose answer was lost (a dropped
+/// connection after IAM carried it out); the retry then gets that error.
+async fn retrying_unless<T, E, R, F, Fut>(
+    what: &str,
+    not_found_too: bool,
+    already: &str,
+    mut op: F,
+) -> IamResult<Option<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
@@ -342,12 +362,13 @@ where
     let mut attempt = 0;
     loop {
         match op().await {
-            Ok(v) => return Ok(v),
+            Ok(v) => return Ok(Some(v)),
             Err(e) if attempt < 6 && transient(&e, not_found_too) => {
                 tokio::time::sleep(delay).await;
                 delay = delay.saturating_mul(2);
                 attempt += 1;
             }
+            Err(e) if !already.is_empty() && error_code(&e) == Some(already) => return Ok(None),
             Err(e) => return Err(format!("{what}: {}", describe(&e))),
         }
     }
@@ -612,7 +633,8 @@ async fn apply(
         | RoleChange::Detach(_) => apply_policy(iam, want, change, just_created).await?,
         RoleChange::CreateInstanceProfile(p) => {
             let tags = iam_tags(&want.all_tags())?;
-            retrying(&format!("creating instance profile {p}"), false, || {
+            let what = format!("creating instance profile {p}");
+            let made = retrying_unless(&what, false, "EntityAlreadyExists", || {
                 iam.create_instance_profile()
                     .instance_profile_name(p)
                     .path(&want.path)
@@ -620,6 +642,11 @@ async fn apply(
                     .send()
             })
             .await?;
+            if made.is_none() && !profile_is_ours(iam, p, &want.owner).await? {
+                return Err(format!(
+                    "{what}: one of that name appeared meanwhile, not made by this resource"
+                ));
+            }
             add_to_profile(iam, p, role).await?;
         }
         RoleChange::AddToInstanceProfile(p) => add_to_profile(iam, p, role).await?,
@@ -633,7 +660,8 @@ async fn apply(
 
 async fn create(iam: &aws_sdk_iam::Client, want: &DesiredRole) -> IamResult<(String, String)> {
     let tags = iam_tags(&want.all_tags())?;
-    let out = retrying(&format!("creating role {}", want.name), false, || {
+    let what = format!("creating role {}", want.name);
+    let out = retrying_unless(&what, false, "EntityAlreadyExists", || {
         iam.create_role()
             .role_name(&want.name)
             .path(&want.path)
@@ -645,6 +673,15 @@ async fn create(iam: &aws_sdk_iam::Client, want: &DesiredRole) -> IamResult<(Str
             .send()
     })
     .await?;
+    let Some(out) = out else {
+        // Made by this very request (its answer lost) if it carries our tag.
+        return match read(iam, &want.name, None).await? {
+            Some(h) if h.ownership(&want.owner) == Ownership::Ours => Ok((h.arn, h.unique_id)),
+            _ => Err(format!(
+                "{what}: a role of that name appeared meanwhile, not made by this resource"
+            )),
+        };
+    };
     let r = out.role();
     Ok((
         r.map(|r| r.arn().to_string()).unwrap_or_default(),
@@ -761,18 +798,39 @@ async fn apply_policy(
 }
 
 async fn add_to_profile(iam: &aws_sdk_iam::Client, profile: &str, role: &str) -> IamResult<()> {
-    retrying(
-        &format!("adding {role} to instance profile {profile}"),
-        true,
-        || {
-            iam.add_role_to_instance_profile()
-                .instance_profile_name(profile)
-                .role_name(role)
-                .send()
-        },
-    )
-    .await
-    .map(|_| ())
+    let what = format!("adding {role} to instance profile {profile}");
+    // A profile holds one role: LimitExceeded when one is in it already.
+    let added = retrying_unless(&what, true, "LimitExceeded", || {
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role)
+            .send()
+    })
+    .await?;
+    if added.is_none() {
+        let roles = instance_profile_roles(iam, profile)
+            .await?
+            .unwrap_or_default();
+        if roles.iter().all(|r| r != role) {
+            return Err(format!("{what}: it holds {} already", roles.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the instance profile carries this resource's provenance tag.
+async fn profile_is_ours(iam: &aws_sdk_iam::Client, profile: &str, owner: &str) -> IamResult<bool> {
+    let out = iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+        .map_err(|e| format!("reading instance profile {profile}: {}", describe(&e)))?;
+    Ok(out.instance_profile().is_some_and(|p| {
+        p.tags()
+            .iter()
+            .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+    }))
 }
 
 async fn remove_from_profile(

@@ -3,7 +3,9 @@
 //! role assumption, per-service endpoint overrides, and the caller's account
 //! and partition for plan-time ARNs.
 
+pub mod answer_lost;
 mod assume_role;
+pub mod cancel;
 pub mod ec2;
 pub mod errors;
 pub mod iam_roles;
@@ -57,6 +59,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// Each request's time limit (None: the default).
     pub attempt_timeout: Option<std::time::Duration>,
+    /// StopProvider: every request in flight or later is abandoned.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// Configured clients and the facts every resource needs at plan time.
@@ -80,6 +84,8 @@ pub struct AwsClients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// Plan-time subnet and security group lookups, once per process.
     pub network: std::sync::Arc<network::NetworkLookups>,
+    /// StopProvider (clients made later, e.g. for SNS and SQS, honour it too).
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 impl AwsClients {
@@ -132,7 +138,7 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         .attempt_timeout
         .unwrap_or(timeouts::DEFAULT_ATTEMPT_TIMEOUT);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
+        .http_client(cancel::stoppable(https_client(), settings.stop.clone()))
         // Adaptive: after throttling, the client also slows its own rate.
         .retry_config(
             RetryConfig::adaptive().with_max_attempts(settings.max_retries.saturating_add(1)),
@@ -209,6 +215,7 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
             &sdk,
             settings.endpoints.get("ec2").map(String::as_str),
             &region,
+            &settings.stop,
         ),
         emrserverless: service_client!(
             aws_sdk_emrserverless,
@@ -231,5 +238,6 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
         caller_arn,
         endpoints: settings.endpoints.clone(),
         network: Default::default(),
+        stop: settings.stop.clone(),
     })
 }

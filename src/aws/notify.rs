@@ -166,7 +166,8 @@ impl Destination {
     pub async fn send(&self, aws: &AwsClients, m: &Message<'_>) -> Result<(), String> {
         let service = self.service();
         let endpoint = aws.endpoint(service.signing_name);
-        let client = QueryClient::new(&aws.sdk, service, endpoint, self.region());
+        let client =
+            QueryClient::new(&aws.sdk, service, endpoint, self.region()).stoppable(&aws.stop);
         let (action, params) = self.request(m);
         client
             .call(action, &params)

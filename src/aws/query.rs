@@ -152,6 +152,14 @@ impl QueryClient {
         }
     }
 
+    /// Requests abandoned once `stop` is cancelled (StopProvider).
+    pub fn stoppable(self, stop: &tokio_util::sync::CancellationToken) -> QueryClient {
+        QueryClient {
+            connector: super::cancel::stoppable_connector(self.connector, stop.clone()),
+            ..self
+        }
+    }
+
     /// One action with retries: the answer's body, or the last failure with
     /// the action named in its text.
     pub async fn call(&self, action: &str, params: &[(String, String)]) -> Result<String, Failure> {

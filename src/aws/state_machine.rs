@@ -93,6 +93,34 @@ where
     }
 }
 
+/// A create retried while IAM propagates, where the error code `exists`
+/// means it was made already: false then. The SDK retries a call whose
+/// answer was lost (the connection dropped after AWS carried it out), and
+/// that retry is told the thing exists; the caller adopts it by its owner tag.
+pub async fn created<T, E, R, F, Fut>(
+    backoff: &Backoff,
+    cancel: &CancellationToken,
+    what: &str,
+    exists: &str,
+    op: F,
+) -> StepResult<bool>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let is_propagation = |e: &SdkError<E, R>| {
+        let (code, message) = (error_code(e), error_message(e));
+        looks_like_propagation(code.unwrap_or_default(), message.unwrap_or_default())
+    };
+    match retry_propagation(what, backoff, cancel, is_propagation, op).await {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e) == Some(exists) => Ok(false),
+        Err(e) => step(what, Err::<bool, _>(e)),
+    }
+}
+
 /// An AWS call retried while IAM propagates (a role just made or changed).
 pub async fn retried<T, E, R, F, Fut>(
     backoff: &Backoff,

@@ -557,6 +557,17 @@ impl SecurityConfiguration {
             .map(Some)
             .map_err(|e| emr_err("reading", name, e))
     }
+
+    /// Whether the configuration `name` has the document `doc` (EMR's
+    /// external id aside).
+    async fn holds(&self, name: &str, doc: &str) -> bool {
+        let Ok(c) = self.data.get() else { return false };
+        let req = c.aws.emr.describe_security_configuration().name(name);
+        match req.send().await {
+            Ok(o) => same_document(o.security_configuration().unwrap_or("{}"), doc),
+            Err(_) => false,
+        }
+    }
 }
 
 #[async_trait]
@@ -609,15 +620,23 @@ impl Resource for SecurityConfiguration {
         };
         crate::info!("creating EMR security configuration", "name" => name);
         let req = c.aws.emr.create_security_configuration().name(&name);
-        if let Err(e) = req.security_configuration(doc).send().await {
-            let mut msg = aws::errors::describe(&e);
-            if aws::error_message(&e)
+        let lost = aws::answer_lost::AnswerLost::default();
+        let sent = req.security_configuration(doc).customize();
+        if let Err(e) = sent.interceptor(lost.clone()).send().await {
+            let exists = aws::error_message(&e)
                 .unwrap_or_default()
-                .contains("already exists")
-            {
-                msg = format!("{msg}. Import it with: terraform import <address> {name}");
+                .contains("already exists");
+            // A retry of our own create, whose first answer was lost, is
+            // refused: the configuration is ours when an attempt went
+            // unanswered and it holds our document.
+            let ours = lost.happened() && self.holds(&name, doc).await;
+            if !ours {
+                let mut msg = aws::errors::describe(&e);
+                if exists {
+                    msg = format!("{msg}. Import it with: terraform import <address> {name}");
+                }
+                return ApplyResult::failed(Value::Null, emr_err("creating", &name, msg));
             }
-            return ApplyResult::failed(Value::Null, emr_err("creating", &name, msg));
         }
         // It exists now: from here on, state must record it whatever happens.
         let mut created = plan.clone();

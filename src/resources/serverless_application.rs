@@ -1554,7 +1554,12 @@ impl Resource for ServerlessApplication {
             ApplicationState::Started | ApplicationState::Starting
         ) {
             if let Err(e) = es.stop_application().application_id(id).send().await {
-                return err("stopping", id, crate::aws::errors::describe(&e));
+                // A retry of a stop whose answer was lost finds it stopping.
+                let now = find(es, id).await.ok().flatten();
+                let stopping = [ApplicationState::Stopping, ApplicationState::Stopped];
+                if !now.is_some_and(|a| stopping.contains(a.state())) {
+                    return err("stopping", id, crate::aws::errors::describe(&e));
+                }
             }
             if let Err(e) = wait_for(
                 &c.aws.emrserverless,
@@ -1573,7 +1578,11 @@ impl Resource for ServerlessApplication {
         match es.delete_application().application_id(id).send().await {
             Ok(_) => {}
             Err(e) if crate::aws::is_not_found(&e) => return Diagnostics::new(),
-            Err(e) => return err("deleting", id, crate::aws::errors::describe(&e)),
+            // A retry of a delete whose answer was lost finds it terminated.
+            Err(e) => match find(es, id).await {
+                Ok(None) => return Diagnostics::new(),
+                _ => return err("deleting", id, crate::aws::errors::describe(&e)),
+            },
         }
         match wait_for(&c.aws.emrserverless, ctx, id, &[], true, timeout).await {
             Ok(_) => Diagnostics::new(),

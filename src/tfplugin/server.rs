@@ -2,7 +2,7 @@
 //! the plan pipeline and the provider's resources, encodes the answers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -22,7 +22,9 @@ pub struct ProviderServer {
     provider_schema: Schema,
     resources: HashMap<String, (Arc<dyn Resource>, Schema)>,
     data_sources: HashMap<String, (Arc<dyn DataSource>, Schema)>,
-    cancel: Mutex<CancellationToken>,
+    /// Cancelled by StopProvider, for good: Terraform sends it on an
+    /// interrupt and starts no new work in this process afterwards.
+    cancel: CancellationToken,
 }
 
 impl ProviderServer {
@@ -49,16 +51,14 @@ impl ProviderServer {
             provider_schema,
             resources,
             data_sources,
-            cancel: Mutex::new(CancellationToken::new()),
+            cancel: CancellationToken::new(),
         }
     }
 
     fn ctx(&self) -> Ctx {
-        let cancel = match self.cancel.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        Ctx { cancel }
+        Ctx {
+            cancel: self.cancel.clone(),
+        }
     }
 
     fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema), Diagnostics> {
@@ -539,13 +539,8 @@ impl ProviderService for ProviderServer {
         &self,
         _req: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
-        // Cancel what is in flight; later calls get a fresh token.
-        let mut g = match self.cancel.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        g.cancel();
-        *g = CancellationToken::new();
+        // In-flight work ends with what it has made; the server still answers.
+        self.cancel.cancel();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

@@ -135,6 +135,13 @@ impl Emulator {
             }
             // Posting the config doubles as the readiness probe.
             if emulator.configure().is_ok() {
+                // Python reports a failing start-up hook and goes on without
+                // the rest of it: the emulator would then be a different one.
+                let log = emulator.log();
+                assert!(
+                    !log.contains("Error in sitecustomize"),
+                    "tests/support/moto/sitecustomize.py failed:\n{log}"
+                );
                 return Ok(emulator);
             }
             if Instant::now() > deadline {
@@ -389,14 +396,52 @@ impl Output {
 
 /// A temporary Terraform working directory wired to the provider binary and
 /// an emulator.
+/// A Terraform command started by `Workspace::spawn`.
+pub struct Running {
+    child: Child,
+    what: String,
+    out_path: PathBuf,
+    err_path: PathBuf,
+}
+
+impl Running {
+    /// Ctrl-C as a terminal sends it: SIGINT to the whole process group.
+    pub fn interrupt(&self) {
+        signal_group(self.child.id(), "-INT");
+    }
+
+    /// What it has printed to stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        fs::read_to_string(&self.out_path).unwrap_or_default()
+    }
+
+    /// Wait (at most the harness's Terraform time limit) for its output.
+    pub fn wait(mut self) -> Output {
+        let status = wait_with_deadline(&mut self.child, TERRAFORM_TIMEOUT).unwrap_or_else(|| {
+            panic!(
+                "{} did not finish within {:?}\nstdout:\n{}\nstderr:\n{}",
+                self.what,
+                TERRAFORM_TIMEOUT,
+                fs::read_to_string(&self.out_path).unwrap_or_default(),
+                fs::read_to_string(&self.err_path).unwrap_or_default()
+            )
+        });
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: fs::read_to_string(&self.out_path).unwrap_or_default(),
+            stderr: fs::read_to_string(&self.err_path).unwrap_or_default(),
+        }
+    }
+}
+
 pub struct Workspace {
     dir: TempDir,
     terraform: PathBuf,
     version: String,
     endpoint: String,
-    runs: std::cell::Cell<u32>,
+    runs: std::sync::atomic::AtomicU32,
     /// (access key id, secret) Terraform runs with.
-    credentials: std::cell::RefCell<(String, String)>,
+    credentials: std::sync::Mutex<(String, String)>,
 }
 
 impl Workspace {
@@ -429,8 +474,8 @@ impl Workspace {
             terraform: terraform.to_path_buf(),
             version: String::new(),
             endpoint: endpoint.to_owned(),
-            runs: std::cell::Cell::new(0),
-            credentials: std::cell::RefCell::new(("testing".into(), "testing".into())),
+            runs: std::sync::atomic::AtomicU32::new(0),
+            credentials: std::sync::Mutex::new(("testing".into(), "testing".into())),
         };
         ws.write(hcl);
         let out = ws.run(&["version", "-json"]);
@@ -467,7 +512,8 @@ impl Workspace {
     /// Run Terraform from now on as this access key (default: the static
     /// test key `testing`, which any emulator without IAM enforcement takes).
     pub fn use_credentials(&self, access_key: &str, secret: &str) {
-        *self.credentials.borrow_mut() = (access_key.to_owned(), secret.to_owned());
+        *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) =
+            (access_key.to_owned(), secret.to_owned());
     }
 
     /// Replace main.tf.
@@ -477,8 +523,12 @@ impl Workspace {
 
     /// Run Terraform in the workspace with a hermetic environment.
     pub fn run(&self, args: &[&str]) -> Output {
-        let n = self.runs.get() + 1;
-        self.runs.set(n);
+        self.spawn(args).wait()
+    }
+
+    /// Start Terraform in the workspace (as `run`) without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let out_path = self.dir.path().join(format!(".run{n}.stdout"));
         let err_path = self.dir.path().join(format!(".run{n}.stderr"));
         let mut cmd = Command::new(&self.terraform);
@@ -493,7 +543,11 @@ impl Workspace {
             }
         }
         let missing = self.dir.path().join("no-such-aws-file");
-        let (access_key, secret) = self.credentials.borrow().clone();
+        let (access_key, secret) = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         cmd.env("TF_CLI_CONFIG_FILE", self.dir.path().join("dev.tfrc"))
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
@@ -513,23 +567,17 @@ impl Workspace {
         cmd.stdin(Stdio::null())
             .stdout(File::create(&out_path).unwrap())
             .stderr(File::create(&err_path).unwrap());
-        let mut child = cmd
+        // Its own process group, as a shell job: `Running::interrupt` and the
+        // time limit signal everything Terraform started.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", self.terraform.display()));
-        let status = wait_with_deadline(&mut child, TERRAFORM_TIMEOUT).unwrap_or_else(|| {
-            panic!(
-                "terraform {} `{}` did not finish within {:?}\nstdout:\n{}\nstderr:\n{}",
-                self.version,
-                args.join(" "),
-                TERRAFORM_TIMEOUT,
-                fs::read_to_string(&out_path).unwrap_or_default(),
-                fs::read_to_string(&err_path).unwrap_or_default()
-            )
-        });
-        Output {
-            code: status.code().unwrap_or(-1),
-            stdout: fs::read_to_string(&out_path).unwrap_or_default(),
-            stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+        Running {
+            child,
+            what: format!("terraform {} `{}`", self.version, args.join(" ")),
+            out_path,
+            err_path,
         }
     }
 
@@ -705,6 +753,15 @@ pub fn resource_change<'a>(plan: &'a Value, addr: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no resource_changes entry for {addr} in plan:\n{plan:#}"))
 }
 
+/// Sends `signal` to the process group `pgid` (Terraform started by
+/// `Workspace::spawn` leads its own group, with its providers and, for
+/// Terraform 1.0's panic wrapper, the child process that does the work).
+fn signal_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{pgid}")])
+        .status();
+}
+
 fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
     let mut interrupted = false;
@@ -716,13 +773,12 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::process
             if !interrupted {
                 // SIGINT first: Terraform then stops its provider processes,
                 // which a SIGKILL would leave running.
-                let _ = Command::new("kill")
-                    .args(["-INT", &child.id().to_string()])
-                    .status();
+                signal_group(child.id(), "-INT");
                 interrupted = true;
                 std::thread::sleep(Duration::from_secs(10));
                 continue;
             }
+            signal_group(child.id(), "-KILL");
             let _ = child.kill();
             let _ = child.wait();
             return None;

@@ -46,12 +46,16 @@ pub enum Fault {
 pub struct Rule {
     /// Signing name (`iam`, `states`, `emr-serverless`, …); `None`: any.
     pub service: Option<String>,
-    /// Action (`CreateRole`, `POST /applications`, …); `None`: any.
+    /// Action (`CreateRole`, `POST /applications`, …), or a prefix of one
+    /// ending in `*` (`Create*`, `DELETE *`); `None`: any.
     pub action: Option<String>,
     /// Share of matching requests faulted, 0.0 to 1.0.
     pub rate: f64,
     /// Faulted requests get one of these, picked by the seeded generator.
     pub faults: Vec<Fault>,
+    /// Only the first time a given request (method, path, target, body) is
+    /// seen: its retries pass.
+    pub once: bool,
 }
 
 impl Rule {
@@ -61,6 +65,16 @@ impl Rule {
             action: None,
             rate,
             faults: faults.to_vec(),
+            once: false,
+        }
+    }
+
+    /// The first answer of every distinct `service action` request is lost
+    /// after the emulator carried it out; the SDK's retry gets through.
+    pub fn first_answer_lost(service: &str, action: &str) -> Rule {
+        Rule {
+            once: true,
+            ..Rule::action(service, action, 1.0, &[Fault::ResetAfter])
         }
     }
 
@@ -79,9 +93,16 @@ impl Rule {
         }
     }
 
-    fn matches(&self, service: &str, action: &str) -> bool {
-        self.service.as_deref().is_none_or(|s| s == service)
-            && self.action.as_deref().is_none_or(|a| a == action)
+    fn matches(&self, service: &str, action: &str, first_time: bool) -> bool {
+        (first_time || !self.once)
+            && self.service.as_deref().is_none_or(|s| s == service)
+            && self
+                .action
+                .as_deref()
+                .is_none_or(|a| match a.strip_suffix('*') {
+                    Some(prefix) => action.starts_with(prefix),
+                    None => a == action,
+                })
     }
 }
 
@@ -99,6 +120,8 @@ struct Shared {
     rules: Mutex<Vec<Rule>>,
     /// Requests seen per "service action": the n of the decision.
     seen: Mutex<BTreeMap<String, u64>>,
+    /// Digests of the distinct requests seen (for `Rule::once`).
+    distinct: Mutex<std::collections::BTreeSet<u64>>,
     injected: Mutex<Vec<Injected>>,
     forwarded: Mutex<u64>,
     stopped: AtomicBool,
@@ -121,6 +144,7 @@ impl FaultProxy {
             upstream,
             rules: Mutex::new(Vec::new()),
             seen: Mutex::new(BTreeMap::new()),
+            distinct: Mutex::new(Default::default()),
             injected: Mutex::new(Vec::new()),
             forwarded: Mutex::new(0),
             stopped: AtomicBool::new(false),
@@ -147,9 +171,11 @@ impl FaultProxy {
         self.shared.seed
     }
 
-    /// Replace the rules; the first matching rule decides.
+    /// Replace the rules; the first matching rule decides. Requests seen
+    /// before count as new again for `Rule::once`.
     pub fn set_rules(&self, rules: Vec<Rule>) {
         *lock(&self.shared.rules) = rules;
+        lock(&self.shared.distinct).clear();
     }
 
     /// Forward everything from now on.
@@ -214,9 +240,18 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-/// The fault for the `n`-th request of `service action` under `rules`.
-pub fn decide(seed: u64, rules: &[Rule], service: &str, action: &str, n: u64) -> Option<Fault> {
-    let rule = rules.iter().find(|r| r.matches(service, action))?;
+/// The fault for the `n`-th request of `service action` under `rules`
+/// (`first_time`: this exact request was not seen before).
+pub fn decide(
+    seed: u64,
+    rules: &[Rule],
+    (service, action): (&str, &str),
+    n: u64,
+    first_time: bool,
+) -> Option<Fault> {
+    let rule = rules
+        .iter()
+        .find(|r| r.matches(service, action, first_time))?;
     if rule.faults.is_empty() {
         return None;
     }
@@ -369,7 +404,15 @@ fn serve(shared: &Shared, client: TcpStream) {
         let mut seen = lock(&shared.seen);
         let n = seen.entry(format!("{service} {action}")).or_default();
         *n += 1;
-        decide(shared.seed, &lock(&shared.rules), &service, &action, *n)
+        let digest = fnv(&format!(
+            "{}\n{}\n{}",
+            request.head[0],
+            request.header("x-amz-target").unwrap_or(""),
+            String::from_utf8_lossy(&request.body)
+        ));
+        let first_time = lock(&shared.distinct).insert(digest);
+        let rules = lock(&shared.rules);
+        decide(shared.seed, &rules, (&service, &action), *n, first_time)
     };
     if let Some(fault) = fault {
         lock(&shared.injected).push(Injected {
@@ -517,7 +560,7 @@ mod tests {
         let rules = vec![Rule::any(0.1, &[Fault::Throttle, Fault::ResetAfter])];
         let run = |seed| -> Vec<Option<Fault>> {
             (1..=2000)
-                .map(|n| decide(seed, &rules, "iam", "CreateRole", n))
+                .map(|n| decide(seed, &rules, ("iam", "CreateRole"), n, true))
                 .collect()
         };
         assert_eq!(run(7), run(7));
@@ -534,12 +577,28 @@ mod tests {
             Rule::action("iam", "GetRole", 0.0, &[Fault::Throttle]),
             Rule::service("iam", 1.0, &[Fault::ServerError]),
         ];
-        assert_eq!(decide(1, &rules, "iam", "GetRole", 1), None);
+        assert_eq!(decide(1, &rules, ("iam", "GetRole"), 1, true), None);
         assert_eq!(
-            decide(1, &rules, "iam", "CreateRole", 1),
+            decide(1, &rules, ("iam", "CreateRole"), 1, true),
             Some(Fault::ServerError)
         );
-        assert_eq!(decide(1, &rules, "sts", "GetCallerIdentity", 1), None);
+        assert_eq!(
+            decide(1, &rules, ("sts", "GetCallerIdentity"), 1, true),
+            None
+        );
+        let once = vec![Rule::first_answer_lost("iam", "CreateRole")];
+        assert_eq!(
+            decide(1, &once, ("iam", "CreateRole"), 1, true),
+            Some(Fault::ResetAfter)
+        );
+        assert_eq!(decide(1, &once, ("iam", "CreateRole"), 2, false), None);
+        let prefix = vec![Rule::first_answer_lost("lambda", "DELETE *")];
+        let delete = ("lambda", "DELETE /*/functions/f");
+        assert_eq!(decide(1, &prefix, delete, 1, true), Some(Fault::ResetAfter));
+        assert_eq!(
+            decide(1, &prefix, ("lambda", "GET /*/functions/f"), 1, true),
+            None
+        );
     }
 
     #[test]

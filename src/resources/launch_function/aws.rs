@@ -13,7 +13,7 @@ use crate::aws::managed_role::{
     self, DesiredRole, ObservedRole, Ownership, RoleChange, RoleGrant, OWNER_TAG,
 };
 use crate::aws::state_machine::{
-    check_adoptable, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
+    check_adoptable, created, deleted, describe_state_machine, owned_tags, retried, sfn_tags,
     state_machine_tags, step, sync_sfn_tags, tag_changes, StepResult,
 };
 use crate::iam::consistency::Backoff;
@@ -215,7 +215,7 @@ async fn create_launcher(
     i: &Inputs,
     package: &[u8],
     tags: &BTreeMap<String, String>,
-) -> StepResult<()> {
+) -> StepResult<bool> {
     let tags: HashMap<String, String> = tags.clone().into_iter().collect();
     let description = format!("EMR launch function {} launcher (emrlaunch/emr)", i.id);
     let code = aws_sdk_lambda::types::FunctionCode::builder()
@@ -237,9 +237,14 @@ async fn create_launcher(
             .set_tags(Some(tags.clone()))
             .send()
     };
-    retried(&aws.backoff, cancel, &what, create)
-        .await
-        .map(|_| ())
+    created(
+        &aws.backoff,
+        cancel,
+        &what,
+        "ResourceConflictException",
+        create,
+    )
+    .await
 }
 
 /// Brings an existing launcher's code, settings and tags to the plan.
@@ -602,23 +607,33 @@ impl FunctionApply<'_> {
         let package = launcher::package(&self.inputs.launcher_launch());
         let tags = owned_tags(&self.tags, &self.owner);
         let name = self.inputs.resources.launcher.clone();
-        match get_launcher(&self.aws.lambda, &name).await? {
-            None => create_launcher(self.aws, self.cancel, &self.inputs, &package, &tags).await?,
-            Some(remote) => {
-                let recorded = self.recorded(Part::Launcher);
-                let what = format!("Lambda function {name}");
-                check_adoptable(
-                    &what,
-                    &remote.tags,
-                    &self.owner,
-                    recorded,
-                    "launch function",
-                )?;
-                self.settle_marker(Part::Launcher);
-                let i = &self.inputs;
-                update_launcher(self.aws, self.cancel, i, &package, &remote, &tags).await?;
+        let mut remote = get_launcher(&self.aws.lambda, &name).await?;
+        if remote.is_none() {
+            let i = &self.inputs;
+            if create_launcher(self.aws, self.cancel, i, &package, &tags).await? {
+                self.settle(Part::Launcher);
+                return Ok(());
             }
+            // Made by a create whose answer was lost: ours if it has our tag.
+            remote = get_launcher(&self.aws.lambda, &name).await?;
         }
+        let Some(remote) = remote else {
+            return Err(format!(
+                "creating launcher {name}: it exists, yet cannot be read"
+            ));
+        };
+        let recorded = self.recorded(Part::Launcher);
+        let what = format!("Lambda function {name}");
+        check_adoptable(
+            &what,
+            &remote.tags,
+            &self.owner,
+            recorded,
+            "launch function",
+        )?;
+        self.settle_marker(Part::Launcher);
+        let i = &self.inputs;
+        update_launcher(self.aws, self.cancel, i, &package, &remote, &tags).await?;
         self.settle(Part::Launcher);
         Ok(())
     }

@@ -42,6 +42,11 @@ bench put this directory on moto_server's PYTHONPATH.
    ignores it, so a retry of a create whose answer was lost (the fault
    proxy's "reset after the request", tests/acceptance_faults.rs) would leave
    a second application that no state tracks, where AWS leaves one.
+
+6. Lambda CreateFunction refuses a name that exists, as AWS does (below).
+
+7. IAM RemoveRoleFromInstanceProfile of a role not in the profile answers
+   NoSuchEntity, as AWS does (below).
 """
 
 import json
@@ -166,3 +171,52 @@ def _update_application_keeping(self):
 
 EMRServerlessResponse.create_application = _create_application_keeping
 EMRServerlessResponse.update_application = _update_application_keeping
+
+
+# 6. Lambda CreateFunction of a name that exists fails as in AWS (409
+#    ResourceConflictException "Function already exist"); moto 5.2 replaces
+#    the function instead. A create retried after its answer was lost meets
+#    this error in AWS, and the provider must cope with it.
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend
+
+
+class _FunctionExists(LambdaClientError):
+    code = 409
+
+    def __init__(self, name):
+        super().__init__("ResourceConflictException", f"Function already exist: {name}")
+
+
+_create_function = LambdaBackend.create_function
+
+
+def _create_function_once(self, spec):
+    name = spec.get("FunctionName")
+    if name and name in self._lambdas._functions:
+        raise _FunctionExists(name)
+    return _create_function(self, spec)
+
+
+LambdaBackend.create_function = _create_function_once
+
+
+# 7. IAM RemoveRoleFromInstanceProfile of a role the profile does not hold
+#    answers NoSuchEntity, as AWS does; moto 5.2 fails with HTTP 500
+#    (list.remove raises). A remove retried after its answer was lost meets it.
+from moto.iam.exceptions import NotFoundException as IAMNotFoundException
+from moto.iam.models import IAMBackend
+
+_remove_role_from_instance_profile = IAMBackend.remove_role_from_instance_profile
+
+
+def _remove_role_if_held(self, profile_name, role_name):
+    profile = self.get_instance_profile(profile_name)
+    if all(r.name != role_name for r in profile.roles):
+        raise IAMNotFoundException(
+            f"Role {role_name} is not in instance profile {profile_name}."
+        )
+    return _remove_role_from_instance_profile(self, profile_name, role_name)
+
+
+IAMBackend.remove_role_from_instance_profile = _remove_role_if_held
