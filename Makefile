@@ -11,7 +11,7 @@ EMR_TEST_MOTO_SERVER ?= $(TOOLS)/venv/bin/moto_server
 EMR_TEST_TERRAFORM ?= $(TOOLS)/terraform-1.0.3/terraform:$(shell command -v terraform)
 export EMR_TEST_MOTO_SERVER EMR_TEST_TERRAFORM
 
-.PHONY: all tools build test test-faults lint install demo fuzz bench clean-tools
+.PHONY: all tools build test test-faults corpus lint install demo fuzz bench clean-tools
 
 all: build
 
@@ -30,6 +30,12 @@ test: tools
 EMR_FAULT_CYCLES ?= 20
 test-faults: tools
 	EMR_FAULT_CYCLES=$(EMR_FAULT_CYCLES) cargo test --test acceptance_faults -- --nocapture
+
+# Captures the requests Terraform 1.0.3 and the PATH's Terraform send into
+# tests/fixtures/tfplugin-captures/ (read by tests/protocol_corpus.rs), with a
+# provider built with the `capture` feature.
+corpus: tools
+	cargo test --features capture --test protocol_corpus -- --ignored capture_the_corpus
 
 lint:
 	cargo fmt --check

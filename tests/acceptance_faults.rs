@@ -583,6 +583,13 @@ resource "emr_serverless_application" "jobs" {{
     let apply_time = started.elapsed();
     let throttles = proxy.injected().len();
     proxy.pause();
+    let plans: Vec<i32> = std::thread::scope(|s| {
+        let runs: Vec<_> = workspaces
+            .iter()
+            .map(|ws| s.spawn(move || ws.plan_exit_code().0))
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap_or(-1)).collect()
+    });
     let mut problems = Vec::new();
     for (i, (first, second, said)) in applied.iter().enumerate() {
         if *first != 0 {
@@ -590,7 +597,7 @@ resource "emr_serverless_application" "jobs" {{
         }
         if *first != 0 && *second != 0 {
             problems.push(format!("workspace {i}: two applies failed:\n{said}"));
-        } else if workspaces[i].plan_exit_code().0 != 0 {
+        } else if plans[i] != 0 {
             problems.push(format!("workspace {i}: the plan after apply is not empty"));
         }
     }

@@ -384,8 +384,7 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
     if let Some(i) = n.to_i64() {
         write_int(out, i);
     } else if let Some(u) = n.to_u64() {
-        out.push(0xcf);
-        out.extend_from_slice(&u.to_be_bytes());
+        write_uint(out, u);
     } else if let Some(f) = n.to_f64_exact() {
         out.push(0xcb);
         out.extend_from_slice(&f.to_bits().to_be_bytes());
@@ -394,9 +393,11 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
     }
 }
 
+/// The smallest form, as Terraform writes it (cty's compact encoding):
+/// unsigned for a non-negative number, signed for a negative one.
 fn write_int(out: &mut Vec<u8>, i: i64) {
-    if (0..=0x7f).contains(&i) {
-        out.push(i as u8);
+    if let Ok(u) = u64::try_from(i) {
+        write_uint(out, u);
     } else if (-32..0).contains(&i) {
         out.push(i as i8 as u8);
     } else if let Ok(x) = i8::try_from(i) {
@@ -411,6 +412,24 @@ fn write_int(out: &mut Vec<u8>, i: i64) {
     } else {
         out.push(0xd3);
         out.extend_from_slice(&i.to_be_bytes());
+    }
+}
+
+fn write_uint(out: &mut Vec<u8>, u: u64) {
+    if u <= 0x7f {
+        out.push(u as u8);
+    } else if let Ok(x) = u8::try_from(u) {
+        out.push(0xcc);
+        out.push(x);
+    } else if let Ok(x) = u16::try_from(u) {
+        out.push(0xcd);
+        out.extend_from_slice(&x.to_be_bytes());
+    } else if let Ok(x) = u32::try_from(u) {
+        out.push(0xce);
+        out.extend_from_slice(&x.to_be_bytes());
+    } else {
+        out.push(0xcf);
+        out.extend_from_slice(&u.to_be_bytes());
     }
 }
 
@@ -564,9 +583,15 @@ mod tests {
         );
         assert_eq!(decode(&bytes, &Type::Number), Ok(big));
         assert_eq!(encode(&Value::number(-1), &Type::Number), vec![0xff]);
+        // As Terraform writes them: unsigned when not negative.
         assert_eq!(
             encode(&Value::number(300), &Type::Number),
-            vec![0xd1, 0x01, 0x2c]
+            vec![0xcd, 0x01, 0x2c]
+        );
+        assert_eq!(encode(&Value::number(200), &Type::Number), vec![0xcc, 200]);
+        assert_eq!(
+            encode(&Value::number(-300), &Type::Number),
+            vec![0xd1, 0xfe, 0xd4]
         );
         let half = Value::Number(Number::parse("0.5").unwrap());
         assert_eq!(encode(&half, &Type::Number)[0], 0xcb);

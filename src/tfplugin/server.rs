@@ -27,6 +27,25 @@ pub struct ProviderServer {
     cancel: CancellationToken,
 }
 
+/// With the `capture` feature only (never in a release): writes the first
+/// request of each RPC and type to `EMR_TFPLUGIN_CAPTURE_DIR`, the corpus of
+/// `tests/protocol_corpus.rs`. Requests carry configuration values, which
+/// is why it is not in the provider Terraform runs.
+#[cfg(feature = "capture")]
+fn capture<M: prost::Message>(rpc: &str, type_name: Option<&str>, req: &M) {
+    let Some(dir) = std::env::var_os("EMR_TFPLUGIN_CAPTURE_DIR") else {
+        return;
+    };
+    let name = format!("{rpc}.{}.pb", type_name.unwrap_or("provider"));
+    let path = std::path::Path::new(&dir).join(name);
+    if !path.exists() {
+        let _ = std::fs::write(path, req.encode_to_vec());
+    }
+}
+
+#[cfg(not(feature = "capture"))]
+fn capture<M>(_rpc: &str, _type_name: Option<&str>, _req: &M) {}
+
 impl ProviderServer {
     pub fn new(provider: Arc<dyn Provider>) -> ProviderServer {
         let provider_schema = provider.schema();
@@ -212,6 +231,7 @@ impl ProviderService for ProviderServer {
             diagnostics: d.to_proto(),
         };
         let req = req.into_inner();
+        capture("validate_provider_config", None, &req);
         let config = try_diags!(
             decode_dv(
                 req.config.as_ref(),
@@ -231,6 +251,7 @@ impl ProviderService for ProviderServer {
             diagnostics: d.to_proto(),
         };
         let req = req.into_inner();
+        capture("validate_resource_config", Some(&req.type_name), &req);
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let config = try_diags!(
             decode_dv(req.config.as_ref(), &schema.ty(), "resource configuration"),
@@ -247,6 +268,7 @@ impl ProviderService for ProviderServer {
             diagnostics: d.to_proto(),
         };
         let req = req.into_inner();
+        capture("validate_data_resource_config", Some(&req.type_name), &req);
         let (d, schema) = try_diags!(self.data_source(&req.type_name), resp);
         let config = try_diags!(
             decode_dv(
@@ -268,6 +290,7 @@ impl ProviderService for ProviderServer {
             diagnostics: d.to_proto(),
         };
         let req = req.into_inner();
+        capture("upgrade_resource_state", Some(&req.type_name), &req);
         let (r, schema) = try_diags!(self.resource(&req.type_name), resp);
         let ty = schema.ty();
         let raw = req.raw_state.unwrap_or_default();
@@ -329,6 +352,7 @@ impl ProviderService for ProviderServer {
             diagnostics: d.to_proto(),
         };
         let req = req.into_inner();
+        capture("configure_provider", None, &req);
         let config = try_diags!(
             decode_dv(
                 req.config.as_ref(),
@@ -350,6 +374,7 @@ impl ProviderService for ProviderServer {
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
+        capture("read_resource", Some(&req.type_name), &req);
         let private = req.private.clone();
         let resp = |d: Diagnostics| pb::read_resource::Response {
             new_state: None,
@@ -387,6 +412,7 @@ impl ProviderService for ProviderServer {
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
+        capture("plan_resource_change", Some(&req.type_name), &req);
         let resp = |d: Diagnostics| pb::plan_resource_change::Response {
             planned_state: None,
             requires_replace: vec![],
@@ -440,6 +466,7 @@ impl ProviderService for ProviderServer {
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
+        capture("apply_resource_change", Some(&req.type_name), &req);
         let resp = |d: Diagnostics| pb::apply_resource_change::Response {
             new_state: None,
             private: vec![],
@@ -488,6 +515,7 @@ impl ProviderService for ProviderServer {
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
+        capture("import_resource_state", Some(&req.type_name), &req);
         let resp = |d: Diagnostics| pb::import_resource_state::Response {
             imported_resources: vec![],
             diagnostics: d.to_proto(),
@@ -518,6 +546,7 @@ impl ProviderService for ProviderServer {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
+        capture("read_data_source", Some(&req.type_name), &req);
         let resp = |d: Diagnostics| pb::read_data_source::Response {
             state: None,
             diagnostics: d.to_proto(),

@@ -540,11 +540,32 @@ fn bin_bytes(s: &[u8]) -> Vec<u8> {
     b
 }
 
-/// An integer when it fits, else an exact float, else its decimal text.
+/// An integer when it fits (unsigned when not negative, as Terraform
+/// writes it), else an exact float, else its decimal text.
 fn number_bytes(n: &Number) -> Vec<u8> {
     let mut b = Vec::with_capacity(9);
-    if let Some(i) = n.to_i64() {
-        if (-32..=0x7f).contains(&i) {
+    let unsigned = n
+        .to_i64()
+        .and_then(|i| u64::try_from(i).ok())
+        .or_else(|| n.to_u64());
+    if let Some(u) = unsigned {
+        if u <= 0x7f {
+            b.push(u as u8);
+        } else if let Ok(x) = u8::try_from(u) {
+            b.extend_from_slice(&[0xcc, x]);
+        } else if let Ok(x) = u16::try_from(u) {
+            b.push(0xcd);
+            b.extend_from_slice(&x.to_be_bytes());
+        } else if let Ok(x) = u32::try_from(u) {
+            b.push(0xce);
+            b.extend_from_slice(&x.to_be_bytes());
+        } else {
+            b.push(0xcf);
+            b.extend_from_slice(&u.to_be_bytes());
+        }
+        b
+    } else if let Some(i) = n.to_i64() {
+        if (-32..0).contains(&i) {
             b.push(i as i8 as u8);
         } else if let Ok(x) = i8::try_from(i) {
             b.extend_from_slice(&[0xd0, x as u8]);
@@ -558,10 +579,6 @@ fn number_bytes(n: &Number) -> Vec<u8> {
             b.push(0xd3);
             b.extend_from_slice(&i.to_be_bytes());
         }
-        b
-    } else if let Some(u) = n.to_u64() {
-        b.push(0xcf);
-        b.extend_from_slice(&u.to_be_bytes());
         b
     } else if let Some(f) = n.to_f64_exact() {
         b.push(0xcb);
@@ -652,9 +669,9 @@ mod tests {
             .map(Value::string)
             .to_vec();
         assert_eq!(strings, Value::Set(want));
-        // Numbers as msgpack writes them: small non-negative integers, then
-        // floats, u64 beyond i64, i8/i16/i32/i64 (two's complement, so
-        // positive before negative), then negative fixints.
+        // Numbers as msgpack writes them, in Terraform's compact form: small
+        // non-negative integers, floats, then u8/u16/u32/u64, then
+        // i8/i16/i32/i64 (negative only), then negative fixints.
         let n = |s: &str| Value::Number(Number::parse(s).unwrap());
         let numbers = Value::set(
             [
@@ -680,13 +697,13 @@ mod tests {
             "127",
             "0.5",
             "-0.5",
+            "128",
+            "40000",
+            "5000000000",
             "18446744073709551615",
             "-33",
-            "128",
             "-129",
-            "40000",
             "-40000",
-            "5000000000",
             "-32",
             "-1",
         ]

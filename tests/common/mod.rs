@@ -442,6 +442,8 @@ pub struct Workspace {
     runs: std::sync::atomic::AtomicU32,
     /// (access key id, secret) Terraform runs with.
     credentials: std::sync::Mutex<(String, String)>,
+    /// More environment for Terraform (and so for its provider).
+    env: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Workspace {
@@ -476,6 +478,7 @@ impl Workspace {
             endpoint: endpoint.to_owned(),
             runs: std::sync::atomic::AtomicU32::new(0),
             credentials: std::sync::Mutex::new(("testing".into(), "testing".into())),
+            env: Default::default(),
         };
         ws.write(hcl);
         let out = ws.run(&["version", "-json"]);
@@ -514,6 +517,12 @@ impl Workspace {
     pub fn use_credentials(&self, access_key: &str, secret: &str) {
         *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) =
             (access_key.to_owned(), secret.to_owned());
+    }
+
+    /// Run Terraform from now on with `key=value` in its environment.
+    pub fn set_env(&self, key: &str, value: &str) {
+        let mut env = self.env.lock().unwrap_or_else(|e| e.into_inner());
+        env.push((key.to_owned(), value.to_owned()));
     }
 
     /// Replace main.tf.
@@ -559,6 +568,9 @@ impl Workspace {
             .env("AWS_CONFIG_FILE", &missing)
             .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
             .env("AWS_EC2_METADATA_DISABLED", "true");
+        for (key, value) in self.env.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            cmd.env(key, value);
+        }
         if let Some(level) = std::env::var_os("EMR_TEST_TF_LOG").filter(|v| !v.is_empty()) {
             cmd.env("TF_LOG", level);
         }
