@@ -61,6 +61,10 @@ pub fn provider_schema() -> Schema {
                     .desc("How long one request to AWS may take before it is abandoned and retried (like any transient error, up to `max_retries`), as a duration like `30s` or `2m`, from 1s to 1h. Defaults to `60s`."),
             )
             .attr(
+                Attribute::optional("api_operation_timeout", Type::String)
+                    .desc("How long one AWS call may take in all, its retries and their back-off included, as a duration like `5m`, from 1s to 1h. Defaults to `15m`."),
+            )
+            .attr(
                 Attribute::optional("max_retries", Type::Number)
                     .desc(&format!("How many times a throttled or transient AWS call is retried. Defaults to {DEFAULT_MAX_RETRIES}.")),
             )
@@ -168,6 +172,16 @@ Apply that resource first (terraform apply -target=<address>), or configure this
             )),
         },
     );
+    check(
+        AttrPath::attr("api_operation_timeout"),
+        config.get("api_operation_timeout"),
+        &|t| match attempt_timeout(t) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "api_operation_timeout must be a duration from 1s to 1h, like 5m or 90s; got {t:?}."
+            )),
+        },
+    );
     let retries = config.get("max_retries");
     if retries.is_unknown() {
         check(AttrPath::attr("max_retries"), retries, &any);
@@ -239,6 +253,10 @@ impl Provider for EmrProvider {
                 .unwrap_or(DEFAULT_MAX_RETRIES),
             attempt_timeout: config
                 .get("api_attempt_timeout")
+                .as_str()
+                .and_then(attempt_timeout),
+            operation_timeout: config
+                .get("api_operation_timeout")
                 .as_str()
                 .and_then(attempt_timeout),
             stop: ctx.cancel.clone(),

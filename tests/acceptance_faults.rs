@@ -279,25 +279,39 @@ impl Run<'_> {
         )
     }
 
+    /// `terraform <command>` with `faults` on, logged; its exit code.
+    fn faulted(
+        &mut self,
+        ws: &Workspace,
+        when: &str,
+        command: &str,
+        n: u32,
+        faults: &[Rule],
+    ) -> i32 {
+        self.proxy.set_rules(faults.to_vec());
+        let out = ws.run(&[command, "-auto-approve", "-input=false", "-no-color"]);
+        self.proxy.pause();
+        let detail = if out.code == 0 {
+            String::new()
+        } else {
+            format!("\n{}", short(&out))
+        };
+        let v = ws.version();
+        self.log.push(format!(
+            "{when} [tf {v}] {command} {n}: exit {}{detail}",
+            out.code
+        ));
+        out.code
+    }
+
     /// An apply with faults, and one more if it failed or left a diff; then
     /// (faults off) the plan must be empty.
     fn apply_converges(&mut self, ws: &Workspace, cycle: usize, faults: &[Rule]) {
         let v = ws.version().to_owned();
         for attempt in 1..=2 {
-            self.proxy.set_rules(faults.to_vec());
-            let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-            self.proxy.pause();
-            self.log.push(format!(
-                "cycle {cycle} [tf {v}] apply {attempt}: exit {}{}",
-                out.code,
-                if out.code == 0 {
-                    String::new()
-                } else {
-                    format!("\n{}", short(&out))
-                }
-            ));
+            let applied = self.faulted(ws, &format!("cycle {cycle}"), "apply", attempt, faults);
             let (code, plan) = ws.plan_exit_code();
-            if out.code == 0 && code == 0 {
+            if applied == 0 && code == 0 {
                 return;
             }
             if code == 1 {
@@ -320,19 +334,8 @@ impl Run<'_> {
     fn destroy_cleans_up(&mut self, ws: &Workspace, cycle: usize, faults: &[Rule]) {
         let v = ws.version().to_owned();
         for attempt in 1..=2 {
-            self.proxy.set_rules(faults.to_vec());
-            let out = ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
-            self.proxy.pause();
-            self.log.push(format!(
-                "cycle {cycle} [tf {v}] destroy {attempt}: exit {}{}",
-                out.code,
-                if out.code == 0 {
-                    String::new()
-                } else {
-                    format!("\n{}", short(&out))
-                }
-            ));
-            if out.code == 0 {
+            let destroyed = self.faulted(ws, &format!("cycle {cycle}"), "destroy", attempt, faults);
+            if destroyed == 0 {
                 break;
             }
             if attempt == 2 {

@@ -24,10 +24,12 @@ fn silent_endpoint() -> u16 {
     port
 }
 
-#[test]
-fn a_silent_endpoint_fails_the_apply_after_the_attempt_timeout_naming_the_call() {
+/// An apply against a silent EMR endpoint with these provider settings:
+/// what Terraform said (one line) and how long it took, per version.
+fn apply_against_silence(settings: &str) -> Vec<(String, String, Duration)> {
     let emulator = Emulator::start();
     let port = silent_endpoint();
+    let mut runs = Vec::new();
     for terraform in terraform_binaries() {
         emulator.reset();
         let hcl = format!(
@@ -38,9 +40,8 @@ fn a_silent_endpoint_fails_the_apply_after_the_attempt_timeout_naming_the_call()
 }}
 
 provider "emr" {{
-  region              = "us-east-1"
-  api_attempt_timeout = "2s"
-  max_retries         = 1
+  region = "us-east-1"
+  {settings}
   endpoints {{
     emr = "http://127.0.0.1:{port}"
   }}
@@ -61,6 +62,15 @@ resource "emr_security_configuration" "sc" {{
         let took = started.elapsed();
         let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
         assert_ne!(out.code, 0, "[tf {v}] the apply must fail: {said}");
+        runs.push((v, said, took));
+    }
+    runs
+}
+
+#[test]
+fn a_silent_endpoint_fails_the_apply_after_the_attempt_timeout_naming_the_call() {
+    for (v, said, took) in apply_against_silence("api_attempt_timeout = \"2s\"\n  max_retries = 1")
+    {
         assert!(
             said.contains("EMR CreateSecurityConfiguration got no answer in time"),
             "[tf {v}] the message names the service and the action: {said}"
@@ -70,6 +80,25 @@ resource "emr_security_configuration" "sc" {{
         assert!(
             took >= Duration::from_secs(4),
             "[tf {v}] no attempt waited: {took:?}"
+        );
+    }
+}
+
+/// The operation timeout ends a call that would otherwise go on retrying:
+/// 20 attempts of 2 s would take 40 s and more.
+#[test]
+fn a_silent_endpoint_fails_the_apply_after_the_operation_timeout_naming_the_call() {
+    let settings =
+        "api_attempt_timeout = \"2s\"\n  api_operation_timeout = \"5s\"\n  max_retries = 19";
+    for (v, said, took) in apply_against_silence(settings) {
+        assert!(
+            said.contains("EMR CreateSecurityConfiguration got no answer in time"),
+            "[tf {v}] the message names the service and the action: {said}"
+        );
+        assert!(took < Duration::from_secs(25), "[tf {v}] took {took:?}");
+        assert!(
+            took >= Duration::from_secs(5),
+            "[tf {v}] ended early: {took:?}"
         );
     }
 }
@@ -102,6 +131,39 @@ resource "emr_security_configuration" "sc" {
         assert_eq!(out.code, 1, "[tf {}] {said}", ws.version());
         assert!(
             said.contains("api_attempt_timeout must be a duration"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn an_operation_timeout_out_of_range_fails_validation() {
+    let emulator = Emulator::start();
+    for terraform in terraform_binaries() {
+        let hcl = r#"terraform {
+  required_providers {
+    emr = { source = "emrlaunch/emr" }
+  }
+}
+
+provider "emr" {
+  region                = "us-east-1"
+  api_operation_timeout = "2h"
+}
+
+resource "emr_security_configuration" "sc" {
+  name = "x"
+  runtime_roles {
+    propagate_source_identity = true
+  }
+}
+"#;
+        let ws = Workspace::new(&terraform, &emulator, hcl);
+        let out = ws.run(&["plan", "-input=false", "-no-color"]);
+        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(out.code, 1, "[tf {}] {said}", ws.version());
+        assert!(
+            said.contains("api_operation_timeout must be a duration"),
             "{said}"
         );
     }

@@ -59,6 +59,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// Each request's time limit (None: the default).
     pub attempt_timeout: Option<std::time::Duration>,
+    /// Each call's time limit, retries included (None: the default).
+    pub operation_timeout: Option<std::time::Duration>,
     /// StopProvider: every request in flight or later is abandoned.
     pub stop: tokio_util::sync::CancellationToken,
 }
@@ -147,6 +149,11 @@ pub async fn connect(settings: &Settings) -> Result<AwsClients, String> {
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .operation_attempt_timeout(attempt)
+                .operation_timeout(
+                    settings
+                        .operation_timeout
+                        .unwrap_or(timeouts::DEFAULT_OPERATION_TIMEOUT),
+                )
                 .build(),
         );
     if let Some(r) = &settings.region {

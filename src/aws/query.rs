@@ -83,6 +83,10 @@ pub struct QueryClient {
     max_attempts: u32,
     /// Each request's time limit (the SdkConfig's operation attempt timeout).
     attempt_timeout: Duration,
+    /// Each call's, retries included (the SdkConfig's operation timeout).
+    operation_timeout: Duration,
+    /// StopProvider: no retry once cancelled.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 /// An answer that was not a success.
@@ -149,6 +153,11 @@ impl QueryClient {
                 .timeout_config()
                 .and_then(|t| t.operation_attempt_timeout())
                 .unwrap_or(super::timeouts::DEFAULT_ATTEMPT_TIMEOUT),
+            operation_timeout: sdk
+                .timeout_config()
+                .and_then(|t| t.operation_timeout())
+                .unwrap_or(super::timeouts::DEFAULT_OPERATION_TIMEOUT),
+            stop: Default::default(),
         }
     }
 
@@ -156,6 +165,7 @@ impl QueryClient {
     pub fn stoppable(self, stop: &tokio_util::sync::CancellationToken) -> QueryClient {
         QueryClient {
             connector: super::cancel::stoppable_connector(self.connector, stop.clone()),
+            stop: stop.clone(),
             ..self
         }
     }
@@ -163,19 +173,40 @@ impl QueryClient {
     /// One action with retries: the answer's body, or the last failure with
     /// the action named in its text.
     pub async fn call(&self, action: &str, params: &[(String, String)]) -> Result<String, Failure> {
+        let limit = self.operation_timeout;
+        let failed = match tokio::time::timeout(limit, self.call_retrying(action, params)).await {
+            Ok(Ok(body)) => return Ok(body),
+            Ok(Err(f)) => f,
+            Err(_) => Failure {
+                status: None,
+                code: None,
+                text: format!("no answer within {limit:?} (api_operation_timeout)"),
+            },
+        };
+        let text = format!(
+            "calling {}:{action}: {}",
+            self.service.signing_name, failed.text
+        );
+        Err(Failure { text, ..failed })
+    }
+
+    async fn call_retrying(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<String, Failure> {
         let mut attempt = 1;
         loop {
             match self.call_once(action, params).await {
-                Ok(body) => return Ok(body),
-                Err(f) if f.retryable() && attempt < self.max_attempts => {
+                Err(f)
+                    if f.retryable()
+                        && attempt < self.max_attempts
+                        && !self.stop.is_cancelled() =>
+                {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
-                Err(f) => {
-                    let text =
-                        format!("calling {}:{action}: {}", self.service.signing_name, f.text);
-                    return Err(Failure { text, ..f });
-                }
+                answer => return answer,
             }
         }
     }

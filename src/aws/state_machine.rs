@@ -93,6 +93,12 @@ where
     }
 }
 
+/// Whether the error says IAM has not yet propagated a role just made.
+fn is_propagation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    let (code, message) = (error_code(e), error_message(e));
+    looks_like_propagation(code.unwrap_or_default(), message.unwrap_or_default())
+}
+
 /// A create retried while IAM propagates, where the error code `exists`
 /// means it was made already: false then. The SDK retries a call whose
 /// answer was lost (the connection dropped after AWS carried it out), and
@@ -110,10 +116,6 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
 {
-    let is_propagation = |e: &SdkError<E, R>| {
-        let (code, message) = (error_code(e), error_message(e));
-        looks_like_propagation(code.unwrap_or_default(), message.unwrap_or_default())
-    };
     match retry_propagation(what, backoff, cancel, is_propagation, op).await {
         Ok(_) => Ok(true),
         Err(e) if error_code(&e) == Some(exists) => Ok(false),
@@ -134,10 +136,6 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
 {
-    let is_propagation = |e: &SdkError<E, R>| {
-        let (code, message) = (error_code(e), error_message(e));
-        looks_like_propagation(code.unwrap_or_default(), message.unwrap_or_default())
-    };
     step(
         what,
         retry_propagation(what, backoff, cancel, is_propagation, op).await,

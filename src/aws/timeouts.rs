@@ -16,13 +16,17 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// Each request's limit unless the provider block sets `api_attempt_timeout`.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Each call's limit, retries and back-off included, unless the provider
+/// block sets `api_operation_timeout`.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// Rewrites a timed-out call's error to say which call it was.
 #[derive(Debug)]
 pub struct NameTimeouts;
 
 /// "<service> <action>: no answer from AWS in time (<the SDK's words>)".
 pub fn timeout_text(service: &str, action: &str, cause: &str) -> String {
-    format!("{service} {action} got no answer in time ({cause}); see api_attempt_timeout and max_retries")
+    format!("{service} {action} got no answer in time ({cause}); see api_attempt_timeout, api_operation_timeout and max_retries")
 }
 
 impl Intercept for NameTimeouts {
