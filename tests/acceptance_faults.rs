@@ -2,9 +2,10 @@
 //!
 //! The full example set (`examples/complete`: security configuration, two
 //! runtime roles, profile, cluster configuration, launch function, a shared
-//! and three private data planes) plus an EMR Serverless application and a
-//! job function are applied and destroyed again and again, with a share of
-//! every AWS call faulted by the proxy of `tests/support/fault_proxy.rs`:
+//! and three private data planes) plus an EMR Serverless application, a
+//! job function and a data plane that messages the control plane over SQS
+//! are applied and destroyed again and again, with a share of every AWS
+//! call faulted by the proxy of `tests/support/fault_proxy.rs`:
 //! throttling, 500 and 503 in each protocol's error shape, connections
 //! dropped before the request reaches the emulator and after it has been
 //! carried out, and latency.
@@ -30,6 +31,9 @@ use common::{terraform_binaries, Emulator, Output, Workspace};
 use fault_proxy::{Fault, FaultProxy, Rule};
 
 const SHARED_ROLE: &str = "control-plane-launcher";
+
+/// The control plane's queue for data-plane messages (made by `prepare`).
+const INBOX: &str = "control-plane-inbox";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -61,12 +65,17 @@ const MIXED: [Fault; 6] = [
 struct Account {
     rt: tokio::runtime::Runtime,
     config: aws_config::SdkConfig,
+    port: u16,
 }
 
 impl Account {
     fn new(emulator: &Emulator) -> Account {
         let (rt, config) = common::blocking_sdk(emulator);
-        Account { rt, config }
+        Account {
+            rt,
+            config,
+            port: emulator.port(),
+        }
     }
 
     /// terraform.tfvars.json for examples/complete.
@@ -93,6 +102,14 @@ impl Account {
             let secret = secrets.create_secret().name("hive-metastore-password");
             let secret = secret.secret_string("not-a-real-password").send().await;
             let secret = secret.expect("CreateSecret").arn().expect("an ARN").to_owned();
+            let queue = format!(r#"{{"QueueName":"{INBOX}"}}"#);
+            let made = common::moto_http::aws_call(
+                self.port,
+                "sqs",
+                Some("AmazonSQS.CreateQueue"),
+                &queue,
+            );
+            assert!(matches!(made, Ok((200, _))), "CreateQueue: {made:?}");
             serde_json::json!({
                 "subnet_ids": subnets,
                 "security_group_ids": [sg],
@@ -100,6 +117,39 @@ impl Account {
                 "shared_launch_role_name": SHARED_ROLE,
             })
         })
+    }
+
+    /// The `event` attribute of every control-plane message in the inbox
+    /// (each received once).
+    fn messages(&self) -> Vec<String> {
+        let url = format!("https://sqs.us-east-1.amazonaws.com/123456789012/{INBOX}");
+        let mut events = Vec::new();
+        loop {
+            let ask = serde_json::json!({
+                "QueueUrl": url,
+                "MaxNumberOfMessages": 10,
+                "MessageAttributeNames": ["All"],
+                "VisibilityTimeout": 43200,
+            });
+            let got = common::moto_http::aws_call(
+                self.port,
+                "sqs",
+                Some("AmazonSQS.ReceiveMessage"),
+                &ask.to_string(),
+            );
+            let Ok((200, text)) = got else {
+                panic!("ReceiveMessage: {got:?}");
+            };
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let batch = body["Messages"].as_array().cloned().unwrap_or_default();
+            if batch.is_empty() {
+                return events;
+            }
+            for m in batch {
+                let event = &m["MessageAttributes"]["event"]["StringValue"];
+                events.push(event.as_str().unwrap_or("?").to_owned());
+            }
+        }
     }
 
     /// Everything in the emulator the provider could have made, beyond what
@@ -203,6 +253,21 @@ fn write_configuration(ws: &Workspace, tfvars: &serde_json::Value) {
     )
     .expect("write tfvars");
     let serverless = r#"
+# A data plane that tells the control plane about itself over SQS.
+resource "emr_serverless_dataplane" "notified" {
+  name               = "notified"
+  mode               = "private"
+  resource_bucket    = "notified-emr-serverless"
+  subnet_ids         = var.subnet_ids
+  security_group_ids = var.security_group_ids
+  control_plane {
+    principal_arn = var.control_plane_principal_arn
+  }
+  control_plane_message {
+    sqs_queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/control-plane-inbox"
+  }
+}
+
 resource "emr_serverless_application" "jobs" {
   name          = "acme-jobs"
   type          = "SPARK"
@@ -388,11 +453,18 @@ fn apply_and_destroy_cycles_under_faults_converge_and_leave_nothing() {
         let ws = &workspaces[(cycle - 1) % workspaces.len()];
         run.apply_converges(ws, cycle, &faults);
         let count = state_addresses(ws).len();
-        if count < 12 {
+        if count < 13 {
             run.fail(&format!("cycle {cycle}: only {count} resources in state"));
         }
         run.destroy_cleans_up(ws, cycle, &faults);
     }
+    // At least once: a message whose answer was lost may arrive twice.
+    let events = account.messages();
+    let count = |e: &str| events.iter().filter(|x| *x == e).count();
+    assert!(
+        count("created") >= cycles && count("deleted") >= cycles,
+        "each cycle tells the control plane (seed {seed}): {events:?}"
+    );
     let injected = proxy.injected();
     eprintln!(
         "fault cycles: {cycles} cycles in {:?}; {}",
@@ -625,7 +697,7 @@ resource "emr_serverless_application" "jobs" {{
 }
 
 /// Every call that changes something in AWS.
-const MUTATIONS: [(&str, &str); 26] = [
+const MUTATIONS: [(&str, &str); 27] = [
     ("iam", "Create*"),
     ("iam", "Put*"),
     ("iam", "Attach*"),
@@ -652,6 +724,7 @@ const MUTATIONS: [(&str, &str); 26] = [
     ("ssm", "Delete*"),
     ("ssm", "AddTagsToResource"),
     ("ssm", "RemoveTagsFromResource"),
+    ("sqs", "SendMessage"),
 ];
 
 /// Issue #14, item 5: the hard case on every call. Each change AWS carries

@@ -141,7 +141,8 @@ fn every_captured_request_decodes_and_reencodes_to_the_same_bytes() {
                 assert_eq!(
                     msgpack::encode(&value, ty),
                     dv.msgpack,
-                    "{version}/{name} {field}: our encoding differs from Terraform's"
+                    "{version}/{name} {field}: our encoding differs from Terraform's \
+                     (after a schema change, `make corpus` captures the corpus again)"
                 );
                 *seen.entry(version.to_owned()).or_default() += 1;
             }
