@@ -103,68 +103,50 @@ fn a_silent_endpoint_fails_the_apply_after_the_operation_timeout_naming_the_call
     }
 }
 
-#[test]
-fn an_attempt_timeout_that_is_not_a_duration_fails_validation() {
+/// A plan with `setting` in the provider block fails validation, saying `says`.
+fn provider_setting_is_refused(setting: &str, says: &str) {
     let emulator = Emulator::start();
     for terraform in terraform_binaries() {
-        let hcl = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
+        let hcl = format!(
+            r#"terraform {{
+  required_providers {{
+    emr = {{ source = "emrlaunch/emr" }}
+  }}
+}}
 
-provider "emr" {
-  region              = "us-east-1"
-  api_attempt_timeout = "forever"
-}
+provider "emr" {{
+  region = "us-east-1"
+  {setting}
+}}
 
-resource "emr_security_configuration" "sc" {
+resource "emr_security_configuration" "sc" {{
   name = "x"
-  runtime_roles {
+  runtime_roles {{
     propagate_source_identity = true
-  }
-}
-"#;
-        let ws = Workspace::new(&terraform, &emulator, hcl);
+  }}
+}}
+"#
+        );
+        let ws = Workspace::new(&terraform, &emulator, &hcl);
         let out = ws.run(&["plan", "-input=false", "-no-color"]);
         let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(out.code, 1, "[tf {}] {said}", ws.version());
-        assert!(
-            said.contains("api_attempt_timeout must be a duration"),
-            "{said}"
-        );
+        assert!(said.contains(says), "{said}");
     }
+}
+
+#[test]
+fn an_attempt_timeout_that_is_not_a_duration_fails_validation() {
+    provider_setting_is_refused(
+        "api_attempt_timeout = \"forever\"",
+        "api_attempt_timeout must be a duration",
+    );
 }
 
 #[test]
 fn an_operation_timeout_out_of_range_fails_validation() {
-    let emulator = Emulator::start();
-    for terraform in terraform_binaries() {
-        let hcl = r#"terraform {
-  required_providers {
-    emr = { source = "emrlaunch/emr" }
-  }
-}
-
-provider "emr" {
-  region                = "us-east-1"
-  api_operation_timeout = "2h"
-}
-
-resource "emr_security_configuration" "sc" {
-  name = "x"
-  runtime_roles {
-    propagate_source_identity = true
-  }
-}
-"#;
-        let ws = Workspace::new(&terraform, &emulator, hcl);
-        let out = ws.run(&["plan", "-input=false", "-no-color"]);
-        let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
-        assert_eq!(out.code, 1, "[tf {}] {said}", ws.version());
-        assert!(
-            said.contains("api_operation_timeout must be a duration"),
-            "{said}"
-        );
-    }
+    provider_setting_is_refused(
+        "api_operation_timeout = \"2h\"",
+        "api_operation_timeout must be a duration",
+    );
 }
