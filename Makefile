@@ -38,8 +38,9 @@ corpus: tools
 	cargo test --features capture --test protocol_corpus -- --ignored capture_the_corpus
 
 lint:
-	cargo fmt --check
+	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p floor-provider -- -D warnings
 
 install:
 	cargo build --release
@@ -65,7 +66,9 @@ fuzz:
 # Terraform on PATH (or EMR_BENCH_TERRAFORM). The provider measured is the
 # binary of `cargo build --release`, copied aside: building the bench enables
 # dev-dependency features in the provider's dependencies (rcgen on aws-lc), and
-# the binary Cargo builds for it is not the one that ships.
+# the binary Cargo builds for it is not the one that ships. The floor provider
+# (benches/floor-provider: the same plugin stack with nothing in it) is built
+# the same way, for the validate comparison.
 bench: tools
 	@set -euo pipefail; \
 	exe=$$(cargo build --release --bin terraform-provider-emr --message-format=json-render-diagnostics \
@@ -74,7 +77,14 @@ bench: tools
 	dir="$$(dirname "$$exe")/bench-provider"; \
 	mkdir -p "$$dir"; \
 	cp "$$exe" "$$dir/terraform-provider-emr"; \
-	EMR_BENCH_PROVIDER="$$dir/terraform-provider-emr" cargo bench --bench perf
+	floor=$$(cargo build --release -p floor-provider --message-format=json-render-diagnostics \
+		| sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1); \
+	test -x "$$floor"; \
+	mkdir -p "$$dir/floor"; \
+	cp "$$floor" "$$dir/floor/terraform-provider-emr"; \
+	EMR_BENCH_PROVIDER="$$dir/terraform-provider-emr" \
+	EMR_BENCH_FLOOR_PROVIDER="$$dir/floor/terraform-provider-emr" \
+	cargo bench --bench perf
 
 clean-tools:
 	rm -rf "$(TOOLS)"

@@ -7,10 +7,10 @@
 //!    (startup.rs);
 //! 2. msgpack decode throughput of a large planned state;
 //! 3. `terraform validate` of a one-resource workspace against an empty one
-//!    (validate.rs);
+//!    and against the floor provider (validate.rs, benches/floor-provider);
 //! 4. refresh (`terraform plan`) of N private EMR Serverless data planes
 //!    against the local emulator: time, AWS calls per data plane, and the
-//!    "emulator floor" (refresh.rs).
+//!    "emulator floor", and the same plan with no AWS at all (refresh.rs).
 //!
 //! Read by people: prints figures, asserts no thresholds. Under `cargo test`
 //! (no `--bench` argument) only a short smoke run of 1 and 2.
@@ -128,6 +128,13 @@ fn provider_binary() -> PathBuf {
     }
 }
 
+/// The floor provider (benches/floor-provider), when `make bench` built it.
+fn floor_provider_binary() -> Option<PathBuf> {
+    std::env::var_os("EMR_BENCH_FLOOR_PROVIDER")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -152,6 +159,10 @@ fn main() {
     let t0 = Instant::now();
     println!("make bench: {profile} build, {}", machine());
     println!("provider binary: {}", provider_binary().display());
+    match floor_provider_binary() {
+        Some(p) => println!("floor provider: {}", p.display()),
+        None => println!("floor provider: not set (EMR_BENCH_FLOOR_PROVIDER); its figures skipped"),
+    }
     if std::env::var_os("EMR_BENCH_PROVIDER").is_none() {
         println!(
             "  WARNING: EMR_BENCH_PROVIDER is not set; this is the bench's own build of the \

@@ -9,6 +9,12 @@
 //! parameters) with the AWS SDK from 10 concurrent tasks, Terraform's default
 //! parallelism. plan / floor is what Terraform, the provider and its
 //! scheduling add on top.
+//!
+//! "Terraform alone" (with `EMR_BENCH_FLOOR_PROVIDER`): the same plan, with
+//! the same configuration and state, against the floor provider, whose data
+//! plane has the real schema and reads nothing. It is what Terraform spends
+//! on planning these resources whatever the provider does; on a 2-core
+//! machine it competes for the CPU with the emulator.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -340,6 +346,34 @@ fn one_size(rt: &tokio::runtime::Runtime, emulator: &Emulator, terraform: &Path,
         "  plan / floor (medians)                {:.2}×",
         plan.median().as_secs_f64() / floor.median().as_secs_f64()
     );
+    if let Some(alone) = terraform_alone(terraform, &ws, n, &net) {
+        println!(
+            "  Terraform alone: the same plan, floor provider (no AWS)  {} over {RUNS} runs",
+            alone.line()
+        );
+        println!(
+            "  (floor + Terraform alone) / floor     {:.2}×, plan - floor - Terraform alone = {}",
+            (floor.median() + alone.median()).as_secs_f64() / floor.median().as_secs_f64(),
+            crate::stats::ms(
+                plan.median()
+                    .saturating_sub(floor.median())
+                    .saturating_sub(alone.median())
+            )
+        );
+    }
+}
+
+/// The plan of `ws`'s configuration and state against the floor provider.
+fn terraform_alone(terraform: &Path, ws: &Workspace, n: usize, net: &Net) -> Option<Stats> {
+    let floor = crate::floor_provider_binary()?;
+    let mut alone = Workspace::new(terraform, &floor, None, &main_tf(n, net));
+    std::fs::copy(
+        ws.path().join("terraform.tfstate"),
+        alone.path().join("terraform.tfstate"),
+    )
+    .expect("copy the state");
+    alone.run_expect(PLAN, 0);
+    Some(Stats::of((0..RUNS).map(|_| alone.run_expect(PLAN, 0))))
 }
 
 pub fn run(terraform: &Path, moto: &Path, sizes: &[usize]) {

@@ -64,6 +64,11 @@ impl Workspace {
         }
     }
 
+    /// The workspace directory (main.tf, terraform.tfstate).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Runs Terraform and returns how long it took, from spawn to exit.
     pub fn run(&mut self, args: &[&str]) -> (Duration, Output) {
         self.runs += 1;
