@@ -141,6 +141,31 @@ module "customer" {
 }
 """
 
+# An existing role, then the same role given a managed policy whose ARN is
+# known only after apply (the ARN of something made in the same apply).
+READER = """
+resource "emr_runtime_role" "reader" {
+  name = "emr-rt-reader"
+  emr_serverless {}
+  s3_read = ["s3://datalake/reference/"]
+}
+"""
+
+UNKNOWN_ATTACHMENT = """
+resource "emr_runtime_role" "scratch" {
+  name_prefix = "emr-rt-scratch-"
+  emr_serverless {}
+  s3_read = ["s3://datalake/scratch/"]
+}
+
+resource "emr_runtime_role" "reader" {
+  name = "emr-rt-reader"
+  emr_serverless {}
+  s3_read             = ["s3://datalake/reference/"]
+  managed_policy_arns = [replace(emr_runtime_role.scratch.arn, ":role/", ":policy/")]
+}
+"""
+
 CUSTOMER = """
 terraform {
   required_providers {
@@ -260,6 +285,16 @@ def capture(terraform, provider_dir, moto_server):
         ws.write(EVERYTHING, {"customer/main.tf": CUSTOMER % (json.dumps(subnets), json.dumps(sg))})
         ws.run("get", "-no-color")  # installs the local module; init would want the provider
         save(out, "create_everything.json", ws.plan_json())
+
+        ws = Workspace(terraform, provider_dir, moto.endpoint)
+        ws.write(READER)
+        ws.plan_json()
+        ws.run("apply", "-auto-approve", "-input=false", "tfplan")
+        ws.write(UNKNOWN_ATTACHMENT)
+        save(out, "unknown_attachment.json", ws.plan_json())
+        ws.write("")
+        ws.plan_json()
+        ws.run("apply", "-auto-approve", "-input=false", "tfplan")
 
         ws = Workspace(terraform, provider_dir, moto.endpoint)
         one, two = '"s3://datalake/curated/"', '"s3://datalake/curated/", "s3://datalake/reference/"'

@@ -77,6 +77,18 @@ pub struct Condition {
     pub operator: String,
     pub key: String,
     pub values: Vec<String>,
+    /// For values the review does not show (an external id): a digest of
+    /// them, never printed, so that a new value still compares as a new
+    /// grant (the old id no longer opens the role, the new one does).
+    /// Empty for shown values.
+    pub hidden: String,
+}
+
+/// SHA-256 of the values, in hex: compared, never shown.
+fn digest_of(values: &BTreeSet<String>) -> String {
+    let joined: Vec<&str> = values.iter().map(String::as_str).collect();
+    let d = ring::digest::digest(&ring::digest::SHA256, joined.join("\0").as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What stands for an external id's value.
@@ -200,15 +212,16 @@ fn condition_variants(st: &Statement) -> Vec<Vec<Condition>> {
     let mut all = Vec::new();
     for (op, kv) in &st.conditions {
         for (key, values) in kv {
-            let values = if key.eq_ignore_ascii_case("sts:ExternalId") {
-                vec![REQUIRED.to_string()]
+            let (values, hidden) = if key.eq_ignore_ascii_case("sts:ExternalId") {
+                (vec![REQUIRED.to_string()], digest_of(values))
             } else {
-                values.iter().cloned().collect()
+                (values.iter().cloned().collect(), String::new())
             };
             all.push(Condition {
                 operator: op.clone(),
                 key: key.clone(),
                 values,
+                hidden,
             });
         }
     }
@@ -465,6 +478,39 @@ mod tests {
         let text = format!("{g:?}");
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains(REQUIRED));
+    }
+
+    /// A new external id opens the role to whoever holds the new one, so it
+    /// is a new grant, though neither value is shown.
+    #[test]
+    fn a_changed_external_id_is_a_new_grant_and_stays_hidden() {
+        let trust = |id: &str| {
+            source(
+                true,
+                &format!(
+                    r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{id}"}}}}}}]}}"#
+                ),
+            )
+        };
+        let (src, team_a) = trust("team-a-configuration");
+        let (_, team_b) = trust("team-b-configuration");
+        let d = diff(&grains(&src, &team_a), &grains(&src, &team_b));
+        let status: Vec<Status> = d.iter().map(|(_, s)| *s).collect();
+        assert_eq!(status, [Status::Added, Status::Removed], "{d:?}");
+        for (g, _) in &d {
+            assert_eq!(g.conditions[0].values, [REQUIRED]);
+        }
+        let text = format!("{d:?}");
+        assert!(
+            !text.contains("team-a") && !text.contains("team-b"),
+            "{text}"
+        );
+        let same = diff(&grains(&src, &team_a), &grains(&src, &team_a));
+        assert!(
+            same.iter().all(|(_, s)| *s == Status::Unchanged),
+            "{same:?}"
+        );
+        assert!(!same.is_empty());
     }
 
     #[test]

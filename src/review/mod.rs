@@ -161,6 +161,18 @@ fn attachment_changes(c: &Change, report: &mut Report) {
     };
     let before = set(&c.before, &none);
     let after = set(&c.after, &c.after_unknown);
+    if let Some(v) = &c.after {
+        for (attribute, holder) in
+            sources::unknown_attachments(&c.resource_type, &c.address, v, &c.after_unknown)
+        {
+            report.unreviewed.push(UnreviewedPolicy {
+                address: c.address.clone(),
+                attribute,
+                holder,
+                reason: "a managed policy known after apply".to_string(),
+            });
+        }
+    }
     let mut push = |a: &sources::Attachment, status| {
         report.attachments.push(AttachmentChange {
             status,

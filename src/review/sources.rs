@@ -322,6 +322,35 @@ fn profile_unknown(address: &str) -> PolicySource {
     }
 }
 
+/// Managed-policy attachments the plan leaves unknown: (attribute, holder).
+/// A policy ARN known only after apply (for example an `aws_iam_policy`
+/// made in the same apply) cannot be reviewed, so it widens. A launch
+/// profile's attachments are in `roles_json`, whose unknown value
+/// `policies` already reports.
+pub fn unknown_attachments(
+    resource_type: &str,
+    address: &str,
+    values: &J,
+    unknown: &J,
+) -> Vec<(String, String)> {
+    if resource_type != "emr_runtime_role" {
+        return Vec::new();
+    }
+    let attr = "managed_policy_arns";
+    let hidden = match unknown.get(attr) {
+        Some(J::Bool(true)) => true,
+        Some(J::Array(elems)) => elems.iter().any(|e| e == &J::Bool(true)),
+        _ => false,
+    };
+    if !hidden {
+        return Vec::new();
+    }
+    vec![(
+        attr.to_string(),
+        holder_text(address, "arn", field(values, unknown, "arn")),
+    )]
+}
+
 /// Managed policies the provider attaches (known values only).
 pub fn attachments(resource_type: &str, address: &str, values: &J, unknown: &J) -> Vec<Attachment> {
     let arns = |v: &J| -> Vec<String> {

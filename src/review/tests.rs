@@ -374,3 +374,43 @@ fn a_job_function_says_what_a_run_may_pass_and_set() {
         .any(|g| g.attribute == "invoke_policy_json"
             && g.principal.starts_with("whoever is granted")));
 }
+
+/// A managed policy whose ARN is known only after apply (here, of something
+/// made in the same apply) cannot be reviewed: it is listed as unreviewed,
+/// so `--fail-on-widening` fails, even when nothing else about the role
+/// changes.
+#[test]
+fn a_managed_policy_known_after_apply_widens() {
+    for text in both!("unknown_attachment") {
+        // Only the existing role's update: the other role's create would
+        // widen on its own.
+        let mut plan: serde_json::Value = serde_json::from_str(text).unwrap();
+        plan["resource_changes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|c| c["address"] == "emr_runtime_role.reader");
+        let r = reviewed(&plan.to_string());
+        assert!(!r.grants.is_empty());
+        assert_eq!(
+            r.grants.len(),
+            r.count(Status::Unchanged),
+            "{:#?}",
+            r.grants
+        );
+        assert!(r.attachments.is_empty(), "{:#?}", r.attachments);
+        let u: Vec<(&str, &str, &str)> = r
+            .unreviewed
+            .iter()
+            .map(|u| (u.address.as_str(), u.attribute.as_str(), u.holder.as_str()))
+            .collect();
+        assert_eq!(
+            u,
+            [(
+                "emr_runtime_role.reader",
+                "managed_policy_arns",
+                "arn:aws:iam::123456789012:role/emr-rt-reader"
+            )]
+        );
+        assert!(r.widens());
+    }
+}
