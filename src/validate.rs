@@ -30,6 +30,28 @@ pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     Some(arn)
 }
 
+/// One Secrets Manager secret, by its ARN:
+/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`. No
+/// wildcard: the ARN becomes the resource of a `GetSecretValue` grant, and
+/// `secret:*` there would open every secret of the account.
+pub fn secret_arn(s: &str) -> Result<(), String> {
+    let one = parse_arn(s).is_some_and(|a| {
+        a.service == "secretsmanager"
+            && !a.region.is_empty()
+            && is_account(a.account)
+            && a.resource
+                .strip_prefix("secret:")
+                .is_some_and(|n| !n.is_empty())
+    });
+    if !one {
+        return Err(format!("{s:?} is not a Secrets Manager secret ARN; expected arn:<partition>:secretsmanager:<region>:<account>:secret:<name>."));
+    }
+    if s.contains(['*', '?']) {
+        return Err(format!("{s:?} has a wildcard; name one secret (a wildcard would grant GetSecretValue on every secret it matches)."));
+    }
+    Ok(())
+}
+
 /// A 12-digit AWS account id.
 pub fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
@@ -237,6 +259,37 @@ pub fn instance_type(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_arns_name_one_secret() {
+        let ok = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-AbCdEf";
+        assert_eq!(secret_arn(ok), Ok(()));
+        assert_eq!(
+            secret_arn(
+                "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:a/b+c=d@e-AbCdEf"
+            ),
+            Ok(())
+        );
+        for bad in [
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-*",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-??????",
+            "arn:aws:secretsmanager:*:123456789012:secret:hive-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:",
+            "arn:aws:secretsmanager::123456789012:secret:hive",
+            "arn:aws:secretsmanager:us-east-1:*:secret:hive",
+            "arn:aws:secretsmanager:us-east-1:123456789012:other:hive",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/hive",
+            "hive",
+        ] {
+            assert!(secret_arn(bad).is_err(), "{bad}");
+        }
+        assert!(
+            secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:*")
+                .unwrap_err()
+                .contains("wildcard")
+        );
+    }
 
     #[test]
     fn arns() {

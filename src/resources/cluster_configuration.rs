@@ -559,13 +559,8 @@ fn check_secrets(d: &mut Diagnostics, cfg: &Model) {
     for (i, s) in cfg.secret_configuration.elems().iter().enumerate() {
         let at = AttrPath::attr("secret_configuration").push_index(i);
         let arn = s.secret_arn.as_str();
-        if let Some(a) = arn {
-            let ok = validate::parse_arn(a).is_some_and(|x| {
-                x.service == "secretsmanager" && x.resource.starts_with("secret:")
-            });
-            if !ok {
-                d.attr_error(at.push_attr("secret_arn"), "Invalid secret ARN", format!("{a:?} is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)."));
-            }
+        if let Some(Err(e)) = arn.map(validate::secret_arn) {
+            d.attr_error(at.push_attr("secret_arn"), "Invalid secret ARN", e);
         }
         let class = s.classification.as_str();
         if class.is_some_and(|c| c.trim().is_empty()) {

@@ -526,13 +526,6 @@ fn ssm_parameter_arn_ok(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn secret_arn_ok(s: &str) -> Result<(), String> {
-    match crate::validate::parse_arn(s) {
-        Some(a) if a.service == "secretsmanager" && a.resource.starts_with("secret:") => Ok(()),
-        _ => Err(format!("{s:?} is not a Secrets Manager secret ARN")),
-    }
-}
-
 fn instance_profile_arn_ok(s: &str) -> Result<(), String> {
     match crate::validate::parse_arn(s) {
         Some(a) if a.service == "iam" && a.resource.starts_with("instance-profile/") => Ok(()),
@@ -662,7 +655,7 @@ fn check_profile(p: &ProfileAttr, d: &mut Diagnostics) {
         (
             "kerberos_attributes_secret_arn",
             &p.kerberos_attributes_secret_arn,
-            secret_arn_ok,
+            crate::validate::secret_arn,
             false,
         ),
         ("metadata_json", &p.metadata_json, object, true),
@@ -690,9 +683,37 @@ fn check_configuration(c: &ConfigurationAttr, d: &mut Diagnostics) {
     };
     let request = (has_request, true);
     check_string(d, at("metadata_json"), &c.metadata_json, request, SUMMARY);
+    if let Some(doc) = c.metadata_json.as_str().and_then(|s| json_object(s).ok()) {
+        check_metadata_overrides(d, at("metadata_json"), &doc);
+    }
     for (i, s) in c.secret_arns.elems().iter().enumerate() {
         let path = at("secret_arns").push_index(i);
-        check_string(d, path, s, (secret_arn_ok, true), SUMMARY);
+        check_string(d, path, s, (crate::validate::secret_arn, true), SUMMARY);
+    }
+}
+
+/// The configuration's `Overrides`, checked again as `emr_cluster_configuration`
+/// checks its `override` blocks: the metadata may come from a data source or
+/// a literal, and whoever can write it must not gain an unbounded override
+/// or one that reaches a role, the network or a bootstrap script.
+fn check_metadata_overrides(d: &mut Diagnostics, path: AttrPath, doc: &Json) {
+    let Some(list) = doc.get("Overrides") else {
+        return;
+    };
+    let Some(list) = list.as_array() else {
+        let detail = format!("{path}: Overrides must be a list");
+        return d.attr_error(path, "Invalid cluster configuration", detail);
+    };
+    let overrides = Planned::Known(list.iter().map(crate::emr::cluster::override_of).collect());
+    let found = crate::emr::overrides::validate_overrides(&overrides, doc.get("RunJobFlow"));
+    for e in found
+        .iter()
+        .filter(|e| e.severity == crate::tfplugin::diag::Severity::Error)
+    {
+        let at = e.path.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        let at = at.replacen("override[", "Overrides[", 1);
+        let detail = format!("{path}: {at}: {} ({})", e.summary, e.detail);
+        d.attr_error(path.clone(), "Invalid cluster configuration", detail);
     }
 }
 

@@ -356,13 +356,6 @@ fn sg_id(s: &str) -> Result<(), String> {
     })
 }
 
-fn secret_arn(s: &str) -> Result<(), String> {
-    match validate::parse_arn(s) {
-        Some(a) if a.service == "secretsmanager" && a.resource.starts_with("secret:") && a.account.len() == 12 => Ok(()),
-        _ => Err(format!("{s:?} is not a Secrets Manager secret ARN; expected arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.")),
-    }
-}
-
 fn s3_prefix(s: &str) -> Result<(), String> {
     let (_, key) = validate::s3_uri(s)?;
     let ok = key.is_empty() || key.ends_with('/');
@@ -436,7 +429,7 @@ fn check(cfg: &Model) -> Diagnostics {
         ("s3_read", each(&cfg.s3_read), &s3_prefix, s3),
         ("s3_write", each(&cfg.s3_write), &s3_prefix, s3),
         ("kms_key_arns", each(&cfg.kms_key_arns), &validate::kms_key_arn, "Invalid KMS key"),
-        ("kerberos_attributes_secret_arn", one(&cfg.kerberos_attributes_secret_arn), &secret_arn, "Invalid secret ARN"),
+        ("kerberos_attributes_secret_arn", one(&cfg.kerberos_attributes_secret_arn), &validate::secret_arn, "Invalid secret ARN"),
         ("permissions_boundary", one(&cfg.permissions_boundary), &iam_policy_arn, "Invalid permissions boundary"),
         ("instance_role_managed_policy_arns", each(&cfg.instance_role_managed_policy_arns), &managed_policy_arn, "Invalid managed policy"),
         ("security_groups.master", one(&groups.master), &sg_id, sg),

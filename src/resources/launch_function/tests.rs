@@ -513,6 +513,74 @@ fn invalid_configurations_name_their_attribute() {
     assert!(!validate_config(&state(true, true), Some(&env())).has_errors());
 }
 
+/// The configuration's metadata may come from a data source or a literal:
+/// whoever can write it must not get an unbounded override, or one that
+/// reaches a bootstrap script or the logs, past the plan. And a secret ARN
+/// with a wildcard would grant every secret it matches.
+#[test]
+fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
+    let with_config = |edit: &dyn Fn(&mut Json)| {
+        let mut doc = config_doc(false);
+        edit(&mut doc);
+        let mut st = state(false, false);
+        let mut c = st.get("cluster_configuration").clone();
+        c.set_attr("metadata_json", Value::String(doc.to_string()));
+        st.set_attr("cluster_configuration", c);
+        validate_config(&st, Some(&env()))
+    };
+    let tampered: [(&str, &dyn Fn(&mut Json)); 4] = [
+        ("no bounds", &|d| {
+            d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount"});
+        }),
+        ("a bootstrap script", &|d| {
+            d["RunJobFlow"]["BootstrapActions"] =
+                json!([{"Name": "b", "ScriptBootstrapAction": {"Path": "s3://ok/x.sh"}}]);
+            d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "BootstrapActions[0].ScriptBootstrapAction.Path", "AllowedValues": ["s3://attacker/x.sh"]});
+        }),
+        ("the logs", &|d| {
+            d["RunJobFlow"]["LogUri"] = json!("s3://logs/");
+            d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "LogUri", "AllowedValues": ["s3://attacker/"]});
+        }),
+        ("not a list", &|d| {
+            d["Overrides"] = json!({"CoreInstanceCount": 1})
+        }),
+    ];
+    for (what, edit) in tampered {
+        let d = with_config(edit);
+        let errors: Vec<String> = d
+            .iter()
+            .filter(|x| {
+                x.path.as_ref().map(|p| p.to_string()).as_deref()
+                    == Some("cluster_configuration.metadata_json")
+            })
+            .map(|x| x.detail.clone())
+            .collect();
+        assert!(
+            !errors.is_empty(),
+            "{what}: {:?}",
+            d.iter().collect::<Vec<_>>()
+        );
+    }
+    assert!(!with_config(&|_| {}).has_errors());
+
+    for wildcard in [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-??????",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:",
+    ] {
+        let mut st = state(false, false);
+        let mut c = st.get("cluster_configuration").clone();
+        c.set_attr("secret_arns", Value::List(vec![Value::string(wildcard)]));
+        st.set_attr("cluster_configuration", c);
+        let d = validate_config(&st, Some(&env()));
+        let at: Vec<String> = d
+            .iter()
+            .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(at, ["cluster_configuration.secret_arns[0]"], "{wildcard}");
+    }
+}
+
 fn observed(inline: &[(&str, &str)], managed: &[&str]) -> ObservedRole {
     ObservedRole {
         name: "analytics-nightly-emr-launch-fn".into(),
