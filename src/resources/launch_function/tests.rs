@@ -528,7 +528,8 @@ fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
         st.set_attr("cluster_configuration", c);
         validate_config(&st, Some(&env()))
     };
-    let tampered: [(&str, &dyn Fn(&mut Json)); 4] = [
+    type Edit<'a> = &'a dyn Fn(&mut Json);
+    let tampered: [(&str, Edit); 4] = [
         ("no bounds", &|d| {
             d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount"});
         }),
