@@ -1102,13 +1102,16 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
     if let Some(i) = a.image_configuration() {
         st.image_uri = Planned::Known(i.image_uri().to_string());
     }
-    if !a.runtime_configuration().is_empty() {
+    st.runtime_configuration = if a.runtime_configuration().is_empty() {
+        // None in AWS: one removed outside Terraform shows in the plan.
+        Planned::Null
+    } else {
         let remote = runtime_configuration::from_sdk(a.runtime_configuration());
-        st.runtime_configuration = match current.runtime_configuration.as_str() {
+        match current.runtime_configuration.as_str() {
             Some(recorded) if runtime_configuration::same(recorded, &remote) => recorded.into(),
             _ => Planned::Known(remote),
-        };
-    }
+        }
+    };
     let tip_app = a
         .identity_center_configuration()
         .and_then(|ic| ic.identity_center_application_arn());
@@ -1150,8 +1153,10 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
 }
 
 /// The per-worker-type images to record from what EMR Serverless returns:
-/// the worker types the state has; on import, those whose image is not the
-/// application's own (EMR Serverless may list every worker type).
+/// the worker types the state has, and any whose image is not the
+/// application's own (EMR Serverless may list every worker type with the
+/// application's image). An image set on another worker type outside
+/// Terraform therefore shows in the plan, which removes it.
 fn worker_images_of(
     current: &Model,
     specs: &HashMap<String, aws_sdk_emrserverless::types::WorkerTypeSpecification>,
@@ -1164,10 +1169,7 @@ fn worker_images_of(
         .filter_map(|(t, spec)| {
             let uri = spec.image_configuration()?.image_uri();
             let t = our_worker_type(t);
-            let keep = match importing {
-                true => Some(uri) != app_image,
-                false => ours.contains(&t),
-            };
+            let keep = Some(uri) != app_image || (!importing && ours.contains(&t));
             keep.then(|| WorkerImage {
                 worker_type: Planned::Known(t),
                 image_uri: Planned::Known(uri.to_string()),
@@ -1948,6 +1950,83 @@ mod tests {
             st.auto_stop_idle_timeout_minutes,
             Planned::Known(Number::from_i64(30))
         );
+    }
+
+    /// Changes made outside Terraform that a plan must show: an image put on
+    /// a worker type the configuration leaves alone, and a runtime
+    /// configuration removed. The application's own image listed for every
+    /// worker type is not a change.
+    #[test]
+    fn refresh_shows_foreign_worker_images_and_a_removed_runtime_configuration() {
+        use aws_sdk_emrserverless::types::{
+            Configuration, ImageConfiguration, WorkerTypeSpecification,
+        };
+        let ours = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:ours";
+        let theirs = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spark:theirs";
+        let image = |uri: &str| {
+            WorkerTypeSpecification::builder()
+                .image_configuration(
+                    ImageConfiguration::builder()
+                        .image_uri(uri)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        };
+        let mut current: Model = model::decode(&base()).unwrap();
+        current.image_uri = Planned::Known(ours.to_string());
+        current.runtime_configuration =
+            Planned::Known(r#"[{"classification":"spark-defaults"}]"#.to_string());
+        current.tags_all = PlannedMap::of(std::iter::empty());
+        let on = || {
+            AutoStopConfig::builder()
+                .enabled(true)
+                .idle_timeout_minutes(15)
+                .build()
+        };
+        let app = |specs: &[(&str, &str)], runtime: bool| {
+            let mut b = application(on()).image_configuration(
+                ImageConfiguration::builder()
+                    .image_uri(ours)
+                    .build()
+                    .unwrap(),
+            );
+            for (t, uri) in specs {
+                b = b.worker_type_specifications(*t, image(uri));
+            }
+            if runtime {
+                b = b.runtime_configuration(
+                    Configuration::builder()
+                        .classification("spark-defaults")
+                        .build()
+                        .unwrap(),
+                );
+            }
+            b.build().unwrap()
+        };
+        // As applied: every worker type listed with the application's image.
+        let st = state_of(
+            &current,
+            &app(&[("Driver", ours), ("Executor", ours)], true),
+            &BTreeMap::new(),
+        );
+        assert_eq!(st.worker_type_image, current.worker_type_image);
+        assert_eq!(st.runtime_configuration, current.runtime_configuration);
+        // Someone sets the executors' image and removes the runtime configuration.
+        let st = state_of(
+            &current,
+            &app(&[("Driver", ours), ("Executor", theirs)], false),
+            &BTreeMap::new(),
+        );
+        let images: Vec<(Option<&str>, Option<&str>)> = st
+            .worker_type_image
+            .elems()
+            .iter()
+            .map(|w| (w.worker_type.as_str(), w.image_uri.as_str()))
+            .collect();
+        assert_eq!(images, [(Some("EXECUTOR"), Some(theirs))]);
+        assert!(st.runtime_configuration.is_null());
+        assert_ne!(st.runtime_configuration, current.runtime_configuration);
     }
 
     fn started_app(f: impl FnOnce(&mut Model)) -> Model {
