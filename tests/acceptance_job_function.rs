@@ -520,6 +520,36 @@ fn lifecycle(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}]"
     );
 
+    // Namespace and name are joined with "-": acme-nightly/etl derives this
+    // function's names. A record written for it, agreeing with every derived
+    // ARN, must not hand a reader this function's state machine.
+    let forged_name = pname.replace("acme/nightly-etl", "acme-nightly/etl");
+    assert_ne!(forged_name, pname);
+    let forged = stored
+        .replace(r#""Namespace":"acme""#, r#""Namespace":"acme-nightly""#)
+        .replace(r#""Name":"nightly-etl""#, r#""Name":"etl""#);
+    assert_ne!(forged, stored, "[tf {v}] the record's keys moved: {stored}");
+    aws.put_parameter(&forged_name, &forged);
+    let misled = Workspace::new(
+        terraform,
+        emulator,
+        &format!(
+            "{PROVIDER}\ndata \"emr_serverless_job_function\" \"etl\" {{\n  namespace = \"acme-nightly\"\n  name = \"etl\"\n}}\noutput \"invoke\" {{ value = data.emr_serverless_job_function.etl.invoke_policy_json }}\n"
+        ),
+    );
+    let out = misled.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let said = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_ne!(
+        out.code, 0,
+        "[tf {v}] the colliding record was read: {said}"
+    );
+    assert!(
+        said.contains("belongs to emr_serverless_job_function/acme/nightly-etl"),
+        "[tf {v}] {said}"
+    );
+    let delete = aws.ssm.delete_parameter().name(&forged_name).send();
+    aws.rt.block_on(delete).expect("DeleteParameter");
+
     // Destroy leaves nothing.
     ws.destroy();
     assert!(

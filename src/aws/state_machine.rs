@@ -179,6 +179,35 @@ pub async fn state_machine_tags(
         .collect())
 }
 
+/// For a data source: the state machine at a function's derived ARN is not
+/// another resource's. Namespace and name are joined with `-`, so `a-b`/`c`
+/// and `a`/`b-c` derive the same names; a record written for the second
+/// must not hand out the first one's state machine. A state machine without
+/// the owner tag (made before the tag existed) or missing is not refused.
+pub async fn check_not_anothers(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    owner: &str,
+) -> StepResult<()> {
+    let r = sfn.list_tags_for_resource().resource_arn(arn).send().await;
+    let tags = match r {
+        Err(e) if is_not_found(&e) => return Ok(()),
+        r => step(format!("reading the tags of {arn}"), r)?,
+    };
+    let theirs = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(OWNER_TAG))
+        .and_then(|t| t.value())
+        .filter(|o| *o != owner);
+    match theirs {
+        Some(o) => Err(format!(
+            "the state machine {arn} belongs to {o}, not to {owner}: their namespace and name derive the same names. This record does not describe that state machine."
+        )),
+        None => Ok(()),
+    }
+}
+
 pub async fn sync_sfn_tags(
     sfn: &aws_sdk_sfn::Client,
     arn: &str,

@@ -93,6 +93,10 @@ impl DataSource for JobFunctionData {
                 )));
             }
         }
+        let owner = crate::resources::job_function::owner_of(&rec.id);
+        crate::aws::state_machine::check_not_anothers(&c.aws.sfn, &x.state_machine_arn, &owner)
+            .await
+            .map_err(|e| rec.error(e))?;
         let s = |k: &str| {
             d.get(k)
                 .and_then(Json::as_str)

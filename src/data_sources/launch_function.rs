@@ -95,6 +95,10 @@ impl DataSource for LaunchFunctionData {
                 )));
             }
         }
+        let owner = crate::resources::launch_function::owner_of(&rec.id);
+        crate::aws::state_machine::check_not_anothers(&c.aws.sfn, &x.state_machine_arn, &owner)
+            .await
+            .map_err(|e| rec.error(e))?;
         let sm_name = x.state_machine.clone();
         let mut st = data_schema().block.empty_value();
         rec.set_identity(&mut st);

@@ -271,7 +271,36 @@ fn compute(env: &ArnScope, st: &mut Model, shared_role_arn: Option<&str>) {
 // ---------- validation ----------
 
 pub fn validate_config(cfg: &Value) -> Diagnostics {
-    model::decode(cfg).map_or_else(|d| d, |m| check(&m))
+    model::decode(cfg).map_or_else(
+        |d| d,
+        |m| {
+            let mut d = check(&m);
+            d.extend(root_warning(&m));
+            d
+        },
+    )
+}
+
+/// An account root as the control plane's principal trusts every principal
+/// of that account whose own IAM policies allow it (with the external id):
+/// legal, but not the one principal the docs describe.
+fn root_warning(cfg: &Model) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let root = cfg.control_plane().and_then(|c| c.principal_arn.as_str());
+    let Some(arn) = root.filter(|a| principal(a).is_ok() && a.ends_with(":root")) else {
+        return d;
+    };
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    d.push(
+        Diagnostic::warning(
+            "The launch role trusts a whole account",
+            format!(
+                "{arn} is the root of account {account}: any principal there whose own IAM policies allow sts:AssumeRole on the launch role, and who has the external id, can assume it. Name the control plane's role (arn:aws:iam::{account}:role/<name>) to trust exactly one principal."
+            ),
+        )
+        .at(AttrPath::parse_dotted("control_plane.principal_arn")),
+    );
+    d
 }
 
 fn name(n: &str) -> Result<(), String> {
@@ -1234,6 +1263,36 @@ mod tests {
                 "subnetIds"
             ]
         );
+    }
+
+    #[test]
+    fn an_account_root_control_plane_is_warned_about() {
+        let with = |arn: &str| {
+            let m = Model {
+                mode: "private".into(),
+                control_plane: Planned::Known(ControlPlane {
+                    principal_arn: arn.into(),
+                    external_id: Planned::Null,
+                }),
+                ..Model::default()
+            };
+            root_warning(&m)
+        };
+        let d = with("arn:aws:iam::999988887777:root");
+        let w: Vec<_> = d.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert!(!d.has_errors());
+        assert_eq!(
+            w[0].path.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("control_plane.principal_arn")
+        );
+        assert!(
+            w[0].detail.contains("arn:aws:iam::999988887777:role/"),
+            "{}",
+            w[0].detail
+        );
+        assert!(with("arn:aws:iam::999988887777:role/control-plane").is_empty());
+        assert!(with("arn:aws:iam::999988887777:user/root").is_empty());
     }
 
     #[test]
