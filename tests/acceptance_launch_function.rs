@@ -1163,6 +1163,85 @@ resource "emr_launch_function" "k" {{
     )
 }
 
+/// A layer's code is imported before the launcher's own and runs as the
+/// launcher role (which reads the Kerberos secret and launches): one put on
+/// outside Terraform shows in the plan, and apply removes it.
+#[test]
+fn a_layer_on_the_launcher_is_drift_that_apply_removes() {
+    on_every_terraform(launcher_layer);
+}
+
+fn launcher_layer(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const LAUNCHER: &str = "analytics-krb-emr-launcher";
+    let secret_arn = aws.create_secret(
+        "kerberos",
+        &json!({"Realm": "EC2.INTERNAL", "KdcAdminPassword": SECRET_VALUE}).to_string(),
+    );
+    let ws = Workspace::new(
+        terraform,
+        emulator,
+        &format!("{PROVIDER}{BASE}{}", kerberos_hcl(&secret_arn)),
+    );
+    let v = ws.version().to_owned();
+    ws.apply();
+    let state = ws.resource_values("emr_launch_function.k");
+    let package = terraform_provider_emr::launch::launcher::package(&json_attr(
+        &state,
+        "launcher_launch_json",
+    ));
+    let content = aws_sdk_lambda::types::LayerVersionContentInput::builder()
+        .zip_file(aws_smithy_types::Blob::new(package))
+        .build();
+    let publish = aws
+        .lambda
+        .publish_layer_version()
+        .layer_name("patched-boto3")
+        .content(content)
+        .send();
+    let layer = aws.rt.block_on(publish).expect("PublishLayerVersion");
+    let layer = layer
+        .layer_version_arn()
+        .expect("layer version ARN")
+        .to_owned();
+    let update = aws
+        .lambda
+        .update_function_configuration()
+        .function_name(LAUNCHER)
+        .layers(&layer)
+        .send();
+    aws.rt
+        .block_on(update)
+        .expect("UpdateFunctionConfiguration");
+    let layers = |what: &str| -> Vec<String> {
+        let f = aws
+            .lambda_function(LAUNCHER)
+            .unwrap_or_else(|| panic!("[tf {v}] {what}: no launcher"));
+        f.layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        layers("after the layer was put on"),
+        std::slice::from_ref(&layer),
+        "[tf {v}]"
+    );
+
+    let out = plan_code(&ws, 2, "plan after a layer was put on the launcher");
+    assert!(
+        out.stdout.contains(&layer),
+        "[tf {v}] the plan does not show the layer:\n{}",
+        out.stdout
+    );
+    ws.apply();
+    assert!(
+        layers("after apply").is_empty(),
+        "[tf {v}] the layer is still on"
+    );
+    plan_code(&ws, 0, "plan after apply removed the layer");
+    ws.destroy();
+}
+
 #[test]
 fn launcher_refuses_crafted_events() {
     on_every_terraform(crafted_events);

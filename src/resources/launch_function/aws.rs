@@ -183,16 +183,24 @@ async fn get_launcher(
         .flatten()
         .map(|(k, v)| (k.clone(), Json::String(v.clone())))
         .collect();
+    let mut configuration = json!({
+        "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+        "Handler": cfg.handler().unwrap_or_default(),
+        "Role": cfg.role().unwrap_or_default(),
+        "Timeout": cfg.timeout().unwrap_or_default(),
+        "MemorySize": cfg.memory_size().unwrap_or_default(),
+        "Environment": vars
+    });
+    // A layer's code is imported before the launcher's own (a patched boto3,
+    // say) and runs as the launcher role: the launcher has none, so one put
+    // on outside Terraform is drift, shown in launcher_configuration_json.
+    let layers: Vec<&str> = cfg.layers().iter().filter_map(|l| l.arn()).collect();
+    if !layers.is_empty() {
+        configuration["Layers"] = json!(layers);
+    }
     Ok(Some(RemoteLauncher {
         code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
-        configuration: json!({
-            "Runtime": cfg.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
-            "Handler": cfg.handler().unwrap_or_default(),
-            "Role": cfg.role().unwrap_or_default(),
-            "Timeout": cfg.timeout().unwrap_or_default(),
-            "MemorySize": cfg.memory_size().unwrap_or_default(),
-            "Environment": vars
-        }),
+        configuration,
         tags: o
             .tags()
             .into_iter()
@@ -266,6 +274,8 @@ async fn update_launcher(
         step("updating launcher code", r.send().await)?;
     }
     if remote.configuration != launcher_configuration(i) {
+        // An empty list removes every layer.
+        let layers = remote.configuration.get("Layers").map(|_| Vec::new());
         let update = || {
             lambda
                 .update_function_configuration()
@@ -276,6 +286,7 @@ async fn update_launcher(
                 .timeout(launcher::TIMEOUT_SECONDS)
                 .memory_size(launcher::MEMORY_MB)
                 .environment(lambda_environment())
+                .set_layers(layers.clone())
                 .send()
         };
         retried(
