@@ -24,7 +24,12 @@ const INSTANCE_ROLE: &str = "analytics-guarded-emr-instance";
 const SERVICE_ROLE: &str = "analytics-guarded-emr-service";
 const RUNTIME_GRANT: &str = "emr-runtime-role-emr-rt-guarded";
 const EVIL: &str = "emr-runtime-role-evil";
-const SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-sfn";
+/// A launch function `analytics/nightly`'s secret grant: named for its
+/// execution role, which carries the function's owner tag.
+const SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-emr-launch-fn";
+const FUNCTION_ROLE: &str = "analytics-nightly-emr-launch-fn";
+/// The same exact grant, named for a role no launch function owns.
+const UNOWNED_SECRET_GRANT: &str = "emr-launch-secrets-analytics-nightly-sfn";
 const WIDE_SECRET_GRANT: &str = "emr-launch-secrets-wide";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-metastore-AbCdEf";
 const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -118,17 +123,30 @@ impl Aws {
     }
 
     fn create_role(&self, name: &str) {
+        self.create_tagged_role(name, None);
+    }
+
+    /// A role, with the provider's owner tag when `owner` is given.
+    fn create_tagged_role(&self, name: &str, owner: Option<&str>) {
         let trust = json!({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow",
             "Principal": {"Service": "ec2.amazonaws.com"},
             "Action": "sts:AssumeRole"
         }]});
+        let tags = owner.map(|o| {
+            vec![aws_sdk_iam::types::Tag::builder()
+                .key("emr-launch:managed-by")
+                .value(o)
+                .build()
+                .expect("tag")]
+        });
         self.rt
             .block_on(
                 self.iam
                     .create_role()
                     .role_name(name)
                     .assume_role_policy_document(trust.to_string())
+                    .set_tags(tags)
                     .send(),
             )
             .unwrap_or_else(|e| panic!("CreateRole({name}): {e:?}"));
@@ -246,13 +264,55 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "the runtime role's grant is not drift of the profile",
     );
 
-    // A real secret grant on the service role is left alone too.
+    // A real secret grant on the service role is left alone too: the
+    // execution role it is named for is a launch function's.
+    aws.create_tagged_role(FUNCTION_ROLE, Some("emr_launch_function/analytics/nightly"));
     aws.put_inline(SERVICE_ROLE, SECRET_GRANT, &secret_grant());
     plan_code(
         &ws,
         0,
         "a launch function's exact secret grant is not drift",
     );
+
+    // The same shapes, written by no resource of this provider: a secret
+    // grant named for a role no launch function owns, and the runtime-role
+    // grant for a role that is not an emr_runtime_role (here one any
+    // principal of the account may be trusted into): both drift.
+    const ADMIN_ROLE: &str = "Admin";
+    const ADMIN_GRANT: &str = "emr-runtime-role-Admin";
+    aws.create_role(ADMIN_ROLE);
+    aws.put_inline(
+        INSTANCE_ROLE,
+        ADMIN_GRANT,
+        &json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "AssumeRuntimeRole",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Resource": "arn:aws:iam::123456789012:role/Admin"
+        }]}),
+    );
+    aws.put_inline(SERVICE_ROLE, UNOWNED_SECRET_GRANT, &secret_grant());
+    let out = plan_code(&ws, 2, "grant shapes written by no resource are drift");
+    for word in [ADMIN_GRANT, UNOWNED_SECRET_GRANT] {
+        assert!(
+            out.all().contains(word),
+            "[tf {v}] the plan does not show {word:?}:\n{}",
+            out.all()
+        );
+    }
+    ws.apply();
+    assert_eq!(
+        aws.inline_names(INSTANCE_ROLE),
+        set(&["emr-launch-instance", RUNTIME_GRANT]),
+        "[tf {v}] apply removes {ADMIN_GRANT} and keeps the runtime role's grant"
+    );
+    assert_eq!(
+        aws.inline_names(SERVICE_ROLE),
+        set(&["emr-launch-pass-roles", SECRET_GRANT]),
+        "[tf {v}] apply removes {UNOWNED_SECRET_GRANT} and keeps the function's grant"
+    );
+    plan_code(&ws, 0, "after removing the unowned grants");
+    aws.delete_role(ADMIN_ROLE);
 
     // An admin grant hidden under the runtime-role grant name, and a widened
     // secret grant under the secret-grant name: both drift.
@@ -403,6 +463,7 @@ fn exact_grants(terraform: &Path, emulator: &Emulator, aws: &Aws) {
                 .send(),
         )
         .expect("DeleteRolePolicy secret grant");
+    aws.delete_role(FUNCTION_ROLE);
     ws.destroy();
 }
 

@@ -388,6 +388,19 @@ fn iam_tags(t: &BTreeMap<String, String>) -> IamResult<Vec<Tag>> {
 
 /// The ARN of a role, None when it does not exist: one GetRole, nothing more
 /// (for roles the provider only refers to).
+/// The owner tag ([`OWNER_TAG`]) of a role: None when the role does not
+/// exist or has no such tag (one GetRole, which carries the tags).
+pub async fn role_owner(iam: &aws_sdk_iam::Client, name: &str) -> IamResult<Option<String>> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o
+            .role()
+            .and_then(|r| r.tags().iter().find(|t| t.key() == OWNER_TAG))
+            .map(|t| t.value().to_string())),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(format!("reading role {name}: {}", describe(&e))),
+    }
+}
+
 pub async fn find_arn(iam: &aws_sdk_iam::Client, name: &str) -> IamResult<Option<String>> {
     match iam.get_role().role_name(name).send().await {
         Ok(o) => Ok(o.role().map(|r| r.arn().to_string())),

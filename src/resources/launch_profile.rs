@@ -8,7 +8,7 @@
 //! used and never modified. Every policy written is in `roles_json`, and
 //! `metadata_json` is exactly what is stored: both known at plan.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -572,10 +572,65 @@ fn owner(st: &Model) -> String {
     format!("{TYPE_NAME}/{}", id_of(st))
 }
 
-/// What a created role of this kind leaves in place: exact provider grants.
-fn tolerated(env: &ArnScope, kind: &'static str) -> Tolerated {
+/// What a created role of this kind leaves in place: exact provider grants
+/// that [`verified_grants`] found written by their resource (none until
+/// then: a role being created holds none).
+fn tolerated(env: &ArnScope, kind: &'static str, verified: BTreeSet<String>) -> Tolerated {
     let env = env.clone();
-    Arc::new(move |policy: &str, doc: &str| is_tolerated_grant(&env, kind, policy, doc))
+    Arc::new(move |policy: &str, doc: &str| {
+        verified.contains(policy) && is_tolerated_grant(&env, kind, policy, doc)
+    })
+}
+
+/// The inline policies of a created role that have a provider grant's exact
+/// shape (`is_tolerated_grant`) and whose resource really exists: the
+/// runtime role a grant lets the instance role assume carries
+/// `emr_runtime_role/<its name>`, and the execution role a secret grant is
+/// named for carries an `emr_launch_function/` owner tag. The shape alone
+/// would let whoever can put policies on the instance role hide a grant to
+/// assume any role of the account. One GetRole per such policy.
+async fn verified_grants(
+    c: &Configured,
+    env: &ArnScope,
+    kind: &str,
+    role: &ObservedRole,
+) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    for (policy, doc) in &role.inline {
+        if !is_tolerated_grant(env, kind, policy, doc) {
+            continue;
+        }
+        let ours = match kind {
+            "instance" => {
+                let target = PolicyDocument::parse(doc).ok().and_then(|d| {
+                    let arn = runtime_role::instance_role_grant_target(&d)?;
+                    role_name_from_arn(arn).map(str::to_string)
+                });
+                let Some(name) = target else { continue };
+                let owner = managed_role::role_owner(&c.aws.iam, &name).await?;
+                owner == Some(format!("emr_runtime_role/{name}"))
+            }
+            "service" => {
+                let role = policy.trim_start_matches(secret_grant::POLICY_PREFIX);
+                let owner = managed_role::role_owner(&c.aws.iam, role).await?;
+                // The function the owner tag names derives this very role.
+                owner
+                    .as_deref()
+                    .and_then(|o| o.strip_prefix("emr_launch_function/"))
+                    .and_then(|id| id.split_once('/'))
+                    .is_some_and(|(ns, nm)| {
+                        crate::resources::launch_function::FunctionResources::derive(env, ns, nm)
+                            .role
+                            == role
+                    })
+            }
+            _ => false,
+        };
+        if ours {
+            out.insert(policy.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// An inline policy on a created role that is not the profile's own but is
@@ -657,7 +712,7 @@ fn desired_roles(env: &ArnScope, st: &Model) -> Vec<Created> {
         role.boundary = r["permissions_boundary"].as_str().map(str::to_string);
         role.tags = tags.clone();
         role.instance_profile = (kind == "instance").then(|| name.to_string());
-        role.tolerated = Some(tolerated(env, kind));
+        role.tolerated = Some(tolerated(env, kind, BTreeSet::new()));
         out.push(Created {
             kind,
             json: r.clone(),
@@ -668,13 +723,13 @@ fn desired_roles(env: &ArnScope, st: &Model) -> Vec<Created> {
 }
 
 /// A created role as IAM holds it, in the shape of roles_json; another
-/// resource's exact grant (`is_tolerated_grant`) is left out.
+/// resource's exact grant (`verified`, from [`verified_grants`]) is left out.
 fn observed_json(
     env: &ArnScope,
     kind: &str,
     expected: &J,
     role: &ObservedRole,
-    tags: &BTreeMap<String, String>,
+    (tags, verified): (&BTreeMap<String, String>, &BTreeSet<String>),
 ) -> J {
     let own = &expected["inline_policies"];
     let as_json = |doc: &str| {
@@ -683,7 +738,7 @@ fn observed_json(
     let inline: Map<String, J> = role
         .inline
         .iter()
-        .filter(|(p, d)| own.get(p.as_str()).is_some() || !is_tolerated_grant(env, kind, p, d))
+        .filter(|(p, _)| own.get(p.as_str()).is_some() || !verified.contains(p.as_str()))
         .map(|(p, d)| (p.clone(), as_json(d)))
         .collect();
     let mut r = json!({
@@ -723,7 +778,8 @@ async fn observe_roles(c: &Configured, st: &mut Model) -> Result<bool, String> {
         };
         let profile = (kind == "instance").then_some(name);
         if let Some(role) = managed_role::read(&c.aws.iam, name, profile).await? {
-            let r = observed_json(&env, kind, &expected[kind], &role, &tags);
+            let verified = verified_grants(c, &env, kind, &role).await?;
+            let r = observed_json(&env, kind, &expected[kind], &role, (&tags, &verified));
             remote.insert(kind.to_string(), r);
         }
     }
@@ -768,12 +824,22 @@ async fn put_roles(c: &Configured, want: &[Created], prior: Option<&Model>) -> R
     let prior_tags = prior
         .map(|p| p.tags_all.known_entries())
         .unwrap_or_default();
+    let env = env_of(c);
     for w in want {
         let have = recorded.as_ref().and_then(|r| r.get(w.kind));
         if adopt && have == Some(&w.json) && prior_tags == w.role.tags {
             continue;
         }
-        managed_role::reconcile(iam, &w.role, adopt)
+        // The grants other resources wrote here stay only when verified.
+        let mut role = w.role.clone();
+        if w.kind != "autoscaling" {
+            let profile = role.instance_profile.as_deref();
+            if let Some(observed) = managed_role::read(iam, &role.name, profile).await? {
+                let verified = verified_grants(c, &env, w.kind, &observed).await?;
+                role.tolerated = Some(tolerated(&env, w.kind, verified));
+            }
+        }
+        managed_role::reconcile(iam, &role, adopt)
             .await
             .map_err(|e| e.message)?;
     }
