@@ -77,10 +77,18 @@ fn launch_statements(scope: &Scope, f: &Function) -> Vec<Statement> {
             .sid("LaunchTaggedClusters")
             .resource("*")
             .condition("StringEquals", &tag_key, [f.id]),
+        // Tags of a new cluster (which has none yet), or more tags on this
+        // function's own clusters; never on another function's cluster,
+        // whose function tag this could otherwise overwrite.
         Statement::allow(["elasticmapreduce:AddTags"])
             .sid("TagOnLaunch")
             .resource(cluster_arn_pattern(scope))
-            .condition("StringEquals", &tag_key, [f.id]),
+            .condition("StringEquals", &tag_key, [f.id])
+            .condition(
+                "StringEqualsIfExists",
+                &format!("aws:ResourceTag/{}", f.tag_key),
+                [f.id],
+            ),
     ];
     let mut by_service: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (role, service) in &f.passed_roles {
@@ -239,6 +247,17 @@ mod tests {
         assert_eq!(
             statement(&v, "LaunchTaggedClusters").unwrap()["Condition"]["StringEquals"]
                 ["aws:RequestTag/emr-launch:function"],
+            json!(["analytics/nightly"])
+        );
+        // Tagging: only a new cluster's or this function's own, never
+        // another function's cluster (its function tag stays its own).
+        let tag = statement(&v, "TagOnLaunch").unwrap();
+        assert_eq!(
+            tag["Condition"]["StringEquals"]["aws:RequestTag/emr-launch:function"],
+            json!(["analytics/nightly"])
+        );
+        assert_eq!(
+            tag["Condition"]["StringEqualsIfExists"]["aws:ResourceTag/emr-launch:function"],
             json!(["analytics/nightly"])
         );
         assert_eq!(
