@@ -1350,7 +1350,41 @@ fn provenance(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         "[tf {v}] refused roles are not in state"
     );
 
+    // A role of the name, made beforehand with this resource's own tag (by
+    // whoever may tag roles) and trusting its maker: the create adopts it,
+    // and first denies every session issued before, so credentials its maker
+    // took cannot gain the role's grants. The re-plan is empty, and destroy
+    // deletes the role, revocation and all.
+    aws.create_plain_role(
+        "emr-rt-pretagged",
+        &[(OWNER_TAG, "emr_runtime_role/emr-rt-pretagged")],
+    );
+    let pretagged = r#"
+resource "emr_runtime_role" "pretagged" {
+  name = "emr-rt-pretagged"
+  emr_serverless {}
+}
+"#;
+    ws.write(&format!("{PROVIDER}{PROVENANCE}{pretagged}"));
+    ws.apply();
+    let revocation = aws
+        .inline("emr-rt-pretagged", "emr-launch-revoke-older-sessions")
+        .unwrap_or_else(|| panic!("[tf {v}] no revocation on the adopted role"));
+    assert_eq!(revocation["Statement"][0]["Effect"], "Deny", "[tf {v}]");
+    assert!(
+        revocation["Statement"][0]["Condition"]["DateLessThan"]
+            .get("aws:TokenIssueTime")
+            .is_some(),
+        "[tf {v}] {revocation}"
+    );
+    plan_code(&ws, 0, "the revocation is no drift");
     ws.write(&format!("{PROVIDER}{PROVENANCE}"));
+    ws.apply();
+    assert!(
+        aws.role("emr-rt-pretagged").is_none(),
+        "[tf {v}] the adopted role is deleted with its revocation"
+    );
+
     ws.destroy();
     assert!(
         aws.role("emr-rt-provenance").is_none(),

@@ -111,6 +111,48 @@ pub struct ObservedRole {
     /// The roles in the desired instance profile; None when it does not exist
     /// or none was asked for.
     pub instance_profile_roles: Option<Vec<String>>,
+    /// The provider's [`REVOKE_POLICY`], when the role has it (kept out of
+    /// `inline`: it is neither the resource's policy nor drift).
+    pub revocation: Option<String>,
+}
+
+/// The inline policy written when a create adopts a role that already
+/// existed with the resource's owner tag: it denies every session issued
+/// before the adoption. Whoever made the role may have trusted themselves
+/// and assumed it; changing the trust policy does not end those sessions,
+/// and they would otherwise gain what the provider grants the role. It
+/// grants nothing, stays (refresh neither shows nor removes it) and goes
+/// with the role.
+pub const REVOKE_POLICY: &str = "emr-launch-revoke-older-sessions";
+
+/// [`REVOKE_POLICY`]'s document: deny everything to sessions issued before
+/// `before` (ISO 8601, UTC), as IAM's "revoke active sessions" does.
+pub fn revocation_document(before: &str) -> String {
+    let mut st = crate::iam::Statement::allow(["*"])
+        .sid("RevokeOlderSessions")
+        .resource("*")
+        .condition("DateLessThan", "aws:TokenIssueTime", [before]);
+    st.effect = crate::iam::Effect::Deny;
+    crate::iam::PolicyDocument::new(vec![st]).canonical()
+}
+
+/// True for exactly a [`revocation_document`]: one Deny of everything,
+/// conditioned only on the token's issue time.
+pub fn is_revocation(doc: &str) -> bool {
+    let Ok(d) = crate::iam::PolicyDocument::parse(doc) else {
+        return false;
+    };
+    let [st] = d.statements.as_slice() else {
+        return false;
+    };
+    let before = st
+        .conditions
+        .get("DateLessThan")
+        .and_then(|kv| kv.get("aws:TokenIssueTime"))
+        .filter(|_| st.conditions.len() == 1 && st.conditions["DateLessThan"].len() == 1)
+        .and_then(|v| v.iter().next().filter(|_| v.len() == 1));
+    st.effect == crate::iam::Effect::Deny
+        && before.is_some_and(|b| revocation_document(b) == d.canonical())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,6 +246,8 @@ pub enum RoleChange {
     CreateInstanceProfile(String),
     AddToInstanceProfile(String),
     RemoveFromInstanceProfile(String, String),
+    /// Deny the sessions issued before now ([`REVOKE_POLICY`]).
+    RevokeOlderSessions,
 }
 
 /// The writes that turn `have` into `want`; pure.
@@ -457,7 +501,11 @@ pub async fn read(
     let inline = inline?;
     for policy in inline {
         if let Some(doc) = get_inline(iam, name, &policy).await? {
-            observed.inline.insert(policy, doc);
+            if policy == REVOKE_POLICY && is_revocation(&doc) {
+                observed.revocation = Some(doc);
+            } else {
+                observed.inline.insert(policy, doc);
+            }
         }
     }
     observed.managed = managed?;
@@ -589,7 +637,13 @@ pub async fn reconcile(
             }
         }
     }
-    let changes = diff(want, have.as_ref());
+    let mut changes = diff(want, have.as_ref());
+    if !adopt && have.is_some() {
+        // A create that finds its role already there, with its own tag:
+        // end the sessions issued before, then make the role what the plan
+        // says.
+        changes.insert(0, RoleChange::RevokeOlderSessions);
+    }
     if changes.is_empty() {
         let h = have.unwrap_or_default();
         return Ok(Reconciled {
@@ -663,6 +717,22 @@ async fn apply(
             add_to_profile(iam, p, role).await?;
         }
         RoleChange::AddToInstanceProfile(p) => add_to_profile(iam, p, role).await?,
+        RoleChange::RevokeOlderSessions => {
+            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+            let now = now
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .map_err(|e| format!("formatting the time: {e}"))?;
+            let what = format!("revoking the sessions of {role} issued before {now}");
+            let doc = revocation_document(&now);
+            retrying(&what, false, || {
+                iam.put_role_policy()
+                    .role_name(role)
+                    .policy_name(REVOKE_POLICY)
+                    .policy_document(&doc)
+                    .send()
+            })
+            .await?;
+        }
         RoleChange::RemoveFromInstanceProfile(p, other) => {
             remove_from_profile(iam, p, other).await?
         }
@@ -931,6 +1001,9 @@ pub async fn delete(
     }
     for p in have.inline.keys() {
         delete_inline(iam, name, p).await?;
+    }
+    if have.revocation.is_some() {
+        delete_inline(iam, name, REVOKE_POLICY).await?;
     }
     for arn in &have.managed {
         detach(iam, name, arn).await?;

@@ -297,10 +297,145 @@ async fn a_boundary_change_reaches_the_role_and_the_admin_attachment_is_detached
     );
     let mut d = desired();
     d.boundary = Some("arn:aws:iam::123456789012:policy/b2".into());
-    let r = reconcile(&iam, &d, false).await.expect("reconciled");
+    let r = reconcile(&iam, &d, true).await.expect("reconciled");
     assert_eq!(r.outcome, Outcome::Updated);
     assert_eq!(put_boundary.num_calls(), 1);
     assert_eq!(detach.num_calls(), 1);
+}
+
+/// A create that finds its role already there with its own owner tag (made
+/// by whoever could tag it, or by an apply that stopped part way) first
+/// denies every session issued before now, then makes the role what the
+/// plan says: whoever made it cannot keep credentials that gain the grants.
+#[tokio::test]
+async fn a_create_that_adopts_its_tagged_role_first_revokes_older_sessions() {
+    let get = role_with!(&[(OWNER_TAG, OWNER), ("team", "data")], None);
+    let [list, get_doc, attached] = one_inline_permissions();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = order.clone();
+    let put = mock!(Client::put_role_policy)
+        .match_requests(move |r| {
+            if let Ok(mut o) = seen.lock() {
+                o.push(r.policy_name().unwrap_or_default().to_string());
+                if r.policy_name() == Some(REVOKE_POLICY) {
+                    o.push(r.policy_document().unwrap_or_default().to_string());
+                }
+            }
+            true
+        })
+        .then_output(|| PutRolePolicyOutput::builder().build());
+    let seen = order.clone();
+    let detach = mock!(Client::detach_role_policy)
+        .match_requests(move |_| {
+            if let Ok(mut o) = seen.lock() {
+                o.push("detach".to_string());
+            }
+            true
+        })
+        .then_output(|| {
+            aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput::builder().build()
+        });
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [&get, &list, &get_doc, &attached, &put, &detach]
+    );
+    let before = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+    let mut d = desired();
+    d.inline.insert("more".into(), DOC.into());
+    reconcile(&iam, &d, false).await.expect("reconciled");
+    let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some(REVOKE_POLICY),
+        "{order:?}"
+    );
+    assert!(order.contains(&"more".to_string()), "{order:?}");
+    // Sessions issued before the adoption, and only those, are denied.
+    let doc = order.get(1).cloned().unwrap_or_default();
+    assert!(is_revocation(&doc), "{doc}");
+    let before = before
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    let parsed = serde_json::from_str::<serde_json::Value>(&doc).unwrap_or_default();
+    let cut = &parsed["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"];
+    let cut = cut.as_str().or(cut[0].as_str()).unwrap_or_default();
+    assert!(
+        !before.is_empty() && cut >= before.as_str(),
+        "{cut} < {before}"
+    );
+    // The same reconcile as an update (state records the role) revokes nothing.
+    let [list, get_doc, attached] = one_inline_permissions();
+    let get = role_with!(&[(OWNER_TAG, OWNER), ("team", "data")], None);
+    let put_update = mock!(Client::put_role_policy)
+        .match_requests(|r| r.policy_name() == Some(REVOKE_POLICY))
+        .then_output(|| PutRolePolicyOutput::builder().build());
+    let put_other =
+        mock!(Client::put_role_policy).then_output(|| PutRolePolicyOutput::builder().build());
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [
+            &get,
+            &list,
+            &get_doc,
+            &attached,
+            &put_update,
+            &put_other,
+            &detach
+        ]
+    );
+    reconcile(&iam, &d, true).await.expect("reconciled");
+    assert_eq!(put_update.num_calls(), 0);
+    // The document: a deny of everything to tokens issued before now.
+    let doc = revocation_document("2026-12-02T08:30:00Z");
+    assert!(is_revocation(&doc));
+    assert!(doc.contains(r#""Effect":"Deny""#) && doc.contains("aws:TokenIssueTime"));
+    assert!(!is_revocation(&doc.replace("Deny", "Allow")));
+    assert!(!is_revocation(DOC));
+}
+
+/// Refresh keeps the revocation out of the role's inline policies (it is
+/// neither the resource's policy nor drift); the same name with any other
+/// document is an inline policy like any other (drift, removed).
+#[tokio::test]
+async fn read_keeps_the_revocation_apart() {
+    let revocation = revocation_document("2026-12-02T08:30:00Z");
+    for (doc, apart) in [(revocation.clone(), true), (DOC.to_string(), false)] {
+        let get = role_with!(&[(OWNER_TAG, OWNER)], None);
+        let list = mock!(Client::list_role_policies).then_output(|| {
+            ListRolePoliciesOutput::builder()
+                .policy_names(REVOKE_POLICY)
+                .is_truncated(false)
+                .build()
+                .expect("static output")
+        });
+        let text = doc.clone();
+        let get_doc = mock!(Client::get_role_policy).then_output(move || {
+            GetRolePolicyOutput::builder()
+                .role_name("job")
+                .policy_name(REVOKE_POLICY)
+                .policy_document(text.clone())
+                .build()
+                .expect("static output")
+        });
+        let attached = mock!(Client::list_attached_role_policies).then_output(|| {
+            ListAttachedRolePoliciesOutput::builder()
+                .is_truncated(false)
+                .build()
+        });
+        let iam = mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            [&get, &list, &get_doc, &attached]
+        );
+        let have = read(&iam, "job", None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(have.revocation.is_some(), apart, "{doc}");
+        assert_eq!(have.inline.contains_key(REVOKE_POLICY), !apart, "{doc}");
+    }
 }
 
 #[tokio::test]
