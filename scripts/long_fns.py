@@ -13,7 +13,8 @@ for path in sorted(root.rglob("*.rs")):
         if m:
             depth, started, j = 0, False, i
             while j < len(lines):
-                code = re.sub(r'"(\\.|[^"\\])*"', '""', lines[j].split("//")[0])
+                # Strings first: a "//" inside one (an s3:// URI) is no comment.
+                code = re.sub(r'"(\\.|[^"\\])*"', '""', lines[j]).split("//")[0]
                 code = re.sub(r"'(\\.|[^'\\])'", "''", code)
                 if not started and ";" in code and "{" not in code:
                     break

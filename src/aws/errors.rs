@@ -92,6 +92,8 @@ pub fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
             | "ParameterNotFound"
             | "NotFoundException"
             | "StateMachineDoesNotExist"
+            // Step Functions' ListTagsForResource of a missing state machine.
+            | "ResourceNotFound"
     ) {
         return true;
     }

@@ -125,6 +125,10 @@ pub struct ObservedRole {
 /// with the role.
 pub const REVOKE_POLICY: &str = "emr-launch-revoke-older-sessions";
 
+/// How far after the trust update the revocation's cut lies: sessions
+/// issued while the new trust policy propagates are denied too.
+const REVOKE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// [`REVOKE_POLICY`]'s document: deny everything to sessions issued before
 /// `before` (ISO 8601, UTC), as IAM's "revoke active sessions" does.
 pub fn revocation_document(before: &str) -> String {
@@ -136,8 +140,10 @@ pub fn revocation_document(before: &str) -> String {
     crate::iam::PolicyDocument::new(vec![st]).canonical()
 }
 
-/// True for exactly a [`revocation_document`]: one Deny of everything,
-/// conditioned only on the token's issue time.
+/// True for exactly a [`revocation_document`] whose cut is not later than a
+/// few minutes from now: one Deny of everything, conditioned only on the
+/// token's issue time. A cut in the future would deny every new session
+/// too; such a document is an inline policy like any other (drift).
 pub fn is_revocation(doc: &str) -> bool {
     let Ok(d) = crate::iam::PolicyDocument::parse(doc) else {
         return false;
@@ -151,8 +157,14 @@ pub fn is_revocation(doc: &str) -> bool {
         .and_then(|kv| kv.get("aws:TokenIssueTime"))
         .filter(|_| st.conditions.len() == 1 && st.conditions["DateLessThan"].len() == 1)
         .and_then(|v| v.iter().next().filter(|_| v.len() == 1));
+    let latest =
+        aws_smithy_types::DateTime::from(std::time::SystemTime::now() + 10 * REVOKE_MARGIN);
+    let past = |b: &str| {
+        aws_smithy_types::DateTime::from_str(b, aws_smithy_types::date_time::Format::DateTime)
+            .is_ok_and(|t| t <= latest)
+    };
     st.effect == crate::iam::Effect::Deny
-        && before.is_some_and(|b| revocation_document(b) == d.canonical())
+        && before.is_some_and(|b| past(b) && revocation_document(b) == d.canonical())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -640,9 +652,10 @@ pub async fn reconcile(
     let mut changes = diff(want, have.as_ref());
     if !adopt && have.is_some() {
         // A create that finds its role already there, with its own tag:
-        // end the sessions issued before, then make the role what the plan
-        // says.
-        changes.insert(0, RoleChange::RevokeOlderSessions);
+        // first the trust (no new session for whoever made it), then end
+        // the sessions issued until just after that, then the rest.
+        let at = usize::from(changes.first() == Some(&RoleChange::Trust));
+        changes.insert(at, RoleChange::RevokeOlderSessions);
     }
     if changes.is_empty() {
         let h = have.unwrap_or_default();
@@ -718,7 +731,9 @@ async fn apply(
         }
         RoleChange::AddToInstanceProfile(p) => add_to_profile(iam, p, role).await?,
         RoleChange::RevokeOlderSessions => {
-            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+            // A margin for the new trust policy to reach every IAM endpoint.
+            let cut = std::time::SystemTime::now() + REVOKE_MARGIN;
+            let now = aws_smithy_types::DateTime::from(cut);
             let now = now
                 .fmt(aws_smithy_types::date_time::Format::DateTime)
                 .map_err(|e| format!("formatting the time: {e}"))?;

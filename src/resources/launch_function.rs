@@ -685,6 +685,7 @@ fn check_configuration(c: &ConfigurationAttr, d: &mut Diagnostics) {
     check_string(d, at("metadata_json"), &c.metadata_json, request, SUMMARY);
     if let Some(doc) = c.metadata_json.as_str().and_then(|s| json_object(s).ok()) {
         check_metadata_overrides(d, at("metadata_json"), &doc);
+        check_metadata_secrets(d, at("metadata_json"), &doc);
     }
     for (i, s) in c.secret_arns.elems().iter().enumerate() {
         let path = at("secret_arns").push_index(i);
@@ -714,6 +715,22 @@ fn check_metadata_overrides(d: &mut Diagnostics, path: AttrPath, doc: &Json) {
         let at = at.replacen("override[", "Overrides[", 1);
         let detail = format!("{path}: {at}: {} ({})", e.summary, e.detail);
         d.attr_error(path.clone(), "Invalid cluster configuration", detail);
+    }
+}
+
+/// The configuration's `SecretConfigurations[].SecretArn`, from which the
+/// service role's grant is built: one secret each, no wildcard.
+fn check_metadata_secrets(d: &mut Diagnostics, path: AttrPath, doc: &Json) {
+    let secrets = doc.get("SecretConfigurations").and_then(Json::as_array);
+    for (i, s) in secrets.into_iter().flatten().enumerate() {
+        let arn = s
+            .get("SecretArn")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        if let Err(e) = crate::validate::secret_arn(arn) {
+            let detail = format!("{path}: SecretConfigurations[{i}].SecretArn: {e}");
+            d.attr_error(path.clone(), "Invalid cluster configuration", detail);
+        }
     }
 }
 

@@ -582,6 +582,19 @@ fn tolerated(env: &ArnScope, kind: &'static str, verified: BTreeSet<String>) -> 
     })
 }
 
+/// The role holds one of these inline policies (a GetRolePolicy each).
+async fn holds_any(c: &Configured, role: &str, policies: &[&str]) -> Result<bool, String> {
+    for p in policies {
+        if managed_role::read_grant(&c.aws.iam, role, p)
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The inline policies of a created role that have a provider grant's exact
 /// shape (`is_tolerated_grant`) and whose resource really exists: the
 /// runtime role a grant lets the instance role assume carries
@@ -608,21 +621,41 @@ async fn verified_grants(
                 });
                 let Some(name) = target else { continue };
                 let owner = managed_role::role_owner(&c.aws.iam, &name).await?;
-                owner == Some(format!("emr_runtime_role/{name}"))
+                match owner {
+                    Some(o) => o == format!("emr_runtime_role/{name}"),
+                    // A runtime role of 0.1.x, or imported and unchanged
+                    // since: untagged until it next changes, it holds the
+                    // policy only emr_runtime_role names so.
+                    None => {
+                        let own = [
+                            crate::resources::runtime_role::PERMISSIONS_POLICY,
+                            crate::resources::runtime_role::CUSTOM_POLICY,
+                        ];
+                        holds_any(c, &name, &own).await?
+                    }
+                }
             }
             "service" => {
                 let role = policy.trim_start_matches(secret_grant::POLICY_PREFIX);
                 let owner = managed_role::role_owner(&c.aws.iam, role).await?;
-                // The function the owner tag names derives this very role.
-                owner
-                    .as_deref()
-                    .and_then(|o| o.strip_prefix("emr_launch_function/"))
-                    .and_then(|id| id.split_once('/'))
-                    .is_some_and(|(ns, nm)| {
-                        crate::resources::launch_function::FunctionResources::derive(env, ns, nm)
-                            .role
-                            == role
-                    })
+                // The function the owner tag names derives this very role;
+                // untagged (0.1.x), it is a function role holding the
+                // function's own policy.
+                match owner.as_deref() {
+                    Some(o) => o
+                        .strip_prefix("emr_launch_function/")
+                        .and_then(|id| id.split_once('/'))
+                        .is_some_and(|(ns, nm)| {
+                            let fr = crate::resources::launch_function::FunctionResources::derive(
+                                env, ns, nm,
+                            );
+                            fr.role == role
+                        }),
+                    None => {
+                        let own = [crate::resources::launch_function::EXECUTION_POLICY];
+                        role.ends_with("-emr-launch-fn") && holds_any(c, role, &own).await?
+                    }
+                }
             }
             _ => false,
         };

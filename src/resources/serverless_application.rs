@@ -1102,16 +1102,7 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
     if let Some(i) = a.image_configuration() {
         st.image_uri = Planned::Known(i.image_uri().to_string());
     }
-    st.runtime_configuration = if a.runtime_configuration().is_empty() {
-        // None in AWS: one removed outside Terraform shows in the plan.
-        Planned::Null
-    } else {
-        let remote = runtime_configuration::from_sdk(a.runtime_configuration());
-        match current.runtime_configuration.as_str() {
-            Some(recorded) if runtime_configuration::same(recorded, &remote) => recorded.into(),
-            _ => Planned::Known(remote),
-        }
-    };
+    st.runtime_configuration = runtime_of(current, a);
     let tip_app = a
         .identity_center_configuration()
         .and_then(|ic| ic.identity_center_application_arn());
@@ -1150,6 +1141,26 @@ fn state_of(current: &Model, a: &Application, default_tags: &BTreeMap<String, St
         st.tags_all = PlannedMap::of(t.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     st
+}
+
+/// The runtime configuration to record: none in AWS is null (one removed
+/// outside Terraform shows in the plan), except an empty list as
+/// configured ("[]", sent as nothing); the recorded text when equivalent.
+fn runtime_of(current: &Model, a: &Application) -> Planned<String> {
+    if a.runtime_configuration().is_empty() {
+        // None in AWS: one removed outside Terraform shows in the plan; an
+        // empty list as configured ("[]", sent as nothing) stays.
+        match current.runtime_configuration.as_str() {
+            Some(recorded) if runtime_configuration::same(recorded, "[]") => recorded.into(),
+            _ => Planned::Null,
+        }
+    } else {
+        let remote = runtime_configuration::from_sdk(a.runtime_configuration());
+        match current.runtime_configuration.as_str() {
+            Some(recorded) if runtime_configuration::same(recorded, &remote) => recorded.into(),
+            _ => Planned::Known(remote),
+        }
+    }
 }
 
 /// The per-worker-type images to record from what EMR Serverless returns:
@@ -2027,6 +2038,10 @@ mod tests {
         assert_eq!(images, [(Some("EXECUTOR"), Some(theirs))]);
         assert!(st.runtime_configuration.is_null());
         assert_ne!(st.runtime_configuration, current.runtime_configuration);
+        // An empty list as configured is what AWS's nothing means.
+        current.runtime_configuration = Planned::Known("[]".to_string());
+        let st = state_of(&current, &app(&[], false), &BTreeMap::new());
+        assert_eq!(st.runtime_configuration, current.runtime_configuration);
     }
 
     fn started_app(f: impl FnOnce(&mut Model)) -> Model {

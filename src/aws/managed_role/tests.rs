@@ -354,15 +354,14 @@ async fn a_create_that_adopts_its_tagged_role_first_revokes_older_sessions() {
     // Sessions issued before the adoption, and only those, are denied.
     let doc = order.get(1).cloned().unwrap_or_default();
     assert!(is_revocation(&doc), "{doc}");
-    let before = before
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default();
     let parsed = serde_json::from_str::<serde_json::Value>(&doc).unwrap_or_default();
     let cut = &parsed["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"];
     let cut = cut.as_str().or(cut[0].as_str()).unwrap_or_default();
+    let cut =
+        aws_smithy_types::DateTime::from_str(cut, aws_smithy_types::date_time::Format::DateTime);
     assert!(
-        !before.is_empty() && cut >= before.as_str(),
-        "{cut} < {before}"
+        cut.as_ref().is_ok_and(|c| *c >= before),
+        "{cut:?} < {before:?}"
     );
     // The same reconcile as an update (state records the role) revokes nothing.
     let [list, get_doc, attached] = one_inline_permissions();
@@ -393,6 +392,68 @@ async fn a_create_that_adopts_its_tagged_role_first_revokes_older_sessions() {
     assert!(doc.contains(r#""Effect":"Deny""#) && doc.contains("aws:TokenIssueTime"));
     assert!(!is_revocation(&doc.replace("Deny", "Allow")));
     assert!(!is_revocation(DOC));
+    // A cut far in the future would deny every new session: not ours, drift.
+    assert!(!is_revocation(&revocation_document("2099-01-01T00:00:00Z")));
+}
+
+/// When the adopted role trusts someone else, the trust is replaced first:
+/// the revocation's cut comes after it, so no session of the old trust
+/// survives.
+#[tokio::test]
+async fn an_adopted_role_gets_its_trust_before_the_revocation() {
+    let other = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}"#;
+    let squatted = {
+        let mut r = role(&[(OWNER_TAG, OWNER), ("team", "data")], None);
+        r.assume_role_policy_document = Some(other.to_string());
+        r
+    };
+    let get = mock!(Client::get_role)
+        .then_output(move || GetRoleOutput::builder().role(squatted.clone()).build());
+    let [list, get_doc, attached] = one_inline_permissions();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = order.clone();
+    let trust = mock!(Client::update_assume_role_policy)
+        .match_requests(move |_| {
+            if let Ok(mut o) = seen.lock() {
+                o.push("trust".into());
+            }
+            true
+        })
+        .then_output(|| {
+            aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder()
+                .build()
+        });
+    let seen = order.clone();
+    let put = mock!(Client::put_role_policy)
+        .match_requests(move |r| {
+            if let Ok(mut o) = seen.lock() {
+                o.push(r.policy_name().unwrap_or_default().to_string());
+            }
+            true
+        })
+        .then_output(|| PutRolePolicyOutput::builder().build());
+    let detach = mock!(Client::detach_role_policy).then_output(|| {
+        aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput::builder().build()
+    });
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [&get, &list, &get_doc, &attached, &trust, &put, &detach]
+    );
+    let mut d = desired();
+    d.inline.insert("more".into(), DOC.into());
+    reconcile(&iam, &d, false).await.expect("reconciled");
+    let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("trust"),
+        "{order:?}"
+    );
+    assert_eq!(
+        order.get(1).map(String::as_str),
+        Some(REVOKE_POLICY),
+        "{order:?}"
+    );
 }
 
 /// Refresh keeps the revocation out of the role's inline policies (it is

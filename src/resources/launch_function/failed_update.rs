@@ -342,9 +342,15 @@ async fn an_update_that_fails_after_creating_the_launcher_converges_on_the_next_
                 "EntityAlreadyExists",
             ))
         });
+        // The launcher role the state does not record is adopted by its
+        // owner tag, and first its older sessions are revoked (no other
+        // policy is written).
+        let revoke = mock!(aws_sdk_iam::Client::put_role_policy)
+            .match_requests(|r| r.policy_name() == Some(crate::aws::managed_role::REVOKE_POLICY))
+            .then_output(|| PutRolePolicyOutput::builder().build());
         let no_put = mock!(aws_sdk_iam::Client::put_role_policy)
             .then_output(|| PutRolePolicyOutput::builder().build());
-        iam.extend([no_create, no_put]);
+        iam.extend([revoke, no_create, no_put]);
         let found = launcher_found(&want, &[("team", "data"), (OWNER_TAG, OWNER)]);
         let no_create_function = mock!(aws_sdk_lambda::Client::create_function)
             .then_output(|| CreateFunctionOutput::builder().build());
@@ -366,6 +372,8 @@ async fn an_update_that_fails_after_creating_the_launcher_converges_on_the_next_
         assert_eq!(done, want);
         assert_eq!(iam[iam.len() - 2].num_calls(), 0, "no role created again");
         assert_eq!(iam[iam.len() - 1].num_calls(), 0, "no policy rewritten");
+        let revoked = usize::from(std::ptr::eq(from, &prior));
+        assert_eq!(iam[iam.len() - 3].num_calls(), revoked, "revocations");
     }
 }
 
@@ -373,13 +381,19 @@ async fn an_update_that_fails_after_creating_the_launcher_converges_on_the_next_
 async fn an_untagged_launcher_the_state_does_not_record_is_refused() {
     let prior = planned(false);
     let want = planned(true);
-    let iam = iam_rules(
+    let mut iam = iam_rules(
         &want,
         text(&want, "role_policy_json"),
         Some((
             text(&want, "launcher_role_trust_policy_json"),
             text(&want, "launcher_role_policy_json"),
         )),
+    );
+    // The launcher role (tagged, unrecorded) is adopted with a revocation.
+    iam.push(
+        mock!(aws_sdk_iam::Client::put_role_policy)
+            .match_requests(|r| r.policy_name() == Some(crate::aws::managed_role::REVOKE_POLICY))
+            .then_output(|| PutRolePolicyOutput::builder().build()),
     );
     let foreign = launcher_found(&want, &[("team", "data")]);
     let update = mock!(aws_sdk_sfn::Client::update_state_machine).then_output(|| {

@@ -515,10 +515,9 @@ fn invalid_configurations_name_their_attribute() {
 
 /// The configuration's metadata may come from a data source or a literal:
 /// whoever can write it must not get an unbounded override, or one that
-/// reaches a bootstrap script or the logs, past the plan. And a secret ARN
-/// with a wildcard would grant every secret it matches.
+/// reaches a bootstrap script or the logs, past the plan.
 #[test]
-fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
+fn tampered_configuration_overrides_fail_at_plan() {
     let with_config = |edit: &dyn Fn(&mut Json)| {
         let mut doc = config_doc(false);
         edit(&mut doc);
@@ -528,26 +527,26 @@ fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
         st.set_attr("cluster_configuration", c);
         validate_config(&st, Some(&env()))
     };
-    type Edit<'a> = &'a dyn Fn(&mut Json);
+    type Edit = fn(&mut Json);
     let tampered: [(&str, Edit); 4] = [
-        ("no bounds", &|d| {
+        ("no bounds", |d| {
             d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "Instances.InstanceGroups[1].InstanceCount"});
         }),
-        ("a bootstrap script", &|d| {
+        ("a bootstrap script", |d| {
             d["RunJobFlow"]["BootstrapActions"] =
                 json!([{"Name": "b", "ScriptBootstrapAction": {"Path": "s3://ok/x.sh"}}]);
             d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "BootstrapActions[0].ScriptBootstrapAction.Path", "AllowedValues": ["s3://attacker/x.sh"]});
         }),
-        ("the logs", &|d| {
+        ("the logs", |d| {
             d["RunJobFlow"]["LogUri"] = json!("s3://logs/");
             d["Overrides"][0] = json!({"Name": "CoreInstanceCount", "Path": "LogUri", "AllowedValues": ["s3://attacker/"]});
         }),
-        ("not a list", &|d| {
+        ("not a list", |d| {
             d["Overrides"] = json!({"CoreInstanceCount": 1})
         }),
     ];
     for (what, edit) in tampered {
-        let d = with_config(edit);
+        let d = with_config(&edit);
         let errors: Vec<String> = d
             .iter()
             .filter(|x| {
@@ -563,7 +562,11 @@ fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
         );
     }
     assert!(!with_config(&|_| {}).has_errors());
+}
 
+/// A secret ARN with a wildcard would grant every secret it matches.
+#[test]
+fn wildcard_secret_arns_fail_at_plan() {
     for wildcard in [
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:hive-??????",
@@ -579,6 +582,21 @@ fn tampered_configuration_overrides_and_wildcard_secrets_fail_at_plan() {
             .filter_map(|x| x.path.as_ref().map(|p| p.to_string()))
             .collect();
         assert_eq!(at, ["cluster_configuration.secret_arns[0]"], "{wildcard}");
+        // The grant is built from the metadata's SecretConfigurations: a
+        // wildcard there fails the plan too.
+        let mut doc = config_doc(true);
+        doc["SecretConfigurations"][0]["SecretArn"] = json!(wildcard);
+        let mut st = state(true, false);
+        let mut c = st.get("cluster_configuration").clone();
+        c.set_attr("metadata_json", Value::String(doc.to_string()));
+        st.set_attr("cluster_configuration", c);
+        let d = validate_config(&st, Some(&env()));
+        assert!(
+            d.iter()
+                .any(|x| x.detail.contains("SecretConfigurations[0].SecretArn")),
+            "{wildcard}: {:?}",
+            d.iter().collect::<Vec<_>>()
+        );
     }
 }
 
