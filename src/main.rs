@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use terraform_provider_emr::provider::EmrProvider;
 use terraform_provider_emr::review;
-use terraform_provider_emr::tfplugin::{log, serve};
+use terraform_provider_emr::tfplugin::serve;
 
 const USAGE: &str = "terraform-provider-emr: a Terraform provider (emrlaunch/emr).
 
@@ -42,33 +42,14 @@ fn main() {
             }
         }
     }
-    if !debug {
-        if let Err(msg) = serve::check_handshake_env() {
-            eprintln!("{msg}");
-            std::process::exit(1);
-        }
-    }
-    log::init_from_env();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("terraform-provider-emr: starting the async runtime: {e}");
-            std::process::exit(1);
-        }
-    };
-    let provider = Arc::new(EmrProvider::new());
-    let res = rt.block_on(serve::serve(
-        provider,
+    let res = serve::run(
+        "terraform-provider-emr",
+        || Arc::new(EmrProvider::new()),
         "registry.terraform.io/emrlaunch/emr",
         debug,
-    ));
-    if let Err(e) = res {
-        eprintln!("terraform-provider-emr: {e}");
+    );
+    if let Err(msg) = res {
+        eprintln!("{msg}");
         std::process::exit(1);
     }
-    // Do not wait for background tasks (signal listener, idle connections).
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
 }

@@ -1166,13 +1166,9 @@ resource "emr_launch_function" "k" {{
 /// A layer's code is imported before the launcher's own and runs as the
 /// launcher role (which reads the Kerberos secret and launches): one put on
 /// outside Terraform shows in the plan, and apply removes it.
-#[test]
-fn a_layer_on_the_launcher_is_drift_that_apply_removes() {
-    on_every_terraform(launcher_layer);
-}
-
-fn launcher_layer(terraform: &Path, emulator: &Emulator, aws: &Aws) {
-    const LAUNCHER: &str = "analytics-krb-emr-launcher";
+/// A workspace with a Kerberos profile and its launch function (with a
+/// launcher), whose secret holds SECRET_VALUE; and the secret's ARN.
+fn kerberos_workspace(terraform: &Path, emulator: &Emulator, aws: &Aws) -> (Workspace, String) {
     let secret_arn = aws.create_secret(
         "kerberos",
         &json!({"Realm": "EC2.INTERNAL", "KdcAdminPassword": SECRET_VALUE}).to_string(),
@@ -1182,6 +1178,17 @@ fn launcher_layer(terraform: &Path, emulator: &Emulator, aws: &Aws) {
         emulator,
         &format!("{PROVIDER}{BASE}{}", kerberos_hcl(&secret_arn)),
     );
+    (ws, secret_arn)
+}
+
+#[test]
+fn a_layer_on_the_launcher_is_drift_that_apply_removes() {
+    on_every_terraform(launcher_layer);
+}
+
+fn launcher_layer(terraform: &Path, emulator: &Emulator, aws: &Aws) {
+    const LAUNCHER: &str = "analytics-krb-emr-launcher";
+    let (ws, _) = kerberos_workspace(terraform, emulator, aws);
     let v = ws.version().to_owned();
     ws.apply();
     let state = ws.resource_values("emr_launch_function.k");
@@ -1250,15 +1257,7 @@ fn launcher_refuses_crafted_events() {
 fn crafted_events(terraform: &Path, emulator: &Emulator, aws: &Aws) {
     const ADDR: &str = "emr_launch_function.k";
     const LAUNCHER: &str = "analytics-krb-emr-launcher";
-    let secret_arn = aws.create_secret(
-        "kerberos",
-        &json!({"Realm": "EC2.INTERNAL", "KdcAdminPassword": SECRET_VALUE}).to_string(),
-    );
-    let ws = Workspace::new(
-        terraform,
-        emulator,
-        &format!("{PROVIDER}{BASE}{}", kerberos_hcl(&secret_arn)),
-    );
+    let (ws, secret_arn) = kerberos_workspace(terraform, emulator, aws);
     let v = ws.version().to_owned();
     let (plan, _) = ws.plan_json();
     assert_known_at_plan(&plan, ADDR, &KNOWN_AT_PLAN, &v);

@@ -27,6 +27,30 @@ pub const PROTOCOL_VERSION: u32 = 6;
 const MAX_MESSAGE: usize = 256 << 20;
 
 /// Checks the environment go-plugin sets. Err is the sentence for the user.
+/// A provider binary's whole start-up after its flags: the handshake
+/// environment (unless `debug`), logging, the runtime, `provider()` and
+/// [`serve`], then a shutdown that does not wait for background tasks
+/// (signal listener, idle connections). `Err` is the line to print before
+/// exiting with 1; `name` prefixes it.
+pub fn run(
+    name: &str,
+    provider: impl FnOnce() -> Arc<dyn Provider>,
+    provider_address: &str,
+    debug: bool,
+) -> Result<(), String> {
+    if !debug {
+        check_handshake_env()?;
+    }
+    super::log::init_from_env();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("{name}: starting the async runtime: {e}"))?;
+    let res = rt.block_on(serve(provider(), provider_address, debug));
+    rt.shutdown_timeout(Duration::from_millis(200));
+    res.map_err(|e| format!("{name}: {e}"))
+}
+
 pub fn check_handshake_env() -> Result<(), String> {
     if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
         return Err(

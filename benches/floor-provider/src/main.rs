@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use terraform_provider_emr::resources::serverless_dataplane;
 use terraform_provider_emr::tfplugin::{
-    log, serve, ApplyResult, Attribute, Block, Ctx, DataSource, Diagnostics, Provider, Resource,
-    Schema, Type, Value,
+    serve, ApplyResult, Attribute, Block, Ctx, DataSource, Diagnostics, Provider, Resource, Schema,
+    Type, Value,
 };
 
 fn nothing() -> Schema {
@@ -85,29 +85,14 @@ impl Provider for Floor {
 }
 
 fn main() {
-    if let Err(msg) = serve::check_handshake_env() {
+    let res = serve::run(
+        "floor provider",
+        || Arc::new(Floor),
+        "registry.terraform.io/emrlaunch/emr",
+        false,
+    );
+    if let Err(msg) = res {
         eprintln!("{msg}");
         std::process::exit(1);
     }
-    log::init_from_env();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("floor provider: {e}");
-            std::process::exit(1);
-        }
-    };
-    let res = rt.block_on(serve::serve(
-        Arc::new(Floor),
-        "registry.terraform.io/emrlaunch/emr",
-        false,
-    ));
-    if let Err(e) = res {
-        eprintln!("floor provider: {e}");
-        std::process::exit(1);
-    }
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
 }

@@ -303,6 +303,39 @@ async fn a_boundary_change_reaches_the_role_and_the_admin_attachment_is_detached
     assert_eq!(detach.num_calls(), 1);
 }
 
+/// The writes a mocked IAM saw, in order.
+#[derive(Clone, Default)]
+struct Writes(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Writes {
+    /// Records `what`; true, so it can be a rule's request matcher.
+    fn note(&self, what: &str) -> bool {
+        if let Ok(mut o) = self.0.lock() {
+            o.push(what.to_string());
+        }
+        true
+    }
+
+    fn list(&self) -> Vec<String> {
+        self.0.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// PutRolePolicy, recording the policy name (and, for the revocation,
+    /// its document right after).
+    fn puts(&self) -> aws_smithy_mocks::Rule {
+        let seen = self.clone();
+        mock!(Client::put_role_policy)
+            .match_requests(move |r| {
+                seen.note(r.policy_name().unwrap_or_default());
+                if r.policy_name() == Some(REVOKE_POLICY) {
+                    seen.note(r.policy_document().unwrap_or_default());
+                }
+                true
+            })
+            .then_output(|| PutRolePolicyOutput::builder().build())
+    }
+}
+
 /// A create that finds its role already there with its own owner tag (made
 /// by whoever could tag it, or by an apply that stopped part way) first
 /// denies every session issued before now, then makes the role what the
@@ -311,27 +344,11 @@ async fn a_boundary_change_reaches_the_role_and_the_admin_attachment_is_detached
 async fn a_create_that_adopts_its_tagged_role_first_revokes_older_sessions() {
     let get = role_with!(&[(OWNER_TAG, OWNER), ("team", "data")], None);
     let [list, get_doc, attached] = one_inline_permissions();
-    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let seen = order.clone();
-    let put = mock!(Client::put_role_policy)
-        .match_requests(move |r| {
-            if let Ok(mut o) = seen.lock() {
-                o.push(r.policy_name().unwrap_or_default().to_string());
-                if r.policy_name() == Some(REVOKE_POLICY) {
-                    o.push(r.policy_document().unwrap_or_default().to_string());
-                }
-            }
-            true
-        })
-        .then_output(|| PutRolePolicyOutput::builder().build());
+    let order = Writes::default();
+    let put = order.puts();
     let seen = order.clone();
     let detach = mock!(Client::detach_role_policy)
-        .match_requests(move |_| {
-            if let Ok(mut o) = seen.lock() {
-                o.push("detach".to_string());
-            }
-            true
-        })
+        .match_requests(move |_| seen.note("detach"))
         .then_output(|| {
             aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput::builder().build()
         });
@@ -344,7 +361,7 @@ async fn a_create_that_adopts_its_tagged_role_first_revokes_older_sessions() {
     let mut d = desired();
     d.inline.insert("more".into(), DOC.into());
     reconcile(&iam, &d, false).await.expect("reconciled");
-    let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+    let order = order.list();
     assert_eq!(
         order.first().map(String::as_str),
         Some(REVOKE_POLICY),
@@ -410,28 +427,15 @@ async fn an_adopted_role_gets_its_trust_before_the_revocation() {
     let get = mock!(Client::get_role)
         .then_output(move || GetRoleOutput::builder().role(squatted.clone()).build());
     let [list, get_doc, attached] = one_inline_permissions();
-    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let order = Writes::default();
     let seen = order.clone();
     let trust = mock!(Client::update_assume_role_policy)
-        .match_requests(move |_| {
-            if let Ok(mut o) = seen.lock() {
-                o.push("trust".into());
-            }
-            true
-        })
+        .match_requests(move |_| seen.note("trust"))
         .then_output(|| {
             aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder()
                 .build()
         });
-    let seen = order.clone();
-    let put = mock!(Client::put_role_policy)
-        .match_requests(move |r| {
-            if let Ok(mut o) = seen.lock() {
-                o.push(r.policy_name().unwrap_or_default().to_string());
-            }
-            true
-        })
-        .then_output(|| PutRolePolicyOutput::builder().build());
+    let put = order.puts();
     let detach = mock!(Client::detach_role_policy).then_output(|| {
         aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput::builder().build()
     });
@@ -443,7 +447,7 @@ async fn an_adopted_role_gets_its_trust_before_the_revocation() {
     let mut d = desired();
     d.inline.insert("more".into(), DOC.into());
     reconcile(&iam, &d, false).await.expect("reconciled");
-    let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+    let order = order.list();
     assert_eq!(
         order.first().map(String::as_str),
         Some("trust"),
